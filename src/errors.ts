@@ -1,0 +1,44 @@
+// One small set of error types. Library code throws these; src/cli/main.ts maps them to exit codes
+// (the only place that decides how the process ends). Exit codes are documented in docs/exit-codes.md.
+
+/** Bad input: malformed YAML, a missing referenced file, an invalid config or flag. Nothing was changed. */
+export class InputError extends Error {
+  override name = 'InputError';
+  constructor(message: string, readonly path?: string) {
+    super(path && !message.includes(path) ? `${path}: ${message}` : message);
+  }
+}
+
+/** The plan has blocking problems, or the tool refuses to run (lock held, stale plan, no TTY). Nothing was changed. */
+export class RefusedError extends Error {
+  override name = 'RefusedError';
+}
+
+/** An apply/revert failed and was rolled back completely; the node is as it was before. */
+export class RolledBackError extends Error {
+  override name = 'RolledBackError';
+  constructor(message: string, readonly cause?: unknown) {
+    super(message);
+  }
+}
+
+/** A change failed AND undoing it failed too. `manualSteps` tells the operator what is left to do by hand. */
+export class RollbackFailedError extends Error {
+  override name = 'RollbackFailedError';
+  constructor(
+    message: string,
+    readonly failures: string[],
+    readonly manualSteps: string[],
+  ) {
+    super(message);
+  }
+}
+
+/** verify found the node differs from the desired state. */
+export class DriftError extends Error {
+  override name = 'DriftError';
+}
+
+export function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

@@ -1,0 +1,83 @@
+// NodeState: everything discovery reads from a node, as plain serializable data. Planning is a pure
+// function of this value (plus config and clock), so tests can build one by hand.
+// Every path here is a NODE path ("/etc/kubernetes/pki/sa.key"), never prefixed by --root.
+
+export interface LoginDefs {
+  sysUidMin: number;
+  sysUidMax: number;
+  sysGidMin: number;
+  sysGidMax: number;
+  /** UID_MIN: accounts at or above it are human login accounts (default 1000). */
+  uidMin: number;
+}
+
+export interface PasswdEntry {
+  name: string;
+  uid: number;
+  gid: number;
+  gecos: string;
+  home: string;
+  shell: string;
+  /** 0-based line number in the file, for messages. */
+  line: number;
+}
+
+export interface GroupEntry {
+  name: string;
+  gid: number;
+  members: string[];
+  line: number;
+}
+
+export type FileType = 'file' | 'dir' | 'symlink' | 'socket' | 'other';
+
+export interface FileStat {
+  type: FileType;
+  uid: number;
+  gid: number;
+  /** Permission bits including setuid/setgid/sticky (mode & 0o7777). */
+  mode: number;
+  size: number;
+}
+
+/** Ownership census of everything below a directory (not the directory itself), for recursive changes. */
+export interface TreeSummary {
+  entries: number;
+  /** Distinct owners, sorted by count descending then uid/gid. */
+  owners: Array<{ uid: number; gid: number; count: number }>;
+}
+
+export interface ManifestFile {
+  /** File name inside the manifests dir, e.g. "kube-apiserver.yaml". */
+  fileName: string;
+  /** Node path of the file. */
+  path: string;
+  text: string;
+  stat: FileStat;
+}
+
+export interface NssIds {
+  users: Array<{ name: string; uid: number }>;
+  groups: Array<{ name: string; gid: number }>;
+}
+
+export interface NodeState {
+  /** The --root the node was read from (host path), kept for messages only. */
+  root: string;
+  manifestsDir: string;
+  loginDefs: LoginDefs;
+  passwd: PasswdEntry[];
+  group: GroupEntry[];
+  /** IDs known to NSS (getent), only when the root is "/"; null in a sandbox. */
+  nss: NssIds | null;
+  /** Shell to give new system accounts: the first of /usr/sbin/nologin, /sbin/nologin, /bin/false present. */
+  noLoginShell: string;
+  manifests: ManifestFile[];
+  /**
+   * lstat-like facts for every path the manifests reference and every parent directory of those,
+   * after resolving symlinks inside the root; null when the path does not exist.
+   */
+  paths: Record<string, FileStat | null>;
+  /** Ownership census of directories a component writes to (etcd data dir, audit log dir). */
+  trees: Record<string, TreeSummary>;
+}
