@@ -17,7 +17,7 @@ export class RefusedError extends Error {
 /** An apply/revert failed and was rolled back completely; the node is as it was before. */
 export class RolledBackError extends Error {
   override name = 'RolledBackError';
-  constructor(message: string, readonly cause?: unknown) {
+  constructor(message: string, override readonly cause?: unknown) {
     super(message);
   }
 }

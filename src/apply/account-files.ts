@@ -1,0 +1,67 @@
+// Byte-exact safety net for the account databases. Accounts are removed with userdel/groupdel on
+// rollback; afterwards /etc/passwd, /etc/group, /etc/shadow, /etc/gshadow must be byte-identical to
+// before the apply. shadow-utils also rotates the "-" backup copies (/etc/passwd- …), which we put
+// back too. If a file differs from the saved copy in more than our own accounts' lines (someone added a
+// user since the apply), it is left alone and reported: never clobber an operator's later change.
+import { copyFile, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { publishFile } from './atomic.js';
+import { ownerModeOf, sameOwnerMode } from './fsops.js';
+import type { AccountFileRecord } from './journal.js';
+
+export const ACCOUNT_FILES = ['/etc/passwd', '/etc/group', '/etc/shadow', '/etc/gshadow'];
+const ALL = ACCOUNT_FILES.flatMap((p) => [p, `${p}-`]);
+
+export async function snapshotAccountFiles(root: string, backupDir: string): Promise<AccountFileRecord[]> {
+  const out: AccountFileRecord[] = [];
+  for (const p of ALL) {
+    const host = join(root, p);
+    const st = await ownerModeOf(host);
+    if (!st) {
+      out.push({ path: p, saved: null, uid: 0, gid: 0, mode: 0 });
+      continue;
+    }
+    const saved = p.slice('/etc/'.length);
+    await copyFile(host, join(backupDir, 'accounts', saved));
+    out.push({ path: p, saved, uid: st.uid, gid: st.gid, mode: st.mode });
+  }
+  return out;
+}
+
+/** Lines of `text` that do not concern any of `names` (as an entry or as a group member). */
+function withoutNames(text: string, names: string[]): string[] {
+  return text
+    .split('\n')
+    .filter((l) => !names.some((n) => l.startsWith(`${n}:`)))
+    .map((l) => {
+      const f = l.split(':');
+      if (f.length !== 4 || !f[3]) return l;
+      f[3] = f[3].split(',').filter((m) => !names.includes(m)).join(',');
+      return f.join(':');
+    })
+    .filter((l) => l !== '');
+}
+
+/** Returns human lines for files it had to leave as they are. */
+export async function restoreAccountFiles(root: string, backupDir: string, records: AccountFileRecord[], createdNames: string[]): Promise<string[]> {
+  const left: string[] = [];
+  for (const r of records) {
+    const host = join(root, r.path);
+    const isBackupCopy = r.path.endsWith('-');
+    if (r.saved === null) {
+      if (isBackupCopy) await rm(host, { force: true });
+      continue;
+    }
+    const saved = await readFile(join(backupDir, 'accounts', r.saved));
+    const current = await readFile(host).catch(() => null);
+    const want = { uid: r.uid, gid: r.gid, mode: r.mode };
+    if (current !== null && current.equals(saved)) {
+      if (!sameOwnerMode(await ownerModeOf(host), want)) await publishFile(host, saved, want);
+      continue;
+    }
+    const ours = current === null || isBackupCopy || withoutNames(current.toString('utf8'), createdNames).join('\n') === withoutNames(saved.toString('utf8'), createdNames).join('\n');
+    if (ours) await publishFile(host, saved, want);
+    else left.push(`${r.path} changed since the apply in more than the tool's own accounts; left as it is (the pre-apply copy is in ${join(backupDir, 'accounts', r.saved)})`);
+  }
+  return left;
+}

@@ -1,0 +1,66 @@
+// Atomic publication of a file's content, owner and mode: write a temp file in the same directory,
+// fchown + fchmod it, fsync, rename over the target, fsync the directory. A reader never sees the file
+// with the new name but the old owner or mode — the kubelet secret-volume race kubernetes#114461 is
+// exactly that window. The temp name starts with a dot so the kubelet ignores it if it sits in the
+// manifests directory (kubelet pkg/kubelet/config/file.go skips dotfiles).
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { open, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+export function tempNameFor(hostPath: string): string {
+  return join(dirname(hostPath), `.kubeadm-nonroot.${basename(hostPath)}.${randomBytes(4).toString('hex')}.tmp`);
+}
+
+export interface Publish {
+  uid: number;
+  gid: number;
+  mode: number;
+  /** Keep these times on the new inode (owner/mode changes should not look like content changes). */
+  times?: { atime: Date; mtime: Date };
+}
+
+/** Write `content` to `hostPath` atomically with the given owner and mode. `temp` lets the caller journal the temp name first. */
+export async function publishFile(hostPath: string, content: Buffer | string, want: Publish, temp = tempNameFor(hostPath)): Promise<void> {
+  const fh = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  try {
+    await fh.writeFile(content);
+    await fh.chown(want.uid, want.gid);
+    await fh.chmod(want.mode); // after chown: chown clears setuid/setgid bits
+    await fh.sync();
+  } catch (e) {
+    await fh.close();
+    await rm(temp, { force: true });
+    throw e;
+  }
+  await fh.close();
+  if (want.times) await utimes(temp, want.times.atime, want.times.mtime);
+  await rename(temp, hostPath);
+  await syncDir(dirname(hostPath));
+}
+
+/** Re-publish an existing file with a new owner and mode, keeping its content and times. */
+export async function republish(hostPath: string, want: Omit<Publish, 'times'>, temp?: string): Promise<void> {
+  const [content, st] = await Promise.all([readFile(hostPath), stat(hostPath)]);
+  await publishFile(hostPath, content, { ...want, times: { atime: st.atime, mtime: st.mtime } }, temp);
+}
+
+export async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Append a line and fsync: the journal's write primitive. */
+export async function appendDurable(hostPath: string, line: string): Promise<void> {
+  const fh = await open(hostPath, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o600);
+  try {
+    await fh.write(line);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}

@@ -1,0 +1,119 @@
+// The journal: an append-only JSON-lines file in the backup directory. Every change is recorded with
+// its undo BEFORE it is made ("intent") and marked when it is finished ("done"); each line is fsynced.
+// A run killed at any instant (SIGKILL, power loss) therefore leaves a journal from which rollback
+// can undo everything that might have happened: undo operations are idempotent, so undoing an intent
+// whose change never happened is harmless.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { InputError } from '../errors.js';
+import { appendDurable } from './atomic.js';
+
+export type Undo =
+  | { kind: 'delete-group'; name: string }
+  | { kind: 'delete-user'; name: string }
+  | { kind: 'remove-members'; group: string; members: string[] }
+  /** Restore account files byte-for-byte from backupDir/accounts when shadow-utils left them otherwise. */
+  | { kind: 'restore-account-files'; files: AccountFileRecord[] }
+  | { kind: 'restore-owner-mode'; path: string; uid: number; gid: number; mode: number; temp?: string }
+  /** Restore a directory tree's owners: default owner for all, then exceptions from backupDir/<ownersFile>. */
+  | { kind: 'restore-tree'; path: string; uid: number; gid: number; mode: number; defaultOwner: [number, number]; ownersFile: string | null }
+  | { kind: 'remove-directory'; path: string; createdParents: string[] }
+  | { kind: 'restore-manifest'; path: string; backupFile: string; uid: number; gid: number; mode: number; temp?: string };
+
+export interface AccountFileRecord {
+  /** Node path, e.g. /etc/passwd; also the "-" backups shadow-utils keeps (/etc/passwd-). */
+  path: string;
+  /** File name in backupDir/accounts, or null when the file did not exist. */
+  saved: string | null;
+  uid: number;
+  gid: number;
+  mode: number;
+}
+
+export type JournalRecord =
+  | { t: 'begin'; op: 'apply' | 'revert'; at: string; pid: number; fingerprint: string; tool: string }
+  | { t: 'resume'; at: string; pid: number }
+  | { t: 'intent'; step: string; title: string; undo: Undo | null }
+  | { t: 'done'; step: string; at: number }
+  | { t: 'gate'; component: string; ok: boolean; detail: string }
+  | { t: 'commit'; at: string }
+  | { t: 'rollback-begin'; at: string; reason: string }
+  | { t: 'undone'; step: string }
+  | { t: 'rollback-done'; at: string; failures: string[] };
+
+export type RunStatus = 'applied' | 'rolled-back' | 'unfinished' | 'rollback-unfinished' | 'rollback-failed';
+
+export const JOURNAL_FILE = 'journal.jsonl';
+
+export class Journal {
+  private constructor(readonly dir: string, private records: JournalRecord[]) {}
+
+  static async create(dir: string): Promise<Journal> {
+    return new Journal(dir, []);
+  }
+
+  static async open(dir: string): Promise<Journal> {
+    return new Journal(dir, await readJournal(dir));
+  }
+
+  get entries(): readonly JournalRecord[] {
+    return this.records;
+  }
+
+  async record(r: JournalRecord): Promise<void> {
+    await appendDurable(join(this.dir, JOURNAL_FILE), JSON.stringify(r) + '\n');
+    this.records.push(r);
+  }
+
+  status(): RunStatus {
+    return statusOf(this.records);
+  }
+
+  /** Intents in the order they were recorded, with whether they completed and were undone. */
+  intents(): Array<{ step: string; title: string; undo: Undo | null; done: boolean; undone: boolean }> {
+    const done = new Set(this.records.filter((r) => r.t === 'done').map((r) => (r as { step: string }).step));
+    const undone = new Set(this.records.filter((r) => r.t === 'undone').map((r) => (r as { step: string }).step));
+    return this.records.flatMap((r) => (r.t === 'intent' ? [{ step: r.step, title: r.title, undo: r.undo, done: done.has(r.step), undone: undone.has(r.step) }] : []));
+  }
+
+  begin(): Extract<JournalRecord, { t: 'begin' }> | null {
+    return (this.records.find((r) => r.t === 'begin') as Extract<JournalRecord, { t: 'begin' }>) ?? null;
+  }
+}
+
+export function statusOf(records: readonly JournalRecord[]): RunStatus {
+  const last = (t: JournalRecord['t']) => records.map((r) => r.t).lastIndexOf(t);
+  const rbBegin = last('rollback-begin');
+  const rbDone = last('rollback-done');
+  if (rbBegin >= 0) {
+    if (rbDone < rbBegin) return 'rollback-unfinished';
+    const done = records[rbDone] as Extract<JournalRecord, { t: 'rollback-done' }>;
+    return done.failures.length ? 'rollback-failed' : 'rolled-back';
+  }
+  return last('commit') > Math.max(last('intent'), last('resume')) ? 'applied' : 'unfinished';
+}
+
+export async function readJournal(dir: string): Promise<JournalRecord[]> {
+  const path = join(dir, JOURNAL_FILE);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+  const out: JournalRecord[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (!line) continue;
+    try {
+      out.push(JSON.parse(line) as JournalRecord);
+    } catch {
+      // A torn last line is what a kill during append leaves: the change it announced never started.
+      if (i === lines.length - 1 || lines.slice(i + 1).every((l) => !l)) break;
+      throw new InputError(`journal line ${i + 1} is corrupt; inspect it before rolling back by hand`, path);
+    }
+  }
+  return out;
+}

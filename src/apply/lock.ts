@@ -1,0 +1,77 @@
+// One run at a time. The lock file holds the holder's PID and its process start time (so a reused PID
+// is not mistaken for the holder). A lock whose holder is gone is taken over with a warning.
+import { constants } from 'node:fs';
+import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { RefusedError } from '../errors.js';
+import { LOCK_FILE } from './state.js';
+
+export interface Lock {
+  path: string;
+  release(): Promise<void>;
+}
+
+interface Holder {
+  pid: number;
+  start: string | null;
+  command: string;
+}
+
+async function processStart(pid: number): Promise<string | null> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null; // field 22: starttime
+  } catch {
+    return null;
+  }
+}
+
+async function alive(h: Holder): Promise<boolean> {
+  try {
+    process.kill(h.pid, 0);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ESRCH') return false;
+  }
+  const start = await processStart(h.pid);
+  return h.start === null || start === null || start === h.start;
+}
+
+export async function acquireLock(root: string, command: string, warn: (msg: string) => void): Promise<Lock> {
+  const path = join(root, LOCK_FILE);
+  await mkdir(dirname(path), { recursive: true, mode: 0o755 });
+  const me: Holder = { pid: process.pid, start: await processStart(process.pid), command };
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const fh = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+      await fh.writeFile(JSON.stringify(me) + '\n');
+      await fh.sync();
+      await fh.close();
+      return { path, release: () => unlink(path).catch(() => undefined) };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    let holder: Holder | null = null;
+    try {
+      holder = JSON.parse(await readFile(path, 'utf8')) as Holder;
+    } catch {
+      holder = null; // a lock file being written right now, or garbage: treat as held once, then stale
+    }
+    if (holder && (await alive(holder))) {
+      throw new RefusedError(`another kubeadm-nonroot run (pid ${holder.pid}, ${holder.command}) holds ${LOCK_FILE} under ${root}; wait for it to finish (if that process is gone, delete the lock file)`);
+    }
+    if (!holder && attempt === 0) {
+      await new Promise((r) => setTimeout(r, 200));
+      continue;
+    }
+    warn(`taking over a stale lock ${LOCK_FILE}${holder ? ` left by pid ${holder.pid} (${holder.command}), which is no longer running` : ''}`);
+    // Move it aside first so two runs taking over at once cannot both succeed: only one rename wins.
+    const aside = `${path}.stale.${process.pid}`;
+    try {
+      await rename(path, aside);
+      await unlink(aside);
+    } catch {
+      /* someone else took it over; retry */
+    }
+  }
+  throw new RefusedError(`could not take ${LOCK_FILE} under ${root}; another run is taking it over`);
+}

@@ -1,0 +1,23 @@
+// Read what every command starts from: the config file and the node.
+import { readFile } from 'node:fs/promises';
+import { discoverNode } from '../discover/discover.js';
+import { InputError } from '../errors.js';
+import type { Config } from '../model/config.js';
+import type { NodeState } from '../model/node.js';
+import { defaultConfig, parseConfig } from '../plan/config.js';
+import type { GlobalOptions } from './options.js';
+
+export async function loadConfig(opts: GlobalOptions): Promise<Config> {
+  if (!opts.config) return defaultConfig();
+  let text: string;
+  try {
+    text = await readFile(opts.config, 'utf8');
+  } catch (e) {
+    throw new InputError(`cannot read config file: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, opts.config);
+  }
+  return parseConfig(text, opts.config);
+}
+
+export async function loadNode(opts: GlobalOptions, config: Config): Promise<NodeState> {
+  return discoverNode({ root: opts.root, manifestsDir: config.manifestsDir });
+}

@@ -1,0 +1,72 @@
+// The one place that turns outcomes into exit codes (docs/exit-codes.md):
+//   0 done / nothing to do   1 failed and rolled back (or verify found drift)
+//   2 bad input, blocking problem or refused — nothing changed   3 failed and could not roll back
+import { Command, CommanderError } from 'commander';
+import { DriftError, InputError, RefusedError, RollbackFailedError, RolledBackError } from '../errors.js';
+import { VERSION } from '../version.js';
+import { parseGlobalOptions, type GlobalOptions } from './options.js';
+
+export const EXIT = { ok: 0, failed: 1, refused: 2, rollbackFailed: 3 } as const;
+
+export function exitCodeFor(e: unknown): number {
+  if (e instanceof InputError || e instanceof RefusedError) return EXIT.refused;
+  if (e instanceof RollbackFailedError) return EXIT.rollbackFailed;
+  if (e instanceof RolledBackError || e instanceof DriftError) return EXIT.failed;
+  return EXIT.failed;
+}
+
+type Action = (opts: GlobalOptions, cmd: Command) => Promise<number>;
+
+export function buildProgram(): Command {
+  const program = new Command('kubeadm-nonroot');
+  program
+    .description('Run a kubeadm control plane as dedicated non-root users, and keep it that way.')
+    .version(VERSION, '--version', 'print the version')
+    .option('--root <dir>', "the node's filesystem root; every path resolves under it", '/')
+    .option('-c, --config <file>', 'config file (YAML): components, account names, pinned IDs')
+    .option('-o, --output <format>', 'text, json or yaml', 'text')
+    .option('-v, --verbose', 'more detail, stack traces on errors')
+    .option('--no-color', 'no colors in text output')
+    .showHelpAfterError()
+    .exitOverride();
+  return program.addHelpText('after', '\nExit codes: 0 done, 1 failed and rolled back (verify: drift), 2 bad input/blocked/refused (nothing changed), 3 failed and could not roll back.');
+}
+
+/** Wrap a command so it receives the validated global options and its return value becomes the exit code. */
+export const action = (fn: Action) => async (...args: unknown[]) => {
+  const cmd = args[args.length - 1] as Command;
+  process.exitCode = await fn(parseGlobalOptions(cmd.optsWithGlobals()), cmd);
+};
+export type Wrap = typeof action;
+
+async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  // One module per command; each adds itself with register(program, action).
+  for (const mod of await Promise.all([import('./plan.js')])) mod.register(program, action);
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      process.exitCode = e.exitCode === 0 ? 0 : EXIT.refused;
+      return;
+    }
+    reportError(e, argv.includes('-v') || argv.includes('--verbose'));
+    process.exitCode = exitCodeFor(e);
+  }
+}
+
+export function reportError(e: unknown, verbose: boolean): void {
+  const msg = e instanceof Error ? e.message : String(e);
+  process.stderr.write(`kubeadm-nonroot: ${msg}\n`);
+  if (e instanceof RollbackFailedError) {
+    for (const f of e.failures) process.stderr.write(`  rollback failure: ${f}\n`);
+    process.stderr.write('Manual steps to restore the node:\n');
+    e.manualSteps.forEach((s, i) => process.stderr.write(`  ${i + 1}. ${s}\n`));
+  }
+  if (verbose && e instanceof Error && e.stack) process.stderr.write(e.stack + '\n');
+}
+
+main(process.argv).catch((e) => {
+  reportError(e, true);
+  process.exitCode = EXIT.failed;
+});

@@ -1,0 +1,27 @@
+// Global options shared by every command, validated outside commander so they can be tested alone.
+import { resolve } from 'node:path';
+import { InputError } from '../errors.js';
+import type { OutputFormat } from '../render/data.js';
+
+export interface GlobalOptions {
+  /** Host path of the node's root. */
+  root: string;
+  config: string | null;
+  output: OutputFormat;
+  verbose: boolean;
+  color: boolean;
+}
+
+export function parseGlobalOptions(raw: Record<string, unknown>): GlobalOptions {
+  const output = String(raw.output ?? 'text');
+  if (output !== 'text' && output !== 'json' && output !== 'yaml') {
+    throw new InputError(`--output must be text, json or yaml, not "${output}"`);
+  }
+  return {
+    root: resolve(String(raw.root ?? '/')),
+    config: typeof raw.config === 'string' ? resolve(raw.config) : null,
+    output,
+    verbose: raw.verbose === true,
+    color: raw.color !== false,
+  };
+}

@@ -1,0 +1,17 @@
+// Where command output goes: data formats on stdout only, human text on stdout, notes on stderr.
+import { renderData } from '../render/data.js';
+import { makeStyle, wantColor, type Style } from '../render/style.js';
+import type { GlobalOptions } from './options.js';
+
+export function style(opts: GlobalOptions, stream: { isTTY?: boolean } = process.stdout): Style {
+  return makeStyle(wantColor(opts.color, stream));
+}
+
+/** Print `value` as JSON/YAML, or `human()` as text. */
+export function emit(opts: GlobalOptions, value: unknown, human: () => string): void {
+  process.stdout.write(opts.output === 'text' ? human() : renderData(value, opts.output));
+}
+
+export function note(message: string): void {
+  process.stderr.write(message.endsWith('\n') ? message : message + '\n');
+}

@@ -1,0 +1,60 @@
+// Parse /etc/passwd and /etc/group.
+//
+// kubeadm aborts on any line it does not understand: a comment, an NIS compat line, a wrong field count
+// (kubeadm-rootless.md §1.4, limitation 1). Real nodes have such lines, and they are not ours to judge,
+// so these parsers are tolerant and never fail. A line is SKIPPED (no entry, no error) when it is:
+//  - blank, or a "#" comment: glibc's nss_files skips leading blanks and ignores empty and comment lines;
+//  - an NIS compat line starting with "+" or "-" ("+", "-user", "+@netgroup", "+::::::"): its meaning
+//    depends on NIS, which we cannot see; shadow-utils' pwck skips them for the same reason;
+//  - a line with the wrong number of ":"-separated fields (7 in passwd, 4 in group), an empty name, or a
+//    UID/GID that is not a plain decimal integer: nothing sound can be read from it.
+// A trailing "\r" (a file edited on Windows) and surrounding blanks are stripped first, as kubeadm does.
+// Skipped lines are still counted, so `line` (0-based) always points at the real line in the file.
+// Writing these files is someone else's job; the writer must keep every line, skipped ones included.
+import type { GroupEntry, PasswdEntry } from '../model/node.js';
+
+function parseId(field: string): number | null {
+  if (!/^[0-9]+$/.test(field)) return null;
+  const n = Number(field);
+  return Number.isSafeInteger(n) ? n : null;
+}
+
+/** Fields of each line worth reading, with its 0-based line number. */
+function entryLines(text: string, fieldCount: number): Array<{ fields: string[]; line: number }> {
+  const out: Array<{ fields: string[]; line: number }> = [];
+  text.split('\n').forEach((raw, line) => {
+    const trimmed = raw.replace(/\r$/, '').trim();
+    if (trimmed === '' || trimmed.startsWith('#')) return;
+    if (trimmed.startsWith('+') || trimmed.startsWith('-')) return;
+    const fields = trimmed.split(':');
+    if (fields.length !== fieldCount || fields[0] === '') return;
+    out.push({ fields, line });
+  });
+  return out;
+}
+
+/** Entries of a passwd file (`name:password:uid:gid:gecos:home:shell`); `path` is for callers' messages. */
+export function parsePasswd(text: string, _path: string): PasswdEntry[] {
+  const entries: PasswdEntry[] = [];
+  for (const { fields, line } of entryLines(text, 7)) {
+    const [name, , uidField, gidField, gecos, home, shell] = fields as [string, string, string, string, string, string, string];
+    const uid = parseId(uidField);
+    const gid = parseId(gidField);
+    if (uid === null || gid === null) continue;
+    entries.push({ name, uid, gid, gecos, home, shell, line });
+  }
+  return entries;
+}
+
+/** Entries of a group file (`name:password:gid:member,member`); empty member names are dropped. */
+export function parseGroup(text: string, _path: string): GroupEntry[] {
+  const entries: GroupEntry[] = [];
+  for (const { fields, line } of entryLines(text, 4)) {
+    const [name, , gidField, memberField] = fields as [string, string, string, string];
+    const gid = parseId(gidField);
+    if (gid === null) continue;
+    const members = memberField.split(',').filter((m) => m !== '');
+    entries.push({ name, gid, members, line });
+  }
+  return entries;
+}

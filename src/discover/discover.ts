@@ -1,0 +1,170 @@
+// Read a node (mounted at --root) into a NodeState. Discovery only reads: no file under the root is
+// created, changed or touched, so `plan` and `verify` are safe to run at any time.
+import path from 'node:path';
+import { InputError, errorMessage } from '../errors.js';
+import { analyzeAccess } from '../model/access.js';
+import type { FileAccess } from '../model/access.types.js';
+import type { Component } from '../model/components.js';
+import type { FileStat, ManifestFile, NodeState, NssIds, TreeSummary } from '../model/node.js';
+import { identifyComponent, looksLikeComponentFile, parsePod } from '../model/pod.js';
+import type { PodInfo } from '../model/pod.types.js';
+import { normalizeNodePath, resolveUnderRoot } from '../paths.js';
+import { parseGroup, parsePasswd } from './accounts.js';
+import { FS_CONCURRENCY, mapLimit, parentsOf, readNodeText, statNode, statNodeFollow, treeSummary } from './fs.js';
+import { parseLoginDefs } from './login-defs.js';
+import { readManifests } from './manifests.js';
+import { readNss } from './nss.js';
+
+export const LOGIN_DEFS_PATH = '/etc/login.defs';
+export const PASSWD_PATH = '/etc/passwd';
+export const GROUP_PATH = '/etc/group';
+
+/** Shells that refuse logins, in the order useradd-based tools look for them. */
+export const NOLOGIN_SHELLS = ['/usr/sbin/nologin', '/sbin/nologin'] as const;
+/** Present everywhere, and what kubeadm itself gives its accounts (kubeadm-rootless.md §1.2). */
+export const FALLBACK_SHELL = '/bin/false';
+
+export interface DiscoverOptions {
+  /** Host directory the node is mounted at; "/" for the live node. */
+  root: string;
+  /** Node path of the static-pod manifests directory. */
+  manifestsDir: string;
+}
+
+/** One kubeadm component found in the manifests dir, with the files it touches. */
+interface FoundComponent {
+  manifest: ManifestFile;
+  component: Component;
+  pod: PodInfo;
+  accesses: FileAccess[];
+}
+
+export async function discoverNode(opts: DiscoverOptions): Promise<NodeState> {
+  const { root } = opts;
+  const manifestsDir = normalizeNodePath(opts.manifestsDir);
+
+  const [loginDefsText, passwdText, groupText] = await Promise.all([
+    readNodeText(root, LOGIN_DEFS_PATH),
+    readNodeText(root, PASSWD_PATH),
+    readNodeText(root, GROUP_PATH),
+  ]);
+  const loginDefs = parseLoginDefs(loginDefsText, LOGIN_DEFS_PATH);
+  const passwd = parsePasswd(requireText(root, PASSWD_PATH, passwdText), PASSWD_PATH);
+  const group = parseGroup(requireText(root, GROUP_PATH, groupText), GROUP_PATH);
+  // getent asks the RUNNING system, so it says nothing about a sandbox root.
+  const nss: NssIds | null = path.resolve(root) === '/' ? await readNss() : null;
+  const noLoginShell = await findNoLoginShell(root);
+
+  const manifests = await readManifests(root, manifestsDir);
+  const found = manifests.flatMap((m) => identify(m));
+
+  const wanted = new Set<string>();
+  for (const f of found) {
+    for (const p of referencedPaths(f)) {
+      wanted.add(p);
+      for (const parent of parentsOf(p)) wanted.add(parent);
+    }
+  }
+  const paths = await statAll(root, wanted);
+
+  const treeDirs = new Set<string>();
+  for (const f of found) {
+    for (const a of f.accesses) {
+      if (a.access === 'write' && a.target === 'dir') treeDirs.add(normalizeNodePath(a.hostPath));
+    }
+  }
+  const trees = await summariseTrees(root, [...treeDirs].sort());
+
+  return { root, manifestsDir, loginDefs, passwd, group, nss, noLoginShell, manifests, paths, trees };
+}
+
+function requireText(root: string, nodePath: string, text: string | null): string {
+  if (text !== null) return text;
+  const under = path.resolve(root) === '/' ? '' : ` under --root ${root}`;
+  throw new InputError(`${nodePath}: no such file${under}; the node's account database is needed to pick IDs`, nodePath);
+}
+
+async function findNoLoginShell(root: string): Promise<string> {
+  for (const shell of NOLOGIN_SHELLS) {
+    if ((await statNodeFollow(root, shell))?.type === 'file') return shell;
+  }
+  return FALLBACK_SHELL;
+}
+
+/**
+ * Parse a manifest and decide whether it is a kubeadm component. A file NAMED like a component
+ * (etcd.yaml) that does not parse is an error: we are asked to migrate it and cannot read it. Any
+ * other file that does not parse is not ours; it stays in `manifests` and is never touched.
+ */
+function identify(manifest: ManifestFile): FoundComponent[] {
+  let pod: PodInfo;
+  try {
+    pod = parsePod(manifest.text, manifest.path);
+  } catch (e) {
+    if (looksLikeComponentFile(manifest.fileName) === null) return [];
+    if (e instanceof InputError) throw e;
+    throw new InputError(`cannot parse: ${errorMessage(e)}; fix the YAML`, manifest.path);
+  }
+  const component = identifyComponent(manifest.fileName, pod);
+  if (component === null) return [];
+  const { accesses } = analyzeAccess(pod, component);
+  for (const a of accesses) checkHostPath(manifest, a.flag, a.hostPath);
+  for (const v of pod.volumes) checkHostPath(manifest, `volume ${v.name}`, v.path);
+  return [{ manifest, component, pod, accesses }];
+}
+
+/** The kubelet itself rejects relative hostPaths and ".." (API validation); say which manifest has one. */
+function checkHostPath(manifest: ManifestFile, what: string, hostPath: string): void {
+  try {
+    normalizeNodePath(hostPath);
+  } catch (e) {
+    throw new InputError(`${what} uses host path "${hostPath}": ${errorMessage(e)}`, manifest.path);
+  }
+}
+
+/**
+ * Every host path a component's manifest references: each flag's resolved host path and each
+ * hostPath volume (the planner checks the mounted directories too, e.g. etcd-certs).
+ */
+function referencedPaths(f: FoundComponent): string[] {
+  return [...f.accesses.map((a) => a.hostPath), ...f.pod.volumes.map((v) => v.path)].map(normalizeNodePath);
+}
+
+/**
+ * lstat every wanted path once, with bounded concurrency. When a path runs through a symlink, the
+ * directories it really lives in are what the kernel checks permissions on, so the resolved path and
+ * its parents are stat'ed as well.
+ */
+async function statAll(root: string, wanted: Set<string>): Promise<Record<string, FileStat | null>> {
+  const result = new Map<string, FileStat | null>();
+  let pending = new Set(wanted);
+  while (pending.size > 0) {
+    const stats = await mapLimit([...pending], FS_CONCURRENCY, async (p) => ({
+      p,
+      stat: await statNode(root, p),
+      resolved: await resolveUnderRoot(root, p),
+    }));
+    const next = new Set<string>();
+    for (const { p, stat } of stats) result.set(p, stat);
+    for (const { resolved } of stats) {
+      for (const extra of [resolved, ...parentsOf(resolved)]) {
+        if (!result.has(extra) && !pending.has(extra)) next.add(extra);
+      }
+    }
+    pending = next;
+  }
+  const paths: Record<string, FileStat | null> = {};
+  for (const p of [...result.keys()].sort()) paths[p] = result.get(p)!;
+  return paths;
+}
+
+/** Census of each directory a component writes into, when it exists (after following symlinks). */
+async function summariseTrees(root: string, dirs: string[]): Promise<Record<string, TreeSummary>> {
+  const trees: Record<string, TreeSummary> = {};
+  // One tree at a time: treeSummary already runs FS_CONCURRENCY calls in parallel.
+  for (const dir of dirs) {
+    if ((await statNodeFollow(root, dir))?.type !== 'dir') continue;
+    trees[dir] = await treeSummary(root, dir);
+  }
+  return trees;
+}

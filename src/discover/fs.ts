@@ -1,0 +1,162 @@
+// Read-only file facts under --root: stat a node path, census a directory tree, read a file's text.
+// Everything goes through src/paths.ts so no symlink or ".." leads outside the root.
+import type { Stats } from 'node:fs';
+import { lstat, opendir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { FileStat, FileType, TreeSummary } from '../model/node.js';
+import { hostPath, normalizeNodePath, resolveUnderRoot } from '../paths.js';
+
+/** Most in-flight fs calls at once. libuv runs them on a 4-thread pool; a few more keep it busy. */
+export const FS_CONCURRENCY = 16;
+
+/** A limiter: run(fn) starts fn when fewer than `max` runs are active. */
+export function createLimiter(max: number): <T>(fn: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  // A FIFO with a head index: Array#shift is O(n), and a 100,000-entry directory queues 100,000 waiters.
+  let waiting: Array<() => void> = [];
+  let head = 0;
+  // A finished run hands its slot straight to the next waiter, so no newcomer can slip in between.
+  const release = (): void => {
+    const next = waiting[head];
+    if (next === undefined) {
+      active -= 1;
+      return;
+    }
+    head += 1;
+    if (head === waiting.length) {
+      waiting = [];
+      head = 0;
+    }
+    next();
+  };
+  return async <T>(fn: () => Promise<T>): Promise<T> => {
+    if (active >= max) await new Promise<void>((resolve) => waiting.push(resolve));
+    else active += 1;
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  };
+}
+
+/** Map items with at most `max` calls of fn in flight; results keep the input order. */
+export async function mapLimit<T, R>(items: readonly T[], max: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const limit = createLimiter(max);
+  return Promise.all(items.map((item) => limit(() => fn(item))));
+}
+
+function fileType(st: Stats): FileType {
+  if (st.isFile()) return 'file';
+  if (st.isDirectory()) return 'dir';
+  if (st.isSymbolicLink()) return 'symlink';
+  if (st.isSocket()) return 'socket';
+  return 'other';
+}
+
+export function toFileStat(st: Stats): FileStat {
+  return { type: fileType(st), uid: st.uid, gid: st.gid, mode: st.mode & 0o7777, size: st.size };
+}
+
+function isMissing(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+/**
+ * lstat of a node path after resolving symlinks in its parent directories (inside the root): a symlink
+ * as the last component is reported as 'symlink', not followed. null when it does not exist.
+ */
+export async function statNode(root: string, nodePath: string): Promise<FileStat | null> {
+  const normal = normalizeNodePath(nodePath);
+  let target = '/';
+  if (normal !== '/') {
+    const parent = await resolveUnderRoot(root, path.posix.dirname(normal));
+    target = path.posix.join(parent, path.posix.basename(normal));
+  }
+  try {
+    return toFileStat(await lstat(hostPath(root, target)));
+  } catch (e) {
+    if (isMissing(e)) return null;
+    throw e;
+  }
+}
+
+/** Like statNode but follows a final symlink too (inside the root), as open(2) would. */
+export async function statNodeFollow(root: string, nodePath: string): Promise<FileStat | null> {
+  return statNode(root, await resolveUnderRoot(root, nodePath));
+}
+
+/** Text of a node file (symlinks followed inside the root); null when it does not exist. */
+export async function readNodeText(root: string, nodePath: string): Promise<string | null> {
+  const resolved = await resolveUnderRoot(root, nodePath);
+  try {
+    return await readFile(hostPath(root, resolved), 'utf8');
+  } catch (e) {
+    if (isMissing(e)) return null;
+    throw e;
+  }
+}
+
+/** `/a/b/c` → [`/`, `/a`, `/a/b`]: every directory the kernel walks through to reach the path. */
+export function parentsOf(nodePath: string): string[] {
+  const parts = normalizeNodePath(nodePath).split('/').filter((s) => s !== '');
+  const out: string[] = [];
+  for (let i = 0; i < parts.length; i++) out.push('/' + parts.slice(0, i).join('/'));
+  return out;
+}
+
+/**
+ * Ownership census of everything below a directory (not the directory itself). The directory path is
+ * resolved inside the root first (a symlinked /var/lib/etcd is followed), but nothing below it is:
+ * symlinks inside the tree are counted as entries and never followed, as `chown -R` (without -L) does.
+ * An entry that disappears while we walk (etcd compacting its WAL) is simply not counted.
+ * Bounded concurrency keeps 100,000-file trees fast without opening thousands of fds at once.
+ */
+export async function treeSummary(root: string, nodePath: string): Promise<TreeSummary> {
+  const top = hostPath(root, await resolveUnderRoot(root, nodePath));
+  const limit = createLimiter(FS_CONCURRENCY);
+  const counts = new Map<string, { uid: number; gid: number; count: number }>();
+  let entries = 0;
+
+  const count = (st: Stats): void => {
+    entries += 1;
+    const key = `${st.uid}:${st.gid}`;
+    const owner = counts.get(key);
+    if (owner) owner.count += 1;
+    else counts.set(key, { uid: st.uid, gid: st.gid, count: 1 });
+  };
+
+  const names = async (dir: string): Promise<string[]> => {
+    const out: string[] = [];
+    try {
+      // opendir streams the entries, so a directory with 100,000 files is not one giant array of Dirents.
+      for await (const dirent of await opendir(dir, { bufferSize: 256 })) out.push(dirent.name);
+    } catch (e) {
+      if (!isMissing(e)) throw e;
+    }
+    return out;
+  };
+
+  const walk = async (dir: string): Promise<void> => {
+    const children = await limit(() => names(dir));
+    await Promise.all(
+      children.map(async (name) => {
+        const child = path.join(dir, name);
+        let st: Stats;
+        try {
+          st = await limit(() => lstat(child));
+        } catch (e) {
+          if (isMissing(e)) return;
+          throw e;
+        }
+        count(st);
+        if (st.isDirectory()) await walk(child);
+      }),
+    );
+  };
+
+  await walk(top);
+  const owners = [...counts.values()].sort((a, b) => b.count - a.count || a.uid - b.uid || a.gid - b.gid);
+  return { entries, owners };
+}

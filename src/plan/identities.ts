@@ -1,0 +1,215 @@
+// Accounts for the migrated components: reuse what exists, allocate what is missing.
+//
+// Compatible with kubeadm's RootlessControlPlane allocation (kubeadm-rootless.md §2.2, users_linux.go):
+// lowest free IDs, ascending, inside [SYS_*_MIN, SYS_*_MAX]; UIDs and GIDs allocated independently;
+// groups in the order etcd, kas, kcm, ks, sa-key-readers; users in the order etcd, kas, kcm, ks; an
+// account that already exists under the name is reused with its IDs. Better than kubeadm where it is
+// weak (§7): IDs known to NSS are avoided too, pinned IDs from the config are honoured, an existing
+// group missing a member gets it added instead of aborting, and only accounts for components that are
+// actually migrated are created (kubeadm creates kubeadm-etcd even with external etcd).
+import { DEFAULT_ACCOUNT, SA_KEY_READERS_GROUP, SHORT_NAME, sortComponents, type Component } from '../model/components.js';
+import type { Config } from '../model/config.js';
+import type { GroupEntry, NodeState, PasswdEntry } from '../model/node.js';
+import type { AccountAction, Identity, Problem } from './types.js';
+
+/** Shells that cannot log in; an existing account with any other shell is a human or service login. */
+export const NOLOGIN_SHELLS = ['/bin/false', '/usr/bin/false', '/usr/sbin/nologin', '/sbin/nologin', '/bin/nologin', '/usr/bin/nologin'];
+
+export interface SharedGroupSpec {
+  name: string;
+  members: Component[];
+}
+
+/** Name of the reader group for a secret shared by several components. {kas, kcm} is kubeadm's sa-key-readers. */
+export function sharedGroupName(members: Component[], config: Config): string {
+  const sorted = sortComponents(members);
+  if (sorted.length === 2 && sorted[0] === 'kube-apiserver' && sorted[1] === 'kube-controller-manager') {
+    return config.saKeyReaders.group ?? SA_KEY_READERS_GROUP;
+  }
+  return `kubeadm-${sorted.map((c) => SHORT_NAME[c]).join('-')}-readers`;
+}
+
+export interface IdentityPlan {
+  identities: Identity[];
+  accounts: AccountAction[];
+  problems: Problem[];
+  warnings: Problem[];
+}
+
+interface GroupDecision {
+  name: string;
+  gid: number | null; // null until allocated
+  members: string[]; // wanted members (user names)
+  existing: GroupEntry | null;
+  pinned: number | undefined;
+}
+
+export function planIdentities(node: NodeState, config: Config, components: Component[], shared: SharedGroupSpec[]): IdentityPlan {
+  const problems: Problem[] = [];
+  const warnings: Problem[] = [];
+  const ordered = sortComponents(components);
+  const userName = (c: Component) => config.accounts[c]?.user ?? DEFAULT_ACCOUNT[c];
+  const groupName = (c: Component) => config.accounts[c]?.group ?? userName(c);
+  const firstUser = (name: string): PasswdEntry | null => node.passwd.find((p) => p.name === name) ?? null;
+  const firstGroup = (name: string): GroupEntry | null => node.group.find((g) => g.name === name) ?? null;
+  const loginDefs = '/etc/login.defs';
+
+  // --- groups, in kubeadm's order: per-component groups, then shared reader groups
+  const groups: GroupDecision[] = [];
+  for (const c of ordered) {
+    const name = groupName(c);
+    if (!groups.some((g) => g.name === name)) {
+      groups.push({ name, gid: null, members: [], existing: firstGroup(name), pinned: config.accounts[c]?.gid });
+    }
+  }
+  const sharedSorted = [...shared].sort((a, b) => (a.name === SA_KEY_READERS_GROUP || a.name === config.saKeyReaders.group ? -1 : b.name === SA_KEY_READERS_GROUP || b.name === config.saKeyReaders.group ? 1 : a.name.localeCompare(b.name)));
+  for (const s of sharedSorted) {
+    const pinned = s.name === sharedGroupName(['kube-apiserver', 'kube-controller-manager'], config) ? config.saKeyReaders.gid : undefined;
+    groups.push({ name: s.name, gid: null, members: sortComponents(s.members).map(userName), existing: firstGroup(s.name), pinned });
+  }
+
+  // A user that exists without its group keeps its primary GID: create the group with that GID if it is free.
+  for (const c of ordered) {
+    const u = firstUser(userName(c));
+    const g = groups.find((x) => x.name === groupName(c))!;
+    if (u && !g.existing && g.pinned === undefined && !node.group.some((x) => x.gid === u.gid)) g.pinned = u.gid;
+  }
+
+  // --- validate existing groups
+  for (const g of groups) {
+    if (!g.existing) {
+      if (node.nss?.groups.some((n) => n.name === g.name)) {
+        problems.push({ code: 'account-only-in-nss', message: `group ${g.name} exists in NSS (LDAP/SSSD/…) but not in /etc/group, so groupadd cannot create it locally`, path: '/etc/group', fix: `remove ${g.name} from the directory service, or pick another name with accounts.<component>.group in the config` });
+      }
+      continue;
+    }
+    const e = g.existing;
+    if (e.gid === 0) {
+      problems.push({ code: 'account-is-root', message: `group ${g.name} exists with GID 0 (root's group); a component must not run with it`, path: '/etc/group', fix: `remove or renumber group ${g.name} (groupmod -g NEWGID ${g.name})` });
+      continue;
+    }
+    if (g.pinned !== undefined && g.pinned !== e.gid) {
+      problems.push({ code: 'account-id-conflict', message: `group ${g.name} exists with GID ${e.gid} but the config pins GID ${g.pinned}`, path: '/etc/group', fix: `change the config to gid: ${e.gid}, or renumber the group (groupmod -g ${g.pinned} ${g.name})` });
+      continue;
+    }
+    if (e.gid < node.loginDefs.sysGidMin || e.gid > node.loginDefs.sysGidMax) {
+      warnings.push({ code: 'account-outside-system-range', message: `group ${g.name} has GID ${e.gid}, outside the system range ${node.loginDefs.sysGidMin}-${node.loginDefs.sysGidMax} of /etc/login.defs; reusing it`, path: '/etc/group' });
+    }
+    g.gid = e.gid;
+    const isShared = shared.some((s) => s.name === g.name);
+    const ownUser = isShared ? null : g.name;
+    const extra = e.members.filter((m) => !g.members.includes(m) && m !== ownUser);
+    if (extra.length > 0) {
+      if (isShared) {
+        problems.push({ code: 'group-unexpected-members', message: `group ${g.name} has members ${extra.join(', ')}, who would be able to read the secrets it guards`, path: '/etc/group', fix: `remove them: ${extra.map((m) => `gpasswd -d ${m} ${g.name}`).join('; ')}` });
+      } else {
+        warnings.push({ code: 'group-unexpected-members', message: `group ${g.name} also lists ${extra.join(', ')}; files owned by this group are mode 0600, so this grants nothing`, path: '/etc/group' });
+      }
+    }
+  }
+
+  // --- allocate GIDs for groups to create: pinned first (validated), then lowest free
+  const takenGids = new Set<number>([...node.group.map((g) => g.gid), ...(node.nss?.groups.map((g) => g.gid) ?? [])]);
+  for (const g of groups) {
+    if (g.existing || g.pinned === undefined) continue;
+    const holder = node.group.find((x) => x.gid === g.pinned) ?? node.nss?.groups.find((x) => x.gid === g.pinned);
+    if (holder) {
+      problems.push({ code: 'account-id-conflict', message: `GID ${g.pinned} wanted for group ${g.name} already belongs to group ${holder.name}`, path: '/etc/group', fix: `pin another gid for ${g.name} in the config` });
+      continue;
+    }
+    g.gid = g.pinned;
+    takenGids.add(g.pinned);
+  }
+  const needGids = groups.filter((g) => g.gid === null && !g.existing && g.pinned === undefined);
+  const gids = allocate(takenGids, node.loginDefs.sysGidMin, node.loginDefs.sysGidMax, needGids.length);
+  if (gids === null) {
+    problems.push({ code: 'id-range-exhausted', message: `cannot allocate ${needGids.length} GIDs: the system range ${node.loginDefs.sysGidMin}-${node.loginDefs.sysGidMax} has fewer free IDs`, path: loginDefs, fix: 'widen SYS_GID_MIN/SYS_GID_MAX in /etc/login.defs, or pin gids in the config' });
+  } else {
+    needGids.forEach((g, i) => (g.gid = gids[i]!));
+  }
+
+  // --- users, in kubeadm's order
+  const identities: Identity[] = [];
+  const accounts: AccountAction[] = [];
+  const takenUids = new Set<number>([...node.passwd.map((p) => p.uid), ...(node.nss?.users.map((u) => u.uid) ?? [])]);
+  interface UserDecision { component: Component; name: string; uid: number | null; existing: PasswdEntry | null; pinned?: number }
+  const users: UserDecision[] = ordered.map((c) => ({ component: c, name: userName(c), uid: null, existing: firstUser(userName(c)), pinned: config.accounts[c]?.uid }));
+  for (const u of users) {
+    const g = groups.find((x) => x.name === groupName(u.component))!;
+    if (!u.existing) {
+      if (node.nss?.users.some((n) => n.name === u.name)) {
+        problems.push({ code: 'account-only-in-nss', message: `user ${u.name} exists in NSS (LDAP/SSSD/…) but not in /etc/passwd, so useradd cannot create it locally`, path: '/etc/passwd', fix: `pick another name with accounts.${u.component}.user in the config` });
+      }
+      continue;
+    }
+    const e = u.existing;
+    const where = `user ${u.name} (uid ${e.uid}, line ${e.line + 1} of /etc/passwd)`;
+    if (e.uid === 0) {
+      problems.push({ code: 'account-is-root', message: `${where} is root; a component must not run as UID 0`, path: '/etc/passwd', fix: `remove ${u.name} or choose another name with accounts.${u.component}.user` });
+    } else if (e.uid >= node.loginDefs.uidMin || !NOLOGIN_SHELLS.includes(e.shell)) {
+      problems.push({ code: 'account-is-login', message: `${where} looks like a login account (shell ${e.shell || '(none)'}${e.uid >= node.loginDefs.uidMin ? `, uid >= UID_MIN ${node.loginDefs.uidMin}` : ''}); refusing to run a component as it`, path: '/etc/passwd', fix: `choose another name with accounts.${u.component}.user, or make it a system account (usermod -s /usr/sbin/nologin ${u.name})` });
+    } else if (u.pinned !== undefined && u.pinned !== e.uid) {
+      problems.push({ code: 'account-id-conflict', message: `${where} exists but the config pins uid ${u.pinned}`, path: '/etc/passwd', fix: `change the config to uid: ${e.uid}, or renumber the user (usermod -u ${u.pinned} ${u.name})` });
+    } else if (g.gid !== null && e.gid !== g.gid) {
+      const actual = node.group.find((x) => x.gid === e.gid);
+      problems.push({ code: 'account-group-mismatch', message: `${where} has primary group ${actual ? actual.name : e.gid}, expected ${g.name} (GID ${g.gid})`, path: '/etc/passwd', fix: `usermod -g ${g.name} ${u.name}, or remove the user so it is created afresh` });
+    } else {
+      if (e.uid < node.loginDefs.sysUidMin || e.uid > node.loginDefs.sysUidMax) {
+        warnings.push({ code: 'account-outside-system-range', message: `${where} is outside the system range ${node.loginDefs.sysUidMin}-${node.loginDefs.sysUidMax}; reusing it`, path: '/etc/passwd' });
+      }
+      u.uid = e.uid;
+    }
+  }
+  for (const u of users) {
+    if (u.existing || u.pinned === undefined) continue;
+    const holder = node.passwd.find((x) => x.uid === u.pinned) ?? node.nss?.users.find((x) => x.uid === u.pinned);
+    if (holder) {
+      problems.push({ code: 'account-id-conflict', message: `UID ${u.pinned} wanted for user ${u.name} already belongs to user ${holder.name}`, path: '/etc/passwd', fix: `pin another uid for ${u.name} in the config` });
+      continue;
+    }
+    u.uid = u.pinned;
+    takenUids.add(u.pinned);
+  }
+  const needUids = users.filter((u) => !u.existing && u.pinned === undefined);
+  const uids = allocate(takenUids, node.loginDefs.sysUidMin, node.loginDefs.sysUidMax, needUids.length);
+  if (uids === null) {
+    problems.push({ code: 'id-range-exhausted', message: `cannot allocate ${needUids.length} UIDs: the system range ${node.loginDefs.sysUidMin}-${node.loginDefs.sysUidMax} has fewer free IDs`, path: loginDefs, fix: 'widen SYS_UID_MIN/SYS_UID_MAX in /etc/login.defs, or pin uids in the config' });
+  } else {
+    needUids.forEach((u, i) => (u.uid = uids[i]!));
+  }
+
+  // --- account actions: groups first (users reference them), in allocation order
+  for (const g of groups) {
+    if (g.gid === null) continue;
+    if (!g.existing) {
+      accounts.push({ action: 'create-group', name: g.name, gid: g.gid, members: [] });
+    } else {
+      const missing = g.members.filter((m) => !g.existing!.members.includes(m) && firstUser(m) !== null);
+      accounts.push(missing.length > 0 ? { action: 'add-group-members', name: g.name, gid: g.gid, members: missing } : { action: 'reuse-group', name: g.name, gid: g.gid, members: g.existing.members });
+    }
+  }
+  for (const u of users) {
+    const g = groups.find((x) => x.name === groupName(u.component))!;
+    if (u.uid === null || g.gid === null) continue;
+    const supplementary = groups.filter((x) => x.members.includes(u.name) && x.gid !== null);
+    if (!u.existing) {
+      accounts.push({ action: 'create-user', name: u.name, uid: u.uid, gid: g.gid, group: g.name, supplementaryGroups: supplementary.map((x) => x.name), shell: node.noLoginShell, home: '/nonexistent', comment: `kubeadm-nonroot ${u.component}` });
+    } else {
+      accounts.push({ action: 'reuse-user', name: u.name, uid: u.uid, gid: g.gid, group: g.name });
+    }
+    identities.push({ component: u.component, user: u.name, uid: u.uid, group: g.name, gid: g.gid, supplementalGroups: supplementary.map((x) => ({ name: x.name, gid: x.gid! })) });
+  }
+  // Existing groups that must gain a user being created in this run: the user is created with -G, so
+  // the membership is part of create-user; only existing users need add-group-members.
+  return { identities, accounts, problems, warnings };
+}
+
+/** Lowest `count` IDs in [min, max] not in `taken`, ascending; null when the range has fewer. */
+export function allocate(taken: ReadonlySet<number>, min: number, max: number, count: number): number[] | null {
+  const out: number[] = [];
+  if (count === 0) return out;
+  for (let id = min; id <= max && out.length < count; id++) {
+    if (!taken.has(id)) out.push(id);
+  }
+  return out.length === count ? out : null;
+}

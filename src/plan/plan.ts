@@ -1,0 +1,174 @@
+// buildPlan: node state + config + clock → Plan. Pure: no I/O, no clock, no environment.
+import { analyzeAccess } from '../model/access.js';
+import type { FileAccess } from '../model/access.types.js';
+import { COMPONENTS, sortComponents, type Component } from '../model/components.js';
+import type { Config } from '../model/config.js';
+import type { NodeState } from '../model/node.js';
+import { identifyComponent, parsePod } from '../model/pod.js';
+import type { PodInfo } from '../model/pod.types.js';
+import { listenPorts } from '../model/ports.js';
+import { kubernetesSupport, KNOWN_KUBERNETES } from '../model/support.js';
+import { etcdVersionFromImage, kubeVersionFromImage, seccompStyle } from '../model/version.js';
+import { unifiedDiff } from './diff.js';
+import { fingerprintInputs, sha256 } from './fingerprint.js';
+import { planIdentities, sharedGroupName, type SharedGroupSpec } from './identities.js';
+import { applySecurity, type DesiredSecurity } from './manifest-edit.js';
+import { groupUses, planFiles, sharedReaderSets } from './ownership.js';
+import { PLAN_API_VERSION, PLAN_KIND, type ComponentPlan, type Identity, type ManifestAction, type Plan, type Problem } from './types.js';
+
+export interface PlanOptions {
+  /** The clock, injected: planning never reads it. */
+  now: Date;
+}
+
+interface FoundComponent {
+  component: Component;
+  path: string;
+  text: string;
+  pod: PodInfo;
+}
+
+/** Static pods that are not kubeadm's are left byte-identical (kube-vip, haproxy, a second scheduler…). */
+export function findComponents(node: NodeState): { found: FoundComponent[]; ignored: string[] } {
+  const found: FoundComponent[] = [];
+  const ignored: string[] = [];
+  for (const m of node.manifests) {
+    let pod: PodInfo;
+    try {
+      pod = parsePod(m.text, m.path);
+    } catch {
+      ignored.push(m.fileName); // discovery already rejected malformed files named like a component
+      continue;
+    }
+    const component = identifyComponent(m.fileName, pod);
+    if (component) found.push({ component, path: m.path, text: m.text, pod });
+    else ignored.push(m.fileName);
+  }
+  found.sort((a, b) => COMPONENTS.indexOf(a.component) - COMPONENTS.indexOf(b.component));
+  return { found, ignored: ignored.sort() };
+}
+
+export function desiredSecurity(identity: Identity, kubernetesVersion: string | null): DesiredSecurity {
+  const apiserver = identity.component === 'kube-apiserver';
+  return {
+    runAsUser: identity.uid,
+    runAsGroup: identity.gid,
+    supplementalGroups: identity.supplementalGroups.map((g) => g.gid).sort((a, b) => a - b),
+    seccomp: seccompStyle(kubernetesVersion),
+    // The kube-apiserver binary carries the file capability cap_net_bind_service (image setcap since
+    // v1.21, kubernetes#99145); exec fails with EPERM when it is not in the bounding set (#100914).
+    capabilitiesAdd: apiserver ? ['NET_BIND_SERVICE'] : [],
+    // no_new_privs would stop the apiserver from gaining that file capability (it could then not bind
+    // a port below 1024); kubeadm leaves allowPrivilegeEscalation unset for it for the same reason.
+    allowPrivilegeEscalation: apiserver ? null : false,
+  };
+}
+
+export function buildPlan(node: NodeState, config: Config, opts: PlanOptions): Plan {
+  const problems: Problem[] = [];
+  const warnings: Problem[] = [];
+  const { found, ignored } = findComponents(node);
+
+  const versionOf = (c: Component) => found.find((f) => f.component === c)?.pod.image;
+  const kubeImage = versionOf('kube-apiserver') ?? versionOf('kube-controller-manager') ?? versionOf('kube-scheduler');
+  const kubernetesVersion = kubeImage ? kubeVersionFromImage(kubeImage) : null;
+  const etcdImage = versionOf('etcd');
+  const etcdVersion = etcdImage ? etcdVersionFromImage(etcdImage) : null;
+  const support = kubernetesSupport(kubernetesVersion);
+  if (found.length === 0) {
+    problems.push({ code: 'no-components', message: `no kubeadm control-plane manifests in ${node.manifestsDir}`, path: node.manifestsDir, fix: 'run on a kubeadm control-plane node, or point --root / manifestsDir at one' });
+  } else if (support !== 'known' && kubeImage) {
+    warnings.push({ code: 'kubernetes-version', message: `Kubernetes version ${kubernetesVersion ?? `of image ${kubeImage}`} is outside the versions this tool knows (${KNOWN_KUBERNETES}); review the plan carefully`, path: node.manifestsDir });
+  }
+
+  const migrating = found.filter((f) => config.components.includes(f.component));
+  for (const c of config.components) {
+    if (!found.some((f) => f.component === c) && config.components.length < 4) {
+      warnings.push({ code: 'component-absent', message: `${c} was selected in the config but has no kubeadm manifest on this node`, path: node.manifestsDir });
+    }
+  }
+
+  // What each migrated component reads and writes, from its own manifest.
+  const accesses: FileAccess[] = [];
+  for (const f of migrating) {
+    const result = analyzeAccess(f.pod, f.component);
+    accesses.push(...result.accesses);
+    for (const u of result.unmapped) {
+      warnings.push({ code: 'path-not-on-host', message: `${f.component} ${u.flag}=${u.containerPath} is not on a hostPath volume (it is inside the image); nothing to change for it`, path: f.path, component: f.component });
+    }
+    for (const p of listenPorts(f.pod, f.component)) {
+      if (p.port < 1024 && f.component !== 'kube-apiserver') {
+        problems.push({ code: 'privileged-port', message: `${f.component} listens on port ${p.port} (${p.flag}); only kube-apiserver keeps NET_BIND_SERVICE`, path: f.path, component: f.component, fix: `move ${p.flag} to a port >= 1024` });
+      }
+    }
+    for (const m of f.pod.mounts.filter((x) => !x.readOnly)) {
+      const v = f.pod.volumes.find((x) => x.name === m.name);
+      if (!v || v.path === '/usr/libexec/kubernetes/kubelet-plugins/volume/exec') continue; // kcm's flexvolume dir: only read
+      if (result.accesses.some((a) => a.volume === m.name)) continue;
+      warnings.push({ code: 'writable-mount-unanalysed', message: `${f.component} mounts ${v.path} read-write but no flag names a path in it (a KMS plugin socket?); after the migration it runs as a non-root user, so sockets and files there must be accessible to it`, path: v.path, component: f.component });
+    }
+  }
+  const uses = groupUses(accesses);
+  const shared: SharedGroupSpec[] = sharedReaderSets(uses).map((members) => ({ name: sharedGroupName(members, config), members }));
+
+  const ids = planIdentities(node, config, migrating.map((f) => f.component), shared);
+  problems.push(...ids.problems);
+  warnings.push(...ids.warnings);
+  const sharedGids = new Map<string, number>();
+  for (const s of shared) {
+    const a = ids.accounts.find((x) => x.name === s.name && x.action !== 'create-user' && x.action !== 'reuse-user');
+    if (a && 'gid' in a) sharedGids.set(sortComponents(s.members).join(','), a.gid);
+  }
+  const userNames = new Map<number, string>();
+  const groupNames = new Map<number, string>();
+  for (const p of node.passwd) if (!userNames.has(p.uid)) userNames.set(p.uid, p.name);
+  for (const g of node.group) if (!groupNames.has(g.gid)) groupNames.set(g.gid, g.name);
+  for (const a of ids.accounts) {
+    if (a.action === 'create-user') userNames.set(a.uid, a.name);
+    else if (a.action === 'create-group') groupNames.set(a.gid, a.name);
+  }
+  const filePlan = planFiles(node, uses, ids.identities, sharedGids, { user: (u) => userNames.get(u), group: (g) => groupNames.get(g) });
+  problems.push(...filePlan.problems);
+  warnings.push(...filePlan.warnings);
+
+  const manifests: ManifestAction[] = [];
+  const components: ComponentPlan[] = [];
+  for (const f of found) {
+    const identity = ids.identities.find((i) => i.component === f.component) ?? null;
+    const isMigrating = migrating.includes(f);
+    components.push({ component: f.component, manifest: f.path, migrate: isMigrating, image: f.pod.image, version: f.component === 'etcd' ? etcdVersion : kubeVersionFromImage(f.pod.image), identity });
+    if (!identity) continue;
+    const edit = applySecurity(f.text, desiredSecurity(identity, kubernetesVersion));
+    if (edit.changes.length === 0) continue;
+    manifests.push({ action: 'write-manifest', component: f.component, path: f.path, beforeSha256: sha256(f.text), after: edit.text, diff: unifiedDiff(f.text, edit.text, `a${f.path}`, `b${f.path}`), changes: edit.changes });
+  }
+
+  const byPath = (a: Problem, b: Problem) => (a.path ?? '').localeCompare(b.path ?? '') || a.code.localeCompare(b.code) || a.message.localeCompare(b.message);
+  return {
+    apiVersion: PLAN_API_VERSION,
+    kind: PLAN_KIND,
+    createdAt: opts.now.toISOString(),
+    root: node.root,
+    manifestsDir: node.manifestsDir,
+    fingerprint: fingerprintInputs(node, config),
+    kubernetesVersion,
+    etcdVersion,
+    components,
+    ignoredManifests: ignored,
+    accounts: ids.accounts,
+    files: filePlan.files,
+    manifests,
+    problems: dedupe(problems).sort(byPath),
+    warnings: dedupe(warnings).sort(byPath),
+  };
+}
+
+function dedupe(list: Problem[]): Problem[] {
+  const seen = new Set<string>();
+  return list.filter((p) => {
+    const k = `${p.code}\0${p.path}\0${p.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
