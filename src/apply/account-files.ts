@@ -12,7 +12,8 @@ import type { AccountFileRecord } from './journal.js';
 export const ACCOUNT_FILES = ['/etc/passwd', '/etc/group', '/etc/shadow', '/etc/gshadow'];
 const ALL = ACCOUNT_FILES.flatMap((p) => [p, `${p}-`]);
 
-export async function snapshotAccountFiles(root: string, backupDir: string): Promise<AccountFileRecord[]> {
+/** Copies go to backupDir/<subdir>/ — a resumed run takes its own snapshot and must not overwrite the first. */
+export async function snapshotAccountFiles(root: string, backupDir: string, subdir: string): Promise<AccountFileRecord[]> {
   const out: AccountFileRecord[] = [];
   for (const p of ALL) {
     const host = join(root, p);
@@ -21,8 +22,8 @@ export async function snapshotAccountFiles(root: string, backupDir: string): Pro
       out.push({ path: p, saved: null, uid: 0, gid: 0, mode: 0 });
       continue;
     }
-    const saved = p.slice('/etc/'.length);
-    await copyFile(host, join(backupDir, 'accounts', saved));
+    const saved = `${subdir}/${p.slice('/etc/'.length)}`;
+    await copyFile(host, join(backupDir, saved));
     out.push({ path: p, saved, uid: st.uid, gid: st.gid, mode: st.mode });
   }
   return out;
@@ -52,7 +53,7 @@ export async function restoreAccountFiles(root: string, backupDir: string, recor
       if (isBackupCopy) await rm(host, { force: true });
       continue;
     }
-    const saved = await readFile(join(backupDir, 'accounts', r.saved));
+    const saved = await readFile(join(backupDir, r.saved));
     const current = await readFile(host).catch(() => null);
     const want = { uid: r.uid, gid: r.gid, mode: r.mode };
     if (current !== null && current.equals(saved)) {
@@ -61,7 +62,7 @@ export async function restoreAccountFiles(root: string, backupDir: string, recor
     }
     const ours = current === null || isBackupCopy || withoutNames(current.toString('utf8'), createdNames).join('\n') === withoutNames(saved.toString('utf8'), createdNames).join('\n');
     if (ours) await publishFile(host, saved, want);
-    else left.push(`${r.path} changed since the apply in more than the tool's own accounts; left as it is (the pre-apply copy is in ${join(backupDir, 'accounts', r.saved)})`);
+    else left.push(`${r.path} changed since the apply in more than the tool's own accounts; left as it is (the pre-apply copy is in ${join(backupDir, r.saved)})`);
   }
   return left;
 }

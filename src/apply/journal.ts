@@ -23,7 +23,7 @@ export type Undo =
 export interface AccountFileRecord {
   /** Node path, e.g. /etc/passwd; also the "-" backups shadow-utils keeps (/etc/passwd-). */
   path: string;
-  /** File name in backupDir/accounts, or null when the file did not exist. */
+  /** Path of the saved copy relative to the backup dir, or null when the file did not exist. */
   saved: string | null;
   uid: number;
   gid: number;

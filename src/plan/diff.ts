@@ -48,49 +48,64 @@ function internKeys(): (l: Line) => number {
   };
 }
 
-/** Myers' greedy forward search, then a backtrack through the saved frontiers; returns per-line "changed" flags. */
+/**
+ * Myers' greedy forward search over the lines between the common prefix and suffix, then a backtrack
+ * through the saved frontiers; returns per-line "changed" flags. Memory is O(D²) for D differing lines
+ * (only the live diagonals -d..d of each frontier are kept), which is nothing for manifests.
+ */
 function compare(a: number[], b: number[]): [boolean[], boolean[]] {
-  const n = a.length;
-  const m = b.length;
-  const changedA = new Array<boolean>(n).fill(false);
-  const changedB = new Array<boolean>(m).fill(false);
+  const changedA = new Array<boolean>(a.length).fill(false);
+  const changedB = new Array<boolean>(b.length).fill(false);
+  let lo = 0;
+  while (lo < a.length && lo < b.length && a[lo] === b[lo]) lo++;
+  let hiA = a.length;
+  let hiB = b.length;
+  while (hiA > lo && hiB > lo && a[hiA - 1] === b[hiB - 1]) {
+    hiA--;
+    hiB--;
+  }
+  const n = hiA - lo;
+  const m = hiB - lo;
   const max = n + m;
   const offset = max + 1;
   const v = new Int32Array(2 * max + 3);
+  /** trace[d] holds diagonals -d..d of the frontier reached after d-1 edits. */
   const trace: Int32Array[] = [];
-  let found = false;
-  for (let d = 0; d <= max && !found; d++) {
-    trace.push(v.slice());
+  const eq = (x: number, y: number) => a[lo + x] === b[lo + y];
+  let done = max === 0;
+  for (let d = 0; !done; d++) {
+    trace.push(v.slice(offset - d, offset + d + 1));
     for (let k = -d; k <= d; k += 2) {
       let x = k === -d || (k !== d && v[offset + k - 1]! < v[offset + k + 1]!) ? v[offset + k + 1]! : v[offset + k - 1]! + 1;
       let y = x - k;
-      while (x < n && y < m && a[x] === b[y]) {
+      while (x < n && y < m && eq(x, y)) {
         x++;
         y++;
       }
       v[offset + k] = x;
       if (x >= n && y >= m) {
-        found = true;
+        done = true;
         break;
       }
     }
   }
-  // Walk back from (n, m): each step d came from diagonal k±1 of frontier d-1.
+  // Walk back from (n, m): the d-th edit came from diagonal k+1 (an insertion) or k-1 (a deletion).
   let x = n;
   let y = m;
   for (let d = trace.length - 1; d > 0; d--) {
     const prev = trace[d]!;
+    const at = (k: number) => prev[k + d]!;
     const k = x - y;
-    const down = k === -d || (k !== d && prev[offset + k - 1]! < prev[offset + k + 1]!);
+    const down = k === -d || (k !== d && at(k - 1) < at(k + 1));
     const prevK = down ? k + 1 : k - 1;
-    const prevX = prev[offset + prevK]!;
+    const prevX = at(prevK);
     const prevY = prevX - prevK;
     while (x > prevX && y > prevY) {
       x--;
       y--;
     }
-    if (down) changedB[--y] = true;
-    else changedA[--x] = true;
+    if (down) changedB[lo + --y] = true;
+    else changedA[lo + --x] = true;
     x = prevX;
     y = prevY;
   }

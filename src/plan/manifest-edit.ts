@@ -295,7 +295,7 @@ function deleteIn(text: string, path: PathKey[], source: string | undefined): st
     if (!isMap(node)) return text;
     const pair = findPair(node, seg);
     if (!pair) return text;
-    if (rest.length === 0) return removePair(text, node, pair);
+    if (rest.length === 0) return removePair(text, node, pair, style);
     const child = pair.value as Node | null;
     if ((isMap(child) || isSeq(child)) && !child.flow) {
       node = child;
@@ -358,13 +358,15 @@ function replacePair(text: string, pair: Pair, value: unknown, style: Style): st
   return text.slice(0, start) + block(text, start, renderPair(keyString(pair), value, style), col, style, 'replace', end) + text.slice(end);
 }
 
-function removePair(text: string, map: YAMLMap, pair: Pair): string {
+function removePair(text: string, map: YAMLMap, pair: Pair, style: Style): string {
   let start = pairStart(text, pair);
   let end = pairEnd(text, pair);
   if (!atLineStart(text, start)) {
-    // First key on a `- ` line: the next key moves up onto that line, so drop its indentation too.
+    // First key on a `- ` line: the next key moves up onto that line, so drop its indentation too;
+    // with no next key the item becomes an empty mapping (a bare `-` would be null).
     const next = map.items[map.items.indexOf(pair) + 1];
     if (next) end = keyStart(next);
+    else return text.slice(0, start) + '{}' + style.eol + text.slice(end);
   } else if (end === text.length && !text.endsWith('\n') && start > 0) {
     // The pair was the last line of a file without a final newline: the file keeps having none.
     start -= text[start - 2] === '\r' ? 2 : 1;

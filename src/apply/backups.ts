@@ -1,0 +1,43 @@
+// The backups directory: one folder per apply, each with its plan, journal and saved originals.
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Journal, type RunStatus } from './journal.js';
+import { BACKUPS_DIR } from './state.js';
+
+export interface BackupInfo {
+  id: string;
+  dir: string;
+  op: 'apply' | 'revert' | 'unknown';
+  status: RunStatus;
+  startedAt: string | null;
+  changes: number;
+}
+
+export async function listBackups(root: string): Promise<BackupInfo[]> {
+  const base = join(root, BACKUPS_DIR);
+  let names: string[];
+  try {
+    names = (await readdir(base, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+  const out: BackupInfo[] = [];
+  for (const id of names) {
+    const dir = join(base, id);
+    const j = await Journal.open(dir);
+    const begin = j.begin();
+    out.push({ id, dir, op: begin?.op ?? 'unknown', status: j.status(), startedAt: begin?.at ?? null, changes: j.intents().length });
+  }
+  return out;
+}
+
+/** The most recent run that was neither committed nor completely rolled back, if any. */
+export function unfinished(backups: BackupInfo[]): BackupInfo | null {
+  const last = backups[backups.length - 1];
+  return last && (last.status === 'unfinished' || last.status === 'rollback-unfinished') ? last : null;
+}
+
+export async function readSavedPlan(dir: string): Promise<string> {
+  return readFile(join(dir, 'plan.json'), 'utf8');
+}

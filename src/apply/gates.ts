@@ -1,0 +1,136 @@
+// Health gates: after a component's manifest is written, wait until (1) the kubelet has restarted it
+// under the expected identity — a process of that component, not one we saw before the write, running
+// with the expected UID and started after the write — and (2) the component's own probe from its
+// manifest (startupProbe, else livenessProbe) answers 2xx. Waiting for a NEW process matters: the old
+// pod's endpoint stays healthy until it is replaced, which would make the gate pass falsely (kubeadm's
+// upgrade waits for the mirror pod hash to change for the same reason, phases/upgrade/staticpods.go).
+import { readdir, readFile } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { join } from 'node:path';
+import type { Component } from '../model/components.js';
+import { parsePod } from '../model/pod.js';
+import type { HttpProbe } from '../model/pod.types.js';
+
+export interface ProcInfo {
+  pid: number;
+  argv: string[];
+  /** Real, effective, saved, filesystem UIDs (Uid: line of /proc/PID/status). */
+  uids: number[];
+  /** Start time, ms since the epoch. */
+  startedAt: number;
+}
+
+const CLK_TCK = 100; // USER_HZ: 100 on every Linux architecture the tool ships for (x86_64, arm64)
+
+async function bootTimeMs(proc: string): Promise<number> {
+  const stat = await readFile(join(proc, 'stat'), 'utf8');
+  const m = /^btime (\d+)$/m.exec(stat);
+  return m ? Number(m[1]) * 1000 : 0;
+}
+
+export async function listProcesses(proc = '/proc'): Promise<ProcInfo[]> {
+  const boot = await bootTimeMs(proc);
+  const out: ProcInfo[] = [];
+  for (const name of await readdir(proc)) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const [cmdline, status, stat] = await Promise.all([
+        readFile(join(proc, name, 'cmdline'), 'utf8'),
+        readFile(join(proc, name, 'status'), 'utf8'),
+        readFile(join(proc, name, 'stat'), 'utf8'),
+      ]);
+      if (!cmdline) continue; // kernel threads and zombies
+      const uids = (/^Uid:\s+(.*)$/m.exec(status)?.[1] ?? '').trim().split(/\s+/).map(Number);
+      const start = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+      out.push({ pid: Number(name), argv: cmdline.replace(/\0$/, '').split('\0'), uids, startedAt: boot + (start * 1000) / CLK_TCK });
+    } catch {
+      /* the process went away while we read it */
+    }
+  }
+  return out;
+}
+
+/**
+ * Does this process run the component? Its binary name must be the component's, and every flag of the
+ * manifest whose value is not a host path must be on its command line (so that, with several nodes'
+ * sandboxes on one machine, the etcd on port 23791 is not mistaken for the one on 23792).
+ */
+export function runsComponent(p: ProcInfo, component: Component, manifestArgv: string[]): boolean {
+  const bin = p.argv[0]?.split('/').pop();
+  if (bin !== component) return false;
+  const identifying = manifestArgv.slice(1).filter((a) => a.startsWith('--') && !/=\//.test(a) && !a.includes(',/'));
+  return identifying.every((a) => p.argv.includes(a));
+}
+
+export function gateProbe(manifestText: string, path: string): HttpProbe | null {
+  const pod = parsePod(manifestText, path);
+  return pod.probes.find((p) => p.kind === 'startupProbe') ?? pod.probes.find((p) => p.kind === 'livenessProbe') ?? null;
+}
+
+export async function probeOnce(p: HttpProbe, timeoutMs = 2000): Promise<{ ok: boolean; detail: string }> {
+  const req = p.scheme === 'HTTPS' ? httpsRequest : httpRequest;
+  const host = p.host ?? '127.0.0.1';
+  return new Promise((resolve) => {
+    const r = req(
+      // Like the kubelet's prober, do not verify the serving certificate (pkg/probe/http).
+      { host, port: p.port, path: p.path, method: 'GET', timeout: timeoutMs, rejectUnauthorized: false },
+      (res) => {
+        res.resume();
+        const code = res.statusCode ?? 0;
+        resolve({ ok: code >= 200 && code < 300, detail: `${p.scheme} ${host}:${p.port}${p.path} answered ${code}` });
+      },
+    );
+    r.on('timeout', () => r.destroy(new Error('timed out')));
+    r.on('error', (e) => resolve({ ok: false, detail: `${p.scheme} ${host}:${p.port}${p.path}: ${e.message}` }));
+    r.end();
+  });
+}
+
+export interface GateSpec {
+  component: Component;
+  manifestPath: string;
+  manifestText: string;
+  /** The UID the restarted process must run as. */
+  uid: number;
+  /** PIDs of this component seen before the manifest was written. */
+  before: Set<number>;
+  /** When the manifest was written (ms since the epoch). */
+  writtenAt: number;
+  timeoutMs: number;
+  proc: string;
+  signal: AbortSignal;
+  onProgress?: (msg: string) => void;
+}
+
+export async function pidsOf(component: Component, manifestText: string, path: string, proc: string): Promise<Set<number>> {
+  const argv = parsePod(manifestText, path).argv;
+  return new Set((await listProcesses(proc)).filter((p) => runsComponent(p, component, argv)).map((p) => p.pid));
+}
+
+/** Resolves with a description when healthy; rejects with the last observation on timeout or abort. */
+export async function waitHealthy(g: GateSpec): Promise<string> {
+  const argv = parsePod(g.manifestText, g.manifestPath).argv;
+  const probe = gateProbe(g.manifestText, g.manifestPath);
+  const deadline = Date.now() + g.timeoutMs;
+  let last = 'no observation yet';
+  // /proc start times have 10 ms ticks and btime whole seconds: allow one second of slack.
+  const since = g.writtenAt - 1000;
+  while (true) {
+    if (g.signal.aborted) throw new Error(`${g.component}: interrupted while waiting for it to become healthy (${last})`);
+    const mine = (await listProcesses(g.proc)).filter((p) => runsComponent(p, g.component, argv) && !g.before.has(p.pid) && p.startedAt >= since);
+    const right = mine.find((p) => p.uids[0] === g.uid && p.uids[1] === g.uid);
+    if (!right) {
+      last = mine.length ? `a new ${g.component} process runs as uid ${mine[0]!.uids[1]}, expected ${g.uid}` : `no new ${g.component} process since the manifest was written`;
+    } else if (!probe) {
+      return `pid ${right.pid} runs as uid ${g.uid} (the manifest has no HTTP probe)`;
+    } else {
+      const r = await probeOnce(probe);
+      if (r.ok) return `pid ${right.pid} runs as uid ${g.uid}; ${r.detail}`;
+      last = `pid ${right.pid} runs as uid ${g.uid}; ${r.detail}`;
+    }
+    g.onProgress?.(last);
+    if (Date.now() >= deadline) throw new Error(`${g.component} did not become healthy within ${Math.round(g.timeoutMs / 1000)}s: ${last}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}

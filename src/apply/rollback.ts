@@ -1,0 +1,78 @@
+// Undo a journaled run: every intent not yet undone, newest first, then wait until the components
+// whose manifests were restored are healthy again under their original identity.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { errorMessage } from '../errors.js';
+import type { Component } from '../model/components.js';
+import { parsePod } from '../model/pod.js';
+import type { AccountTools } from './accounts.js';
+import { pidsOf, waitHealthy } from './gates.js';
+import type { Journal, Undo } from './journal.js';
+import type { ApplyEvent } from './run.js';
+import { manualStep, performUndo } from './undo.js';
+
+export interface RollbackOptions {
+  root: string;
+  backupDir: string;
+  tools: AccountTools;
+  wait: boolean;
+  timeoutMs: number;
+  proc: string;
+  now: () => Date;
+  events: (e: ApplyEvent) => void;
+  reason: string;
+  afterRecord?: () => Promise<void> | void;
+}
+
+export interface RollbackResult {
+  undone: number;
+  failures: string[];
+  manualSteps: string[];
+  warnings: string[];
+}
+
+export async function rollbackJournal(journal: Journal, o: RollbackOptions): Promise<RollbackResult> {
+  const res: RollbackResult = { undone: 0, failures: [], manualSteps: [], warnings: [] };
+  await journal.record({ t: 'rollback-begin', at: o.now().toISOString(), reason: o.reason });
+  await o.afterRecord?.();
+  const pending = journal.intents().filter((i) => !i.undone && i.undo).reverse();
+  const createdNames = journal.intents().flatMap((i) => (i.undo?.kind === 'delete-user' || i.undo?.kind === 'delete-group' ? [i.undo.name] : []));
+  const restored: Array<{ component: Component; path: string; text: string; before: Set<number>; at: number }> = [];
+  // The gate needs its own signal: rollback must finish even when the apply was interrupted.
+  const signal = new AbortController().signal;
+  for (const intent of pending) {
+    const undo = intent.undo as Undo;
+    try {
+      let gate: (typeof restored)[number] | null = null;
+      if (undo.kind === 'restore-manifest' && o.wait) {
+        const text = await readFile(join(o.backupDir, undo.backupFile), 'utf8');
+        const component = parsePod(text, undo.path).name as Component;
+        gate = { component, path: undo.path, text, before: await pidsOf(component, text, undo.path, o.proc), at: 0 };
+      }
+      await performUndo(undo, { root: o.root, backupDir: o.backupDir, tools: o.tools, createdNames, warn: (m) => { res.warnings.push(m); o.events({ type: 'warn', message: m }); } });
+      if (gate) restored.push({ ...gate, at: Date.now() });
+      await journal.record({ t: 'undone', step: intent.step });
+      await o.afterRecord?.();
+      res.undone++;
+      o.events({ type: 'rollback', title: intent.title, status: 'undone' });
+    } catch (e) {
+      res.failures.push(`undo "${intent.title}": ${errorMessage(e)}`);
+      res.manualSteps.push(manualStep(undo, o.root, o.backupDir));
+      o.events({ type: 'rollback', title: intent.title, status: 'failed', detail: errorMessage(e) });
+    }
+  }
+  // Components restored in reverse rollout order; wait for each under its original identity.
+  for (const r of restored) {
+    const uid = Number(parsePod(r.text, r.path).podSecurityContext.runAsUser ?? 0);
+    try {
+      const detail = await waitHealthy({ component: r.component, manifestPath: r.path, manifestText: r.text, uid, before: r.before, writtenAt: r.at, timeoutMs: o.timeoutMs, proc: o.proc, signal });
+      o.events({ type: 'gate', component: r.component, status: 'healthy', detail });
+    } catch (e) {
+      res.failures.push(`restored ${r.component} did not become healthy: ${errorMessage(e)}`);
+      res.manualSteps.push(`check the kubelet log (journalctl -u kubelet) and the ${r.component} container (crictl ps -a --name ${r.component}; crictl logs …)`);
+    }
+  }
+  if (res.failures.length) res.manualSteps.push(`then run: kubeadm-nonroot rollback${o.root === '/' ? '' : ` --root ${o.root}`} (it resumes from the journal in ${o.backupDir})`);
+  await journal.record({ t: 'rollback-done', at: o.now().toISOString(), failures: res.failures });
+  return res;
+}

@@ -1,0 +1,116 @@
+// The apply runner: journal → steps → health gates, with automatic rollback on any failure, timeout
+// or signal. Both the cause and any rollback failure reach the caller — never one swallowed by the
+// other (kubeadm's rollbackOldManifests dropped its errs in several versions; aesthetics-anchors.md §2).
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { errorMessage, RollbackFailedError, RolledBackError } from '../errors.js';
+import type { Component } from '../model/components.js';
+import { hasChanges } from '../plan/summary.js';
+import type { Plan } from '../plan/types.js';
+import { shadowUtils, type AccountTools } from './accounts.js';
+import { pidsOf, waitHealthy } from './gates.js';
+import { Journal } from './journal.js';
+import { rollbackJournal } from './rollback.js';
+import { backupDir as backupDirOf, backupId } from './state.js';
+import { buildSteps, type Step } from './steps.js';
+import { VERSION } from '../version.js';
+
+export type ApplyEvent =
+  | { type: 'begin'; backupId: string; resumed: boolean }
+  | { type: 'step'; title: string; status: 'done' | 'skipped' }
+  | { type: 'gate'; component: Component; status: 'waiting' | 'healthy' | 'skipped'; detail: string }
+  | { type: 'rollback'; title: string; status: 'undone' | 'failed'; detail?: string }
+  | { type: 'warn'; message: string };
+
+export interface RunOptions {
+  root: string;
+  /** Wait for health gates after each component (false with --no-wait). */
+  wait: boolean;
+  timeoutMs: number;
+  proc: string;
+  signal: AbortSignal;
+  now: () => Date;
+  events: (e: ApplyEvent) => void;
+  tools?: AccountTools;
+  /** Test hook: called after each journal record is durable (used to kill the process at every point). */
+  afterRecord?: () => Promise<void> | void;
+}
+
+export interface ApplyResult {
+  outcome: 'applied' | 'nothing-to-do';
+  backupId: string | null;
+  steps: Array<{ title: string; status: 'done' | 'skipped' }>;
+  gates: Array<{ component: Component; detail: string }>;
+}
+
+/** Apply a plan, or continue an unfinished run (`resume`), so that rollback still restores the true original state. */
+export async function applyPlan(plan: Plan, o: RunOptions, resume?: { id: string; journal: Journal }): Promise<ApplyResult> {
+  const result: ApplyResult = { outcome: 'nothing-to-do', backupId: resume?.id ?? null, steps: [], gates: [] };
+  if (!hasChanges(plan) && !resume) return result;
+  const tools = o.tools ?? shadowUtils(o.root);
+  const id = resume?.id ?? backupId(o.now());
+  const dir = backupDirOf(o.root, id);
+  let journal: Journal;
+  if (resume) {
+    journal = resume.journal;
+    await journal.record({ t: 'resume', at: o.now().toISOString(), pid: process.pid });
+  } else {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await writeFile(join(dir, 'plan.json'), JSON.stringify(plan, null, 2) + '\n', { mode: 0o600 });
+    journal = await Journal.create(dir);
+    await journal.record({ t: 'begin', op: 'apply', at: o.now().toISOString(), pid: process.pid, fingerprint: plan.fingerprint, tool: VERSION });
+  }
+  await o.afterRecord?.();
+  result.backupId = id;
+  o.events({ type: 'begin', backupId: id, resumed: !!resume });
+  const seq0 = journal.intents().length;
+  const steps = buildSteps(plan);
+  try {
+    for (const [i, step] of steps.entries()) {
+      if (o.signal.aborted) throw new Error(`interrupted (${String(o.signal.reason ?? 'signal')})`);
+      await runStep(step, `${seq0 + i + 1}:${step.id}`, plan, journal, dir, tools, o, result);
+    }
+    await journal.record({ t: 'commit', at: o.now().toISOString() });
+    result.outcome = 'applied';
+    return result;
+  } catch (cause) {
+    const why = errorMessage(cause);
+    const rb = await rollbackJournal(journal, { ...o, backupDir: dir, tools, reason: why });
+    if (rb.failures.length > 0) {
+      throw new RollbackFailedError(`apply failed: ${why}; rollback failed too`, rb.failures, rb.manualSteps);
+    }
+    throw new RolledBackError(`apply failed and was rolled back (backup ${id}): ${why}`, cause);
+  }
+}
+
+async function runStep(step: Step, jid: string, plan: Plan, journal: Journal, dir: string, tools: AccountTools, o: RunOptions, result: ApplyResult): Promise<void> {
+  const isManifest = step.phase !== 'accounts' && step.phase !== 'files';
+  const component = isManifest ? (step.phase as Component) : null;
+  const manifest = component ? plan.manifests.find((m) => m.component === component)! : null;
+  const before = manifest && o.wait ? await pidsOf(component!, manifest.after, manifest.path, o.proc) : new Set<number>();
+  const prepared = await step.prepare({ root: o.root, backupDir: dir, tools });
+  if (!prepared) {
+    result.steps.push({ title: step.title, status: 'skipped' });
+    o.events({ type: 'step', title: step.title, status: 'skipped' });
+    return;
+  }
+  await journal.record({ t: 'intent', step: jid, title: step.title, undo: prepared.undo });
+  await o.afterRecord?.();
+  await prepared.run();
+  const writtenAt = Date.now();
+  await journal.record({ t: 'done', step: jid, at: writtenAt });
+  await o.afterRecord?.();
+  result.steps.push({ title: step.title, status: 'done' });
+  o.events({ type: 'step', title: step.title, status: 'done' });
+  if (!component || !manifest) return;
+  if (!o.wait) {
+    o.events({ type: 'gate', component, status: 'skipped', detail: '--no-wait' });
+    return;
+  }
+  const identity = plan.components.find((c) => c.component === component)?.identity;
+  o.events({ type: 'gate', component, status: 'waiting', detail: `waiting for the kubelet to restart ${component} as uid ${identity?.uid}` });
+  const detail = await waitHealthy({ component, manifestPath: manifest.path, manifestText: manifest.after, uid: identity!.uid, before, writtenAt, timeoutMs: o.timeoutMs, proc: o.proc, signal: o.signal });
+  await journal.record({ t: 'gate', component, ok: true, detail });
+  result.gates.push({ component, detail });
+  o.events({ type: 'gate', component, status: 'healthy', detail });
+}

@@ -1,0 +1,227 @@
+// Tasks as data: a Plan becomes a list of steps, each built by a small function. A step looks at the
+// node (prepare) to decide whether there is anything to do and what its undo is; the runner journals
+// the undo, then runs it. A step whose target is already as desired is skipped without touching it
+// (a second apply changes nothing, not even mtimes).
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { InputError } from '../errors.js';
+import { parseGroup, parsePasswd } from '../discover/accounts.js';
+import type { Component } from '../model/components.js';
+import { ROLLOUT_ORDER } from '../model/components.js';
+import { sha256 } from '../plan/fingerprint.js';
+import type { AccountAction, FileAction, ManifestAction, Plan } from '../plan/types.js';
+import { addToGroup, groupadd, useradd, type AccountTools } from './accounts.js';
+import { snapshotAccountFiles } from './account-files.js';
+import { publishFile, republish, tempNameFor } from './atomic.js';
+import { chownTree, mkdirs, ownerExceptions, ownerModeOf, sameOwnerMode, setDirOwnerMode } from './fsops.js';
+import type { Undo } from './journal.js';
+
+export interface StepContext {
+  root: string;
+  backupDir: string;
+  tools: AccountTools;
+}
+
+export interface Prepared {
+  undo: Undo | null;
+  /** Runs the change. */
+  run(): Promise<void>;
+}
+
+export interface Step {
+  id: string;
+  title: string;
+  /** accounts, files, or the component whose manifest this is (gates run after those). */
+  phase: 'accounts' | 'files' | Component;
+  /** null: nothing to do (already as desired). */
+  prepare(ctx: StepContext): Promise<Prepared | null>;
+}
+
+const host = (ctx: StepContext, nodePath: string) => join(ctx.root, nodePath);
+
+async function accountsNow(ctx: StepContext) {
+  const [p, g] = await Promise.all([readFile(host(ctx, '/etc/passwd'), 'utf8'), readFile(host(ctx, '/etc/group'), 'utf8')]);
+  return { passwd: parsePasswd(p, '/etc/passwd'), group: parseGroup(g, '/etc/group') };
+}
+
+function snapshotStep(): Step {
+  return {
+    id: 'accounts/snapshot',
+    title: 'save /etc/passwd, /etc/group, /etc/shadow, /etc/gshadow',
+    phase: 'accounts',
+    async prepare(ctx) {
+      let subdir = 'accounts';
+      for (let n = 2; await ownerModeOf(join(ctx.backupDir, subdir)); n++) subdir = `accounts.${n}`;
+      await mkdir(join(ctx.backupDir, subdir), { recursive: true, mode: 0o700 });
+      const files = await snapshotAccountFiles(ctx.root, ctx.backupDir, subdir);
+      return { undo: { kind: 'restore-account-files', files }, run: async () => undefined };
+    },
+  };
+}
+
+function accountStep(a: AccountAction): Step | null {
+  switch (a.action) {
+    case 'reuse-group':
+    case 'reuse-user':
+      return null;
+    case 'create-group':
+      return {
+        id: `group/${a.name}`,
+        title: `create group ${a.name} (gid ${a.gid})`,
+        phase: 'accounts',
+        async prepare(ctx) {
+          const existing = (await accountsNow(ctx)).group.find((g) => g.name === a.name);
+          if (existing?.gid === a.gid) return null; // created by an earlier, interrupted run
+          if (existing) throw new InputError(`group ${a.name} appeared with gid ${existing.gid} since the plan was made`, '/etc/group');
+          return { undo: { kind: 'delete-group', name: a.name }, run: () => groupadd(ctx.tools, a.name, a.gid) };
+        },
+      };
+    case 'create-user':
+      return {
+        id: `user/${a.name}`,
+        title: `create user ${a.name} (uid ${a.uid}, gid ${a.gid})`,
+        phase: 'accounts',
+        async prepare(ctx) {
+          const existing = (await accountsNow(ctx)).passwd.find((p) => p.name === a.name);
+          if (existing?.uid === a.uid) return null;
+          if (existing) throw new InputError(`user ${a.name} appeared with uid ${existing.uid} since the plan was made`, '/etc/passwd');
+          return { undo: { kind: 'delete-user', name: a.name }, run: () => useradd(ctx.tools, a) };
+        },
+      };
+    case 'add-group-members':
+      return {
+        id: `group-members/${a.name}`,
+        title: `add ${a.members.join(', ')} to group ${a.name}`,
+        phase: 'accounts',
+        async prepare(ctx) {
+          const g = (await accountsNow(ctx)).group.find((x) => x.name === a.name);
+          const missing = a.members.filter((m) => !g?.members.includes(m));
+          if (missing.length === 0) return null;
+          return {
+            undo: { kind: 'remove-members', group: a.name, members: missing },
+            run: async () => {
+              for (const m of missing) await addToGroup(ctx.tools, m, a.name);
+            },
+          };
+        },
+      };
+  }
+}
+
+function fileStep(f: FileAction): Step {
+  const want = { uid: f.desired.uid, gid: f.desired.gid, mode: f.desired.mode };
+  switch (f.action) {
+    case 'set-owner-mode':
+      return {
+        id: `file/${f.path}`,
+        title: `${f.path}: owner ${f.desired.user ?? f.desired.uid}:${f.desired.group ?? f.desired.gid}, mode ${want.mode.toString(8).padStart(4, '0')}`,
+        phase: 'files',
+        async prepare(ctx) {
+          const p = host(ctx, f.path);
+          const now = await ownerModeOf(p);
+          if (!now) throw new InputError('disappeared since the plan was made', f.path);
+          if (sameOwnerMode(now, want)) return null;
+          const temp = now.type === 'file' ? tempNameFor(p) : undefined;
+          return {
+            undo: { kind: 'restore-owner-mode', path: f.path, uid: now.uid, gid: now.gid, mode: now.mode, temp },
+            run: () => (now.type === 'file' ? republish(p, want, temp) : setDirOwnerMode(p, want)),
+          };
+        },
+      };
+    case 'set-owner-recursive':
+      return {
+        id: `tree/${f.path}`,
+        title: `${f.path}: owner ${f.desired.user ?? f.desired.uid}:${f.desired.group ?? f.desired.gid} recursively, mode ${want.mode.toString(8).padStart(4, '0')}`,
+        phase: 'files',
+        async prepare(ctx) {
+          const p = host(ctx, f.path);
+          const now = await ownerModeOf(p);
+          if (!now || now.type !== 'dir') throw new InputError('is no longer a directory', f.path);
+          // The dominant owner of the tree is recorded once; only entries that differ are listed.
+          const census = f.tree?.owners[0];
+          const dflt: [number, number] = census ? [census.uid, census.gid] : [now.uid, now.gid];
+          const exceptions = f.tree && f.tree.owners.length <= 1 ? [] : await ownerExceptions(p, dflt);
+          if (exceptions.length === 0 && dflt[0] === want.uid && dflt[1] === want.gid && sameOwnerMode(now, want)) return null;
+          let ownersFile: string | null = null;
+          if (exceptions.length > 0) {
+            ownersFile = `trees/${sha256(f.path).slice(0, 16)}.json`;
+            await mkdir(join(ctx.backupDir, 'trees'), { recursive: true, mode: 0o700 });
+            await writeFile(join(ctx.backupDir, ownersFile), JSON.stringify({ path: f.path, default: dflt, exceptions }), { mode: 0o600 });
+          }
+          return {
+            undo: { kind: 'restore-tree', path: f.path, uid: now.uid, gid: now.gid, mode: now.mode, defaultOwner: dflt, ownersFile },
+            run: async () => {
+              await chownTree(p, want.uid, want.gid);
+              await setDirOwnerMode(p, want);
+            },
+          };
+        },
+      };
+    case 'create-directory':
+      return {
+        id: `mkdir/${f.path}`,
+        title: `create ${f.path}/ owned by ${f.desired.user ?? f.desired.uid}, mode ${want.mode.toString(8).padStart(4, '0')}`,
+        phase: 'files',
+        async prepare(ctx) {
+          const p = host(ctx, f.path);
+          const now = await ownerModeOf(p);
+          if (now) {
+            if (sameOwnerMode(now, want)) return null;
+            throw new InputError('appeared since the plan was made; run plan again', f.path);
+          }
+          const missing: string[] = [];
+          for (let d = dirname(f.path); d !== '/' && !(await ownerModeOf(host(ctx, d))); d = dirname(d)) missing.unshift(d);
+          return {
+            undo: { kind: 'remove-directory', path: f.path, createdParents: missing },
+            run: async () => {
+              await mkdirs(missing.map((d) => host(ctx, d)));
+              await mkdirs([p], 0o700);
+              await setDirOwnerMode(p, want);
+            },
+          };
+        },
+      };
+  }
+}
+
+function manifestStep(m: ManifestAction): Step {
+  return {
+    id: `manifest/${m.component}`,
+    title: `write ${m.path}`,
+    phase: m.component,
+    async prepare(ctx) {
+      const p = host(ctx, m.path);
+      const [text, now] = await Promise.all([readFile(p, 'utf8'), ownerModeOf(p)]);
+      if (text === m.after) return null;
+      if (sha256(text) !== m.beforeSha256) throw new InputError('changed since the plan was made (kubeadm upgrade? hand edit?); run plan again', m.path);
+      // The original goes to the backup directory, never next to the manifest (see state.ts).
+      const backupFile = `manifests/${basename(m.path)}`;
+      await mkdir(join(ctx.backupDir, 'manifests'), { recursive: true, mode: 0o700 });
+      const saved = join(ctx.backupDir, backupFile);
+      if (!(await ownerModeOf(saved))) await writeFile(saved, text, { mode: 0o600 });
+      const orig = { uid: now!.uid, gid: now!.gid, mode: now!.mode };
+      const temp = tempNameFor(p);
+      return {
+        undo: { kind: 'restore-manifest', path: m.path, backupFile, ...orig, temp },
+        run: () => publishFile(p, m.after, orig, temp),
+      };
+    },
+  };
+}
+
+/** The whole apply, in order: accounts, files, then one component at a time (etcd first). */
+export function buildSteps(plan: Plan): Step[] {
+  const accountSteps = plan.accounts.map(accountStep).filter((s): s is Step => s !== null);
+  const steps: Step[] = [];
+  if (accountSteps.length) steps.push(snapshotStep(), ...accountSteps);
+  steps.push(...plan.files.map(fileStep));
+  for (const c of ROLLOUT_ORDER) {
+    const m = plan.manifests.find((x) => x.component === c);
+    if (m) steps.push(manifestStep(m));
+  }
+  return steps;
+}
+
+export async function removeTemp(ctx: StepContext, temp: string | undefined): Promise<void> {
+  if (temp) await rm(temp, { force: true });
+}

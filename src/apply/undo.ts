@@ -1,0 +1,114 @@
+// Undo operations. Each is idempotent and safe to run when the change it undoes never happened (a run
+// killed between journaling an intent and making the change), so rollback after a crash at any
+// instant converges. Each also has a manual equivalent, printed when rollback itself fails.
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseGroup, parsePasswd } from '../discover/accounts.js';
+import { formatMode } from '../model/perms.js';
+import { groupdel, removeFromGroup, userdel, type AccountTools } from './accounts.js';
+import { restoreAccountFiles } from './account-files.js';
+import { publishFile, republish } from './atomic.js';
+import { applyExceptions, chownTree, ownerModeOf, rmdirIfEmpty, sameOwnerMode, setDirOwnerMode } from './fsops.js';
+import type { Undo } from './journal.js';
+
+export interface UndoContext {
+  root: string;
+  backupDir: string;
+  tools: AccountTools;
+  /** Names of accounts the run created (for the account-file safety net). */
+  createdNames: string[];
+  warn(msg: string): void;
+}
+
+const host = (ctx: UndoContext, p: string) => join(ctx.root, p);
+
+async function accounts(ctx: UndoContext) {
+  const [p, g] = await Promise.all([readFile(host(ctx, '/etc/passwd'), 'utf8'), readFile(host(ctx, '/etc/group'), 'utf8')]);
+  return { passwd: parsePasswd(p, '/etc/passwd'), group: parseGroup(g, '/etc/group') };
+}
+
+export async function performUndo(u: Undo, ctx: UndoContext): Promise<void> {
+  switch (u.kind) {
+    case 'delete-user':
+      if ((await accounts(ctx)).passwd.some((p) => p.name === u.name)) await userdel(ctx.tools, u.name);
+      return;
+    case 'delete-group':
+      if ((await accounts(ctx)).group.some((g) => g.name === u.name)) await groupdel(ctx.tools, u.name);
+      return;
+    case 'remove-members': {
+      const g = (await accounts(ctx)).group.find((x) => x.name === u.group);
+      for (const m of u.members) if (g?.members.includes(m)) await removeFromGroup(ctx.tools, m, u.group);
+      return;
+    }
+    case 'restore-account-files':
+      for (const line of await restoreAccountFiles(ctx.root, ctx.backupDir, u.files, ctx.createdNames)) ctx.warn(line);
+      return;
+    case 'restore-owner-mode': {
+      const p = host(ctx, u.path);
+      if (u.temp) await rm(u.temp, { force: true });
+      const now = await ownerModeOf(p);
+      if (!now) throw new Error(`${u.path} is missing; cannot restore owner ${u.uid}:${u.gid} mode ${formatMode(u.mode)}`);
+      if (sameOwnerMode(now, u)) return;
+      if (now.type === 'file') await republish(p, u);
+      else await setDirOwnerMode(p, u);
+      return;
+    }
+    case 'restore-tree': {
+      const p = host(ctx, u.path);
+      if (!(await ownerModeOf(p))) throw new Error(`${u.path} is missing; cannot restore its owners`);
+      await chownTree(p, u.defaultOwner[0], u.defaultOwner[1]);
+      if (u.ownersFile) {
+        const saved = JSON.parse(await readFile(join(ctx.backupDir, u.ownersFile), 'utf8')) as { exceptions: Array<[string, number, number]> };
+        await applyExceptions(p, saved.exceptions);
+      }
+      await setDirOwnerMode(p, u);
+      return;
+    }
+    case 'remove-directory': {
+      const p = host(ctx, u.path);
+      if ((await ownerModeOf(p)) && !(await rmdirIfEmpty(p))) {
+        // The component already wrote into it (audit logs): keep the data, hand it back to root as the
+        // kubelet would have created it (DirectoryOrCreate: root, 0755).
+        await setDirOwnerMode(p, { uid: 0, gid: 0, mode: 0o755 });
+        ctx.warn(`${u.path} was not empty; kept it, owned by root`);
+        return;
+      }
+      for (const d of [...u.createdParents].reverse()) await rmdirIfEmpty(host(ctx, d));
+      return;
+    }
+    case 'restore-manifest': {
+      const p = host(ctx, u.path);
+      if (u.temp) await rm(u.temp, { force: true });
+      const saved = await readFile(join(ctx.backupDir, u.backupFile));
+      const now = await ownerModeOf(p);
+      const current = now ? await readFile(p) : null;
+      if (current?.equals(saved) && sameOwnerMode(now, u)) return;
+      await publishFile(p, saved, u);
+      return;
+    }
+  }
+}
+
+/** The shell equivalent of an undo, for the operator when rollback fails. */
+export function manualStep(u: Undo, root: string, backupDir: string): string {
+  const prefix = root === '/' ? '' : ` --prefix ${root}`;
+  const h = (p: string) => join(root, p);
+  switch (u.kind) {
+    case 'delete-user':
+      return `userdel${prefix} ${u.name}`;
+    case 'delete-group':
+      return `groupdel${prefix} ${u.name}`;
+    case 'remove-members':
+      return u.members.map((m) => `usermod${prefix} -r -G ${u.group} ${m}`).join(' && ');
+    case 'restore-account-files':
+      return `compare ${u.files.filter((f) => f.saved).map((f) => h(f.path)).join(', ')} with the copies in ${backupDir} and restore them if only the tool's accounts differ`;
+    case 'restore-owner-mode':
+      return `chown ${u.uid}:${u.gid} ${h(u.path)} && chmod ${formatMode(u.mode)} ${h(u.path)}`;
+    case 'restore-tree':
+      return `chown -R -h ${u.defaultOwner[0]}:${u.defaultOwner[1]} ${h(u.path)} && chown ${u.uid}:${u.gid} ${h(u.path)} && chmod ${formatMode(u.mode)} ${h(u.path)}${u.ownersFile ? ` (then the exceptions listed in ${join(backupDir, u.ownersFile)})` : ''}`;
+    case 'remove-directory':
+      return `rmdir ${h(u.path)} (if it holds data, keep it: chown 0:0 ${h(u.path)} && chmod 0755 ${h(u.path)})`;
+    case 'restore-manifest':
+      return `cp ${join(backupDir, u.backupFile)} ${join(h(u.path), '..', `.${u.path.split('/').pop()}.restore`)} && chown ${u.uid}:${u.gid} … && chmod ${formatMode(u.mode)} … && mv it to ${h(u.path)} (keep the dot name until the owner and mode are right: the kubelet ignores dotfiles)`;
+  }
+}

@@ -1,0 +1,90 @@
+// kubeadm-nonroot apply: lock → (continue an unfinished run) → plan → confirm → journaled apply with
+// health gates; automatic rollback on failure or signal.
+import type { Command } from 'commander';
+import { readFile } from 'node:fs/promises';
+import { InputError, RefusedError } from '../errors.js';
+import type { Wrap } from './main.js';
+import type { GlobalOptions } from './options.js';
+import { confirm, parseDuration } from './confirm.js';
+import { loadConfig, loadNode } from './inputs.js';
+import { emit, note, style } from './output.js';
+import { withProgress } from './progress.js';
+
+export function register(program: Command, run: Wrap): void {
+  program
+    .command('apply')
+    .description('migrate the node: create accounts, change file ownership, rewrite manifests one component at a time with health gates')
+    .option('--plan <file>', 'apply a plan saved with "plan -o json"; refused if the node changed since')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .option('--dry-run', 'print the plan and change nothing')
+    .option('--no-wait', 'skip the health gates (offline images, sandboxes)')
+    .option('--timeout <duration>', 'health gate timeout per component', '5m')
+    .option('--proc <dir>', 'where to look for component processes', '/proc')
+    .action(run(applyCommand));
+}
+
+export async function applyCommand(opts: GlobalOptions, cmd: Command): Promise<number> {
+  const o = cmd.opts<{ plan?: string; yes?: boolean; dryRun?: boolean; wait: boolean; timeout: string; proc: string }>();
+  const timeoutMs = parseDuration(o.timeout);
+  const [{ acquireLock }, { listBackups, unfinished }, { Journal }, { applyPlan }, { buildPlan }, { hasChanges, isBlocked }, { renderPlanHuman }, { fingerprintInputs }, { PLAN_API_VERSION }] = await Promise.all([
+    import('../apply/lock.js'), import('../apply/backups.js'), import('../apply/journal.js'), import('../apply/run.js'), import('../plan/plan.js'), import('../plan/summary.js'), import('../render/plan-human.js'), import('../plan/fingerprint.js'), import('../plan/types.js'),
+  ]);
+  const lock = o.dryRun ? null : await acquireLock(opts.root, 'apply', note);
+  try {
+    const config = await loadConfig(opts);
+    const node = await loadNode(opts, config);
+    let plan = buildPlan(node, config, { now: new Date() });
+    if (o.plan) {
+      let saved: typeof plan;
+      try {
+        saved = JSON.parse(await readFile(o.plan, 'utf8'));
+      } catch (e) {
+        throw new InputError(`cannot read a plan from it: ${(e as Error).message}`, o.plan);
+      }
+      if (saved?.apiVersion !== PLAN_API_VERSION) throw new InputError(`not a plan of this tool (apiVersion ${String(saved?.apiVersion)}, expected ${PLAN_API_VERSION})`, o.plan);
+      if (saved.fingerprint !== fingerprintInputs(node, config)) {
+        throw new RefusedError(`${o.plan}: the node changed since this plan was made (fingerprint differs); make a new plan and review it`);
+      }
+      plan = saved;
+    }
+    const previous = o.dryRun ? null : unfinished(await listBackups(opts.root));
+    if (previous?.status === 'rollback-unfinished') {
+      throw new RefusedError(`a rollback of run ${previous.id} did not finish; complete it first with: kubeadm-nonroot rollback${opts.root === '/' ? '' : ` --root ${opts.root}`}`);
+    }
+    if (isBlocked(plan)) {
+      emit(opts, plan, () => renderPlanHuman(plan, style(opts)));
+      return 2;
+    }
+    if (!hasChanges(plan) && !previous) {
+      emit(opts, { outcome: 'nothing-to-do', backupId: null, steps: [], gates: [] }, () => 'Nothing to do: the node already runs its control plane as planned.\n');
+      return 0;
+    }
+    if (opts.output === 'text') process.stdout.write(renderPlanHuman(plan, style(opts)));
+    if (o.dryRun) {
+      if (opts.output !== 'text') emit(opts, plan, () => '');
+      return 0;
+    }
+    if (previous) note(`An earlier apply (run ${previous.id}) did not finish; it will be continued with this plan, keeping its record of the original state for rollback.`);
+    if (!(await confirm('Apply this plan?', o.yes === true))) {
+      note('Nothing changed.');
+      return 2;
+    }
+    const abort = new AbortController();
+    const onSignal = (sig: NodeJS.Signals) => abort.abort(sig);
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    try {
+      const resume = previous ? { id: previous.id, journal: await Journal.open(previous.dir) } : undefined;
+      const result = await withProgress('Applying plan', opts, (events) =>
+        applyPlan(plan, { root: opts.root, wait: o.wait, timeoutMs, proc: o.proc, signal: abort.signal, now: () => new Date(), events }, resume),
+      );
+      emit(opts, result, () => `Applied (backup ${result.backupId}; undo with: kubeadm-nonroot rollback${opts.root === '/' ? '' : ` --root ${opts.root}`}).\n`);
+      return 0;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  } finally {
+    await lock?.release();
+  }
+}

@@ -1,0 +1,35 @@
+// Progress of apply/rollback on stderr: listr2 on a terminal, plain lines otherwise, nothing for -o
+// json/yaml (stdout then carries only the result). listr2 is told not to install signal handlers:
+// SIGINT must reach our rollback, not end the process (cli-stack.md §2).
+import type { ApplyEvent } from '../apply/run.js';
+import type { GlobalOptions } from './options.js';
+
+export function describe(e: ApplyEvent): string {
+  switch (e.type) {
+    case 'begin':
+      return `${e.resumed ? 'continuing' : 'starting'} run ${e.backupId}`;
+    case 'step':
+      return `${e.status === 'done' ? '✔' : '–'} ${e.title}${e.status === 'skipped' ? ' (already so)' : ''}`;
+    case 'gate':
+      return `${e.status === 'healthy' ? '✔' : e.status === 'skipped' ? '–' : '…'} ${e.component}: ${e.detail}`;
+    case 'rollback':
+      return `${e.status === 'undone' ? '↶' : '✖'} undo: ${e.title}${e.detail ? ` — ${e.detail}` : ''}`;
+    case 'warn':
+      return `! ${e.message}`;
+  }
+}
+
+export async function withProgress<T>(title: string, opts: GlobalOptions, fn: (emit: (e: ApplyEvent) => void) => Promise<T>): Promise<T> {
+  if (opts.output !== 'text') return fn(() => undefined);
+  if (!process.stderr.isTTY) return fn((e) => process.stderr.write(describe(e) + '\n'));
+  const { Listr, ListrLogger, ProcessOutput } = await import('listr2');
+  const processOutput = new ProcessOutput(process.stderr, process.stderr);
+  const logger = new ListrLogger({ processOutput });
+  let value: T;
+  const list = new Listr(
+    [{ title, task: async (_ctx: unknown, task: { output: string }) => { value = await fn((e) => (task.output = describe(e))); }, rendererOptions: { persistentOutput: true, outputBar: Infinity } }],
+    { registerSignalListeners: false, exitOnError: true, rendererOptions: { logger }, fallbackRendererOptions: { logger } },
+  );
+  await list.run();
+  return value!;
+}
