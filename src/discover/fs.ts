@@ -12,7 +12,7 @@ export const FS_CONCURRENCY = 16;
 /** A limiter: run(fn) starts fn when fewer than `max` runs are active. */
 export function createLimiter(max: number): <T>(fn: () => Promise<T>) => Promise<T> {
   let active = 0;
-  // A FIFO with a head index: Array#shift is O(n), and a 100,000-entry directory queues 100,000 waiters.
+  // A FIFO with a head index: Array#shift is O(n), and mapLimit queues one waiter per item.
   let waiting: Array<() => void> = [];
   let head = 0;
   // A finished run hands its slot straight to the next waiter, so no newcomer can slip in between.

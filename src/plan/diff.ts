@@ -19,9 +19,23 @@ export function unifiedDiff(before: string, after: string, oldName: string, newN
   const keyOf = internKeys();
   const ka = a.map(keyOf);
   const kb = b.map(keyOf);
-  const [changedA, changedB] = compare(ka, kb);
-  shiftBoundaries(ka, changedA, changedB);
-  shiftBoundaries(kb, changedB, changedA);
+  // GNU diff analyses only the differing middle plus `context` lines (its "horizon") of the identical
+  // prefix and suffix (io.c, find_identical_ends), so a change run can slide at most that far into them.
+  let prefix = 0;
+  while (prefix < ka.length && prefix < kb.length && ka[prefix] === kb[prefix]) prefix++;
+  let suffix = 0;
+  while (suffix < ka.length - prefix && suffix < kb.length - prefix && ka[ka.length - 1 - suffix] === kb[kb.length - 1 - suffix]) suffix++;
+  const from = Math.max(0, prefix - context);
+  const cut = Math.max(0, suffix - context);
+  const wa = ka.slice(from, ka.length - cut);
+  const wb = kb.slice(from, kb.length - cut);
+  const [wChangedA, wChangedB] = compare(wa, wb);
+  shiftBoundaries(wa, wChangedA, wChangedB);
+  shiftBoundaries(wb, wChangedB, wChangedA);
+  const changedA = new Array<boolean>(ka.length).fill(false);
+  const changedB = new Array<boolean>(kb.length).fill(false);
+  wChangedA.forEach((c, i) => (changedA[from + i] = c));
+  wChangedB.forEach((c, i) => (changedB[from + i] = c));
   const groups = changeGroups(changedA, changedB);
   if (groups.length === 0) return '';
   let out = `--- ${oldName}\n+++ ${newName}\n`;

@@ -381,12 +381,14 @@ function removePair(text: string, map: YAMLMap, pair: Pair, style: Style): strin
 function block(text: string, offset: number, lines: string[], col: number, style: Style, mode: 'insert' | 'replace', end = offset): string {
   const pad = ' '.repeat(col);
   const { eol } = style;
+  const noFinalNewline = end === text.length && text.length > 0 && !text.endsWith('\n');
+  if (mode === 'insert' && noFinalNewline) {
+    // Appending after the last line of a file without a final newline: start a new line, end without one.
+    return lines.map((l) => eol + pad + l).join('');
+  }
   const inline = !atLineStart(text, offset);
   const body = lines.map((l, i) => (i === 0 && inline ? l : pad + l));
-  if (end === text.length && text.length > 0 && !text.endsWith('\n')) {
-    // Splicing at the very end of a file without a final newline: keep it without one.
-    return (mode === 'insert' && !inline ? eol : '') + body.join(eol);
-  }
+  if (noFinalNewline) return body.join(eol);
   const joined = body.join(eol) + eol;
   return mode === 'insert' && inline ? joined + pad : joined;
 }

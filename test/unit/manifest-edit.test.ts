@@ -110,6 +110,7 @@ describe('applySecurity on every kubeadm component manifest of the fixture corpu
       delete pod.spec.securityContext;
       delete orig.spec.securityContext;
       delete pod.spec.containers[0].securityContext;
+      delete orig.spec.containers[0].securityContext;
       if (desired.seccomp === 'annotation') {
         delete pod.metadata.annotations[SECCOMP_ANNOTATION];
         if (Object.keys(pod.metadata.annotations).length === 0) delete pod.metadata.annotations;

@@ -1,0 +1,26 @@
+// kubeadm-nonroot verify: exit 0 when the node holds the desired state, 1 on drift, 2 on error.
+import type { Command } from 'commander';
+import type { Wrap } from './main.js';
+import type { GlobalOptions } from './options.js';
+import { loadConfig, loadNode } from './inputs.js';
+import { emit, style } from './output.js';
+
+export function register(program: Command, run: Wrap): void {
+  program
+    .command('verify')
+    .description('check accounts, file ownership, manifests and (with --proc or on /) running processes against the desired state')
+    .option('--proc <dir>', 'check running processes in this proc filesystem (default: /proc when --root is /)')
+    .option('--no-runtime', 'skip the process checks')
+    .action(run(verifyCommand));
+}
+
+export async function verifyCommand(opts: GlobalOptions, cmd: Command): Promise<number> {
+  const o = cmd.opts<{ proc?: string; runtime: boolean }>();
+  const [{ verifyNode }, { renderVerifyHuman }] = await Promise.all([import('../verify/verify.js'), import('../render/verify-human.js')]);
+  const config = await loadConfig(opts);
+  const node = await loadNode(opts, config);
+  const proc = !o.runtime ? null : (o.proc ?? (opts.root === '/' ? '/proc' : null));
+  const report = await verifyNode(node, config, { now: new Date(), proc, rootFlag: opts.root === '/' ? '' : ` --root ${opts.root}` });
+  emit(opts, report, () => renderVerifyHuman(report, style(opts)));
+  return report.ok ? 0 : 1;
+}

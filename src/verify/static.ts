@@ -1,0 +1,40 @@
+// Static checks: the node's accounts, files and manifests against the desired state. The desired state
+// is what plan computes, so "is there anything to do?" and "is there drift?" are the same question,
+// answered by one function (src/plan/summary.ts) — verify only explains it.
+import type { Plan } from '../plan/types.js';
+import { CAUSE, fileCause } from './causes.js';
+import type { Finding } from './types.js';
+
+export function staticFindings(plan: Plan, rootFlag: string): Finding[] {
+  const apply = `kubeadm-nonroot apply${rootFlag}`;
+  const out: Finding[] = [];
+  const migratedManifests = plan.components.filter((c) => c.identity && !plan.manifests.some((m) => m.component === c.component));
+  const anyMigrated = migratedManifests.length > 0 || plan.accounts.some((a) => a.action === 'reuse-user');
+  for (const p of plan.problems) {
+    out.push({ kind: 'problem', subject: p.path ?? '', message: p.message, cause: 'the node cannot be brought to the desired state as it is', fix: p.fix ?? 'see the message' });
+  }
+  for (const a of plan.accounts) {
+    if (a.action === 'create-user' || a.action === 'create-group') {
+      out.push({ kind: 'account', subject: a.action === 'create-user' ? '/etc/passwd' : '/etc/group', message: `${a.action === 'create-user' ? 'user' : 'group'} ${a.name} does not exist`, cause: anyMigrated ? CAUSE.accountsRemoved : CAUSE.notMigrated, fix: apply });
+    } else if (a.action === 'add-group-members') {
+      out.push({ kind: 'account', subject: '/etc/group', message: `group ${a.name} lacks members ${a.members.join(', ')}`, cause: CAUSE.accountsRemoved, fix: apply });
+    }
+  }
+  for (const f of plan.files) {
+    const cur = f.current;
+    const secretExposed = f.secret && cur !== null && (cur.mode & 0o007) !== 0;
+    const what = cur === null ? 'does not exist' : `is ${cur.user ?? cur.uid}:${cur.group ?? cur.gid} ${cur.mode.toString(8).padStart(4, '0')}`;
+    const below = f.action === 'set-owner-recursive' && f.tree ? ` (${f.tree.owners.filter((o) => o.uid !== f.desired.uid || o.gid !== f.desired.gid).reduce((n, o) => n + o.count, 0)} of ${f.tree.entries} entries below have another owner)` : '';
+    out.push({
+      kind: secretExposed ? 'secret-exposed' : f.action === 'set-owner-recursive' ? 'data-dir' : 'file',
+      subject: f.path,
+      message: `${secretExposed ? 'secret readable by other users: ' : ''}${what}, should be ${f.desired.user ?? f.desired.uid}:${f.desired.group ?? f.desired.gid} ${f.desired.mode.toString(8).padStart(4, '0')}${below}`,
+      cause: fileCause(f, migratedManifests.length > 0),
+      fix: apply,
+    });
+  }
+  for (const m of plan.manifests) {
+    out.push({ kind: 'manifest', subject: m.path, message: `securityContext differs from the plan: ${m.changes.join('; ')}`, cause: m.changes.some((c) => /runAsUser/.test(c)) ? (anyMigrated ? CAUSE.manifestRegenerated : CAUSE.notMigrated) : CAUSE.manifestEdited, fix: `${apply} (and pass kubeadm-nonroot patches to kubeadm upgrade --patches next time)` });
+  }
+  return out;
+}

@@ -1,0 +1,20 @@
+// What verify reports: findings, each naming the path or process and what is wrong, the day-2
+// operation that most likely caused it, and the command that fixes it.
+export type FindingKind = 'account' | 'file' | 'secret-exposed' | 'data-dir' | 'manifest' | 'process' | 'problem';
+
+export interface Finding {
+  kind: FindingKind;
+  /** Node path, or "pid N (component)" for processes. */
+  subject: string;
+  message: string;
+  /** Most likely cause, e.g. "certificate renewal re-wrote the key as root". */
+  cause: string;
+  fix: string;
+}
+
+export interface VerifyReport {
+  ok: boolean;
+  /** Whether running processes were checked (root is / or --proc was given). */
+  runtimeChecked: boolean;
+  findings: Finding[];
+}

@@ -1,0 +1,16 @@
+// verify: the node against the desired state — static (accounts, files, manifests) and, when the
+// processes are visible, runtime.
+import type { Config } from '../model/config.js';
+import type { NodeState } from '../model/node.js';
+import { buildPlan } from '../plan/plan.js';
+import { runtimeFindings } from './runtime.js';
+import { staticFindings } from './static.js';
+import type { VerifyReport } from './types.js';
+
+export async function verifyNode(node: NodeState, config: Config, opts: { now: Date; proc: string | null; rootFlag: string }): Promise<VerifyReport> {
+  const plan = buildPlan(node, config, { now: opts.now });
+  const findings = staticFindings(plan, opts.rootFlag);
+  if (opts.proc) findings.push(...(await runtimeFindings(plan, node, opts.proc)));
+  findings.sort((a, b) => a.kind.localeCompare(b.kind) || a.subject.localeCompare(b.subject));
+  return { ok: findings.length === 0, runtimeChecked: opts.proc !== null, findings };
+}
