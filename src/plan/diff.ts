@@ -4,7 +4,10 @@
 // 1986). A minimal diff is often not unique (which of two equal lines was inserted?), so the change
 // runs are then slid the way GNU diffutils does it (analyze.c, shift_boundaries): merge runs where
 // possible, otherwise move each run as far down as it goes. That makes the output match
-// `diff -u` in the common cases, which the tests check against the real tool.
+// `diff -u` on manifest edits, which the tests check against the real tool. On inputs full of
+// repeated lines GNU diff may still pick other (sometimes longer) matches: it searches from both
+// ends (diffseq.h) and drops "confusing" frequent lines first (analyze.c, discard_confusing_lines).
+// This diff is always minimal, and always a valid unified diff.
 
 /** A line and whether it ends with a newline: GNU diff treats "x" at EOF without one as a different line from "x\n". */
 interface Line {

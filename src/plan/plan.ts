@@ -138,6 +138,14 @@ export function buildPlan(node: NodeState, config: Config, opts: PlanOptions): P
     const isMigrating = migrating.includes(f);
     components.push({ component: f.component, manifest: f.path, migrate: isMigrating, image: f.pod.image, version: f.component === 'etcd' ? etcdVersion : kubeVersionFromImage(f.pod.image), identity });
     if (!identity) continue;
+    // A container-level runAsUser/runAsGroup wins over the pod's (PodSecurityContext docs): the pod
+    // would keep running as that identity whatever we write at pod level.
+    for (const key of ['runAsUser', 'runAsGroup'] as const) {
+      const v = f.pod.containerSecurityContext[key];
+      if (v !== undefined && v !== (key === 'runAsUser' ? identity.uid : identity.gid)) {
+        problems.push({ code: 'container-identity-override', message: `${f.component}'s container securityContext sets ${key}: ${String(v)}, which overrides the pod-level ${key} the migration writes`, path: f.path, component: f.component, fix: `remove containers[0].securityContext.${key} from ${f.path}` });
+      }
+    }
     const edit = applySecurity(f.text, desiredSecurity(identity, kubernetesVersion));
     if (edit.changes.length === 0) continue;
     manifests.push({ action: 'write-manifest', component: f.component, path: f.path, beforeSha256: sha256(f.text), after: edit.text, diff: unifiedDiff(f.text, edit.text, `a${f.path}`, `b${f.path}`), changes: edit.changes });

@@ -46,6 +46,14 @@ describe('unifiedDiff: hand-written expectations', () => {
   test('a repeated line that was added is shown after the existing copy (as GNU diff slides it down)', () => {
     assert.equal(unifiedDiff('a\nb\nc\n', 'a\nb\nb\nc\n', 'o', 'n', 0), '--- o\n+++ n\n@@ -2,0 +3 @@\n+b\n');
   });
+
+  test('an added copy in a run of equal lines slides down only as far as the context lines GNU diff reads', () => {
+    // Expected hunks as printed by GNU diffutils 3.8 `diff -U1` / `diff -U0` for these inputs.
+    const a = 'a\nb\nc\na\na\na\n';
+    const b = 'b\nc\na\na\na\na\n';
+    assert.equal(unifiedDiff(a, b, 'o', 'n', 1), '--- o\n+++ n\n@@ -1,2 +1 @@\n-a\n b\n@@ -4,2 +3,3 @@\n a\n+a\n a\n');
+    assert.equal(unifiedDiff(a, b, 'o', 'n', 0), '--- o\n+++ n\n@@ -1 +0,0 @@\n-a\n@@ -3,0 +3 @@\n+a\n');
+  });
 });
 
 /** GNU diff with --label prints the names as given, with no timestamps. Exit status 1 means "differ". */
@@ -77,6 +85,8 @@ describe('unifiedDiff matches GNU diff -u', () => {
     ['from empty', '', 'a\nb\n'],
     ['to empty', 'a\nb\n', ''],
     ['several hunks', Array.from({ length: 40 }, (_, i) => `line ${i}`).join('\n') + '\n', Array.from({ length: 40 }, (_, i) => (i % 9 === 4 ? `LINE ${i}` : `line ${i}`)).join('\n') + '\n'],
+    ['a run of equal lines grows', 'a\nb\nc\na\na\na\n', 'b\nc\na\na\na\na\n'],
+    ['runs that can merge', 'x\na\nb\na\nb\ny\n', 'x\na\nb\ny\n'],
     ['blank lines and repeated keys', 'a:\n\n  x: 1\n\nb:\n  x: 1\n', 'a:\n\n  x: 1\n  y: 2\n\nb:\n  x: 1\n  y: 2\n'],
   ];
   for (const [name, a, b] of small) {

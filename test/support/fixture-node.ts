@@ -1,0 +1,56 @@
+// A NodeState built purely from a fixture case, for planning tests without a filesystem: every file
+// the manifests reference exists with kubeadm's defaults (root; private keys, sa.pub and kubeconfigs
+// 0600; certificates and other public files 0644; directories 0755; data/log dirs 0700 holding three
+// root-owned entries). Accounts are the Debian base set from accounts.ts.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseGroup, parsePasswd } from '../../src/discover/accounts.js';
+import { analyzeAccess } from '../../src/model/access.js';
+import type { FileStat, NodeState } from '../../src/model/node.js';
+import { identifyComponent, parsePod } from '../../src/model/pod.js';
+import { GROUP, PASSWD } from './accounts.js';
+import { DEFAULT_LOGIN_DEFS } from './node-state.js';
+import { FIXTURES_DIR } from './paths.js';
+
+const file = (mode: number, uid = 0, gid = 0): FileStat => ({ type: 'file', uid, gid, mode, size: 100 });
+const dir = (mode: number, uid = 0, gid = 0): FileStat => ({ type: 'dir', uid, gid, mode, size: 4096 });
+
+export function fixtureNode(caseName: string, opts: { passwd?: string; group?: string } = {}): NodeState {
+  const caseDir = join(FIXTURES_DIR, caseName);
+  const manifests = readdirSync(caseDir).sort().map((fileName) => ({ fileName, path: `/etc/kubernetes/manifests/${fileName}`, text: readFileSync(join(caseDir, fileName), 'utf8'), stat: file(0o600) }));
+  const paths: Record<string, FileStat | null> = {};
+  const trees: NodeState['trees'] = {};
+  const addParents = (p: string) => {
+    const parts = p.split('/').filter(Boolean);
+    paths['/'] ??= dir(0o755);
+    for (let i = 1; i < parts.length; i++) paths['/' + parts.slice(0, i).join('/')] ??= dir(0o755);
+  };
+  for (const m of manifests) {
+    const pod = parsePod(m.text, m.path);
+    const component = identifyComponent(m.fileName, pod);
+    if (!component) continue;
+    for (const a of analyzeAccess(pod, component).accesses) {
+      addParents(a.hostPath);
+      if (a.access === 'write') {
+        paths[a.hostPath] = dir(0o700);
+        trees[a.hostPath] = { entries: 3, owners: [{ uid: 0, gid: 0, count: 3 }] };
+      } else if (a.target === 'dir') {
+        paths[a.hostPath] ??= dir(0o755);
+      } else {
+        paths[a.hostPath] ??= file(a.secret || a.hostPath.endsWith('/sa.pub') ? 0o600 : 0o644);
+      }
+    }
+  }
+  return {
+    root: `/fixtures/${caseName}`,
+    manifestsDir: '/etc/kubernetes/manifests',
+    loginDefs: DEFAULT_LOGIN_DEFS,
+    passwd: parsePasswd(opts.passwd ?? PASSWD, '/etc/passwd'),
+    group: parseGroup(opts.group ?? GROUP, '/etc/group'),
+    nss: null,
+    noLoginShell: '/usr/sbin/nologin',
+    manifests,
+    paths,
+    trees,
+  };
+}

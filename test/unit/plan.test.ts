@@ -1,0 +1,158 @@
+// Planning over every fixture case. Expected file changes are written by hand from kubeadm's own
+// RootlessControlPlane table (/work/shared/reference/kubeadm-rootless.md §3, mirrored in
+// docs/ownership.md) plus the extra files each case's INDEX.md entry lists; they are not copied from
+// the planner's output.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parse } from 'yaml';
+import { formatMode } from '../../src/model/perms.js';
+import { defaultConfig } from '../../src/plan/config.js';
+import { buildPlan } from '../../src/plan/plan.js';
+import { hasChanges, isBlocked } from '../../src/plan/summary.js';
+import type { Plan } from '../../src/plan/types.js';
+import { fixtureNode } from '../support/fixture-node.js';
+
+const NOW = new Date('2026-11-25T00:00:00Z');
+const plan = (c: string, opts?: Parameters<typeof fixtureNode>[1]) => buildPlan(fixtureNode(c, opts), defaultConfig(), { now: NOW });
+
+function changes(p: Plan): Record<string, string> {
+  return Object.fromEntries(p.files.map((f) => [f.path, `${f.desired.user}:${f.desired.group} ${formatMode(f.desired.mode)}${f.action === 'set-owner-recursive' ? ' -R' : f.action === 'create-directory' ? ' mkdir' : ''}`]));
+}
+
+const KAS = 'kubeadm-kas:kubeadm-kas 0600';
+const kasFiles = (pki: string) => ({
+  [`${pki}/apiserver-etcd-client.key`]: KAS,
+  [`${pki}/apiserver-kubelet-client.key`]: KAS,
+  [`${pki}/apiserver.key`]: KAS,
+  [`${pki}/front-proxy-client.key`]: KAS,
+  [`${pki}/sa.pub`]: KAS, // kubeadm writes sa.pub 0600 root, so the apiserver must own it (kubeadm's gate does the same)
+});
+function stacked(o: { pki?: string; data?: string; saShared: boolean }) {
+  const pki = o.pki ?? '/etc/kubernetes/pki';
+  return {
+    ...kasFiles(pki),
+    '/etc/kubernetes/controller-manager.conf': 'kubeadm-kcm:kubeadm-kcm 0600',
+    '/etc/kubernetes/scheduler.conf': 'kubeadm-ks:kubeadm-ks 0600',
+    [`${pki}/ca.key`]: 'kubeadm-kcm:kubeadm-kcm 0600',
+    [`${pki}/etcd/peer.key`]: 'kubeadm-etcd:kubeadm-etcd 0600',
+    [`${pki}/etcd/server.key`]: 'kubeadm-etcd:kubeadm-etcd 0600',
+    // From v1.20 kube-apiserver reads sa.key too (--service-account-signing-key-file): shared via a group.
+    [`${pki}/sa.key`]: o.saShared ? 'root:kubeadm-sa-key-readers 0640' : 'kubeadm-kcm:kubeadm-kcm 0600',
+    [o.data ?? '/var/lib/etcd']: 'kubeadm-etcd:kubeadm-etcd 0700 -R',
+  };
+}
+
+describe('plan on the fixture cases', () => {
+  const cases: Array<[string, Record<string, string>]> = [
+    ['v1.16-centos-stacked', stacked({ saShared: false })],
+    ['v1.17-kms-encryption-apiserver-only', { ...kasFiles('/etc/kubernetes/pki'), '/etc/kubernetes/apiserver-encryption.conf': KAS }],
+    ['v1.19-kind-oidc-apiserver-only', kasFiles('/etc/kubernetes/pki')],
+    ['v1.19-ubuntu-stacked', stacked({ saShared: false })],
+    ['v1.20-minikube-certsdir-port8443', stacked({ pki: '/var/lib/minikube/certs', data: '/var/lib/minikube/etcd', saShared: true })],
+    ['v1.22-ubuntu-stacked-seccomp-root', stacked({ data: '/var/lib/etcd-old-copy', saShared: true })],
+    ['v1.28.0-defaulted-fields', stacked({ saShared: true })],
+    ['v1.29-audit-encryption', { ...stacked({ saShared: true }), '/etc/kubernetes/enc/encryption-config.yaml': KAS, '/var/log/kubernetes/audit': 'kubeadm-kas:kubeadm-kas 0700 -R' }],
+    ['v1.30-port443-webhooks-haproxy-keepalived', { ...stacked({ saShared: true }), '/etc/kubernetes/webhooks/authn-webhook.kubeconfig': KAS, '/etc/kubernetes/webhooks/authz-webhook.kubeconfig': KAS }],
+    ['v1.31-ubuntu-stacked-kube-vip', stacked({ saShared: true })],
+    ['v1.32-rhel-stacked', stacked({ saShared: true })],
+  ];
+  for (const [name, expected] of cases) {
+    it(`${name}: file changes match kubeadm's table plus the case's extra files`, () => {
+      const p = plan(name);
+      assert.deepEqual(p.problems, []);
+      assert.deepEqual(changes(p), expected);
+      assert.ok(hasChanges(p));
+    });
+  }
+
+  it('creates a shared reader group only where sa.key really is shared (v1.20+)', () => {
+    const groupsOf = (c: string) => plan(c).accounts.filter((a) => a.action === 'create-group').map((a) => a.name);
+    assert.deepEqual(groupsOf('v1.16-centos-stacked'), ['kubeadm-etcd', 'kubeadm-kas', 'kubeadm-kcm', 'kubeadm-ks']);
+    assert.deepEqual(groupsOf('v1.32-rhel-stacked'), ['kubeadm-etcd', 'kubeadm-kas', 'kubeadm-kcm', 'kubeadm-ks', 'kubeadm-sa-key-readers']);
+    assert.deepEqual(groupsOf('v1.19-kind-oidc-apiserver-only'), ['kubeadm-kas']); // no etcd user with external etcd
+  });
+
+  it('leaves non-kubeadm static pods alone and names them', () => {
+    assert.deepEqual(plan('v1.30-port443-webhooks-haproxy-keepalived').ignoredManifests, ['haproxy.yaml', 'keepalived.yaml']);
+    const p = plan('v1.31-ubuntu-stacked-kube-vip');
+    assert.deepEqual(p.ignoredManifests, ['kube-vip.yaml']);
+    assert.ok(!p.manifests.some((m) => m.path.endsWith('kube-vip.yaml')));
+    // kube-vip mounts super-admin.conf; no component of the control plane reads it, so it is not touched.
+    assert.ok(!p.files.some((f) => f.path.includes('admin.conf')));
+  });
+
+  it('writes the planned securityContext into each manifest (v1.32)', () => {
+    const p = plan('v1.32-rhel-stacked');
+    const pod = (c: string) => parse(p.manifests.find((m) => m.component === c)!.after).spec;
+    const kas = p.components.find((c) => c.component === 'kube-apiserver')!.identity!;
+    const sa = p.accounts.find((a) => a.name === 'kubeadm-sa-key-readers')!;
+    assert.deepEqual(pod('kube-apiserver').securityContext, { runAsGroup: kas.gid, runAsNonRoot: true, runAsUser: kas.uid, seccompProfile: { type: 'RuntimeDefault' }, supplementalGroups: [sa.gid] });
+    assert.deepEqual(pod('kube-apiserver').containers[0].securityContext, { capabilities: { add: ['NET_BIND_SERVICE'], drop: ['ALL'] } });
+    assert.deepEqual(pod('kube-scheduler').containers[0].securityContext, { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+    assert.equal(pod('etcd').securityContext.supplementalGroups, undefined);
+  });
+
+  it('uses the seccomp annotation before v1.19 (v1.16)', () => {
+    const m = plan('v1.16-centos-stacked').manifests.find((x) => x.component === 'etcd')!;
+    const doc = parse(m.after);
+    assert.equal(doc.metadata.annotations['seccomp.security.alpha.kubernetes.io/pod'], 'runtime/default');
+    assert.equal(doc.spec.securityContext.seccompProfile, undefined);
+  });
+
+  it('allows port 443 for the apiserver (NET_BIND_SERVICE) and warns about the KMS socket mount', () => {
+    assert.deepEqual(plan('v1.30-port443-webhooks-haproxy-keepalived').problems, []);
+    const kms = plan('v1.17-kms-encryption-apiserver-only');
+    assert.deepEqual(kms.warnings.map((w) => [w.code, w.path]), [['writable-mount-unanalysed', '/var/run/k8s-kms-plugin']]);
+  });
+
+  it('recognises a node set up by kubeadm\'s RootlessControlPlane gate: same IDs, only runAsNonRoot added', () => {
+    const passwd = 'root:x:0:0:root:/root:/bin/bash\nkubeadm-etcd:x:100:100:::/bin/false\nkubeadm-kas:x:101:101:::/bin/false\nkubeadm-kcm:x:102:102:::/bin/false\nkubeadm-ks:x:103:103:::/bin/false\n';
+    const group = 'root:x:0:\nkubeadm-etcd:x:100:kubeadm-etcd\nkubeadm-kas:x:101:kubeadm-kas\nkubeadm-kcm:x:102:kubeadm-kcm\nkubeadm-ks:x:103:kubeadm-ks\nkubeadm-sa-key-readers:x:104:kubeadm-kas,kubeadm-kcm\n';
+    const p = plan('v1.31-rootless-control-plane', { passwd, group });
+    assert.deepEqual(p.problems, []);
+    assert.ok(p.accounts.every((a) => a.action === 'reuse-user' || a.action === 'reuse-group'));
+    assert.deepEqual(p.components.map((c) => [c.component, c.identity!.uid, c.identity!.gid]), [['etcd', 100, 100], ['kube-apiserver', 101, 101], ['kube-controller-manager', 102, 102], ['kube-scheduler', 103, 103]]);
+    for (const m of p.manifests) assert.deepEqual(m.changes, ['pod securityContext.runAsNonRoot: true'], m.path);
+    assert.equal(p.manifests.length, 4);
+  });
+
+  it('blocks a data dir whose parent only root can traverse (a restore under /root)', () => {
+    const node = fixtureNode('v1.32-rhel-stacked');
+    const etcd = node.manifests.find((m) => m.fileName === 'etcd.yaml')!;
+    etcd.text = etcd.text.replace('path: /var/lib/etcd\n', 'path: /root/res-test\n');
+    node.paths['/root'] = { type: 'dir', uid: 0, gid: 0, mode: 0o700, size: 4096 };
+    node.paths['/root/res-test'] = { type: 'dir', uid: 0, gid: 0, mode: 0o700, size: 4096 };
+    node.trees['/root/res-test'] = { entries: 1, owners: [{ uid: 0, gid: 0, count: 1 }] };
+    const p = buildPlan(node, defaultConfig(), { now: NOW });
+    assert.ok(isBlocked(p));
+    assert.deepEqual(p.problems.map((x) => [x.code, x.path]), [['parent-not-traversable', '/root']]);
+  });
+
+  it('reports a missing referenced file as a blocking problem with its path', () => {
+    const node = fixtureNode('v1.32-rhel-stacked');
+    node.paths['/etc/kubernetes/pki/sa.key'] = null;
+    const p = buildPlan(node, defaultConfig(), { now: NOW });
+    assert.deepEqual(p.problems.map((x) => [x.code, x.path]), [['missing-file', '/etc/kubernetes/pki/sa.key']]);
+  });
+
+  it('blocks kube-scheduler on a privileged port', () => {
+    const node = fixtureNode('v1.32-rhel-stacked');
+    const ks = node.manifests.find((m) => m.fileName === 'kube-scheduler.yaml')!;
+    ks.text = ks.text.replace('    - --leader-elect=true\n', '    - --leader-elect=true\n    - --secure-port=259\n');
+    const p = buildPlan(node, defaultConfig(), { now: NOW });
+    assert.deepEqual(p.problems.map((x) => x.code), ['privileged-port']);
+  });
+
+  it('migrates only the components selected in the config', () => {
+    const config = defaultConfig();
+    config.components = ['etcd'];
+    const p = buildPlan(fixtureNode('v1.32-rhel-stacked'), config, { now: NOW });
+    assert.deepEqual(p.manifests.map((m) => m.component), ['etcd']);
+    assert.deepEqual(Object.keys(changes(p)).sort(), ['/etc/kubernetes/pki/etcd/peer.key', '/etc/kubernetes/pki/etcd/server.key', '/var/lib/etcd']);
+  });
+
+  it('is deterministic: same inputs and clock give the same plan', () => {
+    assert.deepEqual(plan('v1.29-audit-encryption'), plan('v1.29-audit-encryption'));
+    assert.equal(plan('v1.29-audit-encryption').createdAt, NOW.toISOString());
+  });
+});
