@@ -36,7 +36,8 @@ export async function rollbackJournal(journal: Journal, o: RollbackOptions): Pro
   await journal.record({ t: 'rollback-begin', at: o.now().toISOString(), reason: o.reason });
   await o.afterRecord?.();
   const pending = journal.intents().filter((i) => !i.undone && i.undo).reverse();
-  const createdNames = journal.intents().flatMap((i) => (i.undo?.kind === 'delete-user' || i.undo?.kind === 'delete-group' ? [i.undo.name] : []));
+  // Accounts this run created or deleted: the only lines the account-file safety net may put back.
+  const createdNames = journal.intents().flatMap((i) => (i.undo && 'name' in i.undo && /^(delete|recreate)-(user|group)$/.test(i.undo.kind) ? [i.undo.name] : []));
   const restored: Array<{ component: Component; path: string; text: string; before: Set<number>; at: number }> = [];
   // The gate needs its own signal: rollback must finish even when the apply was interrupted.
   const signal = new AbortController().signal;

@@ -2,7 +2,7 @@
 // or signal. Both the cause and any rollback failure reach the caller — never one swallowed by the
 // other (kubeadm's rollbackOldManifests dropped its errs in several versions; aesthetics-anchors.md §2).
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { errorMessage, RollbackFailedError, RolledBackError } from '../errors.js';
 import type { Component } from '../model/components.js';
 import { hasChanges } from '../plan/summary.js';
@@ -11,7 +11,7 @@ import { shadowUtils, type AccountTools } from './accounts.js';
 import { pidsOf, waitHealthy } from './gates.js';
 import { Journal } from './journal.js';
 import { rollbackJournal } from './rollback.js';
-import { backupDir as backupDirOf, backupId } from './state.js';
+import { backupDir as backupDirOf, backupId, STATE_DIR } from './state.js';
 import { buildSteps, type Step } from './steps.js';
 import { VERSION } from '../version.js';
 
@@ -55,6 +55,9 @@ export async function applyPlan(plan: Plan, o: RunOptions, resume?: { id: string
     journal = resume.journal;
     await journal.record({ t: 'resume', at: o.now().toISOString(), pid: process.pid });
   } else {
+    // mkdir -p gives EVERY directory it creates the mode: parents that do not exist yet (/var/lib on a
+    // bare root) must stay traversable (0755) for everyone else; only the tool's own state is 0700.
+    await mkdir(dirname(join(o.root, STATE_DIR)), { recursive: true, mode: 0o755 });
     await mkdir(dir, { recursive: true, mode: 0o700 });
     await writeFile(join(dir, 'plan.json'), JSON.stringify(plan, null, 2) + '\n', { mode: 0o600 });
     journal = await Journal.create(dir);

@@ -9,8 +9,8 @@ import { parseGroup, parsePasswd } from '../discover/accounts.js';
 import type { Component } from '../model/components.js';
 import { ROLLOUT_ORDER } from '../model/components.js';
 import { sha256 } from '../plan/fingerprint.js';
-import type { AccountAction, FileAction, ManifestAction, Plan } from '../plan/types.js';
-import { addToGroup, groupadd, useradd, type AccountTools } from './accounts.js';
+import { REVERT_PLAN_KIND, type AccountAction, type FileAction, type ManifestAction, type Plan } from '../plan/types.js';
+import { addToGroup, groupadd, groupdel, useradd, userdel, type AccountTools } from './accounts.js';
 import { snapshotAccountFiles } from './account-files.js';
 import { publishFile, republish, tempNameFor } from './atomic.js';
 import { chownTree, mkdirs, ownerExceptions, ownerModeOf, sameOwnerMode, setDirOwnerMode } from './fsops.js';
@@ -103,6 +103,28 @@ function accountStep(a: AccountAction): Step | null {
               for (const m of missing) await addToGroup(ctx.tools, m, a.name);
             },
           };
+        },
+      };
+    case 'delete-user':
+      return {
+        id: `user-delete/${a.name}`,
+        title: `delete user ${a.name} (uid ${a.uid})`,
+        phase: 'accounts',
+        async prepare(ctx) {
+          if (!(await accountsNow(ctx)).passwd.some((p) => p.name === a.name)) return null;
+          const { action: _a, ...rest } = a;
+          return { undo: { kind: 'recreate-user', ...rest }, run: () => userdel(ctx.tools, a.name) };
+        },
+      };
+    case 'delete-group':
+      return {
+        id: `group-delete/${a.name}`,
+        title: `delete group ${a.name} (gid ${a.gid})`,
+        phase: 'accounts',
+        async prepare(ctx) {
+          // userdel removes a user's same-named group itself when USERGROUPS_ENAB is yes.
+          if (!(await accountsNow(ctx)).group.some((g) => g.name === a.name)) return null;
+          return { undo: { kind: 'recreate-group', name: a.name, gid: a.gid }, run: () => groupdel(ctx.tools, a.name) };
         },
       };
   }
@@ -209,17 +231,18 @@ function manifestStep(m: ManifestAction): Step {
   };
 }
 
-/** The whole apply, in order: accounts, files, then one component at a time (etcd first). */
+/**
+ * The whole run, in an order that keeps every component working at every step. Migrating: accounts,
+ * then files (root components still read everything), then one component at a time, etcd first.
+ * Reverting: the reverse — components back to root first (root reads whatever the files' owners are),
+ * then files back to root, then the accounts go.
+ */
 export function buildSteps(plan: Plan): Step[] {
   const accountSteps = plan.accounts.map(accountStep).filter((s): s is Step => s !== null);
-  const steps: Step[] = [];
-  if (accountSteps.length) steps.push(snapshotStep(), ...accountSteps);
-  steps.push(...plan.files.map(fileStep));
-  for (const c of ROLLOUT_ORDER) {
-    const m = plan.manifests.find((x) => x.component === c);
-    if (m) steps.push(manifestStep(m));
-  }
-  return steps;
+  const accounts = accountSteps.length ? [snapshotStep(), ...accountSteps] : [];
+  const files = plan.files.map(fileStep);
+  const manifests = ROLLOUT_ORDER.flatMap((c) => plan.manifests.filter((x) => x.component === c).map(manifestStep));
+  return plan.kind === REVERT_PLAN_KIND ? [...manifests, ...files, ...accounts] : [...accounts, ...files, ...manifests];
 }
 
 export async function removeTemp(ctx: StepContext, temp: string | undefined): Promise<void> {

@@ -5,7 +5,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseGroup, parsePasswd } from '../discover/accounts.js';
 import { formatMode } from '../model/perms.js';
-import { groupdel, removeFromGroup, userdel, type AccountTools } from './accounts.js';
+import { groupadd, groupdel, removeFromGroup, useradd, userdel, type AccountTools } from './accounts.js';
 import { restoreAccountFiles } from './account-files.js';
 import { publishFile, republish } from './atomic.js';
 import { applyExceptions, chownTree, ownerModeOf, rmdirIfEmpty, sameOwnerMode, setDirOwnerMode } from './fsops.js';
@@ -34,6 +34,12 @@ export async function performUndo(u: Undo, ctx: UndoContext): Promise<void> {
       return;
     case 'delete-group':
       if ((await accounts(ctx)).group.some((g) => g.name === u.name)) await groupdel(ctx.tools, u.name);
+      return;
+    case 'recreate-group':
+      if (!(await accounts(ctx)).group.some((g) => g.name === u.name)) await groupadd(ctx.tools, u.name, u.gid);
+      return;
+    case 'recreate-user':
+      if (!(await accounts(ctx)).passwd.some((p) => p.name === u.name)) await useradd(ctx.tools, u);
       return;
     case 'remove-members': {
       const g = (await accounts(ctx)).group.find((x) => x.name === u.group);
@@ -98,6 +104,10 @@ export function manualStep(u: Undo, root: string, backupDir: string): string {
       return `userdel${prefix} ${u.name}`;
     case 'delete-group':
       return `groupdel${prefix} ${u.name}`;
+    case 'recreate-group':
+      return `groupadd${prefix} --system --gid ${u.gid} ${u.name}`;
+    case 'recreate-user':
+      return `useradd${prefix} --system --no-create-home --no-user-group --uid ${u.uid} --gid ${u.gid}${u.supplementaryGroups.length ? ` --groups ${u.supplementaryGroups.join(',')}` : ''} --home-dir ${u.home || '/nonexistent'} --shell ${u.shell} ${u.name}`;
     case 'remove-members':
       return u.members.map((m) => `usermod${prefix} -r -G ${u.group} ${m}`).join(' && ');
     case 'restore-account-files':

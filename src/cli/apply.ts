@@ -11,29 +11,35 @@ import { emit, note, style } from './output.js';
 import { withProgress } from './progress.js';
 
 export function register(program: Command, run: Wrap): void {
-  program
-    .command('apply')
-    .description('migrate the node: create accounts, change file ownership, rewrite manifests one component at a time with health gates')
-    .option('--plan <file>', 'apply a plan saved with "plan -o json"; refused if the node changed since')
+  withRunOptions(
+    program.command('apply').description('migrate the node: create accounts, change file ownership, rewrite manifests one component at a time with health gates'),
+    'apply a plan saved with "plan -o json"; refused if the node changed since',
+  ).action(run((opts, cmd) => runPlanCommand(opts, cmd, 'apply')));
+}
+
+/** Options shared by apply and revert. */
+export function withRunOptions(cmd: Command, planHelp: string): Command {
+  return cmd
+    .option('--plan <file>', planHelp)
     .option('-y, --yes', 'do not ask for confirmation')
     .option('--dry-run', 'print the plan and change nothing')
     .option('--no-wait', 'skip the health gates (offline images, sandboxes)')
     .option('--timeout <duration>', 'health gate timeout per component', '5m')
-    .option('--proc <dir>', 'where to look for component processes', '/proc')
-    .action(run(applyCommand));
+    .option('--proc <dir>', 'where to look for component processes', '/proc');
 }
 
-export async function applyCommand(opts: GlobalOptions, cmd: Command): Promise<number> {
+export async function runPlanCommand(opts: GlobalOptions, cmd: Command, verb: 'apply' | 'revert'): Promise<number> {
   const o = cmd.opts<{ plan?: string; yes?: boolean; dryRun?: boolean; wait: boolean; timeout: string; proc: string }>();
   const timeoutMs = parseDuration(o.timeout);
-  const [{ acquireLock }, { listBackups, unfinished }, { Journal }, { applyPlan }, { buildPlan }, { hasChanges, isBlocked }, { renderPlanHuman }, { fingerprintInputs }, { PLAN_API_VERSION }] = await Promise.all([
-    import('../apply/lock.js'), import('../apply/backups.js'), import('../apply/journal.js'), import('../apply/run.js'), import('../plan/plan.js'), import('../plan/summary.js'), import('../render/plan-human.js'), import('../plan/fingerprint.js'), import('../plan/types.js'),
+  const [{ acquireLock }, { listBackups, unfinished }, { Journal }, { applyPlan }, { buildPlan }, { buildRevertPlan }, { hasChanges, isBlocked }, { renderPlanHuman }, { fingerprintInputs }, { PLAN_API_VERSION, PLAN_KIND, REVERT_PLAN_KIND }] = await Promise.all([
+    import('../apply/lock.js'), import('../apply/backups.js'), import('../apply/journal.js'), import('../apply/run.js'), import('../plan/plan.js'), import('../plan/revert.js'), import('../plan/summary.js'), import('../render/plan-human.js'), import('../plan/fingerprint.js'), import('../plan/types.js'),
   ]);
-  const lock = o.dryRun ? null : await acquireLock(opts.root, 'apply', note);
+  const kind = verb === 'apply' ? PLAN_KIND : REVERT_PLAN_KIND;
+  const lock = o.dryRun ? null : await acquireLock(opts.root, verb, note);
   try {
     const config = await loadConfig(opts);
     const node = await loadNode(opts, config);
-    let plan = buildPlan(node, config, { now: new Date() });
+    let plan = (verb === 'apply' ? buildPlan : buildRevertPlan)(node, config, { now: new Date() });
     if (o.plan) {
       let saved: typeof plan;
       try {
@@ -42,6 +48,7 @@ export async function applyCommand(opts: GlobalOptions, cmd: Command): Promise<n
         throw new InputError(`cannot read a plan from it: ${(e as Error).message}`, o.plan);
       }
       if (saved?.apiVersion !== PLAN_API_VERSION) throw new InputError(`not a plan of this tool (apiVersion ${String(saved?.apiVersion)}, expected ${PLAN_API_VERSION})`, o.plan);
+      if (saved.kind !== kind) throw new InputError(`is a ${String(saved.kind)}, but ${verb} needs a ${kind}`, o.plan);
       if (saved.fingerprint !== fingerprintInputs(node, config)) {
         throw new RefusedError(`${o.plan}: the node changed since this plan was made (fingerprint differs); make a new plan and review it`);
       }
@@ -53,6 +60,10 @@ export async function applyCommand(opts: GlobalOptions, cmd: Command): Promise<n
     }
     if (isBlocked(plan)) {
       emit(opts, plan, () => renderPlanHuman(plan, style(opts)));
+      // stdout carries the plan (maybe as JSON); the reason for exit 2 belongs on stderr too, naming the path.
+      const first = plan.problems[0]!;
+      const where = first.path && !first.message.includes(first.path) ? `${first.path}: ` : '';
+      note(`kubeadm-nonroot: ${plan.problems.length} blocking problem(s), nothing changed; first: ${where}${first.message}`);
       return 2;
     }
     if (!hasChanges(plan) && !previous) {
@@ -65,7 +76,7 @@ export async function applyCommand(opts: GlobalOptions, cmd: Command): Promise<n
       return 0;
     }
     if (previous) note(`An earlier apply (run ${previous.id}) did not finish; it will be continued with this plan, keeping its record of the original state for rollback.`);
-    if (!(await confirm('Apply this plan?', o.yes === true))) {
+    if (!(await confirm(verb === 'apply' ? 'Apply this plan?' : 'Revert the node to running as root?', o.yes === true))) {
       note('Nothing changed.');
       return 2;
     }
@@ -75,10 +86,10 @@ export async function applyCommand(opts: GlobalOptions, cmd: Command): Promise<n
     process.on('SIGTERM', onSignal);
     try {
       const resume = previous ? { id: previous.id, journal: await Journal.open(previous.dir) } : undefined;
-      const result = await withProgress('Applying plan', opts, (events) =>
+      const result = await withProgress(verb === 'apply' ? 'Applying plan' : 'Reverting', opts, (events) =>
         applyPlan(plan, { root: opts.root, wait: o.wait, timeoutMs, proc: o.proc, signal: abort.signal, now: () => new Date(), events }, resume),
       );
-      emit(opts, result, () => `Applied (backup ${result.backupId}; undo with: kubeadm-nonroot rollback${opts.root === '/' ? '' : ` --root ${opts.root}`}).\n`);
+      emit(opts, result, () => `${verb === 'apply' ? 'Applied' : 'Reverted'} (backup ${result.backupId}; undo with: kubeadm-nonroot rollback${opts.root === '/' ? '' : ` --root ${opts.root}`}).\n`);
       return 0;
     } finally {
       process.off('SIGINT', onSignal);

@@ -12,13 +12,15 @@ export function register(program: Command, run: Wrap): void {
   program
     .command('plan')
     .description('show the migration plan: accounts, file ownership changes and manifest edits (read-only)')
+    .option('--kubernetes-version <version>', 'also tell whether this upgrade target is one the tool handles, and what changes for it')
     .action(run(planCommand));
 }
 
-export async function planCommand(opts: GlobalOptions): Promise<number> {
+export async function planCommand(opts: GlobalOptions, cmd: Command): Promise<number> {
+  const o = cmd.opts<{ kubernetesVersion?: string }>();
   const config = await loadConfig(opts);
   const node = await loadNode(opts, config);
-  const plan = buildPlan(node, config, { now: new Date() });
+  const plan = buildPlan(node, config, { now: new Date(), targetVersion: o.kubernetesVersion });
   emit(opts, plan, () => renderPlanHuman(plan, style(opts)));
-  return isBlocked(plan) ? 2 : 0;
+  return isBlocked(plan) || (plan.target && plan.target.support !== 'known') ? 2 : 0;
 }

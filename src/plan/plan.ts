@@ -7,7 +7,7 @@ import type { NodeState } from '../model/node.js';
 import { identifyComponent, parsePod } from '../model/pod.js';
 import type { PodInfo } from '../model/pod.types.js';
 import { listenPorts } from '../model/ports.js';
-import { kubernetesSupport, KNOWN_KUBERNETES } from '../model/support.js';
+import { kubernetesSupport, KNOWN_KUBERNETES, targetNotes } from '../model/support.js';
 import { etcdVersionFromImage, kubeVersionFromImage, seccompStyle } from '../model/version.js';
 import { unifiedDiff } from './diff.js';
 import { fingerprintInputs, sha256 } from './fingerprint.js';
@@ -19,6 +19,8 @@ import { PLAN_API_VERSION, PLAN_KIND, type ComponentPlan, type Identity, type Ma
 export interface PlanOptions {
   /** The clock, injected: planning never reads it. */
   now: Date;
+  /** An upgrade target to assess (plan --kubernetes-version). */
+  targetVersion?: string;
 }
 
 interface FoundComponent {
@@ -168,7 +170,13 @@ export function buildPlan(node: NodeState, config: Config, opts: PlanOptions): P
     manifests,
     problems: dedupe(problems).sort(byPath),
     warnings: dedupe(warnings).sort(byPath),
+    ...(opts.targetVersion !== undefined ? { target: targetOf(kubernetesVersion, opts.targetVersion) } : {}),
   };
+}
+
+function targetOf(current: string | null, requested: string) {
+  const version = requested.replace(/^v/, '');
+  return { version, ...targetNotes(current, version) };
 }
 
 function dedupe(list: Problem[]): Problem[] {

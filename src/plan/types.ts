@@ -6,6 +6,8 @@ import type { TreeSummary } from '../model/node.js';
 
 export const PLAN_API_VERSION = 'kubeadm-nonroot/v1alpha1';
 export const PLAN_KIND = 'MigrationPlan';
+/** The opposite migration (revert): back to kubeadm's root defaults. */
+export const REVERT_PLAN_KIND = 'RevertPlan';
 
 /** Owner, group and permission bits of a path. Names are informational (resolved from passwd/group). */
 export interface Ownership {
@@ -30,7 +32,10 @@ export type AccountAction =
   | { action: 'create-user'; name: string; uid: number; gid: number; group: string; supplementaryGroups: string[]; shell: string; home: string; comment: string }
   | { action: 'add-group-members'; name: string; gid: number; members: string[] }
   | { action: 'reuse-group'; name: string; gid: number; members: string[] }
-  | { action: 'reuse-user'; name: string; uid: number; gid: number; group: string };
+  | { action: 'reuse-user'; name: string; uid: number; gid: number; group: string }
+  /** revert only: remove an account the migration created (its IDs are kept in the journal for rollback). */
+  | { action: 'delete-user'; name: string; uid: number; gid: number; group: string; supplementaryGroups: string[]; shell: string; home: string; comment: string }
+  | { action: 'delete-group'; name: string; gid: number; members: string[] };
 
 export type FileActionKind =
   /** chown + chmod one path (not recursive). */
@@ -90,9 +95,17 @@ export interface ComponentPlan {
   identity: Identity | null;
 }
 
+/** What changes when the node moves to another Kubernetes version (plan --kubernetes-version). */
+export interface TargetVersion {
+  version: string;
+  support: 'known' | 'unknown-version' | 'too-old' | 'too-new';
+  /** One line per behaviour that differs between the current and the target version. */
+  notes: string[];
+}
+
 export interface Plan {
   apiVersion: typeof PLAN_API_VERSION;
-  kind: typeof PLAN_KIND;
+  kind: typeof PLAN_KIND | typeof REVERT_PLAN_KIND;
   /** ISO timestamp from the injected clock. */
   createdAt: string;
   /** Node paths are relative to this root (as given with --root). Informational. */
@@ -110,4 +123,6 @@ export interface Plan {
   manifests: ManifestAction[];
   problems: Problem[];
   warnings: Problem[];
+  /** Present when plan was asked about an upgrade target (--kubernetes-version). */
+  target?: TargetVersion;
 }

@@ -21,6 +21,10 @@ function account(a: AccountAction, s: Style): string {
       return `  ${s.dim('=')} group ${a.name.padEnd(24)} gid ${a.gid} ${s.dim('(exists, reused)')}`;
     case 'reuse-user':
       return `  ${s.dim('=')} user  ${a.name.padEnd(24)} uid ${a.uid}, group ${a.group} (${a.gid}) ${s.dim('(exists, reused)')}`;
+    case 'delete-user':
+      return `  ${s.remove('-')} user  ${a.name.padEnd(24)} uid ${a.uid}`;
+    case 'delete-group':
+      return `  ${s.remove('-')} group ${a.name.padEnd(24)} gid ${a.gid}`;
   }
 }
 
@@ -40,7 +44,7 @@ function problem(p: Problem, mark: string): string[] {
 export function renderPlanHuman(plan: Plan, s: Style): string {
   const out: string[] = [];
   const versions = [plan.kubernetesVersion && `Kubernetes v${plan.kubernetesVersion}`, plan.etcdVersion && `etcd ${plan.etcdVersion}`].filter(Boolean).join(', ');
-  out.push(s.bold(`kubeadm-nonroot plan${plan.root !== '/' ? ` for root ${plan.root}` : ''}${versions ? ` (${versions})` : ''}`), '');
+  out.push(s.bold(`kubeadm-nonroot ${plan.kind === 'RevertPlan' ? 'revert ' : ''}plan${plan.root !== '/' ? ` for root ${plan.root}` : ''}${versions ? ` (${versions})` : ''}`), '');
   out.push('Components:');
   for (const c of plan.components) {
     const id = c.identity ? `runs as ${c.identity.user} (uid ${c.identity.uid}, gid ${c.identity.gid}${c.identity.supplementalGroups.length ? `, groups ${c.identity.supplementalGroups.map((g) => `${g.name}=${g.gid}`).join(',')}` : ''})` : c.migrate ? 'no identity (see problems)' : 'not selected; stays as it is';
@@ -55,6 +59,9 @@ export function renderPlanHuman(plan: Plan, s: Style): string {
       out.push(`  ${s.change('~')} ${m.path}`);
       out.push(...m.diff.trimEnd().split('\n').map((l) => '    ' + (l.startsWith('+') && !l.startsWith('+++') ? s.add(l) : l.startsWith('-') && !l.startsWith('---') ? s.remove(l) : l)));
     }
+  }
+  if (plan.target) {
+    out.push('', `Upgrade target v${plan.target.version}: ${plan.target.support === 'known' ? s.add('supported') : s.bad(plan.target.support)}`, ...plan.target.notes.map((n) => `  • ${n}`));
   }
   if (plan.warnings.length) out.push('', 'Warnings:', ...plan.warnings.flatMap((p) => problem(p, s.warn('!'))));
   if (plan.problems.length) out.push('', s.bad('Blocking problems (nothing will be changed until they are fixed):'), ...plan.problems.flatMap((p) => problem(p, s.bad('✗'))));

@@ -1,0 +1,43 @@
+// kubeadm-nonroot patches --output-dir DIR: kubeadm patch files with this node's IDs, for
+// `kubeadm upgrade apply|node --patches DIR`. See docs/upgrade.md.
+import type { Command } from 'commander';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { InputError } from '../errors.js';
+import type { Wrap } from './main.js';
+import type { GlobalOptions } from './options.js';
+import { loadConfig, loadNode } from './inputs.js';
+import { emit, note } from './output.js';
+
+export function register(program: Command, run: Wrap): void {
+  program
+    .command('patches')
+    .description("write kubeadm patch files (<component>+strategic.yaml) with this node's IDs, for kubeadm upgrade --patches")
+    .requiredOption('--output-dir <dir>', 'directory to write the patch files to (created if missing)')
+    .action(run(patchesCommand));
+}
+
+export async function patchesCommand(opts: GlobalOptions, cmd: Command): Promise<number> {
+  const o = cmd.opts<{ outputDir: string }>();
+  const [{ buildPlan }, { patchFileName, renderPatch }, { readTemplate }, { VERSION }, { seccompStyle }] = await Promise.all([import('../plan/plan.js'), import('../plan/patches.js'), import('../templates.js'), import('../version.js'), import('../model/version.js')]);
+  const config = await loadConfig(opts);
+  const node = await loadNode(opts, config);
+  const plan = buildPlan(node, config, { now: new Date() });
+  const ids = plan.components.flatMap((c) => (c.identity ? [c.identity] : []));
+  if (ids.length === 0) throw new InputError('no component has a planned identity; run plan to see why', node.manifestsDir);
+  const missing = plan.accounts.filter((a) => a.action === 'create-user' || a.action === 'create-group').map((a) => a.name);
+  if (missing.length) note(`warning: accounts ${missing.join(', ')} do not exist yet; these patches use the IDs apply would give them — run apply first`);
+  try {
+    await mkdir(o.outputDir, { recursive: true, mode: 0o755 });
+  } catch (e) {
+    throw new InputError(`cannot create it: ${(e as NodeJS.ErrnoException).code}`, o.outputDir);
+  }
+  const written: string[] = [];
+  for (const id of ids) {
+    const name = patchFileName(id.component);
+    await writeFile(join(o.outputDir, name), renderPatch(await readTemplate(`patches/${name}`), id, VERSION, seccompStyle(plan.kubernetesVersion)), { mode: 0o644 });
+    written.push(join(o.outputDir, name));
+  }
+  emit(opts, { written, identities: ids }, () => written.map((w) => `wrote ${w}`).join('\n') + `\nUse: kubeadm upgrade apply|node --patches ${o.outputDir}\n`);
+  return 0;
+}

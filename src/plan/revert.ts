@@ -1,0 +1,106 @@
+// The revert plan: the opposite migration, for operators who want out long after the backups are gone.
+// Manifests back to running as root (identity and capability fields removed; the pod seccompProfile
+// kept where kubeadm itself writes it, i.e. from v1.22), files back to kubeadm's defaults (root;
+// private keys, sa.pub and kubeconfigs 0600; certificates 0644; data dir root 0700), and the tool's
+// accounts removed. Pure, like buildPlan.
+import semver from 'semver';
+import { analyzeAccess } from '../model/access.js';
+import type { FileAccess } from '../model/access.types.js';
+import { DEFAULT_ACCOUNT, SA_KEY_READERS_GROUP } from '../model/components.js';
+import type { Config } from '../model/config.js';
+import type { NodeState } from '../model/node.js';
+import { KUBEADM_WRITES_SECCOMP_SINCE } from '../model/support.js';
+import { unifiedDiff } from './diff.js';
+import { fingerprintInputs, sha256 } from './fingerprint.js';
+import { NOLOGIN_SHELLS } from './identities.js';
+import { removeSecurity } from './manifest-edit.js';
+import { groupUses, isTrustStore, satisfies } from './ownership.js';
+import { findComponents } from './plan.js';
+import { PLAN_API_VERSION, REVERT_PLAN_KIND, type AccountAction, type FileAction, type ManifestAction, type Ownership, type Plan, type Problem } from './types.js';
+
+const ROOT_IDENTITY = { user: 'root', uid: 0, group: 'root', gid: 0, supplementalGroups: [] };
+
+/** kubeadm's own modes (pkiutil/keyutil/kubeconfig writers): keys, sa.pub and kubeconfigs 0600, certificates 0644. */
+export function kubeadmDefaultMode(path: string, secret: boolean): number {
+  return secret || path.endsWith('.pub') ? 0o600 : 0o644;
+}
+
+export function buildRevertPlan(node: NodeState, config: Config, opts: { now: Date }): Plan {
+  const problems: Problem[] = [];
+  const warnings: Problem[] = [];
+  const { found, ignored } = findComponents(node);
+  const selected = found.filter((f) => config.components.includes(f.component));
+  const kubeImage = found.find((f) => f.component !== 'etcd')?.pod.image ?? null;
+  const version = kubeImage ? (/:v?(\d+\.\d+\.\d+)/.exec(kubeImage)?.[1] ?? null) : null;
+  const keepSeccompField = version !== null && semver.gte(version, KUBEADM_WRITES_SECCOMP_SINCE);
+
+  const manifests: ManifestAction[] = [];
+  const accesses: FileAccess[] = [];
+  for (const f of selected) {
+    accesses.push(...analyzeAccess(f.pod, f.component).accesses);
+    const edit = removeSecurity(f.text, { keepSeccompField, removeSeccompAnnotation: true }, f.path);
+    if (edit.changes.length) {
+      manifests.push({ action: 'write-manifest', component: f.component, path: f.path, beforeSha256: sha256(f.text), after: edit.text, diff: unifiedDiff(f.text, edit.text, `a${f.path}`, `b${f.path}`), changes: edit.changes });
+    }
+  }
+
+  const name = (uid: number) => node.passwd.find((p) => p.uid === uid)?.name;
+  const gname = (gid: number) => node.group.find((g) => g.gid === gid)?.name;
+  const own = (uid: number, gid: number, mode: number): Ownership => ({ uid, gid, mode, user: uid === 0 ? 'root' : name(uid), group: gid === 0 ? 'root' : gname(gid) });
+  const files: FileAction[] = [];
+  for (const use of groupUses(accesses)) {
+    const stat = node.paths[use.path];
+    if (!stat || isTrustStore(use.path) || stat.type === 'symlink') continue;
+    const current = own(stat.uid, stat.gid, stat.mode);
+    if (use.access === 'write') {
+      if (stat.type !== 'dir') continue;
+      const tree = node.trees[use.path] ?? { entries: 0, owners: [] };
+      if (stat.uid === 0 && stat.gid === 0 && (stat.mode & 0o7777) === 0o700 && tree.owners.every((o) => o.uid === 0 && o.gid === 0)) continue;
+      files.push({ action: 'set-owner-recursive', path: use.path, current, desired: own(0, 0, 0o700), tree, readers: use.readers, access: 'write', secret: false, reason: 'back to kubeadm\'s default: root, 0700' });
+      continue;
+    }
+    if (stat.type !== 'file') continue;
+    const desired = own(0, 0, kubeadmDefaultMode(use.path, use.secret));
+    // Public files still owned by root keep their mode (it may have been set by the operator).
+    if (!use.secret && stat.uid === 0 && stat.gid === 0) continue;
+    if (satisfies(stat, desired)) continue;
+    files.push({ action: 'set-owner-mode', path: use.path, current, desired, readers: use.readers, access: 'read', secret: use.secret, reason: `back to kubeadm's default: root, ${use.secret ? 'private ' : ''}${desired.mode === 0o600 ? '0600' : '0644'}` });
+  }
+  files.sort((a, b) => a.path.localeCompare(b.path));
+
+  // The tool's accounts: the configured (or kubeadm's) names of the selected components and the reader groups.
+  const accounts: AccountAction[] = [];
+  const userNames = selected.map((f) => config.accounts[f.component]?.user ?? DEFAULT_ACCOUNT[f.component]);
+  const groupNames = new Set(selected.map((f) => config.accounts[f.component]?.group ?? config.accounts[f.component]?.user ?? DEFAULT_ACCOUNT[f.component]));
+  groupNames.add(config.saKeyReaders.group ?? SA_KEY_READERS_GROUP);
+  for (const g of node.group) if (/^kubeadm-[a-z-]+-readers$/.test(g.name)) groupNames.add(g.name);
+  for (const u of node.passwd.filter((p) => userNames.includes(p.name))) {
+    if (u.uid === 0 || !NOLOGIN_SHELLS.includes(u.shell) || u.uid >= node.loginDefs.uidMin) {
+      problems.push({ code: 'account-is-login', message: `user ${u.name} (uid ${u.uid}, shell ${u.shell}) is not a system account the tool would have created; refusing to delete it`, path: '/etc/passwd', fix: 'remove it yourself if it is no longer needed, or leave it out with components in the config' });
+      continue;
+    }
+    const supplementary = node.group.filter((g) => g.members.includes(u.name)).map((g) => g.name);
+    accounts.push({ action: 'delete-user', name: u.name, uid: u.uid, gid: u.gid, group: gname(u.gid) ?? String(u.gid), supplementaryGroups: supplementary, shell: u.shell, home: u.home, comment: u.gecos });
+  }
+  for (const g of node.group.filter((x) => groupNames.has(x.name))) {
+    accounts.push({ action: 'delete-group', name: g.name, gid: g.gid, members: g.members });
+  }
+  const byPath = (a: Problem, b: Problem) => (a.path ?? '').localeCompare(b.path ?? '') || a.code.localeCompare(b.code);
+  return {
+    apiVersion: PLAN_API_VERSION,
+    kind: REVERT_PLAN_KIND,
+    createdAt: opts.now.toISOString(),
+    root: node.root,
+    manifestsDir: node.manifestsDir,
+    fingerprint: fingerprintInputs(node, config),
+    kubernetesVersion: version,
+    etcdVersion: null,
+    components: found.map((f) => ({ component: f.component, manifest: f.path, migrate: selected.includes(f), image: f.pod.image, version: null, identity: selected.includes(f) ? { component: f.component, ...ROOT_IDENTITY } : null })),
+    ignoredManifests: ignored,
+    accounts,
+    files,
+    manifests,
+    problems: problems.sort(byPath),
+    warnings: warnings.sort(byPath),
+  };
+}

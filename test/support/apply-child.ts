@@ -1,0 +1,55 @@
+// A child process for the crash tests: runs an apply or a rollback on a sandbox root the way the CLI
+// does (take the lock, discover, plan, run), and SIGKILLs itself right after the Nth durable journal
+// record, through the runner's afterRecord hook (src/apply/run.ts) — a kill at a known instant, with no
+// test-only switch in the product. SIGKILL cannot be caught: no finally block, no lock release, no
+// rollback runs, exactly as with a power cut or the OOM killer.
+//
+//   node dist/test/support/apply-child.js ROOT apply N      fresh apply (the root must have no unfinished run)
+//   node dist/test/support/apply-child.js ROOT rollback N   roll back the latest run not yet rolled back
+//
+// N = 0 never kills. If the run ends before the Nth record, the child prints {"records": count} on
+// stdout and exits 0, so the caller can tell "killed" (signal SIGKILL) from "finished early".
+import { applyPlan } from '../../src/apply/run.js';
+import { listBackups } from '../../src/apply/backups.js';
+import { Journal } from '../../src/apply/journal.js';
+import { acquireLock } from '../../src/apply/lock.js';
+import { rollbackJournal } from '../../src/apply/rollback.js';
+import { shadowUtils } from '../../src/apply/accounts.js';
+import { discoverNode } from '../../src/discover/discover.js';
+import { defaultConfig } from '../../src/plan/config.js';
+import { buildPlan } from '../../src/plan/plan.js';
+
+async function main(): Promise<void> {
+  const [root, mode, nText] = process.argv.slice(2);
+  const killAfter = Number(nText);
+  if (!root || (mode !== 'apply' && mode !== 'rollback') || !Number.isInteger(killAfter) || killAfter < 0) {
+    throw new Error('usage: apply-child.js ROOT apply|rollback N');
+  }
+  let records = 0;
+  const afterRecord = (): void => {
+    records++;
+    if (records === killAfter) process.kill(process.pid, 'SIGKILL');
+  };
+  const common = { root, wait: false, timeoutMs: 1000, proc: '/proc', now: () => new Date(), events: () => undefined, afterRecord };
+  const lock = await acquireLock(root, mode, (m) => process.stderr.write(`${m}\n`));
+  if (mode === 'apply') {
+    const config = defaultConfig();
+    const node = await discoverNode({ root, manifestsDir: config.manifestsDir });
+    const plan = buildPlan(node, config, { now: new Date() });
+    if (plan.problems.length) throw new Error(`plan blocked: ${plan.problems.map((p) => p.code).join(', ')}`);
+    await applyPlan(plan, { ...common, signal: new AbortController().signal });
+  } else {
+    const open = (await listBackups(root)).filter((b) => b.status !== 'rolled-back');
+    const target = open[open.length - 1];
+    if (!target) throw new Error('nothing to roll back');
+    const journal = await Journal.open(target.dir);
+    await rollbackJournal(journal, { ...common, backupDir: target.dir, tools: shadowUtils(root), reason: 'crash test' });
+  }
+  await lock.release();
+  process.stdout.write(JSON.stringify({ records }) + '\n');
+}
+
+main().catch((e) => {
+  process.stderr.write(`apply-child: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,122 @@
+// Run the real CLI (bin/kubeadm-nonroot) as a child process against a sandbox root, the way an operator
+// or a script would: no stdin and no terminal (so confirmation prompts refuse unless --yes), stdout and
+// stderr captured apart. Also what the integration tests share about a root the CLI has worked on.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, chown, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root: the nearest ancestor holding bin/kubeadm-nonroot (from dist/test/support or test/support). */
+export const REPO = ((): string => {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const found = [path.resolve(here, '../../..'), path.resolve(here, '../..')].find((d) => existsSync(path.join(d, 'bin/kubeadm-nonroot')));
+  if (!found) throw new Error(`bin/kubeadm-nonroot not found above ${here}`);
+  return found;
+})();
+export const BIN = path.join(REPO, 'bin/kubeadm-nonroot');
+
+export interface CliResult {
+  /** Exit code; null when the process was ended by a signal. */
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  /** Kill the child (SIGKILL) after this long; the test then fails on code null. Default 60 s. */
+  timeoutMs?: number;
+}
+
+/** Start a Node script with captured output and stdin from /dev/null (not a TTY). */
+export function startNode(script: string, args: string[], o: RunOptions = {}): { child: ChildProcess; done: Promise<CliResult> } {
+  const child = spawn(process.execPath, [script, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    // NO_COLOR: text output is compared as text. LC_ALL=C: shadow-utils messages are not translated.
+    env: { ...process.env, NO_COLOR: '1', LC_ALL: 'C' },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const timer = setTimeout(() => child.kill('SIGKILL'), o.timeoutMs ?? 60_000);
+  const done = new Promise<CliResult>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+  return { child, done };
+}
+
+/** kubeadm-nonroot ARGS, started now; `done` resolves when it has exited. */
+export function startCli(args: string[], o: RunOptions = {}): { child: ChildProcess; done: Promise<CliResult> } {
+  return startNode(BIN, args, o);
+}
+
+/** kubeadm-nonroot ARGS, to completion. */
+export function runCli(args: string[], o: RunOptions = {}): Promise<CliResult> {
+  return startCli(args, o).done;
+}
+
+/** One line describing a result, for assertion messages. */
+export function show(r: CliResult): string {
+  return `exit ${r.code}${r.signal ? ` (signal ${r.signal})` : ''}\n--- stdout\n${r.stdout.slice(-3000)}\n--- stderr\n${r.stderr.slice(-3000)}`;
+}
+
+// Where the tool keeps its own state under a root (src/apply/state.ts), relative as snapshotTree keys
+// them. The backups and journal stay after a rollback by design; the lock file is gone after a run but
+// a killed run leaves it. Tree comparisons ignore exactly these.
+const STATE_DIR_REL = 'var/lib/kubeadm-nonroot';
+const LOCK_REL = 'run/kubeadm-nonroot.lock';
+
+export function isToolState(rel: string): boolean {
+  return rel === STATE_DIR_REL || rel.startsWith(`${STATE_DIR_REL}/`) || rel === LOCK_REL;
+}
+
+/**
+ * Taking the lock creates and removes ROOT/run/kubeadm-nonroot.lock, which moves the mtime and ctime of
+ * ROOT/run itself on every run, even one with nothing to do: unavoidable for any lock file, so these
+ * two lines (and only these) are dropped from a times-included diff.
+ */
+export function withoutLockDirTimes(lines: string[]): string[] {
+  return lines.filter((l) => l !== 'run: mtime changed' && l !== 'run: ctime changed');
+}
+
+/**
+ * /run and /var/lib exist on every real node (FHS; /run is a tmpfs since systemd); the sandbox builder
+ * only creates the directories the manifests name. Add them, root 0755, so that the tool's lock and
+ * state directories land in existing parents, as they would on a node.
+ */
+export async function addSystemDirs(root: string): Promise<void> {
+  for (const rel of ['run', 'var', 'var/lib']) {
+    const p = path.join(root, rel);
+    try {
+      await mkdir(p);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      throw e;
+    }
+    await chmod(p, 0o755);
+    await chown(p, 0, 0);
+  }
+}
+
+/** Run `fn` over `items` with at most `limit` running at once; results in input order. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  async function worker(): Promise<void> {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!, i);
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+/** Why root-only tests skip: they chown files and run useradd/groupadd --prefix. */
+export const NEEDS_ROOT = process.getuid?.() === 0 ? false : 'needs root: these tests chown files and run shadow-utils (useradd --prefix) on sandbox roots';
