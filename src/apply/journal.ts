@@ -13,7 +13,7 @@ export type Undo =
   | { kind: 'delete-user'; name: string }
   /** Undo of revert's account removal: create it again with the same IDs and memberships. */
   | { kind: 'recreate-group'; name: string; gid: number }
-  | { kind: 'recreate-user'; name: string; uid: number; gid: number; supplementaryGroups: string[]; shell: string; home: string; comment: string }
+  | { kind: 'recreate-user'; name: string; uid: number; gid: number; group: string; supplementaryGroups: string[]; shell: string; home: string; comment: string }
   | { kind: 'remove-members'; group: string; members: string[] }
   /** Restore account files byte-for-byte from backupDir/accounts when shadow-utils left them otherwise. */
   | { kind: 'restore-account-files'; files: AccountFileRecord[] }

