@@ -24,7 +24,7 @@
 // the cache), so tests can call this on every run.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, closeSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, closeSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire, isBuiltin } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -127,7 +127,10 @@ async function bundle(commit: string, outfile: string): Promise<void> {
     platform: 'node',
     format: 'cjs',
     target: `node${NODE_VERSION.split('.')[0]}`,
-    define: { __KUBEADM_NONROOT_COMMIT__: JSON.stringify(commit) },
+    // import.meta is empty in CommonJS output; src/templates.ts derives paths from import.meta.url at
+    // load time, so give it the executable's own file URL (in a SEA, __filename is the executable).
+    define: { __KUBEADM_NONROOT_COMMIT__: JSON.stringify(commit), 'import.meta.url': '__kubeadmNonrootImportMetaUrl' },
+    banner: { js: 'var __kubeadmNonrootImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
     metafile: true,
     logLevel: 'warning',
   });
@@ -137,6 +140,19 @@ async function bundle(commit: string, outfile: string): Promise<void> {
   if (external.length) {
     throw new Error(`the SEA bundle would load ${external.map((i) => `${i.path} (${i.kind})`).join(', ')} at run time, which a SEA cannot; make these imports static strings so esbuild bundles them`);
   }
+}
+
+/**
+ * Every file under templates/, as SEA assets keyed "templates/<path>": src/templates.ts reads them with
+ * node:sea getAsset() inside the executable, which has no templates/ directory beside it.
+ */
+export function templateAssets(dir = path.join(REPO, 'templates')): Record<string, string> {
+  const assets: Record<string, string> = {};
+  for (const rel of readdirSync(dir, { recursive: true, encoding: 'utf8' }).sort()) {
+    const abs = path.join(dir, rel);
+    if (statSync(abs).isFile()) assets[`templates/${rel.split(path.sep).join('/')}`] = abs;
+  }
+  return assets;
 }
 
 function elfMachine(file: string): number {
@@ -171,11 +187,13 @@ async function buildOne(arch: Arch, bundleFile: string, force: boolean): Promise
     useSnapshot: false,
     useCodeCache: arch === host,
     execArgvExtension: 'none',
+    assets: templateAssets(),
   };
   const postjectVersion = (createRequire(import.meta.url)('postject/package.json') as { version: string }).version;
   const out = executablePath(arch);
   const stampFile = path.join(CACHE, `stamp-linux-${arch}`);
-  const key = sha256(JSON.stringify({ bundle: sha256(readFileSync(bundleFile)), seaConfig, node: NODE_INTEGRITY[arch], postjectVersion }));
+  const assets = Object.fromEntries(Object.entries(seaConfig.assets).map(([k, f]) => [k, sha256(readFileSync(f))]));
+  const key = sha256(JSON.stringify({ bundle: sha256(readFileSync(bundleFile)), seaConfig, assets, node: NODE_INTEGRITY[arch], postjectVersion }));
   if (!force && existsSync(out) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === `${key} ${statSync(out).size}`) {
     log(`${path.relative(REPO, out)} is up to date`);
     return out;
