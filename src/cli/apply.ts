@@ -59,7 +59,7 @@ export async function runPlanCommand(opts: GlobalOptions, cmd: Command, verb: 'a
       throw new RefusedError(`a rollback of run ${previous.id} did not finish; complete it first with: kubeadm-nonroot rollback${opts.root === '/' ? '' : ` --root ${opts.root}`}`);
     }
     if (isBlocked(plan)) {
-      emit(opts, plan, () => renderPlanHuman(plan, style(opts)));
+      await emit(opts, plan, () => renderPlanHuman(plan, style(opts)));
       // stdout carries the plan (maybe as JSON); the reason for exit 2 belongs on stderr too, naming the path.
       const first = plan.problems[0]!;
       const where = first.path && !first.message.includes(first.path) ? `${first.path}: ` : '';
@@ -67,12 +67,12 @@ export async function runPlanCommand(opts: GlobalOptions, cmd: Command, verb: 'a
       return 2;
     }
     if (!hasChanges(plan) && !previous) {
-      emit(opts, { outcome: 'nothing-to-do', backupId: null, steps: [], gates: [] }, () => 'Nothing to do: the node already runs its control plane as planned.\n');
+      await emit(opts, { outcome: 'nothing-to-do', backupId: null, steps: [], gates: [] }, () => 'Nothing to do: the node already runs its control plane as planned.\n');
       return 0;
     }
     if (opts.output === 'text') process.stdout.write(renderPlanHuman(plan, style(opts)));
     if (o.dryRun) {
-      if (opts.output !== 'text') emit(opts, plan, () => '');
+      if (opts.output !== 'text') await emit(opts, plan, () => '');
       return 0;
     }
     if (previous) note(`An earlier apply (run ${previous.id}) did not finish; it will be continued with this plan, keeping its record of the original state for rollback.`);
@@ -89,7 +89,7 @@ export async function runPlanCommand(opts: GlobalOptions, cmd: Command, verb: 'a
       const result = await withProgress(verb === 'apply' ? 'Applying plan' : 'Reverting', opts, (events) =>
         applyPlan(plan, { root: opts.root, wait: o.wait, timeoutMs, proc: o.proc, signal: abort.signal, now: () => new Date(), events }, resume),
       );
-      emit(opts, result, () => `${verb === 'apply' ? 'Applied' : 'Reverted'} (backup ${result.backupId}; undo with: kubeadm-nonroot rollback${opts.root === '/' ? '' : ` --root ${opts.root}`}).\n`);
+      await emit(opts, result, () => `${verb === 'apply' ? 'Applied' : 'Reverted'} (backup ${result.backupId}; undo with: kubeadm-nonroot rollback${opts.root === '/' ? '' : ` --root ${opts.root}`}).\n`);
       return 0;
     } finally {
       process.off('SIGINT', onSignal);

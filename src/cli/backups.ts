@@ -11,6 +11,6 @@ export function register(program: Command, run: Wrap): void {
 export async function backupsCommand(opts: GlobalOptions): Promise<number> {
   const { listBackups } = await import('../apply/backups.js');
   const list = (await listBackups(opts.root)).map(({ dir: _dir, ...b }) => b);
-  emit(opts, list, () => (list.length ? list.map((b) => `${b.id}  ${b.op.padEnd(7)} ${b.status.padEnd(20)} ${b.changes} change(s)`).join('\n') + '\n' : 'No backups.\n'));
+  await emit(opts, list, () => (list.length ? list.map((b) => `${b.id}  ${b.op.padEnd(7)} ${b.status.padEnd(20)} ${b.changes} change(s)`).join('\n') + '\n' : 'No backups.\n'));
   return 0;
 }

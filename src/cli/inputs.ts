@@ -1,13 +1,12 @@
 // Read what every command starts from: the config file and the node.
 import { readFile } from 'node:fs/promises';
-import { discoverNode } from '../discover/discover.js';
 import { InputError } from '../errors.js';
 import type { Config } from '../model/config.js';
 import type { NodeState } from '../model/node.js';
-import { defaultConfig, parseConfig } from '../plan/config.js';
 import type { GlobalOptions } from './options.js';
 
 export async function loadConfig(opts: GlobalOptions): Promise<Config> {
+  const { defaultConfig, parseConfig } = await import('../plan/config.js');
   if (!opts.config) return defaultConfig();
   let text: string;
   try {
@@ -19,5 +18,6 @@ export async function loadConfig(opts: GlobalOptions): Promise<Config> {
 }
 
 export async function loadNode(opts: GlobalOptions, config: Config): Promise<NodeState> {
+  const { discoverNode } = await import('../discover/discover.js');
   return discoverNode({ root: opts.root, manifestsDir: config.manifestsDir });
 }

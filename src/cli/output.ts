@@ -1,5 +1,4 @@
 // Where command output goes: data formats on stdout only, human text on stdout, notes on stderr.
-import { renderData } from '../render/data.js';
 import { makeStyle, wantColor, type Style } from '../render/style.js';
 import type { GlobalOptions } from './options.js';
 
@@ -8,8 +7,14 @@ export function style(opts: GlobalOptions, stream: { isTTY?: boolean } = process
 }
 
 /** Print `value` as JSON/YAML, or `human()` as text. */
-export function emit(opts: GlobalOptions, value: unknown, human: () => string): void {
-  process.stdout.write(opts.output === 'text' ? human() : renderData(value, opts.output));
+export async function emit(opts: GlobalOptions, value: unknown, human: () => string): Promise<void> {
+  if (opts.output === 'text') {
+    process.stdout.write(human());
+    return;
+  }
+  // Loaded only for -o json/yaml: the yaml library is the largest import after execa (cli-stack.md §3).
+  const { renderData } = await import('../render/data.js');
+  process.stdout.write(renderData(value, opts.output));
 }
 
 export function note(message: string): void {

@@ -38,6 +38,6 @@ export async function patchesCommand(opts: GlobalOptions, cmd: Command): Promise
     await writeFile(join(o.outputDir, name), renderPatch(await readTemplate(`patches/${name}`), id, VERSION, seccompStyle(plan.kubernetesVersion)), { mode: 0o644 });
     written.push(join(o.outputDir, name));
   }
-  emit(opts, { written, identities: ids }, () => written.map((w) => `wrote ${w}`).join('\n') + `\nUse: kubeadm upgrade apply|node --patches ${o.outputDir}\n`);
+  await emit(opts, { written, identities: ids }, () => written.map((w) => `wrote ${w}`).join('\n') + `\nUse: kubeadm upgrade apply|node --patches ${o.outputDir}\n`);
   return 0;
 }

@@ -1,8 +1,5 @@
 // kubeadm-nonroot plan: show what apply would do. Never writes anything.
 import type { Command } from 'commander';
-import { buildPlan } from '../plan/plan.js';
-import { isBlocked } from '../plan/summary.js';
-import { renderPlanHuman } from '../render/plan-human.js';
 import { loadConfig, loadNode } from './inputs.js';
 import type { Wrap } from './main.js';
 import type { GlobalOptions } from './options.js';
@@ -18,9 +15,10 @@ export function register(program: Command, run: Wrap): void {
 
 export async function planCommand(opts: GlobalOptions, cmd: Command): Promise<number> {
   const o = cmd.opts<{ kubernetesVersion?: string }>();
+  const [{ buildPlan }, { isBlocked }, { renderPlanHuman }] = await Promise.all([import('../plan/plan.js'), import('../plan/summary.js'), import('../render/plan-human.js')]);
   const config = await loadConfig(opts);
   const node = await loadNode(opts, config);
   const plan = buildPlan(node, config, { now: new Date(), targetVersion: o.kubernetesVersion });
-  emit(opts, plan, () => renderPlanHuman(plan, style(opts)));
+  await emit(opts, plan, () => renderPlanHuman(plan, style(opts)));
   return isBlocked(plan) || (plan.target && plan.target.support !== 'known') ? 2 : 0;
 }

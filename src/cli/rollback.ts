@@ -35,7 +35,7 @@ export async function rollbackCommand(opts: GlobalOptions, cmd: Command): Promis
     const target = o.backup ? backups.find((b) => b.id === o.backup) : open[open.length - 1];
     if (!target) {
       if (o.backup) throw new RefusedError(`no backup ${o.backup} under ${opts.root}; list them with: kubeadm-nonroot backups`);
-      emit(opts, { outcome: 'nothing-to-do' }, () => 'Nothing to roll back.\n');
+      await emit(opts, { outcome: 'nothing-to-do' }, () => 'Nothing to roll back.\n');
       return 0;
     }
     if (target.status === 'rolled-back') throw new RefusedError(`run ${target.id} was already rolled back`);
@@ -59,7 +59,7 @@ export async function rollbackCommand(opts: GlobalOptions, cmd: Command): Promis
       rollbackJournal(journal, { root: opts.root, backupDir: target.dir, tools: shadowUtils(opts.root), wait: o.wait, timeoutMs, proc: o.proc, now: () => new Date(), events, reason: 'rollback command' }),
     );
     if (res.failures.length) throw new RollbackFailedError(`rollback of run ${target.id} failed`, res.failures, res.manualSteps);
-    emit(opts, { outcome: 'rolled-back', backupId: target.id, undone: res.undone, warnings: res.warnings }, () => `Rolled back run ${target.id} (${res.undone} change(s) undone).\n${res.warnings.map((w) => `! ${w}\n`).join('')}`);
+    await emit(opts, { outcome: 'rolled-back', backupId: target.id, undone: res.undone, warnings: res.warnings }, () => `Rolled back run ${target.id} (${res.undone} change(s) undone).\n${res.warnings.map((w) => `! ${w}\n`).join('')}`);
     return 0;
   } finally {
     await lock.release();

@@ -21,6 +21,6 @@ export async function verifyCommand(opts: GlobalOptions, cmd: Command): Promise<
   const node = await loadNode(opts, config);
   const proc = !o.runtime ? null : (o.proc ?? (opts.root === '/' ? '/proc' : null));
   const report = await verifyNode(node, config, { now: new Date(), proc, rootFlag: opts.root === '/' ? '' : ` --root ${opts.root}` });
-  emit(opts, report, () => renderVerifyHuman(report, style(opts)));
+  await emit(opts, report, () => renderVerifyHuman(report, style(opts)));
   return report.ok ? 0 : 1;
 }

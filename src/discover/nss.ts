@@ -2,7 +2,6 @@
 // /etc/passwd alone misses accounts that live elsewhere (e.g. Fedora CoreOS keeps `etcd` in
 // /usr/lib/passwd via nss-altfiles, k0s#1480), and picking an ID already used there would hand files to
 // a stranger. Only meaningful when --root is "/": getent always asks the running system.
-import { execa } from 'execa';
 import type { NssIds } from '../model/node.js';
 import { errorMessage } from '../errors.js';
 import { parseGroup, parsePasswd } from './accounts.js';
@@ -20,6 +19,9 @@ export interface NssResult extends NssIds {
  */
 export async function readNss(getent = 'getent'): Promise<NssResult> {
   try {
+    // Loaded here, not at the top: only a run on the real root needs it, and execa is the costliest
+    // import of the stack (cli-stack.md §3).
+    const { execa } = await import('execa');
     const [passwd, group] = await Promise.all([
       execa(getent, ['passwd'], { stripFinalNewline: false }),
       execa(getent, ['group'], { stripFinalNewline: false }),
