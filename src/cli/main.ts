@@ -42,7 +42,7 @@ export type Wrap = typeof action;
 async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
   // One module per command; each adds itself with register(program, action).
-  for (const mod of await Promise.all([import('./plan.js'), import('./apply.js'), import('./rollback.js'), import('./backups.js'), import('./verify.js'), import('./revert.js'), import('./patches.js')])) mod.register(program, action);
+  for (const mod of await Promise.all([import('./plan.js'), import('./apply.js'), import('./rollback.js'), import('./backups.js'), import('./verify.js'), import('./revert.js'), import('./patches.js'), import('./completion.js')])) mod.register(program, action);
   try {
     await program.parseAsync(argv);
   } catch (e) {
