@@ -446,7 +446,14 @@ function column(text: string, offset: number): number {
 // ---------------------------------------------------------------------------------------------
 // Document access
 
+// Each edit re-reads the text it produced, and the same text is read several times per edit; parsing
+// dominates plan's run time (a cold yaml parser is slow), so parsed documents are kept by text. They are
+// only read (node ranges, values), never mutated, so sharing them is safe.
+const parsed = new Map<string, Document>();
+
 function parse(text: string, source: string | undefined): Document {
+  const hit = parsed.get(text);
+  if (hit) return hit;
   const doc = parseDocument(text);
   if (doc.errors.length > 0) {
     throw new InputError(`not valid YAML: ${doc.errors[0]!.message.split('\n')[0]}; fix the manifest and retry`, source);
@@ -454,6 +461,8 @@ function parse(text: string, source: string | undefined): Document {
   if (!isMap(doc.contents) || doc.contents.flow) {
     throw new InputError('expected a Pod manifest with a block mapping at the top level', source);
   }
+  if (parsed.size >= 64) parsed.delete(parsed.keys().next().value!);
+  parsed.set(text, doc);
   return doc;
 }
 
