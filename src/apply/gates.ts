@@ -17,6 +17,8 @@ export interface ProcInfo {
   argv: string[];
   /** Real, effective, saved, filesystem UIDs (Uid: line of /proc/PID/status). */
   uids: number[];
+  /** Same for GIDs (Gid: line). */
+  gids: number[];
   /** Start time, ms since the epoch. */
   startedAt: number;
 }
@@ -42,8 +44,9 @@ export async function listProcesses(proc = '/proc'): Promise<ProcInfo[]> {
       ]);
       if (!cmdline) continue; // kernel threads and zombies
       const uids = (/^Uid:\s+(.*)$/m.exec(status)?.[1] ?? '').trim().split(/\s+/).map(Number);
+      const gids = (/^Gid:\s+(.*)$/m.exec(status)?.[1] ?? '').trim().split(/\s+/).map(Number);
       const start = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
-      out.push({ pid: Number(name), argv: cmdline.replace(/\0$/, '').split('\0'), uids, startedAt: boot + (start * 1000) / CLK_TCK });
+      out.push({ pid: Number(name), argv: cmdline.replace(/\0$/, '').split('\0'), uids, gids, startedAt: boot + (start * 1000) / CLK_TCK });
     } catch {
       /* the process went away while we read it */
     }
@@ -91,8 +94,9 @@ export interface GateSpec {
   component: Component;
   manifestPath: string;
   manifestText: string;
-  /** The UID the restarted process must run as. */
+  /** The UID (and GID) the restarted process must run as. */
   uid: number;
+  gid?: number;
   /** PIDs of this component seen before the manifest was written. */
   before: Set<number>;
   /** When the manifest was written (ms since the epoch). */
@@ -101,6 +105,13 @@ export interface GateSpec {
   proc: string;
   signal: AbortSignal;
   onProgress?: (msg: string) => void;
+  /**
+   * Called once, as soon as none of the processes seen before the write is alive any more. The old
+   * process ran as root until the kubelet stopped it, and may have created files (a WAL segment, a
+   * snapshot) after the files step changed their directory's owner; the caller re-applies that
+   * ownership here, so a new process that failed on them succeeds on its next restart.
+   */
+  onOldGone?: () => Promise<void>;
 }
 
 export async function pidsOf(component: Component, manifestText: string, path: string, proc: string): Promise<Set<number>> {
@@ -116,12 +127,18 @@ export async function waitHealthy(g: GateSpec): Promise<string> {
   let last = 'no observation yet';
   // /proc start times have 10 ms ticks and btime whole seconds: allow one second of slack.
   const since = g.writtenAt - 1000;
+  let settled = !g.onOldGone;
   while (true) {
     if (g.signal.aborted) throw new Error(`${g.component}: interrupted while waiting for it to become healthy (${last})`);
-    const mine = (await listProcesses(g.proc)).filter((p) => runsComponent(p, g.component, argv) && !g.before.has(p.pid) && p.startedAt >= since);
-    const right = mine.find((p) => p.uids[0] === g.uid && p.uids[1] === g.uid);
+    const all = await listProcesses(g.proc);
+    if (!settled && !all.some((p) => g.before.has(p.pid))) {
+      settled = true;
+      await g.onOldGone!();
+    }
+    const mine = all.filter((p) => runsComponent(p, g.component, argv) && !g.before.has(p.pid) && p.startedAt >= since);
+    const right = mine.find((p) => p.uids[0] === g.uid && p.uids[1] === g.uid && (g.gid === undefined || (p.gids[0] === g.gid && p.gids[1] === g.gid)));
     if (!right) {
-      last = mine.length ? `a new ${g.component} process runs as uid ${mine[0]!.uids[1]}, expected ${g.uid}` : `no new ${g.component} process since the manifest was written`;
+      last = mine.length ? `a new ${g.component} process runs as uid ${mine[0]!.uids[1]} gid ${mine[0]!.gids[1]}, expected ${g.uid}${g.gid === undefined ? '' : ` gid ${g.gid}`}` : `no new ${g.component} process since the manifest was written`;
     } else if (!probe) {
       return `pid ${right.pid} runs as uid ${g.uid} (the manifest has no HTTP probe)`;
     } else {

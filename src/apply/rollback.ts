@@ -64,7 +64,9 @@ export async function rollbackJournal(journal: Journal, o: RollbackOptions): Pro
   }
   // Components restored in reverse rollout order; wait for each under its original identity.
   for (const r of restored) {
-    const uid = Number(parsePod(r.text, r.path).podSecurityContext.runAsUser ?? 0);
+    // The identity the restored manifest asks for: a container-level runAsUser wins over the pod's.
+    const pod = parsePod(r.text, r.path);
+    const uid = Number(pod.containerSecurityContext.runAsUser ?? pod.podSecurityContext.runAsUser ?? 0);
     try {
       const detail = await waitHealthy({ component: r.component, manifestPath: r.path, manifestText: r.text, uid, before: r.before, writtenAt: r.at, timeoutMs: o.timeoutMs, proc: o.proc, signal });
       o.events({ type: 'gate', component: r.component, status: 'healthy', detail });

@@ -6,8 +6,9 @@ import { dirname, join } from 'node:path';
 import { errorMessage, RollbackFailedError, RolledBackError } from '../errors.js';
 import type { Component } from '../model/components.js';
 import { hasChanges } from '../plan/summary.js';
-import type { Plan } from '../plan/types.js';
+import { PLAN_KIND, type Plan } from '../plan/types.js';
 import { shadowUtils, type AccountTools } from './accounts.js';
+import { chownTree } from './fsops.js';
 import { pidsOf, waitHealthy } from './gates.js';
 import { Journal } from './journal.js';
 import { rollbackJournal } from './rollback.js';
@@ -112,7 +113,14 @@ async function runStep(step: Step, jid: string, plan: Plan, journal: Journal, di
   }
   const identity = plan.components.find((c) => c.component === component)?.identity;
   o.events({ type: 'gate', component, status: 'waiting', detail: `waiting for the kubelet to restart ${component} as uid ${identity?.uid}` });
-  const detail = await waitHealthy({ component, manifestPath: manifest.path, manifestText: manifest.after, uid: identity!.uid, before, writtenAt, timeoutMs: o.timeoutMs, proc: o.proc, signal: o.signal });
+  // Only when migrating: the tree step ran (and was journaled) before this manifest; a revert changes files after.
+  const writeDirs = plan.kind !== PLAN_KIND ? [] : plan.files.filter((f) => f.access === 'write' && f.readers.includes(component) && f.action !== 'create-directory');
+  const onOldGone = writeDirs.length
+    ? async () => {
+        for (const f of writeDirs) await chownTree(join(o.root, f.path), f.desired.uid, f.desired.gid);
+      }
+    : undefined;
+  const detail = await waitHealthy({ component, manifestPath: manifest.path, manifestText: manifest.after, uid: identity!.uid, gid: identity!.gid, before, writtenAt, timeoutMs: o.timeoutMs, proc: o.proc, signal: o.signal, onOldGone });
   await journal.record({ t: 'gate', component, ok: true, detail });
   result.gates.push({ component, detail });
   o.events({ type: 'gate', component, status: 'healthy', detail });
