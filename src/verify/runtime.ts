@@ -24,7 +24,8 @@ export interface ProcStatus {
 }
 
 export function parseStatus(text: string): ProcStatus {
-  const field = (k: string) => new RegExp(`^${k}:\\s*(.*)$`, 'm').exec(text)?.[1]?.trim() ?? '';
+  // [ \t]*, not \s*: an empty field ("Groups:\t") must not run on into the next line.
+  const field = (k: string) => new RegExp(`^${k}:[ \\t]*(.*)$`, 'm').exec(text)?.[1]?.trim() ?? '';
   const nums = (k: string) => field(k).split(/\s+/).filter(Boolean).map(Number);
   return { uids: nums('Uid'), gids: nums('Gid'), groups: nums('Groups'), capEff: BigInt('0x' + (field('CapEff') || '0')), capBnd: BigInt('0x' + (field('CapBnd') || '0')), noNewPrivs: Number(field('NoNewPrivs') || 0), seccomp: Number(field('Seccomp') || 0) };
 }

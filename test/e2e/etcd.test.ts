@@ -272,3 +272,43 @@ test('etcd e2e: a plan that leaves the data dir to root fails the health gate an
     }
   });
 });
+
+interface VerifyJson {
+  ok: boolean;
+  runtimeChecked: boolean;
+  findings: Array<{ kind: string; subject: string; message: string; cause: string }>;
+}
+async function verifyRuntime(n: Node): Promise<{ code: number | undefined; report: VerifyJson }> {
+  const r = await cli(['verify', '--root', n.sb.root, '--proc', '/proc', '-o', 'json']);
+  return { code: r.exitCode, report: JSON.parse(r.stdout) as VerifyJson };
+}
+
+test('etcd e2e: verify checks the running etcd from /proc, and reports a manifest regenerated as root', { timeout: 300_000 }, async (t) => {
+  await withNode(t, async (n) => {
+    const before = await verifyRuntime(n);
+    assert.equal(before.code, 1);
+    assert.ok(before.report.runtimeChecked);
+    assert.ok(before.report.findings.some((f) => f.kind === 'process' && /Uid 0 0 0 0, expected/.test(f.message)), JSON.stringify(before.report.findings));
+
+    const apply = await cli(['apply', '--root', n.sb.root, '--yes', '--timeout', '60s']);
+    assert.equal(apply.exitCode, 0, apply.stderr);
+    const after = await verifyRuntime(n);
+    // The runner cannot install a seccomp filter (util-linux 2.38's setpriv has no --seccomp-filter), so
+    // the one runtime finding left is Seccomp; everything the runner can enforce must hold.
+    assert.deepEqual(after.report.findings.map((f) => f.kind), ['process'], JSON.stringify(after.report.findings));
+    assert.match(after.report.findings[0]!.message, /^Seccomp 0, expected 2/);
+    assert.doesNotMatch(after.report.findings[0]!.message, /Uid|Gid|Groups|CapEff|CapBnd|NoNewPrivs/);
+
+    // kubeadm upgrade regenerates the manifest without our securityContext: the runner restarts etcd as root.
+    const manifest = n.sb.path('/etc/kubernetes/manifests/etcd.yaml');
+    const { removeSecurity } = await import('../../src/plan/manifest-edit.js');
+    await writeFile(manifest, removeSecurity(await readFile(manifest, 'utf8'), { keepSeccompField: true, removeSeccompAnnotation: true }).text);
+    await n.runner.waitFor('etcd.yaml', (p) => p.state === 'running' && p.privileges?.uid === 0, 20_000, 'etcd restarted as root');
+    const regressed = await verifyRuntime(n);
+    assert.equal(regressed.code, 1);
+    const kinds = new Set(regressed.report.findings.map((f) => f.kind));
+    assert.ok(kinds.has('manifest') && kinds.has('process'), JSON.stringify(regressed.report.findings));
+    assert.match(regressed.report.findings.find((f) => f.kind === 'manifest')!.cause, /regenerated/);
+    await n.runner.stop();
+  });
+});
