@@ -58,7 +58,21 @@ function describeKind(v: unknown): string {
  * Parse a static-pod manifest. `path` is only used in error messages.
  * Throws InputError for invalid YAML, more than one document, a non-Pod, no containers, or no image.
  */
+// Discovery, planning, gates and verify all read the same few manifests; YAML parsing is most of a
+// plan's run time, so results are kept per (path, text). PodInfo values are never mutated by callers.
+const podCache = new Map<string, PodInfo>();
+
 export function parsePod(text: string, path: string): PodInfo {
+  const key = `${path}\0${text}`;
+  const hit = podCache.get(key);
+  if (hit) return hit;
+  const pod = parsePodUncached(text, path);
+  if (podCache.size >= 64) podCache.delete(podCache.keys().next().value!);
+  podCache.set(key, pod);
+  return pod;
+}
+
+function parsePodUncached(text: string, path: string): PodInfo {
   const docs = parseAllDocuments(text);
   for (const doc of docs) {
     if (doc.errors.length > 0) {
