@@ -199,7 +199,7 @@ async function buildOne(arch: Arch, bundleFile: string, force: boolean): Promise
     return out;
   }
   const target = await timed(`fetched node ${NODE_VERSION} linux-${arch}`, () => nodeBinary(arch));
-  const maker = await timed(`fetched node ${NODE_VERSION} linux-${host} (blob maker)`, () => nodeBinary(host));
+  const maker = arch === host ? target : await timed(`fetched node ${NODE_VERSION} linux-${host} (makes the ${arch} blob)`, () => nodeBinary(host));
   writeFileSync(path.join(work, 'sea-config.json'), JSON.stringify(seaConfig, null, 2));
   await timed(`made the ${arch} blob`, () => run(maker, ['--experimental-sea-config', path.join(work, 'sea-config.json')]));
   const tmp = `${out}.tmp`;
@@ -208,15 +208,15 @@ async function buildOne(arch: Arch, bundleFile: string, force: boolean): Promise
   const postject = createRequire(import.meta.url).resolve('postject/dist/cli.js');
   await timed(`injected the blob into ${path.relative(REPO, out)}`, () => run(process.execPath, [postject, tmp, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', SEA_FUSE]));
   if (elfMachine(tmp) !== ELF_MACHINE[arch]) throw new Error(`${tmp}: ELF machine ${elfMachine(tmp)} is not ${arch}`);
+  if (arch === host) {
+    // A smoke test where it can run, before the file takes its final name: it must start and know its version.
+    const v = execFileSync(tmp, ['--version'], { encoding: 'utf8', env: cleanEnv() }).trim();
+    if (!v.startsWith(`${VERSION} `)) throw new Error(`${tmp} --version printed "${v}", expected it to start with ${VERSION}`);
+    log(`${path.basename(out)} --version: ${v}`);
+  }
   renameSync(tmp, out);
   writeFileSync(`${out}.sha256`, `${sha256(readFileSync(out))}  ${path.basename(out)}\n`);
   writeFileSync(stampFile, `${key} ${statSync(out).size}`);
-  if (arch === host) {
-    // A smoke test where it can run: it must start and know its version.
-    const v = execFileSync(out, ['--version'], { encoding: 'utf8', env: cleanEnv() }).trim();
-    if (!v.startsWith(`${VERSION} `)) throw new Error(`${out} --version printed "${v}", expected it to start with ${VERSION}`);
-    log(`${path.basename(out)} --version: ${v}`);
-  }
   return out;
 }
 

@@ -57,7 +57,8 @@ before(async () => {
     return !top.has(rel.split(path.sep)[0]!) && !rel.endsWith('.tgz');
   } });
   await symlink(path.join(REPO, 'node_modules'), path.join(work, 'node_modules'));
-  const r = await run('npm', ['pack', '--json', '--pack-destination', tmp], work);
+  // Its own cache dir: no dependence on (or writes to) the user's ~/.npm.
+  const r = await run('npm', ['pack', '--json', '--pack-destination', tmp, '--cache', path.join(tmp, 'pack-cache')], work);
   assert.equal(r.code, 0, `npm pack failed\n${show(r)}`);
   [packed] = JSON.parse(r.stdout) as Packed[];
   assert.ok(packed, `npm pack printed no package\n${show(r)}`);
@@ -66,7 +67,12 @@ before(async () => {
 
 after(async () => {
   await sandbox?.cleanup();
-  if (tmp) await rm(tmp, { recursive: true, force: true });
+  // The copy keeps the repository's modes, and test/fixtures/manifests is read-only (0555) on purpose:
+  // give the owner write access back, or a non-root run could not remove it.
+  if (tmp) {
+    await execFileP('chmod', ['-R', 'u+w', tmp]).catch(() => undefined);
+    await rm(tmp, { recursive: true, force: true });
+  }
 });
 
 test('npm pack ships the compiled CLI, its templates and docs, and no sources or tests', async () => {

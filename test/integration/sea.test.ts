@@ -7,7 +7,9 @@
 //   - plan.createdAt and the backup id are times of the run: checked for their shape, then blanked;
 //   - plan.fingerprint hashes the node state WITHOUT the root (src/plan/fingerprint.ts), so it is
 //     compared as it is: identical sandboxes must give identical fingerprints whichever build reads them.
-// After apply, the two sandboxes' trees (owners, modes, contents) must be the same too.
+// After apply, the two sandboxes' trees (owners, modes, contents) must be the same too. Also checked:
+// --version, NODE_OPTIONS being ignored, `patches` from the embedded templates, and (where qemu-user is
+// installed) the cross-built arm64 executable.
 // Root only (apply runs useradd --prefix and chowns); skipped with a message otherwise.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
@@ -43,8 +45,12 @@ after(async () => {
 
 /** Run the executable itself, the way cli.ts runs the node build: no stdin, no TTY, output captured. */
 function runExe(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  return runFile(exe, args, env);
+}
+
+function runFile(file: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(exe, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', LC_ALL: 'C', ...env } });
+    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', LC_ALL: 'C', ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -160,4 +166,26 @@ test('the single executable writes the same kubeadm patches as the node build, f
   for (const n of names) {
     assert.equal(await readFile(path.join(dir, 'sea', n), 'utf8'), await readFile(path.join(dir, 'node', n), 'utf8'), `${n} differs`);
   }
+});
+
+// The arm64 executable is cross-built (its blob made by the x64 Node of the same version, without code
+// cache). Where qemu-user and an arm64 glibc are installed (Debian: qemu-user libc6-arm64-cross
+// libstdc++6-arm64-cross), run it; elsewhere this is skipped and only the build checks its ELF header.
+const QEMU_SYSROOT = '/usr/aarch64-linux-gnu';
+const QEMU = process.arch === 'x64' && existsSync(path.join(QEMU_SYSROOT, 'lib/ld-linux-aarch64.so.1')) && existsSync(path.join(QEMU_SYSROOT, 'lib/libstdc++.so.6'))
+  ? ['/usr/bin/qemu-aarch64', '/usr/local/bin/qemu-aarch64'].find((q) => existsSync(q)) : undefined;
+const SKIP_ARM64 = SKIP || (!QEMU && 'qemu-aarch64 and an arm64 sysroot (qemu-user, libc6-arm64-cross, libstdc++6-arm64-cross) are not installed');
+
+test('the cross-built arm64 executable, run under qemu-user, prints its version and plans like the node build', { skip: SKIP_ARM64, timeout: 5 * 60_000 }, async () => {
+  const [arm64] = await buildSea(['arm64']);
+  const runArm = (args: string[]): Promise<CliResult> => runFile(QEMU!, ['-L', QEMU_SYSROOT, arm64!, ...args]);
+  const v = await runArm(['--version']);
+  assert.equal(v.code, 0, show(v));
+  assert.equal(v.stdout, `${VERSION} (node v${NODE_VERSION} linux-arm64, commit ${headCommit()})\n`);
+  const s = await sandbox();
+  const arm = await runArm(['plan', '--root', s.root, '-o', 'json']);
+  const node = await runCli(['plan', '--root', s.root, '-o', 'json']);
+  assert.equal(arm.code, 0, show(arm));
+  assert.equal(node.code, 0, show(node));
+  assert.deepEqual(normalised(arm, s.root), normalised(node, s.root));
 });
