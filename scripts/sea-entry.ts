@@ -13,34 +13,9 @@
 //      groupadd, an operator's hook, a future `node` child) inherits it.
 delete process.env.NODE_OPTIONS;
 
-// Replaced by esbuild `define` at build time (scripts/build-sea.ts); absent when this file runs unbundled.
-declare const __KUBEADM_NONROOT_COMMIT__: string | undefined;
-const COMMIT = typeof __KUBEADM_NONROOT_COMMIT__ === 'string' ? __KUBEADM_NONROOT_COMMIT__ : 'unknown';
-
-/**
- * What `--version` prints in the executable: the tool version first (so `cut -d' ' -f1` still gives it),
- * then the embedded Node and the commit it was built from — what an operator needs to tell two
- * executables with the same tool version apart, or to check the Node inside for a security release.
- */
-function seaVersionText(toolVersion: string): string {
-  return `${toolVersion} (node ${process.version} linux-${process.arch}, commit ${COMMIT})`;
-}
-
-async function start(): Promise<void> {
-  // main.ts passes its VERSION to commander's Command#version(); wrapping that one public method here
-  // changes what --version prints in the executable only, wherever commander accepts the flag, without
-  // touching main.ts (`node bin/kubeadm-nonroot --version` keeps printing the bare version).
-  const { Command } = await import('commander');
-  const version = Command.prototype.version;
-  Command.prototype.version = function (this: InstanceType<typeof Command>, str?: string, ...rest: unknown[]) {
-    if (str === undefined) return (version as (this: unknown) => string | undefined).call(this);
-    return (version as (this: unknown, ...a: unknown[]) => unknown).call(this, seaVersionText(str), ...rest);
-  } as typeof version;
-  // Imported after the setup above: main.js runs the CLI as soon as it is evaluated.
-  await import('../src/cli/main.js');
-}
-
-start().catch((e: unknown) => {
+// --version text (embedded Node, commit) comes from src/version.ts, whose commit constant the build
+// defines. Imported dynamically so the deletion above runs first: main.js runs the CLI when evaluated.
+import('../src/cli/main.js').catch((e: unknown) => {
   process.stderr.write(`kubeadm-nonroot: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
   process.exitCode = 1;
 });

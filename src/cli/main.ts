@@ -3,7 +3,7 @@
 //   2 bad input, blocking problem or refused — nothing changed   3 failed and could not roll back
 import { Command, CommanderError } from 'commander';
 import { DriftError, InputError, RefusedError, RollbackFailedError, RolledBackError } from '../errors.js';
-import { VERSION } from '../version.js';
+import { versionText } from '../version.js';
 import { parseGlobalOptions, type GlobalOptions } from './options.js';
 
 export const EXIT = { ok: 0, failed: 1, refused: 2, rollbackFailed: 3 } as const;
@@ -21,7 +21,7 @@ export function buildProgram(): Command {
   const program = new Command('kubeadm-nonroot');
   program
     .description('Run a kubeadm control plane as dedicated non-root users, and keep it that way.')
-    .version(VERSION, '--version', 'print the version')
+    .version(versionText(), '--version', 'print the version')
     .option('--root <dir>', "the node's filesystem root; every path resolves under it", '/')
     .option('-c, --config <file>', 'config file (YAML): components, account names, pinned IDs')
     .option('-o, --output <format>', 'text, json or yaml', 'text')
