@@ -1,7 +1,7 @@
 // One run at a time. The lock file holds the holder's PID and its process start time (so a reused PID
 // is not mistaken for the holder). A lock whose holder is gone is taken over with a warning.
 import { constants } from 'node:fs';
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { RefusedError } from '../errors.js';
 import { LOCK_FILE } from './state.js';
@@ -51,8 +51,10 @@ export async function acquireLock(root: string, command: string, warn: (msg: str
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
     let holder: Holder | null = null;
+    let seen = '';
     try {
-      holder = JSON.parse(await readFile(path, 'utf8')) as Holder;
+      seen = await readFile(path, 'utf8');
+      holder = JSON.parse(seen) as Holder;
     } catch {
       holder = null; // a lock file being written right now, or garbage: treat as held once, then stale
     }
@@ -65,9 +67,13 @@ export async function acquireLock(root: string, command: string, warn: (msg: str
     }
     warn(`taking over a stale lock ${LOCK_FILE}${holder ? ` left by pid ${holder.pid} (${holder.command}), which is no longer running` : ''}`);
     // Move it aside first so two runs taking over at once cannot both succeed: only one rename wins.
+    // A run that judged the same stale lock a moment later would rename the WINNER's fresh lock away
+    // (rename replaces whatever is there now), so check what was moved: if it is not the stale lock we
+    // read, put it back (link never overwrites) and look again, which then finds a live holder.
     const aside = `${path}.stale.${process.pid}`;
     try {
       await rename(path, aside);
+      if ((await readFile(aside, 'utf8')) !== seen) await link(aside, path).catch(() => undefined);
       await unlink(aside);
     } catch {
       /* someone else took it over; retry */

@@ -44,7 +44,8 @@ export async function rollbackCommand(opts: GlobalOptions, cmd: Command): Promis
     const journal = await Journal.open(target.dir);
     if (target.status === 'unfinished') note(`Run ${target.id} did not finish (killed?); undoing what it recorded.`);
     if (target.status === 'rollback-unfinished') note(`A rollback of run ${target.id} did not finish; completing it.`);
-    const pending = journal.intents().filter((i) => !i.undone && i.undo);
+    // The preview shows what will really be undone: --keep-accounts skips the account undos.
+    const pending = journal.intents().filter((i) => !i.undone && i.undo && !(o.keepAccounts && KEEP_ACCOUNT_UNDOS.has(i.undo.kind)));
     if (opts.output === 'text') process.stdout.write(`Rollback of run ${target.id} will undo:\n${pending.reverse().map((i) => `  ↶ ${i.title}`).join('\n')}\n`);
     if (!(await confirm('Roll back?', o.yes === true))) {
       note('Nothing changed.');

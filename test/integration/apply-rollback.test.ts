@@ -16,7 +16,7 @@
 // (kubernetes#99145), and every data dir's parents are 0755. Blocked plans are covered with edited
 // sandboxes in refusals.test.ts.
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { chmod, chown, readFile, writeFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { addSystemDirs, isToolState, NEEDS_ROOT, runCli, show, withoutLockDirTimes } from '../support/cli.js';
@@ -187,6 +187,109 @@ describe('state directory on a bare root', { skip: NEEDS_ROOT }, () => {
       assert.equal(back.code, 0, show(back));
       // Backups are kept after a rollback, so their parents stay; /run holds the lock.
       assert.deepEqual(diffSnapshots(original, await snapshotTree(sb.root), { ignore: isToolState }), ['+ run (dir 0755 0:0)', '+ var (dir 0755 0:0)', '+ var/lib (dir 0755 0:0)']);
+    } finally {
+      await sb.cleanup();
+    }
+  });
+});
+
+describe('rollback variants and the automatic rollback', { skip: NEEDS_ROOT, concurrency: 2 }, () => {
+  const FIXTURE = 'v1.31-ubuntu-stacked-kube-vip';
+  const ACCOUNT_FILES = ['etc/group', 'etc/gshadow', 'etc/passwd', 'etc/shadow'];
+
+  it('rollback --keep-accounts restores files and manifests, keeps the accounts, and a new apply reuses them', async () => {
+    const sb = await buildSandbox({ fixture: FIXTURE });
+    try {
+      await addSystemDirs(sb.root);
+      const original = await snapshotTree(sb.root);
+      const first = await runCli(['apply', '--root', sb.root, '--yes', '--no-wait']);
+      assert.equal(first.code, 0, show(first));
+      const migrated = await snapshotTree(sb.root);
+
+      const back = await runCli(['rollback', '--root', sb.root, '--yes', '--no-wait', '--keep-accounts']);
+      assert.equal(back.code, 0, show(back));
+      assert.doesNotMatch(back.stdout, /↶ (create|save) /, 'the preview lists no account undo');
+      assert.match(back.stdout, /↶ write \/etc\/kubernetes\/manifests\/etcd\.yaml/);
+      // Only the account databases (and shadow-utils' "-" copies of them) still differ from the original.
+      const d = diffSnapshots(original, await snapshotTree(sb.root), { ignore: isToolState });
+      assert.deepEqual(d, ACCOUNT_FILES.flatMap((f) => [`${f}: content changed`, `+ ${f}- (file ${f.includes('shadow') ? '0640 0:42' : '0644 0:0'})`]));
+
+      const again = await runCli(['apply', '--root', sb.root, '--yes', '--no-wait']);
+      assert.equal(again.code, 0, show(again));
+      assert.match(again.stdout, /= user  kubeadm-etcd .*\(exists, reused\)/);
+      assert.deepEqual(diffSnapshots(migrated, await snapshotTree(sb.root), { ignore: isToolState }), [], 'the same IDs, owners and manifests as the first apply');
+    } finally {
+      await sb.cleanup();
+    }
+  });
+
+  it('two stacked runs: rollback refuses the older one first, then undoes newest first back to the original', async () => {
+    const sb = await buildSandbox({ fixture: FIXTURE });
+    try {
+      await addSystemDirs(sb.root);
+      const original = await snapshotTree(sb.root);
+      const a = await runCli(['apply', '--root', sb.root, '--yes', '--no-wait']);
+      assert.equal(a.code, 0, show(a));
+      const idA = /Applied \(backup (\S+);/.exec(a.stdout)?.[1];
+      assert.ok(idA, a.stdout);
+      // Drift after the migration (a renewal re-wrote the key as root, world-readable by mistake); a
+      // second apply fixes it as a run of its own.
+      const key = '/etc/kubernetes/pki/apiserver.key';
+      await chown(sb.path(key), 0, 0);
+      await chmod(sb.path(key), 0o644);
+      const drifted = await snapshotTree(sb.root);
+      await new Promise((r) => setTimeout(r, 5)); // backup ids are milliseconds
+      const b = await runCli(['apply', '--root', sb.root, '--yes', '--no-wait']);
+      assert.equal(b.code, 0, show(b));
+      assert.match(b.stdout, /1 file\(s\) to change/);
+
+      const before = await snapshotTree(sb.root);
+      const refused = await runCli(['rollback', '--root', sb.root, '--backup', idA, '--yes', '--no-wait']);
+      assert.equal(refused.code, 2, show(refused));
+      assert.match(refused.stderr, new RegExp(`run ${idA} has newer runs on top of it \\(\\S+\\); roll those back first`));
+      assert.deepEqual(diffSnapshots(before, await snapshotTree(sb.root)), []);
+
+      const undoB = await runCli(['rollback', '--root', sb.root, '--yes', '--no-wait']);
+      assert.equal(undoB.code, 0, show(undoB));
+      assert.deepEqual(diffSnapshots(drifted, await snapshotTree(sb.root), { ignore: isToolState }), [], 'the newest run is undone first');
+      const undoA = await runCli(['rollback', '--root', sb.root, '--yes', '--no-wait']);
+      assert.equal(undoA.code, 0, show(undoA));
+      assert.deepEqual(diffSnapshots(original, await snapshotTree(sb.root), { ignore: isToolState }), []);
+
+      const again = await runCli(['rollback', '--root', sb.root, '--backup', idA, '--yes', '--no-wait']);
+      assert.equal(again.code, 2, show(again));
+      assert.match(again.stderr, new RegExp(`run ${idA} was already rolled back`));
+      const none = await runCli(['rollback', '--root', sb.root, '--yes', '--no-wait']);
+      assert.equal(none.code, 0, show(none));
+      assert.equal(none.stdout, 'Nothing to roll back.\n');
+    } finally {
+      await sb.cleanup();
+    }
+  });
+
+  it('a step failing late (kube-scheduler.yaml changed under the run) rolls everything back: exit 1, tree restored', async () => {
+    const sb = await buildSandbox({ fixture: FIXTURE });
+    try {
+      await addSystemDirs(sb.root);
+      const planned = await runCli(['plan', '--root', sb.root, '-o', 'json']);
+      assert.equal(planned.code, 0, show(planned));
+      // The plan's record of the scheduler manifest no longer matches the file: what a kubeadm upgrade
+      // re-writing it between plan and apply looks like to the last step, after every other change.
+      const plan = JSON.parse(planned.stdout) as { manifests: Array<{ component: string; beforeSha256: string }> };
+      const m = plan.manifests.find((x) => x.component === 'kube-scheduler');
+      assert.ok(m);
+      m.beforeSha256 = '0'.repeat(64);
+      const planFile = sb.path('/root-plan.json');
+      await writeFile(planFile, JSON.stringify(plan));
+      const original = await snapshotTree(sb.root);
+
+      const r = await runCli(['apply', '--root', sb.root, '--plan', planFile, '--yes', '--no-wait']);
+      assert.equal(r.code, 1, show(r));
+      assert.match(r.stderr, /apply failed and was rolled back \(backup \S+\): \/etc\/kubernetes\/manifests\/kube-scheduler\.yaml: changed since the plan was made/);
+      assert.match(r.stderr, /↶ undo: write \/etc\/kubernetes\/manifests\/kube-controller-manager\.yaml/, 'the manifests written before were undone');
+      assert.deepEqual(diffSnapshots(original, await snapshotTree(sb.root), { ignore: isToolState }), []);
+      const listed = await runCli(['backups', '--root', sb.root, '-o', 'json']);
+      assert.deepEqual((JSON.parse(listed.stdout) as Array<{ status: string }>).map((b) => b.status), ['rolled-back']);
     } finally {
       await sb.cleanup();
     }

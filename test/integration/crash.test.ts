@@ -111,7 +111,7 @@ for (const c of CASES) {
       if (work) await rm(work, { recursive: true, force: true });
     });
 
-    it('the reference apply journals begin, an intent and a done per step, then commit', () => {
+    it(`${c.fixture}: the reference apply journals begin, an intent and a done per step, then commit`, () => {
       const kinds = applyRecords.map((r) => r.t);
       assert.equal(kinds[0], 'begin');
       assert.equal(kinds[kinds.length - 1], 'commit');
@@ -122,7 +122,7 @@ for (const c of CASES) {
       if (c.prepare) assert.ok(applyRecords.some((r) => r.step?.endsWith(':mkdir//var/log/kubernetes/audit')), 'a create-directory step');
     });
 
-    it('killed after each apply record: rollback restores the original tree; apply continues to the clean result, which rollback still undoes', async () => {
+    it(`${c.fixture}: killed after each apply record: rollback restores the original tree; apply continues to the clean result, which rollback still undoes`, async () => {
       const points = Array.from({ length: applyRecords.length - 1 }, (_, i) => i + 1);
       assert.deepEqual(points.filter((n) => !c.rollbackAt(n) && !c.resumeAt(n)), [], 'every kill point is checked');
       const failures: string[] = [];
@@ -175,7 +175,7 @@ for (const c of CASES) {
       assert.deepEqual(failures, []);
     });
 
-    it('a rollback killed after its records (sampled) is finished by the next rollback', async () => {
+    it(`${c.fixture}: a rollback killed after its records (sampled) is finished by the next rollback`, async () => {
       const steps = applyRecords.filter((r) => r.t === 'intent').length;
       // rollback-begin, then one "undone" per step; the final rollback-done has no hook after it.
       const points = Array.from({ length: 1 + steps }, (_, i) => i + 1).filter((m) => c.rollbackKillAt(m, 1 + steps));
@@ -202,7 +202,7 @@ for (const c of CASES) {
       assert.deepEqual(failures, []);
     });
 
-    it('an apply refuses to start over a rollback that did not finish', async () => {
+    it(`${c.fixture}: an apply refuses to start over a rollback that did not finish`, async () => {
       const dir = fresh();
       await copyTree(reference, dir);
       try {
@@ -217,7 +217,7 @@ for (const c of CASES) {
       }
     });
 
-    it('killed during the apply and again during its rollback: a third run restores the original', async () => {
+    it(`${c.fixture}: killed during the apply and again during its rollback: a third run restores the original`, async () => {
       const total = applyRecords.length;
       // Kill points spread over the run: early in the accounts, in the files, in the manifests.
       const pairs: Array<[number, number]> = [

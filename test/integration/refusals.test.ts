@@ -5,14 +5,14 @@
 // Sandboxes are v1.31-ubuntu-stacked-kube-vip (the plain stacked case), edited per test; the expected
 // problem codes were checked by hand against the edited input (see each test).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { acquireLock } from '../../src/apply/lock.js';
 import { addSystemDirs, isToolState, NEEDS_ROOT, runCli, show, startCli, type CliResult } from '../support/cli.js';
 import { buildSandbox, type Sandbox } from '../support/sandbox.js';
 import { diffSnapshots, snapshotTree, type Entry } from '../support/tree.js';
@@ -20,6 +20,8 @@ import { diffSnapshots, snapshotTree, type Entry } from '../support/tree.js';
 const FIXTURE = 'v1.31-ubuntu-stacked-kube-vip';
 const MANIFESTS = '/etc/kubernetes/manifests';
 const LOCK = '/run/kubeadm-nonroot.lock';
+/** Above the kernel's pid_max limit (2^22): never a live process. */
+const DEAD_PID = 4_194_305;
 const run = promisify(execFile);
 
 let work = '';
@@ -66,18 +68,19 @@ async function refuseBlocked(sb: Sandbox, code: string, nodePath: string): Promi
   assert.deepEqual(plan.problems.map((p) => [p.code, p.path]), [[code, nodePath]]);
 }
 
-describe('refusals leave the node untouched', { skip: NEEDS_ROOT, concurrency: 2 }, () => {
-  before(async () => {
-    if (NEEDS_ROOT) return;
-    work = await mkdtemp(path.join(tmpdir(), 'kubeadm-nonroot-refusals-'));
-    pristine = path.join(work, 'pristine');
-    await buildSandbox({ fixture: FIXTURE, dir: pristine });
-    await addSystemDirs(pristine);
-  });
-  after(async () => {
-    if (work) await rm(work, { recursive: true, force: true });
-  });
+before(async () => {
+  if (NEEDS_ROOT) return;
+  work = await mkdtemp(path.join(tmpdir(), 'kubeadm-nonroot-refusals-'));
+  pristine = path.join(work, 'pristine');
+  await buildSandbox({ fixture: FIXTURE, dir: pristine });
+  await addSystemDirs(pristine);
+});
 
+after(async () => {
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+describe('refusals leave the node untouched', { skip: NEEDS_ROOT, concurrency: 2 }, () => {
   it('malformed YAML in etcd.yaml: exit 2 naming the manifest', async () => {
     const sb = await sandbox();
     await edit(sb, `${MANIFESTS}/etcd.yaml`, (t) => t.replace(/^apiVersion: v1$/m, 'apiVersion: [v1'));
@@ -192,18 +195,6 @@ describe('refusals leave the node untouched', { skip: NEEDS_ROOT, concurrency: 2
 });
 
 describe('the lock', { skip: NEEDS_ROOT }, () => {
-  before(async () => {
-    if (NEEDS_ROOT || work) return;
-    work = await mkdtemp(path.join(tmpdir(), 'kubeadm-nonroot-refusals-'));
-    pristine = path.join(work, 'pristine');
-    await buildSandbox({ fixture: FIXTURE, dir: pristine });
-    await addSystemDirs(pristine);
-  });
-  after(async () => {
-    if (work) await rm(work, { recursive: true, force: true });
-    work = '';
-  });
-
   it('a lock held by a live process refuses apply; once that process is gone the lock is taken over with a warning', async () => {
     const sb = await sandbox();
     const holder = spawn('sleep', ['60'], { stdio: 'ignore' });
@@ -222,6 +213,23 @@ describe('the lock', { skip: NEEDS_ROOT }, () => {
     assert.equal(r.code, 0, show(r));
     assert.match(r.stderr, new RegExp(`taking over a stale lock ${LOCK} left by pid ${holder.pid} \\(apply\\)`));
     assert.ok(!existsSync(sb.path(LOCK)), 'the lock is released after the run');
+  });
+
+  it('a run that judged a lock stale too late does not steal the lock another run just took over', async () => {
+    const sb = await sandbox();
+    const lockPath = sb.path(LOCK);
+    await writeFile(lockPath, JSON.stringify({ pid: DEAD_PID, start: null, command: 'apply' }) + '\n', { mode: 0o600 });
+    const winner = JSON.stringify({ pid: process.pid, start: null, command: 'winner' }) + '\n';
+    // The warning is printed between judging the lock stale and moving it aside: exactly there, another
+    // run (simulated synchronously) takes the stale lock over and holds a fresh one.
+    const warn = () => {
+      renameSync(lockPath, `${lockPath}.other`);
+      unlinkSync(`${lockPath}.other`);
+      writeFileSync(lockPath, winner, { flag: 'wx', mode: 0o600 });
+    };
+    await assert.rejects(acquireLock(sb.root, 'apply', warn), /another kubeadm-nonroot run \(pid \d+, winner\) holds/);
+    assert.equal(await readFile(lockPath, 'utf8'), winner, "the winner's lock is still in place");
+    assert.deepEqual((await readdir(sb.path('/run'))).sort(), ['kubeadm-nonroot.lock'], 'nothing left aside');
   });
 
   it('two applies started at once: one migrates, the other is refused by the lock or finds nothing to do', async () => {

@@ -104,17 +104,27 @@ export async function addSystemDirs(root: string): Promise<void> {
   }
 }
 
-/** Run `fn` over `items` with at most `limit` running at once; results in input order. */
+/**
+ * Run `fn` over `items` with at most `limit` running at once; results in input order. After a failure
+ * no new item starts, but the ones running are awaited before the first error is thrown, so that no
+ * stray child process or copy outlives the test (and its cleanup in `after`).
+ */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
+  let failure: { error: unknown } | null = null;
   async function worker(): Promise<void> {
-    while (next < items.length) {
+    while (!failure && next < items.length) {
       const i = next++;
-      out[i] = await fn(items[i]!, i);
+      try {
+        out[i] = await fn(items[i]!, i);
+      } catch (error) {
+        failure ??= { error };
+      }
     }
   }
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure) throw (failure as { error: unknown }).error;
   return out;
 }
 
