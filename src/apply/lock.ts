@@ -1,9 +1,9 @@
 // One run at a time. The lock file holds the holder's PID and its process start time (so a reused PID
 // is not mistaken for the holder). A lock whose holder is gone is taken over with a warning.
 import { constants } from 'node:fs';
-import { link, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { RefusedError } from '../errors.js';
+import { InputError, RefusedError } from '../errors.js';
 import { LOCK_FILE } from './state.js';
 
 export interface Lock {
@@ -38,7 +38,12 @@ async function alive(h: Holder): Promise<boolean> {
 
 export async function acquireLock(root: string, command: string, warn: (msg: string) => void): Promise<Lock> {
   const path = join(root, LOCK_FILE);
-  await mkdir(dirname(path), { recursive: true, mode: 0o755 });
+  // The root must exist already: a mistyped --root must not be created (bad input changes nothing).
+  const rootStat = await stat(root).catch(() => null);
+  if (!rootStat?.isDirectory()) throw new InputError(`--root ${root}: no such directory`, root);
+  await mkdir(dirname(path), { mode: 0o755 }).catch((e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EEXIST') throw e;
+  });
   const me: Holder = { pid: process.pid, start: await processStart(process.pid), command };
   for (let attempt = 0; attempt < 3; attempt++) {
     try {

@@ -62,7 +62,7 @@ export async function applyPlan(plan: Plan, o: RunOptions, resume?: { id: string
     await mkdir(dir, { recursive: true, mode: 0o700 });
     await writeFile(join(dir, 'plan.json'), JSON.stringify(plan, null, 2) + '\n', { mode: 0o600 });
     journal = await Journal.create(dir);
-    await journal.record({ t: 'begin', op: 'apply', at: o.now().toISOString(), pid: process.pid, fingerprint: plan.fingerprint, tool: VERSION });
+    await journal.record({ t: 'begin', op: plan.kind === PLAN_KIND ? 'apply' : 'revert', at: o.now().toISOString(), pid: process.pid, fingerprint: plan.fingerprint, tool: VERSION });
   }
   await o.afterRecord?.();
   result.backupId = id;

@@ -16,7 +16,7 @@ const NAME_RE = /^[a-z_][a-z0-9_-]{0,31}$/;
 export function parseConfig(text: string, path: string): Config {
   const doc = parseDocument(text);
   if (doc.errors.length > 0) {
-    throw new InputError(`invalid YAML: ${doc.errors[0]!.message.split('\n')[0]}`, path);
+    throw new InputError(`invalid YAML: ${doc.errors[0]!.message.split('\n')[0]!.replace(/:$/, '')}`, path);
   }
   const raw = (doc.toJS() ?? {}) as Record<string, unknown>;
   if (typeof raw !== 'object' || Array.isArray(raw)) throw new InputError('config must be a YAML mapping', path);

@@ -148,6 +148,11 @@ export function buildPlan(node: NodeState, config: Config, opts: PlanOptions): P
         problems.push({ code: 'container-identity-override', message: `${f.component}'s container securityContext sets ${key}: ${String(v)}, which overrides the pod-level ${key} the migration writes`, path: f.path, component: f.component, fix: `remove containers[0].securityContext.${key} from ${f.path}` });
       }
     }
+    const running = f.pod.podSecurityContext.runAsUser;
+    if (running !== undefined && running !== 0 && running !== identity.uid) {
+      const holder = node.passwd.find((p) => p.uid === running);
+      warnings.push({ code: 'identity-changes', message: `${f.component} runs as uid ${String(running)}${holder ? ` (${holder.name})` : ' (no such user here)'} today; the plan moves it to ${identity.user} (uid ${identity.uid})`, path: f.path, component: f.component, fix: `if uid ${String(running)} is the identity you want, pin it: accounts.${f.component}.uid in the config` });
+    }
     const edit = applySecurity(f.text, desiredSecurity(identity, kubernetesVersion));
     if (edit.changes.length === 0) continue;
     manifests.push({ action: 'write-manifest', component: f.component, path: f.path, beforeSha256: sha256(f.text), after: edit.text, diff: unifiedDiff(f.text, edit.text, `a${f.path}`, `b${f.path}`), changes: edit.changes });

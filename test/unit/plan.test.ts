@@ -116,6 +116,14 @@ describe('plan on the fixture cases', () => {
     assert.equal(p.manifests.length, 4);
   });
 
+  it('warns when a manifest already runs as a UID the plan would change (here: messagebus holds 100)', () => {
+    const p = plan('v1.31-rootless-control-plane'); // Debian base accounts: uid 100 is messagebus
+    const w = p.warnings.find((x) => x.code === 'identity-changes' && x.component === 'etcd');
+    assert.ok(w, JSON.stringify(p.warnings));
+    assert.match(w.message, /uid 100 \(messagebus\)/);
+    assert.match(w.fix!, /accounts\.etcd\.uid/);
+  });
+
   it('blocks a data dir whose parent only root can traverse (a restore under /root)', () => {
     const node = fixtureNode('v1.32-rhel-stacked');
     const etcd = node.manifests.find((m) => m.fileName === 'etcd.yaml')!;
