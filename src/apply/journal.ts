@@ -36,12 +36,13 @@ export interface AccountFileRecord {
 export type JournalRecord =
   | { t: 'begin'; op: 'apply' | 'revert'; at: string; pid: number; fingerprint: string; tool: string }
   | { t: 'resume'; at: string; pid: number }
-  | { t: 'intent'; step: string; title: string; undo: Undo | null }
+  /** `at`: ms since the epoch when the change started (with done.at, what each step took). */
+  | { t: 'intent'; step: string; title: string; undo: Undo | null; at?: number }
   | { t: 'done'; step: string; at: number }
   | { t: 'gate'; component: string; ok: boolean; detail: string }
   | { t: 'commit'; at: string }
   | { t: 'rollback-begin'; at: string; reason: string }
-  | { t: 'undone'; step: string }
+  | { t: 'undone'; step: string; at?: number; took?: number }
   | { t: 'rollback-done'; at: string; failures: string[] };
 
 export type RunStatus = 'applied' | 'rolled-back' | 'unfinished' | 'rollback-unfinished' | 'rollback-failed';

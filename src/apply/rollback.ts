@@ -50,9 +50,10 @@ export async function rollbackJournal(journal: Journal, o: RollbackOptions): Pro
         const component = parsePod(text, undo.path).name as Component;
         gate = { component, path: undo.path, text, before: await pidsOf(component, text, undo.path, o.proc), at: 0 };
       }
+      const started = Date.now();
       await performUndo(undo, { root: o.root, backupDir: o.backupDir, tools: o.tools, createdNames, warn: (m) => { res.warnings.push(m); o.events({ type: 'warn', message: m }); } });
       if (gate) restored.push({ ...gate, at: Date.now() });
-      await journal.record({ t: 'undone', step: intent.step });
+      await journal.record({ t: 'undone', step: intent.step, at: Date.now(), took: Date.now() - started });
       await o.afterRecord?.();
       res.undone++;
       o.events({ type: 'rollback', title: intent.title, status: 'undone' });

@@ -98,7 +98,7 @@ async function runStep(step: Step, jid: string, plan: Plan, journal: Journal, di
     o.events({ type: 'step', title: step.title, status: 'skipped' });
     return;
   }
-  await journal.record({ t: 'intent', step: jid, title: step.title, undo: prepared.undo });
+  await journal.record({ t: 'intent', step: jid, title: step.title, undo: prepared.undo, at: Date.now() });
   await o.afterRecord?.();
   await prepared.run();
   const writtenAt = Date.now();

@@ -133,6 +133,44 @@ async function listDir(dir: string): Promise<string[]> {
  */
 export async function treeSummary(root: string, nodePath: string): Promise<TreeSummary> {
   const top = hostPath(root, await resolveUnderRoot(root, nodePath));
+  return (await findCensus(top)) ?? walkCensus(top);
+}
+
+/**
+ * The census with GNU find (fts in C, one lstat per entry, no symlink followed): 0.13 s for 100,000
+ * files where the JavaScript walk below takes 0.6-0.7 s on the same VM — the walk is most of what apply
+ * adds to a large data dir's chown -R (bench/results.md). null when find is missing or fails, so the
+ * portable walk takes over.
+ */
+async function findCensus(top: string): Promise<TreeSummary | null> {
+  const { spawn } = await import('node:child_process');
+  return new Promise((resolve) => {
+    const child = spawn('find', [top, '-mindepth', '1', '-printf', '%U:%G\n'], { stdio: ['ignore', 'pipe', 'ignore'], env: { LC_ALL: 'C', PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+    const counts = new Map<string, number>();
+    let rest = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      const lines = (rest + chunk).split('\n');
+      rest = lines.pop()!;
+      for (const l of lines) counts.set(l, (counts.get(l) ?? 0) + 1);
+    });
+    child.on('error', () => resolve(null));
+    child.on('close', (code) => {
+      if (code !== 0 || rest !== '') return resolve(null);
+      let entries = 0;
+      const owners = [...counts].map(([k, count]) => {
+        entries += count;
+        const [uid, gid] = k.split(':').map(Number) as [number, number];
+        return { uid, gid, count };
+      });
+      owners.sort((a, b) => b.count - a.count || a.uid - b.uid || a.gid - b.gid);
+      resolve({ entries, owners });
+    });
+  });
+}
+
+/** The portable census: a bounded-concurrency lstat walk in JavaScript. */
+export async function walkCensus(top: string): Promise<TreeSummary> {
   const counts = new Map<string, { uid: number; gid: number; count: number }>();
   let entries = 0;
   const pending: string[] = (await listDir(top)).map((name) => path.join(top, name));

@@ -1,0 +1,27 @@
+// The two census implementations (GNU find, and the JavaScript walk it falls back to) agree.
+import assert from 'node:assert/strict';
+import { lchown, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { treeSummary, walkCensus } from '../../src/discover/fs.js';
+
+describe('ownership census', { skip: process.getuid?.() !== 0 ? 'needs root to chown' : false }, () => {
+  it('find and the JavaScript walk count the same owners, links not followed', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'census-'));
+    try {
+      const d = join(root, 'data');
+      await mkdir(join(d, 'member', 'snap'), { recursive: true });
+      for (let i = 0; i < 30; i++) await writeFile(join(d, 'member', 'snap', `f${i}`), 'x');
+      await lchown(join(d, 'member', 'snap', 'f3'), 102, 109);
+      await lchown(join(d, 'member', 'snap', 'f4'), 102, 109);
+      await lchown(join(d, 'member', 'snap', 'f5'), 7, 0);
+      await symlink('/etc/passwd', join(d, 'link')); // counted as an entry, never followed
+      const expected = { entries: 33, owners: [{ uid: 0, gid: 0, count: 30 }, { uid: 102, gid: 109, count: 2 }, { uid: 7, gid: 0, count: 1 }] };
+      assert.deepEqual(await treeSummary(root, '/data'), expected);
+      assert.deepEqual(await walkCensus(d), expected);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});
