@@ -8,8 +8,9 @@ import { join } from 'node:path';
 import { publishFile } from './atomic.js';
 import { ownerModeOf, sameOwnerMode } from './fsops.js';
 import type { AccountFileRecord } from './journal.js';
+import { GROUP_PATH, GSHADOW_PATH, PASSWD_PATH, SHADOW_PATH } from '../model/node-paths.js';
 
-export const ACCOUNT_FILES = ['/etc/passwd', '/etc/group', '/etc/shadow', '/etc/gshadow'];
+export const ACCOUNT_FILES = [PASSWD_PATH, GROUP_PATH, SHADOW_PATH, GSHADOW_PATH];
 const ALL = ACCOUNT_FILES.flatMap((p) => [p, `${p}-`]);
 
 /** Copies go to backupDir/<subdir>/ — a resumed run takes its own snapshot and must not overwrite the first. */

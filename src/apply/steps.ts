@@ -15,6 +15,7 @@ import { snapshotAccountFiles } from './account-files.js';
 import { publishFile, republish, tempNameFor } from './atomic.js';
 import { chownTree, mkdirs, ownerExceptions, ownerModeOf, sameOwnerMode, setDirOwnerMode } from './fsops.js';
 import type { Undo } from './journal.js';
+import { GROUP_PATH, PASSWD_PATH } from '../model/node-paths.js';
 
 export interface StepContext {
   root: string;
@@ -40,8 +41,8 @@ export interface Step {
 const host = (ctx: StepContext, nodePath: string) => join(ctx.root, nodePath);
 
 async function accountsNow(ctx: StepContext) {
-  const [p, g] = await Promise.all([readFile(host(ctx, '/etc/passwd'), 'utf8'), readFile(host(ctx, '/etc/group'), 'utf8')]);
-  return { passwd: parsePasswd(p, '/etc/passwd'), group: parseGroup(g, '/etc/group') };
+  const [p, g] = await Promise.all([readFile(host(ctx, PASSWD_PATH), 'utf8'), readFile(host(ctx, GROUP_PATH), 'utf8')]);
+  return { passwd: parsePasswd(p, PASSWD_PATH), group: parseGroup(g, GROUP_PATH) };
 }
 
 function snapshotStep(): Step {
@@ -72,7 +73,7 @@ function accountStep(a: AccountAction): Step | null {
         async prepare(ctx) {
           const existing = (await accountsNow(ctx)).group.find((g) => g.name === a.name);
           if (existing?.gid === a.gid) return null; // created by an earlier, interrupted run
-          if (existing) throw new InputError(`group ${a.name} appeared with gid ${existing.gid} since the plan was made`, '/etc/group');
+          if (existing) throw new InputError(`group ${a.name} appeared with gid ${existing.gid} since the plan was made`, GROUP_PATH);
           return { undo: { kind: 'delete-group', name: a.name }, run: () => groupadd(ctx.tools, a.name, a.gid) };
         },
       };
@@ -84,7 +85,7 @@ function accountStep(a: AccountAction): Step | null {
         async prepare(ctx) {
           const existing = (await accountsNow(ctx)).passwd.find((p) => p.name === a.name);
           if (existing?.uid === a.uid) return null;
-          if (existing) throw new InputError(`user ${a.name} appeared with uid ${existing.uid} since the plan was made`, '/etc/passwd');
+          if (existing) throw new InputError(`user ${a.name} appeared with uid ${existing.uid} since the plan was made`, PASSWD_PATH);
           return { undo: { kind: 'delete-user', name: a.name }, run: () => useradd(ctx.tools, a) };
         },
       };

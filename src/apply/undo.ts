@@ -10,6 +10,7 @@ import { restoreAccountFiles } from './account-files.js';
 import { publishFile, republish } from './atomic.js';
 import { applyExceptions, chownTree, ownerModeOf, rmdirIfEmpty, sameOwnerMode, setDirOwnerMode } from './fsops.js';
 import type { Undo } from './journal.js';
+import { GROUP_PATH, PASSWD_PATH } from '../model/node-paths.js';
 
 export interface UndoContext {
   root: string;
@@ -23,8 +24,8 @@ export interface UndoContext {
 const host = (ctx: UndoContext, p: string) => join(ctx.root, p);
 
 async function accounts(ctx: UndoContext) {
-  const [p, g] = await Promise.all([readFile(host(ctx, '/etc/passwd'), 'utf8'), readFile(host(ctx, '/etc/group'), 'utf8')]);
-  return { passwd: parsePasswd(p, '/etc/passwd'), group: parseGroup(g, '/etc/group') };
+  const [p, g] = await Promise.all([readFile(host(ctx, PASSWD_PATH), 'utf8'), readFile(host(ctx, GROUP_PATH), 'utf8')]);
+  return { passwd: parsePasswd(p, PASSWD_PATH), group: parseGroup(g, GROUP_PATH) };
 }
 
 export async function performUndo(u: Undo, ctx: UndoContext): Promise<void> {

@@ -14,10 +14,8 @@ import { FS_CONCURRENCY, mapLimit, parentsOf, readNodeText, statNode, statNodeFo
 import { parseLoginDefs } from './login-defs.js';
 import { readManifests } from './manifests.js';
 import { readNss } from './nss.js';
+import { GROUP_PATH, LOGIN_DEFS_PATH, PASSWD_PATH } from '../model/node-paths.js';
 
-export const LOGIN_DEFS_PATH = '/etc/login.defs';
-export const PASSWD_PATH = '/etc/passwd';
-export const GROUP_PATH = '/etc/group';
 
 /** Shells that refuse logins, in the order useradd-based tools look for them. */
 export const NOLOGIN_SHELLS = ['/usr/sbin/nologin', '/sbin/nologin'] as const;

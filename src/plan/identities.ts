@@ -11,6 +11,7 @@ import { DEFAULT_ACCOUNT, SA_KEY_READERS_GROUP, SHORT_NAME, sortComponents, type
 import type { Config } from '../model/config.js';
 import type { GroupEntry, NodeState, PasswdEntry } from '../model/node.js';
 import type { AccountAction, Identity, Problem } from './types.js';
+import { GROUP_PATH, LOGIN_DEFS_PATH, PASSWD_PATH } from '../model/node-paths.js';
 
 /** Shells that cannot log in; an existing account with any other shell is a human or service login. */
 export const NOLOGIN_SHELLS = ['/bin/false', '/usr/bin/false', '/usr/sbin/nologin', '/sbin/nologin', '/bin/nologin', '/usr/bin/nologin'];
@@ -52,7 +53,7 @@ export function planIdentities(node: NodeState, config: Config, components: Comp
   const groupName = (c: Component) => config.accounts[c]?.group ?? userName(c);
   const firstUser = (name: string): PasswdEntry | null => node.passwd.find((p) => p.name === name) ?? null;
   const firstGroup = (name: string): GroupEntry | null => node.group.find((g) => g.name === name) ?? null;
-  const loginDefs = '/etc/login.defs';
+  const loginDefs = LOGIN_DEFS_PATH;
 
   // --- groups, in kubeadm's order: per-component groups, then shared reader groups
   const groups: GroupDecision[] = [];
@@ -79,21 +80,21 @@ export function planIdentities(node: NodeState, config: Config, components: Comp
   for (const g of groups) {
     if (!g.existing) {
       if (node.nss?.groups.some((n) => n.name === g.name)) {
-        problems.push({ code: 'account-only-in-nss', message: `group ${g.name} exists in NSS (LDAP/SSSD/…) but not in /etc/group, so groupadd cannot create it locally`, path: '/etc/group', fix: `remove ${g.name} from the directory service, or pick another name with accounts.<component>.group in the config` });
+        problems.push({ code: 'account-only-in-nss', message: `group ${g.name} exists in NSS (LDAP/SSSD/…) but not in /etc/group, so groupadd cannot create it locally`, path: GROUP_PATH, fix: `remove ${g.name} from the directory service, or pick another name with accounts.<component>.group in the config` });
       }
       continue;
     }
     const e = g.existing;
     if (e.gid === 0) {
-      problems.push({ code: 'account-is-root', message: `group ${g.name} exists with GID 0 (root's group); a component must not run with it`, path: '/etc/group', fix: `remove or renumber group ${g.name} (groupmod -g NEWGID ${g.name})` });
+      problems.push({ code: 'account-is-root', message: `group ${g.name} exists with GID 0 (root's group); a component must not run with it`, path: GROUP_PATH, fix: `remove or renumber group ${g.name} (groupmod -g NEWGID ${g.name})` });
       continue;
     }
     if (g.pinned !== undefined && g.pinned !== e.gid) {
-      problems.push({ code: 'account-id-conflict', message: `group ${g.name} exists with GID ${e.gid} but the config pins GID ${g.pinned}`, path: '/etc/group', fix: `change the config to gid: ${e.gid}, or renumber the group (groupmod -g ${g.pinned} ${g.name})` });
+      problems.push({ code: 'account-id-conflict', message: `group ${g.name} exists with GID ${e.gid} but the config pins GID ${g.pinned}`, path: GROUP_PATH, fix: `change the config to gid: ${e.gid}, or renumber the group (groupmod -g ${g.pinned} ${g.name})` });
       continue;
     }
     if (e.gid < node.loginDefs.sysGidMin || e.gid > node.loginDefs.sysGidMax) {
-      warnings.push({ code: 'account-outside-system-range', message: `group ${g.name} has GID ${e.gid}, outside the system range ${node.loginDefs.sysGidMin}-${node.loginDefs.sysGidMax} of /etc/login.defs; reusing it`, path: '/etc/group' });
+      warnings.push({ code: 'account-outside-system-range', message: `group ${g.name} has GID ${e.gid}, outside the system range ${node.loginDefs.sysGidMin}-${node.loginDefs.sysGidMax} of /etc/login.defs; reusing it`, path: GROUP_PATH });
     }
     g.gid = e.gid;
     const isShared = shared.some((s) => s.name === g.name);
@@ -101,9 +102,9 @@ export function planIdentities(node: NodeState, config: Config, components: Comp
     const extra = e.members.filter((m) => !g.members.includes(m) && m !== ownUser);
     if (extra.length > 0) {
       if (isShared) {
-        problems.push({ code: 'group-unexpected-members', message: `group ${g.name} has members ${extra.join(', ')}, who would be able to read the secrets it guards`, path: '/etc/group', fix: `remove them: ${extra.map((m) => `gpasswd -d ${m} ${g.name}`).join('; ')}` });
+        problems.push({ code: 'group-unexpected-members', message: `group ${g.name} has members ${extra.join(', ')}, who would be able to read the secrets it guards`, path: GROUP_PATH, fix: `remove them: ${extra.map((m) => `gpasswd -d ${m} ${g.name}`).join('; ')}` });
       } else {
-        warnings.push({ code: 'group-unexpected-members', message: `group ${g.name} also lists ${extra.join(', ')}; files owned by this group are mode 0600, so this grants nothing`, path: '/etc/group' });
+        warnings.push({ code: 'group-unexpected-members', message: `group ${g.name} also lists ${extra.join(', ')}; files owned by this group are mode 0600, so this grants nothing`, path: GROUP_PATH });
       }
     }
   }
@@ -114,7 +115,7 @@ export function planIdentities(node: NodeState, config: Config, components: Comp
     if (g.existing || g.pinned === undefined) continue;
     const holder = node.group.find((x) => x.gid === g.pinned) ?? node.nss?.groups.find((x) => x.gid === g.pinned);
     if (holder) {
-      problems.push({ code: 'account-id-conflict', message: `GID ${g.pinned} wanted for group ${g.name} already belongs to group ${holder.name}`, path: '/etc/group', fix: `pin another gid for ${g.name} in the config` });
+      problems.push({ code: 'account-id-conflict', message: `GID ${g.pinned} wanted for group ${g.name} already belongs to group ${holder.name}`, path: GROUP_PATH, fix: `pin another gid for ${g.name} in the config` });
       continue;
     }
     g.gid = g.pinned;
@@ -138,24 +139,24 @@ export function planIdentities(node: NodeState, config: Config, components: Comp
     const g = groups.find((x) => x.name === groupName(u.component))!;
     if (!u.existing) {
       if (node.nss?.users.some((n) => n.name === u.name)) {
-        problems.push({ code: 'account-only-in-nss', message: `user ${u.name} exists in NSS (LDAP/SSSD/…) but not in /etc/passwd, so useradd cannot create it locally`, path: '/etc/passwd', fix: `pick another name with accounts.${u.component}.user in the config` });
+        problems.push({ code: 'account-only-in-nss', message: `user ${u.name} exists in NSS (LDAP/SSSD/…) but not in /etc/passwd, so useradd cannot create it locally`, path: PASSWD_PATH, fix: `pick another name with accounts.${u.component}.user in the config` });
       }
       continue;
     }
     const e = u.existing;
     const where = `user ${u.name} (uid ${e.uid}, line ${e.line + 1} of /etc/passwd)`;
     if (e.uid === 0) {
-      problems.push({ code: 'account-is-root', message: `${where} is root; a component must not run as UID 0`, path: '/etc/passwd', fix: `remove ${u.name} or choose another name with accounts.${u.component}.user` });
+      problems.push({ code: 'account-is-root', message: `${where} is root; a component must not run as UID 0`, path: PASSWD_PATH, fix: `remove ${u.name} or choose another name with accounts.${u.component}.user` });
     } else if (e.uid >= node.loginDefs.uidMin || !NOLOGIN_SHELLS.includes(e.shell)) {
-      problems.push({ code: 'account-is-login', message: `${where} looks like a login account (shell ${e.shell || '(none)'}${e.uid >= node.loginDefs.uidMin ? `, uid >= UID_MIN ${node.loginDefs.uidMin}` : ''}); refusing to run a component as it`, path: '/etc/passwd', fix: `choose another name with accounts.${u.component}.user, or make it a system account (usermod -s /usr/sbin/nologin ${u.name})` });
+      problems.push({ code: 'account-is-login', message: `${where} looks like a login account (shell ${e.shell || '(none)'}${e.uid >= node.loginDefs.uidMin ? `, uid >= UID_MIN ${node.loginDefs.uidMin}` : ''}); refusing to run a component as it`, path: PASSWD_PATH, fix: `choose another name with accounts.${u.component}.user, or make it a system account (usermod -s /usr/sbin/nologin ${u.name})` });
     } else if (u.pinned !== undefined && u.pinned !== e.uid) {
-      problems.push({ code: 'account-id-conflict', message: `${where} exists but the config pins uid ${u.pinned}`, path: '/etc/passwd', fix: `change the config to uid: ${e.uid}, or renumber the user (usermod -u ${u.pinned} ${u.name})` });
+      problems.push({ code: 'account-id-conflict', message: `${where} exists but the config pins uid ${u.pinned}`, path: PASSWD_PATH, fix: `change the config to uid: ${e.uid}, or renumber the user (usermod -u ${u.pinned} ${u.name})` });
     } else if (g.gid !== null && e.gid !== g.gid) {
       const actual = node.group.find((x) => x.gid === e.gid);
-      problems.push({ code: 'account-group-mismatch', message: `${where} has primary group ${actual ? actual.name : e.gid}, expected ${g.name} (GID ${g.gid})`, path: '/etc/passwd', fix: `usermod -g ${g.name} ${u.name}, or remove the user so it is created afresh` });
+      problems.push({ code: 'account-group-mismatch', message: `${where} has primary group ${actual ? actual.name : e.gid}, expected ${g.name} (GID ${g.gid})`, path: PASSWD_PATH, fix: `usermod -g ${g.name} ${u.name}, or remove the user so it is created afresh` });
     } else {
       if (e.uid < node.loginDefs.sysUidMin || e.uid > node.loginDefs.sysUidMax) {
-        warnings.push({ code: 'account-outside-system-range', message: `${where} is outside the system range ${node.loginDefs.sysUidMin}-${node.loginDefs.sysUidMax}; reusing it`, path: '/etc/passwd' });
+        warnings.push({ code: 'account-outside-system-range', message: `${where} is outside the system range ${node.loginDefs.sysUidMin}-${node.loginDefs.sysUidMax}; reusing it`, path: PASSWD_PATH });
       }
       u.uid = e.uid;
     }
@@ -164,7 +165,7 @@ export function planIdentities(node: NodeState, config: Config, components: Comp
     if (u.existing || u.pinned === undefined) continue;
     const holder = node.passwd.find((x) => x.uid === u.pinned) ?? node.nss?.users.find((x) => x.uid === u.pinned);
     if (holder) {
-      problems.push({ code: 'account-id-conflict', message: `UID ${u.pinned} wanted for user ${u.name} already belongs to user ${holder.name}`, path: '/etc/passwd', fix: `pin another uid for ${u.name} in the config` });
+      problems.push({ code: 'account-id-conflict', message: `UID ${u.pinned} wanted for user ${u.name} already belongs to user ${holder.name}`, path: PASSWD_PATH, fix: `pin another uid for ${u.name} in the config` });
       continue;
     }
     u.uid = u.pinned;

@@ -17,6 +17,7 @@ import { removeSecurity } from './manifest-edit.js';
 import { groupUses, isTrustStore, satisfies } from './ownership.js';
 import { findComponents } from './plan.js';
 import { PLAN_API_VERSION, REVERT_PLAN_KIND, type AccountAction, type FileAction, type ManifestAction, type Ownership, type Plan, type Problem } from './types.js';
+import { PASSWD_PATH } from '../model/node-paths.js';
 
 const ROOT_IDENTITY = { user: 'root', uid: 0, group: 'root', gid: 0, supplementalGroups: [] };
 
@@ -76,7 +77,7 @@ export function buildRevertPlan(node: NodeState, config: Config, opts: { now: Da
   for (const g of node.group) if (/^kubeadm-[a-z-]+-readers$/.test(g.name)) groupNames.add(g.name);
   for (const u of node.passwd.filter((p) => userNames.includes(p.name))) {
     if (u.uid === 0 || !NOLOGIN_SHELLS.includes(u.shell) || u.uid >= node.loginDefs.uidMin) {
-      problems.push({ code: 'account-is-login', message: `user ${u.name} (uid ${u.uid}, shell ${u.shell}) is not a system account the tool would have created; refusing to delete it`, path: '/etc/passwd', fix: 'remove it yourself if it is no longer needed, or leave it out with components in the config' });
+      problems.push({ code: 'account-is-login', message: `user ${u.name} (uid ${u.uid}, shell ${u.shell}) is not a system account the tool would have created; refusing to delete it`, path: PASSWD_PATH, fix: 'remove it yourself if it is no longer needed, or leave it out with components in the config' });
       continue;
     }
     const supplementary = node.group.filter((g) => g.members.includes(u.name)).map((g) => g.name);

@@ -4,6 +4,7 @@
 import type { Plan } from '../plan/types.js';
 import { CAUSE, fileCause } from './causes.js';
 import type { Finding } from './types.js';
+import { GROUP_PATH, PASSWD_PATH } from '../model/node-paths.js';
 
 export function staticFindings(plan: Plan, rootFlag: string): Finding[] {
   const apply = `kubeadm-nonroot apply${rootFlag}`;
@@ -15,9 +16,9 @@ export function staticFindings(plan: Plan, rootFlag: string): Finding[] {
   }
   for (const a of plan.accounts) {
     if (a.action === 'create-user' || a.action === 'create-group') {
-      out.push({ kind: 'account', subject: a.action === 'create-user' ? '/etc/passwd' : '/etc/group', message: `${a.action === 'create-user' ? 'user' : 'group'} ${a.name} does not exist`, cause: anyMigrated ? CAUSE.accountsRemoved : CAUSE.notMigrated, fix: apply });
+      out.push({ kind: 'account', subject: a.action === 'create-user' ? PASSWD_PATH : GROUP_PATH, message: `${a.action === 'create-user' ? 'user' : 'group'} ${a.name} does not exist`, cause: anyMigrated ? CAUSE.accountsRemoved : CAUSE.notMigrated, fix: apply });
     } else if (a.action === 'add-group-members') {
-      out.push({ kind: 'account', subject: '/etc/group', message: `group ${a.name} lacks members ${a.members.join(', ')}`, cause: CAUSE.accountsRemoved, fix: apply });
+      out.push({ kind: 'account', subject: GROUP_PATH, message: `group ${a.name} lacks members ${a.members.join(', ')}`, cause: CAUSE.accountsRemoved, fix: apply });
     }
   }
   for (const f of plan.files) {
