@@ -1,7 +1,7 @@
 // One run at a time. The lock file holds the holder's PID and its process start time (so a reused PID
 // is not mistaken for the holder). A lock whose holder is gone is taken over with a warning.
 import { constants } from 'node:fs';
-import { link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readFile, rename, rmdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { InputError, RefusedError } from '../errors.js';
 import { LOCK_FILE } from './state.js';
@@ -41,9 +41,19 @@ export async function acquireLock(root: string, command: string, warn: (msg: str
   // The root must exist already: a mistyped --root must not be created (bad input changes nothing).
   const rootStat = await stat(root).catch(() => null);
   if (!rootStat?.isDirectory()) throw new InputError(`--root ${root}: no such directory`, root);
-  await mkdir(dirname(path), { mode: 0o755 }).catch((e: NodeJS.ErrnoException) => {
-    if (e.code !== 'EEXIST') throw e;
-  });
+  // Every node has /run; a sandbox root may not. Create it only for the lock's lifetime, so a run
+  // refused for bad input leaves the tree exactly as it was.
+  const createdRunDir = await mkdir(dirname(path), { mode: 0o755 }).then(
+    () => true,
+    (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EEXIST') throw e;
+      return false;
+    },
+  );
+  const release = async () => {
+    await unlink(path).catch(() => undefined);
+    if (createdRunDir) await rmdir(dirname(path)).catch(() => undefined); // only if still empty
+  };
   const me: Holder = { pid: process.pid, start: await processStart(process.pid), command };
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
@@ -51,7 +61,7 @@ export async function acquireLock(root: string, command: string, warn: (msg: str
       await fh.writeFile(JSON.stringify(me) + '\n');
       await fh.sync();
       await fh.close();
-      return { path, release: () => unlink(path).catch(() => undefined) };
+      return { path, release };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
