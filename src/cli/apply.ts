@@ -31,7 +31,7 @@ export function withRunOptions(cmd: Command, planHelp: string): Command {
 export async function runPlanCommand(opts: GlobalOptions, cmd: Command, verb: 'apply' | 'revert'): Promise<number> {
   const o = cmd.opts<{ plan?: string; yes?: boolean; dryRun?: boolean; wait: boolean; timeout: string; proc: string }>();
   const timeoutMs = parseDuration(o.timeout);
-  const [{ acquireLock }, { listBackups, unfinished }, { Journal }, { applyPlan }, { buildPlan }, { buildRevertPlan }, { hasChanges, isBlocked }, { renderPlanHuman }, { fingerprintInputs }, { PLAN_API_VERSION, PLAN_KIND, REVERT_PLAN_KIND }] = await Promise.all([
+  const [{ acquireLock }, { listBackups, unfinished }, { Journal }, { applyPlan }, { buildPlan }, { buildRevertPlan }, { actionsNotIn, hasChanges, isBlocked }, { renderPlanHuman }, { fingerprintInputs }, { PLAN_API_VERSION, PLAN_KIND, REVERT_PLAN_KIND }] = await Promise.all([
     import('../apply/lock.js'), import('../apply/backups.js'), import('../apply/journal.js'), import('../apply/run.js'), import('../plan/plan.js'), import('../plan/revert.js'), import('../plan/summary.js'), import('../render/plan-human.js'), import('../plan/fingerprint.js'), import('../plan/types.js'),
   ]);
   const kind = verb === 'apply' ? PLAN_KIND : REVERT_PLAN_KIND;
@@ -52,6 +52,8 @@ export async function runPlanCommand(opts: GlobalOptions, cmd: Command, verb: 'a
       if (saved.fingerprint !== fingerprintInputs(node, config)) {
         throw new RefusedError(`${o.plan}: the node changed since this plan was made (fingerprint differs); make a new plan and review it`);
       }
+      const foreign = actionsNotIn(saved, plan);
+      if (foreign.length) throw new InputError(`holds actions this node's plan does not (${foreign.slice(0, 3).join('; ')}${foreign.length > 3 ? '; …' : ''}); only plans made by "plan -o json" for this node, with actions at most removed, are applied`, o.plan);
       plan = saved;
     }
     const previous = o.dryRun ? null : unfinished(await listBackups(opts.root));

@@ -164,3 +164,18 @@ describe('plan on the fixture cases', () => {
     assert.equal(plan('v1.29-audit-encryption').createdAt, NOW.toISOString());
   });
 });
+
+describe('saved plans (apply --plan)', () => {
+  it('accepts a plan with actions removed, refuses one with an added or altered action', async () => {
+    const { actionsNotIn } = await import('../../src/plan/summary.js');
+    const fresh = plan('v1.32-rhel-stacked');
+    const fewer = { ...fresh, files: fresh.files.filter((f) => f.path !== '/var/lib/etcd') };
+    assert.deepEqual(actionsNotIn(fewer, fresh), []);
+    const altered = structuredClone(fresh);
+    altered.files[0]!.desired.mode = 0o644;
+    assert.deepEqual(actionsNotIn(altered, fresh), [`set-owner-mode ${fresh.files[0]!.path}`]);
+    const added = structuredClone(fresh);
+    added.files.push({ ...added.files[0]!, path: '/etc/shadow' });
+    assert.deepEqual(actionsNotIn(added, fresh), ['set-owner-mode /etc/shadow']);
+  });
+});
