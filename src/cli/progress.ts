@@ -21,7 +21,8 @@ export function describe(e: ApplyEvent): string {
 
 export async function withProgress<T>(title: string, opts: GlobalOptions, fn: (emit: (e: ApplyEvent) => void) => Promise<T>): Promise<T> {
   if (opts.output !== 'text') return fn(() => undefined);
-  if (!process.stderr.isTTY) return fn((e) => process.stderr.write(describe(e) + '\n'));
+  // A terminal that reports no width (script(1), some CI shells) would make listr2 wrap every character.
+  if (!process.stderr.isTTY || (process.stderr.columns ?? 0) < 40) return fn((e) => process.stderr.write(describe(e) + '\n'));
   const { Listr, ListrLogger, ProcessOutput } = await import('listr2');
   const processOutput = new ProcessOutput(process.stderr, process.stderr);
   const logger = new ListrLogger({ processOutput });
