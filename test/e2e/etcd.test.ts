@@ -230,21 +230,27 @@ test('etcd e2e: apply with health gates moves a real etcd to kubeadm-etcd withou
   });
 });
 
+/** plan -o json with the data dir's entry removed: the new etcd will not be able to open its data. */
+async function brokenPlan(n: Node, scratch: string): Promise<{ planFile: string; etcdUid: number }> {
+  const planned = await cli(['plan', '--root', n.sb.root, '-o', 'json']);
+  assert.equal(planned.exitCode, 0, `plan failed: ${planned.stderr}`);
+  const plan = JSON.parse(planned.stdout) as { files: Array<{ path: string }>; components: Array<{ component: string; identity: { uid: number } | null }> };
+  const etcdUid = plan.components.find((c) => c.component === 'etcd')?.identity?.uid;
+  assert.ok(etcdUid, 'the plan gives etcd an identity');
+  const kept = plan.files.filter((f) => f.path !== '/var/lib/etcd');
+  assert.equal(kept.length, plan.files.length - 1, `the plan hands /var/lib/etcd to kubeadm-etcd: ${plan.files.map((f) => f.path).join(', ')}`);
+  plan.files = kept; // the deliberately broken plan
+  const planFile = path.join(scratch, 'plan.json');
+  await writeFile(planFile, JSON.stringify(plan));
+  return { planFile, etcdUid };
+}
+
 test('etcd e2e: a plan that leaves the data dir to root fails the health gate and rolls back automatically to a healthy root etcd', { timeout: 300_000 }, async (t) => {
   await withNode(t, async (n) => {
     assert.equal((await etcdctl(n, ['put', KEY, VALUE])).exitCode, 0);
     const scratch = await mkdtemp(path.join(tmpdir(), 'kubeadm-nonroot-e2e-plan-'));
     try {
-      const planned = await cli(['plan', '--root', n.sb.root, '-o', 'json']);
-      assert.equal(planned.exitCode, 0, `plan failed: ${planned.stderr}`);
-      const plan = JSON.parse(planned.stdout) as { files: Array<{ path: string }>; components: Array<{ component: string; identity: { uid: number } | null }> };
-      const etcdUid = plan.components.find((c) => c.component === 'etcd')?.identity?.uid;
-      assert.ok(etcdUid, 'the plan gives etcd an identity');
-      const kept = plan.files.filter((f) => f.path !== '/var/lib/etcd');
-      assert.equal(kept.length, plan.files.length - 1, `the plan hands /var/lib/etcd to kubeadm-etcd: ${plan.files.map((f) => f.path).join(', ')}`);
-      plan.files = kept; // the deliberately broken plan
-      const planFile = path.join(scratch, 'plan.json');
-      await writeFile(planFile, JSON.stringify(plan));
+      const { planFile, etcdUid } = await brokenPlan(n, scratch);
       const rootPid = await etcdPid(n);
       const before = await snapshotTree(n.sb.root);
 
@@ -310,5 +316,36 @@ test('etcd e2e: verify checks the running etcd from /proc, and reports a manifes
     assert.ok(kinds.has('manifest') && kinds.has('process'), JSON.stringify(regressed.report.findings));
     assert.match(regressed.report.findings.find((f) => f.kind === 'manifest')!.cause, /regenerated/);
     await n.runner.stop();
+  });
+});
+
+test('etcd e2e: SIGTERM while the gate waits rolls back to a healthy root etcd (exit 1)', { timeout: 300_000 }, async (t) => {
+  await withNode(t, async (n) => {
+    assert.equal((await etcdctl(n, ['put', KEY, VALUE])).exitCode, 0);
+    const scratch = await mkdtemp(path.join(tmpdir(), 'kubeadm-nonroot-e2e-plan-'));
+    try {
+      // The broken plan keeps the gate waiting (the new etcd cannot start) for as long as we like, so the
+      // signal deterministically arrives during the wait.
+      const { planFile } = await brokenPlan(n, scratch);
+      const before = await snapshotTree(n.sb.root);
+      const run = execa(process.execPath, [CLI, 'apply', '--root', n.sb.root, '--plan', planFile, '--yes', '--timeout', '120s'], { reject: false, stdin: 'ignore', env: { NO_COLOR: '1' } });
+      await new Promise<void>((resolve) => {
+        let seen = '';
+        run.stderr!.on('data', (d: Buffer) => {
+          seen += d.toString();
+          if (seen.includes('waiting for the kubelet to restart etcd')) resolve();
+        });
+      });
+      run.kill('SIGTERM');
+      const r = await run;
+      assert.equal(r.exitCode, 1, `${r.stdout}\n${r.stderr}`);
+      assert.match(r.stderr, /apply failed and was rolled back .*interrupted while waiting/);
+      assert.deepEqual((await procStatus(await etcdPid(n))).uids, [0, 0, 0, 0], 'etcd runs as root again');
+      await waitEtcdHealthy(n, 10_000);
+      assert.equal(await getKey(n), VALUE, 'the data is intact');
+      assert.deepEqual(unexpectedChanges(before, await snapshotTree(n.sb.root)), [], 'the tree is back to its original state');
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
   });
 });
