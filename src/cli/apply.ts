@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { InputError, RefusedError } from '../errors.js';
-import type { Wrap } from './main.js';
+import type { Outcome, Wrap } from './main.js';
 import type { GlobalOptions } from './options.js';
 import { confirm, parseDuration } from './confirm.js';
 import { loadConfig, loadNode } from './inputs.js';
@@ -28,7 +28,7 @@ export function withRunOptions(cmd: Command, planHelp: string): Command {
     .option('--proc <dir>', 'where to look for component processes', '/proc');
 }
 
-export async function runPlanCommand(opts: GlobalOptions, cmd: Command, verb: 'apply' | 'revert'): Promise<number> {
+export async function runPlanCommand(opts: GlobalOptions, cmd: Command, verb: 'apply' | 'revert'): Promise<Outcome> {
   const o = cmd.opts<{ plan?: string; yes?: boolean; dryRun?: boolean; wait: boolean; timeout: string; proc: string }>();
   const timeoutMs = parseDuration(o.timeout);
   const [{ acquireLock }, { listBackups, unfinished }, { Journal }, { applyPlan }, { buildPlan }, { buildRevertPlan }, { actionsNotIn, hasChanges, isBlocked }, { renderPlanHuman }, { fingerprintInputs }, { PLAN_API_VERSION, PLAN_KIND, REVERT_PLAN_KIND }] = await Promise.all([
@@ -66,21 +66,21 @@ export async function runPlanCommand(opts: GlobalOptions, cmd: Command, verb: 'a
       const first = plan.problems[0]!;
       const where = first.path && !first.message.includes(first.path) ? `${first.path}: ` : '';
       note(`kubeadm-nonroot: ${plan.problems.length} blocking problem(s), nothing changed; first: ${where}${first.message}`);
-      return 2;
+      return 'refused';
     }
     if (!hasChanges(plan) && !previous) {
       await emit(opts, { outcome: 'nothing-to-do', backupId: null, steps: [], gates: [] }, () => 'Nothing to do: the node already runs its control plane as planned.\n');
-      return 0;
+      return 'done';
     }
     if (opts.output === 'text') process.stdout.write(renderPlanHuman(plan, style(opts)));
     if (o.dryRun) {
       if (opts.output !== 'text') await emit(opts, plan, () => '');
-      return 0;
+      return 'done';
     }
     if (previous) note(`An earlier apply (run ${previous.id}) did not finish; it will be continued with this plan, keeping its record of the original state for rollback.`);
     if (!(await confirm(verb === 'apply' ? 'Apply this plan?' : 'Revert the node to running as root?', o.yes === true))) {
       note('Nothing changed.');
-      return 2;
+      return 'refused';
     }
     const abort = new AbortController();
     const onSignal = (sig: NodeJS.Signals) => abort.abort(sig);
@@ -92,7 +92,7 @@ export async function runPlanCommand(opts: GlobalOptions, cmd: Command, verb: 'a
         applyPlan(plan, { root: opts.root, wait: o.wait, timeoutMs, proc: o.proc, signal: abort.signal, now: () => new Date(), events }, resume),
       );
       await emit(opts, result, () => `${verb === 'apply' ? 'Applied' : 'Reverted'} (backup ${result.backupId}; undo with: kubeadm-nonroot rollback${opts.root === '/' ? '' : ` --root ${opts.root}`}).\n`);
-      return 0;
+      return 'done';
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);

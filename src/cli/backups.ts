@@ -1,6 +1,6 @@
 // kubeadm-nonroot backups: list the runs the tool recorded on this node.
 import type { Command } from 'commander';
-import type { Wrap } from './main.js';
+import type { Outcome, Wrap } from './main.js';
 import type { GlobalOptions } from './options.js';
 import { emit } from './output.js';
 
@@ -8,9 +8,9 @@ export function register(program: Command, run: Wrap): void {
   program.command('backups').description('list recorded runs (backups) and their state').action(run(backupsCommand));
 }
 
-export async function backupsCommand(opts: GlobalOptions): Promise<number> {
+export async function backupsCommand(opts: GlobalOptions): Promise<Outcome> {
   const { listBackups } = await import('../apply/backups.js');
   const list = (await listBackups(opts.root)).map(({ dir: _dir, ...b }) => b);
   await emit(opts, list, () => (list.length ? list.map((b) => `${b.id}  ${b.op.padEnd(7)} ${b.status.padEnd(20)} ${b.changes} change(s)`).join('\n') + '\n' : 'No backups.\n'));
-  return 0;
+  return 'done';
 }

@@ -13,7 +13,7 @@ export function register(program: Command, run: Wrap): void {
       const shell = cmd.args[0];
       if (shell !== 'bash' && shell !== 'zsh') throw new InputError(`unsupported shell "${shell}" (bash or zsh)`);
       process.stdout.write(shell === 'bash' ? bashScript(program) : zshScript(program));
-      return 0;
+      return 'done';
     }));
 }
 

@@ -15,7 +15,14 @@ export function exitCodeFor(e: unknown): number {
   return EXIT.failed;
 }
 
-type Action = (opts: GlobalOptions, cmd: Command) => Promise<number>;
+/**
+ * How a command ended when it did not throw: done (also "nothing to do"), refused (blocking problems,
+ * declined confirmation: nothing changed), drift (verify found the node differs).
+ */
+export type Outcome = 'done' | 'refused' | 'drift';
+const OUTCOME_EXIT: Record<Outcome, number> = { done: 0, refused: 2, drift: 1 };
+
+type Action = (opts: GlobalOptions, cmd: Command) => Promise<Outcome>;
 
 export function buildProgram(): Command {
   const program = new Command('kubeadm-nonroot');
@@ -35,7 +42,7 @@ export function buildProgram(): Command {
 /** Wrap a command so it receives the validated global options and its return value becomes the exit code. */
 export const action = (fn: Action) => async (...args: unknown[]) => {
   const cmd = args[args.length - 1] as Command;
-  process.exitCode = await fn(parseGlobalOptions(cmd.optsWithGlobals()), cmd);
+  process.exitCode = OUTCOME_EXIT[await fn(parseGlobalOptions(cmd.optsWithGlobals()), cmd)];
 };
 export type Wrap = typeof action;
 

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
-import type { Wrap } from './main.js';
+import type { Outcome, Wrap } from './main.js';
 import type { GlobalOptions } from './options.js';
 import { loadConfig, loadNode } from './inputs.js';
 import { emit, note } from './output.js';
@@ -17,7 +17,7 @@ export function register(program: Command, run: Wrap): void {
     .action(run(patchesCommand));
 }
 
-export async function patchesCommand(opts: GlobalOptions, cmd: Command): Promise<number> {
+export async function patchesCommand(opts: GlobalOptions, cmd: Command): Promise<Outcome> {
   const o = cmd.opts<{ outputDir: string }>();
   const [{ buildPlan }, { patchFileName, renderPatch }, { readTemplate }, { VERSION }, { seccompStyle }] = await Promise.all([import('../plan/plan.js'), import('../plan/patches.js'), import('../templates.js'), import('../version.js'), import('../model/version.js')]);
   const config = await loadConfig(opts);
@@ -39,5 +39,5 @@ export async function patchesCommand(opts: GlobalOptions, cmd: Command): Promise
     written.push(join(o.outputDir, name));
   }
   await emit(opts, { written, identities: ids }, () => written.map((w) => `wrote ${w}`).join('\n') + `\nUse: kubeadm upgrade apply|node --patches ${o.outputDir}\n`);
-  return 0;
+  return 'done';
 }

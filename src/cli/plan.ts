@@ -1,7 +1,7 @@
 // kubeadm-nonroot plan: show what apply would do. Never writes anything.
 import type { Command } from 'commander';
 import { loadConfig, loadNode } from './inputs.js';
-import type { Wrap } from './main.js';
+import type { Outcome, Wrap } from './main.js';
 import type { GlobalOptions } from './options.js';
 import { emit, style } from './output.js';
 
@@ -13,12 +13,12 @@ export function register(program: Command, run: Wrap): void {
     .action(run(planCommand));
 }
 
-export async function planCommand(opts: GlobalOptions, cmd: Command): Promise<number> {
+export async function planCommand(opts: GlobalOptions, cmd: Command): Promise<Outcome> {
   const o = cmd.opts<{ kubernetesVersion?: string }>();
   const [{ buildPlan }, { isBlocked }, { renderPlanHuman }] = await Promise.all([import('../plan/plan.js'), import('../plan/summary.js'), import('../render/plan-human.js')]);
   const config = await loadConfig(opts);
   const node = await loadNode(opts, config);
   const plan = buildPlan(node, config, { now: new Date(), targetVersion: o.kubernetesVersion });
   await emit(opts, plan, () => renderPlanHuman(plan, style(opts)));
-  return isBlocked(plan) || (plan.target && plan.target.support !== 'known') ? 2 : 0;
+  return isBlocked(plan) || (plan.target && plan.target.support !== 'known') ? 'refused' : 'done';
 }

@@ -1,7 +1,7 @@
 // kubeadm-nonroot rollback: undo the latest (or a chosen) apply from its journal.
 import type { Command } from 'commander';
 import { RefusedError, RollbackFailedError } from '../errors.js';
-import type { Wrap } from './main.js';
+import type { Outcome, Wrap } from './main.js';
 import type { GlobalOptions } from './options.js';
 import { confirm, parseDuration } from './confirm.js';
 import { emit, note } from './output.js';
@@ -22,7 +22,7 @@ export function register(program: Command, run: Wrap): void {
 
 const KEEP_ACCOUNT_UNDOS = new Set(['delete-user', 'delete-group', 'remove-members', 'restore-account-files']);
 
-export async function rollbackCommand(opts: GlobalOptions, cmd: Command): Promise<number> {
+export async function rollbackCommand(opts: GlobalOptions, cmd: Command): Promise<Outcome> {
   const o = cmd.opts<{ backup?: string; keepAccounts?: boolean; yes?: boolean; wait: boolean; timeout: string; proc: string }>();
   const timeoutMs = parseDuration(o.timeout);
   const [{ acquireLock }, { listBackups }, { Journal }, { rollbackJournal }, { shadowUtils }] = await Promise.all([
@@ -36,7 +36,7 @@ export async function rollbackCommand(opts: GlobalOptions, cmd: Command): Promis
     if (!target) {
       if (o.backup) throw new RefusedError(`no backup ${o.backup} under ${opts.root}; list them with: kubeadm-nonroot backups`);
       await emit(opts, { outcome: 'nothing-to-do' }, () => 'Nothing to roll back.\n');
-      return 0;
+      return 'done';
     }
     if (target.status === 'rolled-back') throw new RefusedError(`run ${target.id} was already rolled back`);
     const newer = open.filter((b) => b.id > target.id);
@@ -49,7 +49,7 @@ export async function rollbackCommand(opts: GlobalOptions, cmd: Command): Promis
     if (opts.output === 'text') process.stdout.write(`Rollback of run ${target.id} will undo:\n${pending.reverse().map((i) => `  ↶ ${i.title}`).join('\n')}\n`);
     if (!(await confirm('Roll back?', o.yes === true))) {
       note('Nothing changed.');
-      return 2;
+      return 'refused';
     }
     if (o.keepAccounts) {
       for (const i of journal.intents()) {
@@ -61,7 +61,7 @@ export async function rollbackCommand(opts: GlobalOptions, cmd: Command): Promis
     );
     if (res.failures.length) throw new RollbackFailedError(`rollback of run ${target.id} failed`, res.failures, res.manualSteps);
     await emit(opts, { outcome: 'rolled-back', backupId: target.id, undone: res.undone, warnings: res.warnings }, () => `Rolled back run ${target.id} (${res.undone} change(s) undone).\n${res.warnings.map((w) => `! ${w}\n`).join('')}`);
-    return 0;
+    return 'done';
   } finally {
     await lock.release();
   }

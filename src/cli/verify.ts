@@ -1,6 +1,6 @@
 // kubeadm-nonroot verify: exit 0 when the node holds the desired state, 1 on drift, 2 on error.
 import type { Command } from 'commander';
-import type { Wrap } from './main.js';
+import type { Outcome, Wrap } from './main.js';
 import type { GlobalOptions } from './options.js';
 import { loadConfig, loadNode } from './inputs.js';
 import { emit, style } from './output.js';
@@ -14,7 +14,7 @@ export function register(program: Command, run: Wrap): void {
     .action(run(verifyCommand));
 }
 
-export async function verifyCommand(opts: GlobalOptions, cmd: Command): Promise<number> {
+export async function verifyCommand(opts: GlobalOptions, cmd: Command): Promise<Outcome> {
   const o = cmd.opts<{ proc?: string; runtime: boolean }>();
   const [{ verifyNode }, { renderVerifyHuman }] = await Promise.all([import('../verify/verify.js'), import('../render/verify-human.js')]);
   const config = await loadConfig(opts);
@@ -22,5 +22,5 @@ export async function verifyCommand(opts: GlobalOptions, cmd: Command): Promise<
   const proc = !o.runtime ? null : (o.proc ?? (opts.root === '/' ? '/proc' : null));
   const report = await verifyNode(node, config, { now: new Date(), proc, rootFlag: opts.root === '/' ? '' : ` --root ${opts.root}` });
   await emit(opts, report, () => renderVerifyHuman(report, style(opts)));
-  return report.ok ? 0 : 1;
+  return report.ok ? 'done' : 'drift';
 }
