@@ -102,3 +102,24 @@ export async function resolveUnderRoot(root: string, nodePath: string): Promise<
   }
   return '/' + resolved.join('/');
 }
+
+/**
+ * The host path apply and rollback change: the parent directories resolved inside the root (so an
+ * absolute symlink such as /etc/kubernetes/pki -> /srv/pki means ROOT/srv/pki, never the host's
+ * /srv/pki), and the last component itself not followed — refused when it is a symbolic link, since
+ * chown and rename would act on whatever it points to.
+ */
+export async function safeHostPath(root: string, nodePath: string): Promise<string> {
+  const normal = normalizeNodePath(nodePath);
+  if (normal === '/') return path.resolve(root);
+  const parent = await resolveUnderRoot(root, path.posix.dirname(normal));
+  const host = hostPath(root, path.posix.join(parent, path.posix.basename(normal)));
+  try {
+    if ((await lstat(host)).isSymbolicLink()) {
+      throw new InputError('is a symbolic link; refusing to change it or what it points to (point the manifest at the real path)', nodePath);
+    }
+  } catch (e) {
+    if (!isMissing(e)) throw e;
+  }
+  return host;
+}

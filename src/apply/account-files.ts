@@ -5,7 +5,8 @@
 // user since the apply), it is left alone and reported: never clobber an operator's later change.
 import { copyFile, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { publishFile } from './atomic.js';
+import { safeHostPath } from '../paths.js';
+import { publishFile, writeDurable } from './atomic.js';
 import { ownerModeOf, sameOwnerMode } from './fsops.js';
 import type { AccountFileRecord } from './journal.js';
 import { GROUP_PATH, GSHADOW_PATH, PASSWD_PATH, SHADOW_PATH } from '../model/node-paths.js';
@@ -17,14 +18,14 @@ const ALL = ACCOUNT_FILES.flatMap((p) => [p, `${p}-`]);
 export async function snapshotAccountFiles(root: string, backupDir: string, subdir: string): Promise<AccountFileRecord[]> {
   const out: AccountFileRecord[] = [];
   for (const p of ALL) {
-    const host = join(root, p);
+    const host = await safeHostPath(root, p); // refuses a symlinked account file: shadow-utils would follow it
     const st = await ownerModeOf(host);
     if (!st) {
       out.push({ path: p, saved: null, uid: 0, gid: 0, mode: 0 });
       continue;
     }
     const saved = `${subdir}/${p.slice('/etc/'.length)}`;
-    await copyFile(host, join(backupDir, saved));
+    await writeDurable(join(backupDir, saved), await readFile(host), 0o600);
     out.push({ path: p, saved, uid: st.uid, gid: st.gid, mode: st.mode });
   }
   return out;
@@ -48,7 +49,7 @@ function withoutNames(text: string, names: string[]): string[] {
 export async function restoreAccountFiles(root: string, backupDir: string, records: AccountFileRecord[], createdNames: string[]): Promise<string[]> {
   const left: string[] = [];
   for (const r of records) {
-    const host = join(root, r.path);
+    const host = await safeHostPath(root, r.path);
     const isBackupCopy = r.path.endsWith('-');
     if (r.saved === null) {
       if (isBackupCopy) await rm(host, { force: true });

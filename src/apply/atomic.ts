@@ -64,3 +64,28 @@ export async function appendDurable(hostPath: string, line: string): Promise<voi
     await fh.close();
   }
 }
+
+/**
+ * Write a backup file so that it is complete on disk before the journal says the change it protects
+ * may start: temp file, fsync, rename, directory fsync. Never overwrites (an earlier run's copy of the
+ * same file is the true original): returns false when `hostPath` exists already.
+ */
+export async function writeDurable(hostPath: string, content: Buffer | string, mode = 0o600): Promise<boolean> {
+  try {
+    await stat(hostPath);
+    return false;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  const temp = tempNameFor(hostPath);
+  const fh = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
+  try {
+    await fh.writeFile(content);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(temp, hostPath);
+  await syncDir(dirname(hostPath));
+  return true;
+}

@@ -32,10 +32,10 @@ export async function listBackups(root: string): Promise<BackupInfo[]> {
   return out;
 }
 
-/** The most recent run that was neither committed nor completely rolled back, if any. */
+/** The most recent run that was neither committed nor completely rolled back (an apply must not stack on it), if any. */
 export function unfinished(backups: BackupInfo[]): BackupInfo | null {
   const last = backups[backups.length - 1];
-  return last && (last.status === 'unfinished' || last.status === 'rollback-unfinished') ? last : null;
+  return last && (last.status === 'unfinished' || last.status === 'rollback-unfinished' || last.status === 'rollback-failed') ? last : null;
 }
 
 export async function readSavedPlan(dir: string): Promise<string> {

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
-import { appendDurable } from './atomic.js';
+import { appendDurable, syncDir } from './atomic.js';
 
 export type Undo =
   | { kind: 'delete-group'; name: string }
@@ -21,7 +21,8 @@ export type Undo =
   /** Restore a directory tree's owners: default owner for all, then exceptions from backupDir/<ownersFile>. */
   | { kind: 'restore-tree'; path: string; uid: number; gid: number; mode: number; defaultOwner: [number, number]; ownersFile: string | null }
   | { kind: 'remove-directory'; path: string; createdParents: string[] }
-  | { kind: 'restore-manifest'; path: string; backupFile: string; uid: number; gid: number; mode: number; temp?: string };
+  /** sha256: of the saved original; a restore refuses a backup that does not match (torn or altered). */
+  | { kind: 'restore-manifest'; path: string; backupFile: string; sha256?: string; uid: number; gid: number; mode: number; temp?: string };
 
 export interface AccountFileRecord {
   /** Node path, e.g. /etc/passwd; also the "-" backups shadow-utils keeps (/etc/passwd-). */
@@ -65,7 +66,9 @@ export class Journal {
   }
 
   async record(r: JournalRecord): Promise<void> {
+    const creating = this.records.length === 0;
     await appendDurable(join(this.dir, JOURNAL_FILE), JSON.stringify(r) + '\n');
+    if (creating) await syncDir(this.dir); // the new file's directory entry must be durable too
     this.records.push(r);
   }
 

@@ -33,7 +33,17 @@ export interface RollbackResult {
 
 export async function rollbackJournal(journal: Journal, o: RollbackOptions): Promise<RollbackResult> {
   const res: RollbackResult = { undone: 0, failures: [], manualSteps: [], warnings: [] };
-  await journal.record({ t: 'rollback-begin', at: o.now().toISOString(), reason: o.reason });
+  // A journal that cannot be written (a full /var is a likely cause of the failure being rolled back)
+  // must not stop the undos — they are idempotent and need no record to run — but it is a failure to
+  // report: the next rollback would not know what this one did.
+  const record = async (r: Parameters<Journal['record']>[0]) => {
+    try {
+      await journal.record(r);
+    } catch (e) {
+      if (!res.failures.some((f) => f.startsWith('journal:'))) res.failures.push(`journal: cannot record progress in ${o.backupDir}: ${errorMessage(e)}`);
+    }
+  };
+  await record({ t: 'rollback-begin', at: o.now().toISOString(), reason: o.reason });
   await o.afterRecord?.();
   const pending = journal.intents().filter((i) => !i.undone && i.undo).reverse();
   // Accounts this run created or deleted: the only lines the account-file safety net may put back.
@@ -53,7 +63,7 @@ export async function rollbackJournal(journal: Journal, o: RollbackOptions): Pro
       const started = Date.now();
       await performUndo(undo, { root: o.root, backupDir: o.backupDir, tools: o.tools, createdNames, warn: (m) => { res.warnings.push(m); o.events({ type: 'warn', message: m }); } });
       if (gate) restored.push({ ...gate, at: Date.now() });
-      await journal.record({ t: 'undone', step: intent.step, at: Date.now(), took: Date.now() - started });
+      await record({ t: 'undone', step: intent.step, at: Date.now(), took: Date.now() - started });
       await o.afterRecord?.();
       res.undone++;
       o.events({ type: 'rollback', title: intent.title, status: 'undone' });
@@ -77,6 +87,6 @@ export async function rollbackJournal(journal: Journal, o: RollbackOptions): Pro
     }
   }
   if (res.failures.length) res.manualSteps.push(`then run: kubeadm-nonroot rollback${o.root === '/' ? '' : ` --root ${o.root}`} (it resumes from the journal in ${o.backupDir})`);
-  await journal.record({ t: 'rollback-done', at: o.now().toISOString(), failures: res.failures });
+  await record({ t: 'rollback-done', at: o.now().toISOString(), failures: res.failures });
   return res;
 }

@@ -1,13 +1,15 @@
 // The apply runner: journal → steps → health gates, with automatic rollback on any failure, timeout
 // or signal. Both the cause and any rollback failure reach the caller — never one swallowed by the
 // other (kubeadm's rollbackOldManifests dropped its errs in several versions; aesthetics-anchors.md §2).
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { errorMessage, RollbackFailedError, RolledBackError } from '../errors.js';
 import type { Component } from '../model/components.js';
 import { hasChanges } from '../plan/summary.js';
 import { PLAN_KIND, type Plan } from '../plan/types.js';
 import { shadowUtils, type AccountTools } from './accounts.js';
+import { safeHostPath } from '../paths.js';
+import { syncDir, writeDurable } from './atomic.js';
 import { chownTree } from './fsops.js';
 import { pidsOf, waitHealthy } from './gates.js';
 import { Journal } from './journal.js';
@@ -60,7 +62,8 @@ export async function applyPlan(plan: Plan, o: RunOptions, resume?: { id: string
     // bare root) must stay traversable (0755) for everyone else; only the tool's own state is 0700.
     await mkdir(dirname(join(o.root, STATE_DIR)), { recursive: true, mode: 0o755 });
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    await writeFile(join(dir, 'plan.json'), JSON.stringify(plan, null, 2) + '\n', { mode: 0o600 });
+    await writeDurable(join(dir, 'plan.json'), JSON.stringify(plan, null, 2) + '\n');
+    await syncDir(dirname(dir)); // the backup directory's own entry
     journal = await Journal.create(dir);
     await journal.record({ t: 'begin', op: plan.kind === PLAN_KIND ? 'apply' : 'revert', at: o.now().toISOString(), pid: process.pid, fingerprint: plan.fingerprint, tool: VERSION });
   }
@@ -74,12 +77,18 @@ export async function applyPlan(plan: Plan, o: RunOptions, resume?: { id: string
       if (o.signal.aborted) throw new Error(`interrupted (${String(o.signal.reason ?? 'signal')})`);
       await runStep(step, `${seq0 + i + 1}:${step.id}`, plan, journal, dir, tools, o, result);
     }
+    if (resume && o.wait) await gateEarlierManifests(plan, journal, o, result);
     await journal.record({ t: 'commit', at: o.now().toISOString() });
     result.outcome = 'applied';
     return result;
   } catch (cause) {
     const why = errorMessage(cause);
-    const rb = await rollbackJournal(journal, { ...o, backupDir: dir, tools, reason: why });
+    let rb: Awaited<ReturnType<typeof rollbackJournal>>;
+    try {
+      rb = await rollbackJournal(journal, { ...o, backupDir: dir, tools, reason: why });
+    } catch (e) {
+      rb = { undone: 0, failures: [`rollback stopped: ${errorMessage(e)}`], manualSteps: [`kubeadm-nonroot rollback${o.root === '/' ? '' : ` --root ${o.root}`} (it resumes from the journal in ${dir})`], warnings: [] };
+    }
     if (rb.failures.length > 0) {
       throw new RollbackFailedError(`apply failed: ${why}; rollback failed too`, rb.failures, rb.manualSteps);
     }
@@ -117,11 +126,34 @@ async function runStep(step: Step, jid: string, plan: Plan, journal: Journal, di
   const writeDirs = plan.kind !== PLAN_KIND ? [] : plan.files.filter((f) => f.access === 'write' && f.readers.includes(component) && f.action !== 'create-directory');
   const onOldGone = writeDirs.length
     ? async () => {
-        for (const f of writeDirs) await chownTree(join(o.root, f.path), f.desired.uid, f.desired.gid);
+        for (const f of writeDirs) await chownTree(await safeHostPath(o.root, f.path), f.desired.uid, f.desired.gid);
       }
     : undefined;
   const detail = await waitHealthy({ component, manifestPath: manifest.path, manifestText: manifest.after, uid: identity!.uid, gid: identity!.gid, before, writtenAt, timeoutMs: o.timeoutMs, proc: o.proc, signal: o.signal, onOldGone });
   await journal.record({ t: 'gate', component, ok: true, detail });
   result.gates.push({ component, detail });
   o.events({ type: 'gate', component, status: 'healthy', detail });
+}
+
+/**
+ * A resumed run does not rewrite the manifests the interrupted run wrote already (they are as planned),
+ * so their steps are skipped — but their health gates may never have passed. Gate every component whose
+ * manifest this run's journal wrote and for which no gate succeeded.
+ */
+async function gateEarlierManifests(plan: Plan, journal: Journal, o: RunOptions, result: ApplyResult): Promise<void> {
+  const gated = new Set(journal.entries.flatMap((r) => (r.t === 'gate' && r.ok ? [r.component] : [])));
+  const doneAt = new Map(journal.entries.flatMap((r) => (r.t === 'done' ? [[r.step, r.at] as const] : [])));
+  for (const i of journal.intents()) {
+    const undo = i.undo;
+    if (undo?.kind !== 'restore-manifest') continue;
+    const c = plan.components.find((x) => x.manifest === undo.path);
+    if (!c?.identity || gated.has(c.component)) continue;
+    const text = await readFile(await safeHostPath(o.root, c.manifest), 'utf8');
+    o.events({ type: 'gate', component: c.component, status: 'waiting', detail: `written by the interrupted run; waiting for ${c.component} to run as uid ${c.identity.uid}` });
+    const detail = await waitHealthy({ component: c.component, manifestPath: c.manifest, manifestText: text, uid: c.identity.uid, gid: c.identity.gid, before: new Set(), writtenAt: doneAt.get(i.step) ?? 0, timeoutMs: o.timeoutMs, proc: o.proc, signal: o.signal });
+    await journal.record({ t: 'gate', component: c.component, ok: true, detail });
+    result.gates.push({ component: c.component, detail });
+    o.events({ type: 'gate', component: c.component, status: 'healthy', detail });
+    gated.add(c.component);
+  }
 }

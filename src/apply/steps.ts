@@ -2,9 +2,11 @@
 // node (prepare) to decide whether there is anything to do and what its undo is; the runner journals
 // the undo, then runs it. A step whose target is already as desired is skipped without touching it
 // (a second apply changes nothing, not even mtimes).
+import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { InputError } from '../errors.js';
+import { safeHostPath } from '../paths.js';
 import { parseGroup, parsePasswd } from '../discover/accounts.js';
 import type { Component } from '../model/components.js';
 import { ROLLOUT_ORDER } from '../model/components.js';
@@ -12,7 +14,7 @@ import { sha256 } from '../plan/fingerprint.js';
 import { REVERT_PLAN_KIND, type AccountAction, type FileAction, type ManifestAction, type Plan } from '../plan/types.js';
 import { addToGroup, groupadd, groupdel, useradd, userdel, type AccountTools } from './accounts.js';
 import { snapshotAccountFiles } from './account-files.js';
-import { publishFile, republish, tempNameFor } from './atomic.js';
+import { publishFile, republish, tempNameFor, writeDurable } from './atomic.js';
 import { chownTree, mkdirs, ownerExceptions, ownerModeOf, sameOwnerMode, setDirOwnerMode } from './fsops.js';
 import type { Undo } from './journal.js';
 import { GROUP_PATH, PASSWD_PATH } from '../model/node-paths.js';
@@ -38,10 +40,10 @@ export interface Step {
   prepare(ctx: StepContext): Promise<Prepared | null>;
 }
 
-const host = (ctx: StepContext, nodePath: string) => join(ctx.root, nodePath);
+const host = (ctx: StepContext, nodePath: string) => safeHostPath(ctx.root, nodePath);
 
 async function accountsNow(ctx: StepContext) {
-  const [p, g] = await Promise.all([readFile(host(ctx, PASSWD_PATH), 'utf8'), readFile(host(ctx, GROUP_PATH), 'utf8')]);
+  const [p, g] = await Promise.all([readFile(await host(ctx, PASSWD_PATH), 'utf8'), readFile(await host(ctx, GROUP_PATH), 'utf8')]);
   return { passwd: parsePasswd(p, PASSWD_PATH), group: parseGroup(g, GROUP_PATH) };
 }
 
@@ -140,7 +142,7 @@ function fileStep(f: FileAction): Step {
         title: `${f.path}: owner ${f.desired.user ?? f.desired.uid}:${f.desired.group ?? f.desired.gid}, mode ${want.mode.toString(8).padStart(4, '0')}`,
         phase: 'files',
         async prepare(ctx) {
-          const p = host(ctx, f.path);
+          const p = await host(ctx, f.path);
           const now = await ownerModeOf(p);
           if (!now) throw new InputError('disappeared since the plan was made', f.path);
           if (sameOwnerMode(now, want)) return null;
@@ -157,7 +159,7 @@ function fileStep(f: FileAction): Step {
         title: `${f.path}: owner ${f.desired.user ?? f.desired.uid}:${f.desired.group ?? f.desired.gid} recursively, mode ${want.mode.toString(8).padStart(4, '0')}`,
         phase: 'files',
         async prepare(ctx) {
-          const p = host(ctx, f.path);
+          const p = await host(ctx, f.path);
           const now = await ownerModeOf(p);
           if (!now || now.type !== 'dir') throw new InputError('is no longer a directory', f.path);
           // The dominant owner of the tree is recorded once; only entries that differ are listed.
@@ -167,9 +169,11 @@ function fileStep(f: FileAction): Step {
           if (exceptions.length === 0 && dflt[0] === want.uid && dflt[1] === want.gid && sameOwnerMode(now, want)) return null;
           let ownersFile: string | null = null;
           if (exceptions.length > 0) {
-            ownersFile = `trees/${sha256(f.path).slice(0, 16)}.json`;
+            // One file per intent: a resumed run records its own, and must never overwrite the
+            // first run's record of the original owners.
+            ownersFile = `trees/${sha256(f.path).slice(0, 16)}.${randomBytes(6).toString('hex')}.json`;
             await mkdir(join(ctx.backupDir, 'trees'), { recursive: true, mode: 0o700 });
-            await writeFile(join(ctx.backupDir, ownersFile), JSON.stringify({ path: f.path, default: dflt, exceptions }), { mode: 0o600 });
+            await writeDurable(join(ctx.backupDir, ownersFile), JSON.stringify({ path: f.path, default: dflt, exceptions }));
           }
           return {
             undo: { kind: 'restore-tree', path: f.path, uid: now.uid, gid: now.gid, mode: now.mode, defaultOwner: dflt, ownersFile },
@@ -186,18 +190,18 @@ function fileStep(f: FileAction): Step {
         title: `create ${f.path}/ owned by ${f.desired.user ?? f.desired.uid}, mode ${want.mode.toString(8).padStart(4, '0')}`,
         phase: 'files',
         async prepare(ctx) {
-          const p = host(ctx, f.path);
+          const p = await host(ctx, f.path);
           const now = await ownerModeOf(p);
           if (now) {
             if (sameOwnerMode(now, want)) return null;
             throw new InputError('appeared since the plan was made; run plan again', f.path);
           }
           const missing: string[] = [];
-          for (let d = dirname(f.path); d !== '/' && !(await ownerModeOf(host(ctx, d))); d = dirname(d)) missing.unshift(d);
+          for (let d = dirname(f.path); d !== '/' && !(await ownerModeOf(await host(ctx, d))); d = dirname(d)) missing.unshift(d);
           return {
             undo: { kind: 'remove-directory', path: f.path, createdParents: missing },
             run: async () => {
-              await mkdirs(missing.map((d) => host(ctx, d)));
+              for (const d of missing) await mkdirs([await host(ctx, d)]);
               await mkdirs([p], 0o700);
               await setDirOwnerMode(p, want);
             },
@@ -213,7 +217,7 @@ function manifestStep(m: ManifestAction): Step {
     title: `write ${m.path}`,
     phase: m.component,
     async prepare(ctx) {
-      const p = host(ctx, m.path);
+      const p = await host(ctx, m.path);
       const [text, now] = await Promise.all([readFile(p, 'utf8'), ownerModeOf(p)]);
       if (text === m.after) return null;
       if (sha256(text) !== m.beforeSha256) throw new InputError('changed since the plan was made (kubeadm upgrade? hand edit?); run plan again', m.path);
@@ -221,11 +225,12 @@ function manifestStep(m: ManifestAction): Step {
       const backupFile = `manifests/${basename(m.path)}`;
       await mkdir(join(ctx.backupDir, 'manifests'), { recursive: true, mode: 0o700 });
       const saved = join(ctx.backupDir, backupFile);
-      if (!(await ownerModeOf(saved))) await writeFile(saved, text, { mode: 0o600 });
+      await writeDurable(saved, text); // kept as it is when an earlier, interrupted run saved it already
+      const original = await readFile(saved, 'utf8');
       const orig = { uid: now!.uid, gid: now!.gid, mode: now!.mode };
       const temp = tempNameFor(p);
       return {
-        undo: { kind: 'restore-manifest', path: m.path, backupFile, ...orig, temp },
+        undo: { kind: 'restore-manifest', path: m.path, backupFile, sha256: sha256(original), ...orig, temp },
         run: () => publishFile(p, m.after, orig, temp),
       };
     },

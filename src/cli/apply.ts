@@ -31,7 +31,7 @@ export function withRunOptions(cmd: Command, planHelp: string): Command {
 export async function runPlanCommand(opts: GlobalOptions, cmd: Command, verb: 'apply' | 'revert'): Promise<Outcome> {
   const o = cmd.opts<{ plan?: string; yes?: boolean; dryRun?: boolean; wait: boolean; timeout: string; proc: string }>();
   const timeoutMs = parseDuration(o.timeout);
-  const [{ acquireLock }, { listBackups, unfinished }, { Journal }, { applyPlan }, { buildPlan }, { buildRevertPlan }, { actionsNotIn, hasChanges, isBlocked }, { renderPlanHuman }, { fingerprintInputs }, { PLAN_API_VERSION, PLAN_KIND, REVERT_PLAN_KIND }] = await Promise.all([
+  const [{ acquireLock }, { listBackups, unfinished }, { Journal }, { applyPlan }, { buildPlan }, { buildRevertPlan }, { actionsNotIn, hasChanges, isBlocked }, { renderPlanHuman }, { fingerprintInputs, stableStringify }, { PLAN_API_VERSION, PLAN_KIND, REVERT_PLAN_KIND }] = await Promise.all([
     import('../apply/lock.js'), import('../apply/backups.js'), import('../apply/journal.js'), import('../apply/run.js'), import('../plan/plan.js'), import('../plan/revert.js'), import('../plan/summary.js'), import('../render/plan-human.js'), import('../plan/fingerprint.js'), import('../plan/types.js'),
   ]);
   const kind = verb === 'apply' ? PLAN_KIND : REVERT_PLAN_KIND;
@@ -39,7 +39,9 @@ export async function runPlanCommand(opts: GlobalOptions, cmd: Command, verb: 'a
   try {
     const config = await loadConfig(opts);
     const node = await loadNode(opts, config);
-    let plan = (verb === 'apply' ? buildPlan : buildRevertPlan)(node, config, { now: new Date() });
+    // Decisions (blocked? identities?) always come from the node's own plan, never from a plan file.
+    const fresh = (verb === 'apply' ? buildPlan : buildRevertPlan)(node, config, { now: new Date() });
+    let plan = fresh;
     if (o.plan) {
       let saved: typeof plan;
       try {
@@ -52,20 +54,21 @@ export async function runPlanCommand(opts: GlobalOptions, cmd: Command, verb: 'a
       if (saved.fingerprint !== fingerprintInputs(node, config)) {
         throw new RefusedError(`${o.plan}: the node changed since this plan was made (fingerprint differs); make a new plan and review it`);
       }
-      const foreign = actionsNotIn(saved, plan);
+      const foreign = actionsNotIn(saved, fresh);
+      if (stableStringify(saved.components) !== stableStringify(fresh.components)) foreign.unshift('components/identities differ');
       if (foreign.length) throw new InputError(`holds actions this node's plan does not (${foreign.slice(0, 3).join('; ')}${foreign.length > 3 ? '; …' : ''}); only plans made by "plan -o json" for this node, with actions at most removed, are applied`, o.plan);
       plan = saved;
     }
     const previous = o.dryRun ? null : unfinished(await listBackups(opts.root));
-    if (previous?.status === 'rollback-unfinished') {
-      throw new RefusedError(`a rollback of run ${previous.id} did not finish; complete it first with: kubeadm-nonroot rollback${opts.root === '/' ? '' : ` --root ${opts.root}`}`);
+    if (previous?.status === 'rollback-unfinished' || previous?.status === 'rollback-failed') {
+      throw new RefusedError(`a rollback of run ${previous.id} did not ${previous.status === 'rollback-failed' ? 'succeed' : 'finish'}; complete it first with: kubeadm-nonroot rollback${opts.root === '/' ? '' : ` --root ${opts.root}`}`);
     }
-    if (isBlocked(plan)) {
-      await emit(opts, plan, () => renderPlanHuman(plan, style(opts)));
+    if (isBlocked(fresh)) {
+      await emit(opts, fresh, () => renderPlanHuman(fresh, style(opts)));
       // stdout carries the plan (maybe as JSON); the reason for exit 2 belongs on stderr too, naming the path.
-      const first = plan.problems[0]!;
+      const first = fresh.problems[0]!;
       const where = first.path && !first.message.includes(first.path) ? `${first.path}: ` : '';
-      note(`kubeadm-nonroot: ${plan.problems.length} blocking problem(s), nothing changed; first: ${where}${first.message}`);
+      note(`kubeadm-nonroot: ${fresh.problems.length} blocking problem(s), nothing changed; first: ${where}${first.message}`);
       return 'refused';
     }
     if (!hasChanges(plan) && !previous) {

@@ -112,7 +112,7 @@ export function planFiles(node: NodeState, uses: PathUse[], identities: Identity
         continue;
       }
       if (stat.type !== 'dir') {
-        problems.push({ code: 'not-a-directory', message: `${use.path} should be a directory written by ${writers[0]} but is a ${stat.type}`, path: use.path, component: writers[0] });
+        problems.push({ code: 'not-a-directory', message: `${use.path} should be a directory written by ${writers[0]} but is a ${stat.type}`, path: use.path, component: writers[0], fix: stat.type === 'symlink' ? `point the hostPath volume (and ${use.flags.join(', ')}) at the directory the link points to; the tool does not change ownership through symbolic links` : undefined });
         continue;
       }
       const tree = node.trees[use.path] ?? { entries: 0, owners: [] };

@@ -1,0 +1,82 @@
+// Findings of a review of the apply engine, each kept fixed by a test: symlinks must not lead changes
+// outside --root, a plan file cannot lift a blocking problem, a failed rollback blocks further applies,
+// and a damaged backup is never restored.
+import assert from 'node:assert/strict';
+import { cp, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { addSystemDirs, isToolState, NEEDS_ROOT, runCli, show } from '../support/cli.js';
+import { buildSandbox } from '../support/sandbox.js';
+import { diffSnapshots, snapshotTree } from '../support/tree.js';
+
+describe('hardening', { skip: NEEDS_ROOT }, () => {
+  it('an absolute symlink in the root resolves inside the root: the host path of the same name is never touched', async () => {
+    const sb = await buildSandbox({ fixture: 'v1.32-rhel-stacked' });
+    // A host directory at the link's literal target, holding decoy copies of the keys.
+    const decoy = await mkdtemp(join(tmpdir(), 'kubeadm-nonroot-decoy-'));
+    try {
+      await addSystemDirs(sb.root);
+      const pki = sb.path('/etc/kubernetes/pki');
+      await mkdir(sb.path(decoy), { recursive: true, mode: 0o755 });
+      await rename(pki, sb.path(join(decoy, 'pki')));
+      await symlink(join(decoy, 'pki'), pki); // absolute: means ROOT<decoy>/pki under --root
+      await cp(sb.path(join(decoy, 'pki')), join(decoy, 'pki'), { recursive: true, preserveTimestamps: true });
+      const hostBefore = await snapshotTree(decoy);
+      const original = await snapshotTree(sb.root);
+      const r = await runCli(['apply', '--root', sb.root, '--yes', '--no-wait']);
+      assert.equal(r.code, 0, show(r));
+      assert.notEqual((await stat(sb.path(join(decoy, 'pki', 'apiserver.key')))).uid, 0, 'the key inside the root was handed to kube-apiserver');
+      assert.deepEqual(diffSnapshots(hostBefore, await snapshotTree(decoy)), [], 'the host files at the same path are untouched');
+      assert.equal((await runCli(['verify', '--root', sb.root])).code, 0);
+      assert.equal((await runCli(['rollback', '--root', sb.root, '--yes', '--no-wait'])).code, 0);
+      assert.deepEqual(diffSnapshots(original, await snapshotTree(sb.root), { ignore: isToolState }), []);
+    } finally {
+      await rm(decoy, { recursive: true, force: true });
+      await sb.cleanup();
+    }
+  });
+
+  it('a plan file cannot lift a blocking problem: apply --plan with problems emptied is still refused', async () => {
+    const sb = await buildSandbox({ fixture: 'v1.32-rhel-stacked' });
+    try {
+      await addSystemDirs(sb.root);
+      await rm(sb.path('/etc/kubernetes/pki/sa.key')); // missing-file: blocking
+      const p = await runCli(['plan', '--root', sb.root, '-o', 'json']);
+      assert.equal(p.code, 2, show(p));
+      const plan = JSON.parse(p.stdout);
+      plan.problems = [];
+      const file = join(sb.root, '..', `${sb.root.split('/').pop()}-plan.json`);
+      await writeFile(file, JSON.stringify(plan));
+      const before = await snapshotTree(sb.root);
+      const r = await runCli(['apply', '--root', sb.root, '--plan', file, '--yes', '--no-wait']);
+      await rm(file);
+      assert.equal(r.code, 2, show(r));
+      assert.match(r.stderr, /blocking problem.*sa\.key/);
+      assert.deepEqual(diffSnapshots(before, await snapshotTree(sb.root), { ignore: isToolState }), []);
+    } finally {
+      await sb.cleanup();
+    }
+  });
+
+  it('a backup that does not match its recorded sha256 is not restored; the rollback fails (exit 3) and further applies are refused', async () => {
+    const sb = await buildSandbox({ fixture: 'v1.31-ubuntu-stacked-kube-vip' });
+    try {
+      await addSystemDirs(sb.root);
+      assert.equal((await runCli(['apply', '--root', sb.root, '--yes', '--no-wait'])).code, 0);
+      const backups = sb.path('/var/lib/kubeadm-nonroot/backups');
+      const [id] = await readdir(backups);
+      await writeFile(join(backups, id!, 'manifests', 'etcd.yaml'), ''); // a torn copy
+      const migratedEtcd = await readFile(sb.path('/etc/kubernetes/manifests/etcd.yaml'), 'utf8');
+      const r = await runCli(['rollback', '--root', sb.root, '--yes', '--no-wait']);
+      assert.equal(r.code, 3, show(r));
+      assert.match(r.stderr, /does not match its recorded sha256/);
+      assert.equal(await readFile(sb.path('/etc/kubernetes/manifests/etcd.yaml'), 'utf8'), migratedEtcd, 'etcd.yaml was not replaced by the damaged copy');
+      const again = await runCli(['apply', '--root', sb.root, '--yes', '--no-wait']);
+      assert.equal(again.code, 2, show(again));
+      assert.match(again.stderr, /rollback of run \S+ did not succeed; complete it first/);
+    } finally {
+      await sb.cleanup();
+    }
+  });
+});
