@@ -6,7 +6,7 @@ import { InputError, RefusedError } from '../errors.js';
 import type { Outcome, Wrap } from './main.js';
 import type { GlobalOptions } from './options.js';
 import { confirm, parseDuration } from './confirm.js';
-import { loadConfig, loadNode } from './inputs.js';
+import { loadConfig, loadNode, requireDir } from './inputs.js';
 import { emit, note, style } from './output.js';
 import { withProgress } from './progress.js';
 
@@ -31,6 +31,7 @@ export function withRunOptions(cmd: Command, planHelp: string): Command {
 export async function runPlanCommand(opts: GlobalOptions, cmd: Command, verb: 'apply' | 'revert'): Promise<Outcome> {
   const o = cmd.opts<{ plan?: string; yes?: boolean; dryRun?: boolean; wait: boolean; timeout: string; proc: string }>();
   const timeoutMs = parseDuration(o.timeout);
+  if (o.wait && !o.dryRun) await requireDir(o.proc, '--proc');
   const [{ acquireLock }, { listBackups, unfinished }, { Journal }, { applyPlan }, { buildPlan }, { buildRevertPlan }, { actionsNotIn, hasChanges, isBlocked }, { renderPlanHuman }, { fingerprintInputs, stableStringify }, { PLAN_API_VERSION, PLAN_KIND, REVERT_PLAN_KIND }] = await Promise.all([
     import('../apply/lock.js'), import('../apply/backups.js'), import('../apply/journal.js'), import('../apply/run.js'), import('../plan/plan.js'), import('../plan/revert.js'), import('../plan/summary.js'), import('../render/plan-human.js'), import('../plan/fingerprint.js'), import('../plan/types.js'),
   ]);

@@ -1,5 +1,5 @@
 // Read what every command starts from: the config file and the node.
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { InputError } from '../errors.js';
 import type { Config } from '../model/config.js';
 import type { NodeState } from '../model/node.js';
@@ -18,6 +18,13 @@ export async function loadConfig(opts: GlobalOptions): Promise<Config> {
 }
 
 export async function loadNode(opts: GlobalOptions, config: Config): Promise<NodeState> {
+  await requireDir(opts.root, '--root');
   const { discoverNode } = await import('../discover/discover.js');
   return discoverNode({ root: opts.root, manifestsDir: config.manifestsDir });
+}
+
+/** A directory named on the command line must exist: say so in one line instead of an ENOENT from deep inside. */
+export async function requireDir(dir: string, option: string): Promise<void> {
+  const st = await stat(dir).catch(() => null);
+  if (!st?.isDirectory()) throw new InputError(`${option} ${dir}: no such directory`, dir);
 }

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { Outcome, Wrap } from './main.js';
 import type { GlobalOptions } from './options.js';
-import { loadConfig, loadNode } from './inputs.js';
+import { loadConfig, loadNode, requireDir } from './inputs.js';
 import { emit, style } from './output.js';
 
 export function register(program: Command, run: Wrap): void {
@@ -20,6 +20,7 @@ export async function verifyCommand(opts: GlobalOptions, cmd: Command): Promise<
   const config = await loadConfig(opts);
   const node = await loadNode(opts, config);
   const proc = !o.runtime ? null : (o.proc ?? (opts.root === '/' ? '/proc' : null));
+  if (proc) await requireDir(proc, '--proc');
   const report = await verifyNode(node, config, { now: new Date(), proc, rootFlag: opts.root === '/' ? '' : ` --root ${opts.root}` });
   await emit(opts, report, () => renderVerifyHuman(report, style(opts)));
   return report.ok ? 'done' : 'drift';
