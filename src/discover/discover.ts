@@ -3,6 +3,7 @@
 import path from 'node:path';
 import { InputError, errorMessage } from '../errors.js';
 import { analyzeAccess } from '../model/access.js';
+import { expandConfigAccesses } from '../model/config-refs.js';
 import type { FileAccess } from '../model/access.types.js';
 import type { Component } from '../model/components.js';
 import type { FileStat, ManifestFile, NodeState, NssIds, TreeSummary } from '../model/node.js';
@@ -57,6 +58,7 @@ export async function discoverNode(opts: DiscoverOptions): Promise<NodeState> {
   const found = manifests.flatMap((m) => identify(m));
 
   const wanted = new Set<string>();
+  const configs = await readConfigs(root, found);
   for (const f of found) {
     for (const p of referencedPaths(f)) {
       wanted.add(p);
@@ -73,7 +75,7 @@ export async function discoverNode(opts: DiscoverOptions): Promise<NodeState> {
   }
   const trees = await summariseTrees(root, [...treeDirs].sort());
 
-  return { root, manifestsDir, loginDefs, passwd, group, nss, noLoginShell, manifests, paths, trees };
+  return { root, manifestsDir, loginDefs, passwd, group, nss, noLoginShell, manifests, paths, trees, configs };
 }
 
 function requireText(root: string, nodePath: string, text: string | null): string {
@@ -118,6 +120,37 @@ function checkHostPath(manifest: ManifestFile, what: string, hostPath: string): 
   } catch (e) {
     throw new InputError(`${what} uses host path "${hostPath}": ${errorMessage(e)}`, manifest.path);
   }
+}
+
+/** Configs larger than this are not followed (a kubeconfig or admission config is a few KiB). */
+const MAX_CONFIG_BYTES = 1024 * 1024;
+
+/**
+ * Read the followed config files (src/model/config-refs.ts) level by level, adding the files named
+ * inside them to each component's accesses so they are stat'ed like flag paths.
+ */
+async function readConfigs(root: string, found: FoundComponent[]): Promise<Record<string, string>> {
+  const configs: Record<string, string> = {};
+  const tried = new Set<string>();
+  for (let round = 0; round < 4; round++) {
+    let missing = false;
+    for (const f of found) {
+      const direct = analyzeAccess(f.pod, f.component).accesses;
+      const ex = expandConfigAccesses(f.pod, f.component, direct, configs);
+      f.accesses = [...direct, ...ex.accesses];
+      for (const w of ex.wanted) {
+        if (tried.has(w)) continue;
+        tried.add(w);
+        missing = true;
+        const st = await statNodeFollow(root, w);
+        if (st?.type !== 'file' || st.size > MAX_CONFIG_BYTES) continue;
+        const text = await readNodeText(root, w);
+        if (text !== null) configs[w] = text;
+      }
+    }
+    if (!missing) break;
+  }
+  return configs;
 }
 
 /**

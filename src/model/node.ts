@@ -80,4 +80,10 @@ export interface NodeState {
   paths: Record<string, FileStat | null>;
   /** Ownership census of directories a component writes to (etcd data dir, audit log dir). */
   trees: Record<string, TreeSummary>;
+  /**
+   * Text of the kubeconfigs and config files components read (webhook kubeconfigs, admission and
+   * encryption configs…), by host node path: the files named inside them are accessed too
+   * (src/model/config-refs.ts). Absent entries were unreadable or too large.
+   */
+  configs: Record<string, string>;
 }

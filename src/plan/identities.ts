@@ -14,6 +14,9 @@ import type { AccountAction, Identity, Problem } from './types.js';
 import { GROUP_PATH, LOGIN_DEFS_PATH, PASSWD_PATH } from '../model/node-paths.js';
 
 /** Shells that cannot log in; an existing account with any other shell is a human or service login. */
+/** The shell kubeadm's RootlessControlPlane gate writes and insists on for its accounts. */
+export const KUBEADM_SHELL = '/bin/false';
+
 export const NOLOGIN_SHELLS = ['/bin/false', '/usr/bin/false', '/usr/sbin/nologin', '/sbin/nologin', '/bin/nologin', '/usr/bin/nologin'];
 
 export interface SharedGroupSpec {
@@ -197,7 +200,10 @@ export function planIdentities(node: NodeState, config: Config, components: Comp
     if (u.uid === null || g.gid === null) continue;
     const supplementary = groups.filter((x) => x.members.includes(u.name) && x.gid !== null);
     if (!u.existing) {
-      accounts.push({ action: 'create-user', name: u.name, uid: u.uid, gid: g.gid, group: g.name, supplementaryGroups: supplementary.map((x) => x.name), shell: node.noLoginShell, home: '/nonexistent', comment: `kubeadm-nonroot ${u.component}` });
+      // Shaped exactly as kubeadm's gate requires of an existing account (kubeadm-rootless.md §1.5): shell
+      // /bin/false, and the user listed as a member of its own group — so a cluster whose kubeadm config
+      // still enables RootlessControlPlane accepts these accounts instead of aborting an upgrade.
+      accounts.push({ action: 'create-user', name: u.name, uid: u.uid, gid: g.gid, group: g.name, supplementaryGroups: [g.name, ...supplementary.map((x) => x.name)], shell: KUBEADM_SHELL, home: '/nonexistent', comment: `kubeadm-nonroot ${u.component}` });
     } else {
       accounts.push({ action: 'reuse-user', name: u.name, uid: u.uid, gid: g.gid, group: g.name });
     }

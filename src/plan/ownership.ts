@@ -27,7 +27,9 @@ export interface PathUse {
 }
 
 /** Distribution trust stores: read by components through hostPath, owned by ca-certificates, never touched. */
-export const TRUST_STORES = ['/etc/ssl', '/etc/pki', '/etc/ca-certificates', '/usr/share/ca-certificates', '/usr/local/share/ca-certificates', '/usr/share/pki'];
+// Only the CA bundle directories themselves: /etc/ssl and /etc/pki also hold private keys (Kubespray
+// keeps etcd client keys in /etc/ssl/etcd/ssl), and those follow the secret rules like any other key.
+export const TRUST_STORES = ['/etc/ssl/certs', '/etc/pki/tls/certs', '/etc/pki/ca-trust', '/etc/pki/tls/cert.pem', '/etc/ca-certificates', '/usr/share/ca-certificates', '/usr/local/share/ca-certificates', '/usr/share/pki/ca-trust-source', '/etc/pki/ca-trust-source'];
 
 /** Directories that must never be taken over as a component's write dir. */
 export const SYSTEM_DIRS = ['/', '/bin', '/boot', '/dev', '/etc', '/etc/kubernetes', '/home', '/lib', '/opt', '/proc', '/root', '/run', '/sbin', '/srv', '/sys', '/tmp', '/usr', '/var', '/var/lib', '/var/log', '/var/run', '/var/tmp'];
@@ -57,7 +59,7 @@ export function groupUses(accesses: FileAccess[]): PathUse[] {
 export function sharedReaderSets(uses: PathUse[]): Component[][] {
   const sets = new Map<string, Component[]>();
   for (const u of uses) {
-    if (u.secret && u.access === 'read' && u.readers.length > 1 && !isTrustStore(u.path)) sets.set(u.readers.join(','), u.readers);
+    if (u.secret && u.access === 'read' && u.readers.length > 1) sets.set(u.readers.join(','), u.readers);
   }
   return [...sets.values()];
 }
@@ -106,9 +108,21 @@ export function planFiles(node: NodeState, uses: PathUse[], identities: Identity
       }
       const id = ids[0]!;
       const desired = own(id.uid, id.gid, 0o700);
+      if ((stat === null || stat === undefined) && use.target === 'file') {
+        problems.push({ code: 'missing-file', message: `${use.path} is written by ${writers[0]} (${use.flags.join(', ')}), mounted as a single file, and does not exist; the kubelet would create it root-owned`, path: use.path, component: writers[0], fix: `create it first: install -m 0600 /dev/null ${use.path}` });
+        continue;
+      }
       if (stat === null || stat === undefined) {
         files.push({ action: 'create-directory', path: use.path, current: null, desired, readers: writers, access: 'write', secret: false, reason: `${writers[0]} writes here (${use.flags.join(', ')}); the kubelet would create it root-owned (DirectoryOrCreate)` });
         planned.set(use.path, desired);
+        continue;
+      }
+      if (stat.type === 'file' && use.target === 'file') {
+        // A log file mounted on its own (FileOrCreate): the component appends to it. Rotation by the
+        // component cannot work through a single-file mount; that is the layout's limit, not ours.
+        const want = own(id.uid, id.gid, 0o600);
+        if (!satisfies(stat, want)) files.push({ action: 'set-owner-mode', path: use.path, current: current(stat), desired: want, readers: writers, access: 'write', secret: false, reason: `${writers[0]} appends to it (${use.flags.join(', ')}); mounted as a single file` });
+        planned.set(use.path, want);
         continue;
       }
       if (stat.type !== 'dir') {
@@ -129,7 +143,7 @@ export function planFiles(node: NodeState, uses: PathUse[], identities: Identity
       problems.push({ code: 'missing-file', message: `${use.path} is referenced by ${readers.join(', ')} (${use.flags.join(', ')}) but does not exist`, path: use.path, fix: 'create the file (kubeadm init phase certs/kubeconfig) or fix the flag in the manifest' });
       continue;
     }
-    if (isTrustStore(use.path)) {
+    if (isTrustStore(use.path) && !use.secret) {
       const blind = ids.filter((i) => !can(stat, proc(i), 'read'));
       if (blind.length > 0) {
         problems.push({ code: 'trust-store-unreadable', message: `${use.path} (system trust store, ${formatMode(stat.mode)}) is not readable by ${blind.map((i) => i.user).join(', ')}; the tool never changes trust stores`, path: use.path, fix: `make it world-readable (chmod a+r ${use.path}), as ca-certificates does` });

@@ -1,5 +1,7 @@
 // buildPlan: node state + config + clock → Plan. Pure: no I/O, no clock, no environment.
+import semver from 'semver';
 import { analyzeAccess } from '../model/access.js';
+import { expandConfigAccesses } from '../model/config-refs.js';
 import type { FileAccess } from '../model/access.types.js';
 import { COMPONENTS, sortComponents, type Component } from '../model/components.js';
 import type { Config } from '../model/config.js';
@@ -95,18 +97,30 @@ export function buildPlan(node: NodeState, config: Config, opts: PlanOptions): P
   for (const f of migrating) {
     const result = analyzeAccess(f.pod, f.component);
     accesses.push(...result.accesses);
+    const inner = expandConfigAccesses(f.pod, f.component, result.accesses, node.configs);
+    accesses.push(...inner.accesses);
+    for (const n of inner.notes) {
+      warnings.push(
+        n.why === 'socket'
+          ? { code: 'socket-reference', message: `${f.component} connects to the unix socket ${n.path} (${n.via}); connecting needs write permission on the socket, which its owner (the plugin) creates — make it accessible to the component's user`, path: n.path, component: f.component }
+          : { code: 'path-not-on-host', message: `${f.component}: ${n.via} names ${n.path}, which is on no hostPath volume of the pod`, path: f.path, component: f.component },
+      );
+    }
     for (const u of result.unmapped) {
       warnings.push({ code: 'path-not-on-host', message: `${f.component} ${u.flag}=${u.containerPath} is not on a hostPath volume (it is inside the image); nothing to change for it`, path: f.path, component: f.component });
     }
     for (const p of listenPorts(f.pod, f.component)) {
-      if (p.port < 1024 && f.component !== 'kube-apiserver') {
-        problems.push({ code: 'privileged-port', message: `${f.component} listens on port ${p.port} (${p.flag}); only kube-apiserver keeps NET_BIND_SERVICE`, path: f.path, component: f.component, fix: `move ${p.flag} to a port >= 1024` });
+      // Only kube-apiserver images from v1.21 carry cap_net_bind_service on the binary (kubernetes#99145);
+      // before that, a non-root apiserver has no way to gain it (no ambient capabilities are set).
+      const apiserverCanBind = f.component === 'kube-apiserver' && (kubernetesVersion === null || semver.gte(kubernetesVersion, '1.21.0'));
+      if (p.port < 1024 && !apiserverCanBind) {
+        problems.push({ code: 'privileged-port', message: `${f.component} listens on port ${p.port} (${p.flag}); only kube-apiserver from v1.21 can bind below 1024 as non-root (its binary carries cap_net_bind_service)`, path: f.path, component: f.component, fix: `move ${p.flag} to a port >= 1024` });
       }
     }
     for (const m of f.pod.mounts.filter((x) => !x.readOnly)) {
       const v = f.pod.volumes.find((x) => x.name === m.name);
       if (!v || v.path === '/usr/libexec/kubernetes/kubelet-plugins/volume/exec') continue; // kcm's flexvolume dir: only read
-      if (result.accesses.some((a) => a.volume === m.name)) continue;
+      if (result.accesses.some((a) => a.volume === m.name) || inner.notes.some((n) => n.why === 'socket' && n.path.startsWith(v.path))) continue;
       warnings.push({ code: 'writable-mount-unanalysed', message: `${f.component} mounts ${v.path} read-write but no flag names a path in it (a KMS plugin socket?); after the migration it runs as a non-root user, so sockets and files there must be accessible to it`, path: v.path, component: f.component });
     }
   }

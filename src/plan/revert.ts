@@ -5,6 +5,7 @@
 // accounts removed. Pure, like buildPlan.
 import semver from 'semver';
 import { analyzeAccess } from '../model/access.js';
+import { expandConfigAccesses } from '../model/config-refs.js';
 import type { FileAccess } from '../model/access.types.js';
 import { DEFAULT_ACCOUNT, SA_KEY_READERS_GROUP } from '../model/components.js';
 import type { Config } from '../model/config.js';
@@ -38,7 +39,8 @@ export function buildRevertPlan(node: NodeState, config: Config, opts: { now: Da
   const manifests: ManifestAction[] = [];
   const accesses: FileAccess[] = [];
   for (const f of selected) {
-    accesses.push(...analyzeAccess(f.pod, f.component).accesses);
+    const direct = analyzeAccess(f.pod, f.component).accesses;
+    accesses.push(...direct, ...expandConfigAccesses(f.pod, f.component, direct, node.configs).accesses);
     const edit = removeSecurity(f.text, { keepSeccompField, removeSeccompAnnotation: true }, f.path);
     if (edit.changes.length) {
       manifests.push({ action: 'write-manifest', component: f.component, path: f.path, beforeSha256: sha256(f.text), after: edit.text, diff: unifiedDiff(f.text, edit.text, `a${f.path}`, `b${f.path}`), changes: edit.changes });
@@ -73,8 +75,11 @@ export function buildRevertPlan(node: NodeState, config: Config, opts: { now: Da
   const accounts: AccountAction[] = [];
   const userNames = selected.map((f) => config.accounts[f.component]?.user ?? DEFAULT_ACCOUNT[f.component]);
   const groupNames = new Set(selected.map((f) => config.accounts[f.component]?.group ?? config.accounts[f.component]?.user ?? DEFAULT_ACCOUNT[f.component]));
-  groupNames.add(config.saKeyReaders.group ?? SA_KEY_READERS_GROUP);
-  for (const g of node.group) if (/^kubeadm-[a-z-]+-readers$/.test(g.name)) groupNames.add(g.name);
+  // A reader group goes only when none of its members stays migrated: a partial revert (components in
+  // the config) must not leave sa.key group-owned by a GID that the next system group would receive.
+  const keptUsers = found.filter((f) => !selected.includes(f) && f.pod.podSecurityContext.runAsUser !== undefined).map((f) => config.accounts[f.component]?.user ?? DEFAULT_ACCOUNT[f.component]);
+  const readerGroups = node.group.filter((g) => g.name === (config.saKeyReaders.group ?? SA_KEY_READERS_GROUP) || /^kubeadm-[a-z-]+-readers$/.test(g.name));
+  for (const g of readerGroups) if (!g.members.some((m) => keptUsers.includes(m))) groupNames.add(g.name);
   for (const u of node.passwd.filter((p) => userNames.includes(p.name))) {
     if (u.uid === 0 || !NOLOGIN_SHELLS.includes(u.shell) || u.uid >= node.loginDefs.uidMin) {
       problems.push({ code: 'account-is-login', message: `user ${u.name} (uid ${u.uid}, shell ${u.shell}) is not a system account the tool would have created; refusing to delete it`, path: PASSWD_PATH, fix: 'remove it yourself if it is no longer needed, or leave it out with components in the config' });

@@ -52,5 +52,6 @@ export function fixtureNode(caseName: string, opts: { passwd?: string; group?: s
     manifests,
     paths,
     trees,
+    configs: {},
   };
 }

@@ -30,6 +30,7 @@ export function nodeState(partial: Partial<NodeState> = {}): NodeState {
     manifests: [],
     paths: {},
     trees: {},
+    configs: {},
     ...partial,
   };
 }

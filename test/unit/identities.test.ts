@@ -92,9 +92,11 @@ describe('identity allocation', () => {
     const plan = planIdentities(node, defaultConfig(), ['kube-apiserver', 'kube-controller-manager'], [SA]);
     assert.deepEqual(plan.problems, []);
     assert.deepEqual(plan.accounts.find((a) => a.name === 'kubeadm-sa-key-readers'), { action: 'add-group-members', name: 'kubeadm-sa-key-readers', gid: 150, members: ['kubeadm-kas'] });
-    // the new kcm user joins the group through useradd -G
+    // the new kcm user joins the groups through useradd -G: its own (kubeadm lists each user as a member
+    // of its own group, kubeadm-rootless.md §1.1) and the reader group
     const kcm = plan.accounts.find((a) => a.name === 'kubeadm-kcm' && a.action === 'create-user');
-    assert.deepEqual(kcm && 'supplementaryGroups' in kcm ? kcm.supplementaryGroups : null, ['kubeadm-sa-key-readers']);
+    assert.deepEqual(kcm && 'supplementaryGroups' in kcm ? kcm.supplementaryGroups : null, ['kubeadm-kcm', 'kubeadm-sa-key-readers']);
+    assert.equal(kcm && 'shell' in kcm ? kcm.shell : null, '/bin/false'); // the only shell kubeadm's gate accepts
   });
 
   it('honours names and pinned IDs from the config (CIS 1.1.12 wants etcd:etcd)', () => {

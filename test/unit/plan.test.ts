@@ -179,3 +179,53 @@ describe('saved plans (apply --plan)', () => {
     assert.deepEqual(actionsNotIn(added, fresh), ['set-owner-mode /etc/shadow']);
   });
 });
+
+describe('review findings on planning', () => {
+  it('a private key under /etc/ssl (Kubespray etcd client key) follows the secret rule, not the trust-store rule', () => {
+    const node = fixtureNode('v1.32-rhel-stacked');
+    const kas = node.manifests.find((m) => m.fileName === 'kube-apiserver.yaml')!;
+    kas.text = kas.text.replace('--etcd-keyfile=/etc/kubernetes/pki/apiserver-etcd-client.key', '--etcd-keyfile=/etc/ssl/etcd/ssl/node-cp1-key.pem')
+      .replace('    volumeMounts:\n', '    volumeMounts:\n    - mountPath: /etc/ssl/etcd/ssl\n      name: etcd-certs-0\n      readOnly: true\n')
+      .replace('  volumes:\n', '  volumes:\n  - hostPath:\n      path: /etc/ssl/etcd/ssl\n      type: DirectoryOrCreate\n    name: etcd-certs-0\n');
+    node.paths['/etc/ssl/etcd'] = { type: 'dir', uid: 0, gid: 0, mode: 0o755, size: 1 };
+    node.paths['/etc/ssl/etcd/ssl'] = { type: 'dir', uid: 0, gid: 0, mode: 0o700, size: 1 };
+    node.paths['/etc/ssl/etcd/ssl/node-cp1-key.pem'] = { type: 'file', uid: 0, gid: 0, mode: 0o600, size: 1 };
+    const p = buildPlan(node, defaultConfig(), { now: NOW });
+    assert.equal(changes(p)['/etc/ssl/etcd/ssl/node-cp1-key.pem'], 'kubeadm-kas:kubeadm-kas 0600');
+    assert.ok(!p.problems.some((x) => x.code === 'trust-store-unreadable'));
+    // /etc/ssl/etcd/ssl is 0700 root: a parent problem, never advice to make the key world-readable
+    assert.deepEqual(p.problems.map((x) => [x.code, x.path]), [['parent-not-traversable', '/etc/ssl/etcd/ssl']]);
+    assert.doesNotMatch(p.problems[0]!.fix!, /a\+r/);
+  });
+
+  it('an audit log mounted as a single file is given to kube-apiserver 0600', () => {
+    const node = fixtureNode('v1.29-audit-encryption');
+    const kas = node.manifests.find((m) => m.fileName === 'kube-apiserver.yaml')!;
+    kas.text = kas.text.replace(/path: \/var\/log\/kubernetes\/audit\n      type: DirectoryOrCreate/, 'path: /var/log/kubernetes/audit/audit.log\n      type: FileOrCreate').replace('- mountPath: /var/log/kubernetes/audit\n', '- mountPath: /var/log/kubernetes/audit/audit.log\n');
+    node.paths['/var/log/kubernetes/audit'] = { type: 'dir', uid: 0, gid: 0, mode: 0o755, size: 1 }; // an ordinary directory now
+    node.paths['/var/log/kubernetes/audit/audit.log'] = { type: 'file', uid: 0, gid: 0, mode: 0o644, size: 1 };
+    const p = buildPlan(node, defaultConfig(), { now: NOW });
+    assert.deepEqual(p.problems, []);
+    assert.equal(changes(p)['/var/log/kubernetes/audit/audit.log'], 'kubeadm-kas:kubeadm-kas 0600');
+  });
+
+  it('blocks kube-apiserver on port 443 before v1.21 (no file capability on the binary yet)', () => {
+    const node = fixtureNode('v1.20-minikube-certsdir-port8443');
+    const kas = node.manifests.find((m) => m.fileName === 'kube-apiserver.yaml')!;
+    kas.text = kas.text.replace('--secure-port=8443', '--secure-port=443');
+    assert.deepEqual(buildPlan(node, defaultConfig(), { now: NOW }).problems.map((x) => [x.code, x.component]), [['privileged-port', 'kube-apiserver']]);
+    assert.deepEqual(plan('v1.30-port443-webhooks-haproxy-keepalived').problems, []); // v1.30: allowed
+  });
+
+  it('a partial revert keeps the reader group the still-migrated components use', async () => {
+    const { buildRevertPlan } = await import('../../src/plan/revert.js');
+    const passwd = 'root:x:0:0:root:/root:/bin/bash\nkubeadm-etcd:x:100:100:::/bin/false\nkubeadm-kas:x:101:101:::/bin/false\nkubeadm-kcm:x:102:102:::/bin/false\nkubeadm-ks:x:103:103:::/bin/false\n';
+    const group = 'root:x:0:\nkubeadm-etcd:x:100:kubeadm-etcd\nkubeadm-kas:x:101:kubeadm-kas\nkubeadm-kcm:x:102:kubeadm-kcm\nkubeadm-ks:x:103:kubeadm-ks\nkubeadm-sa-key-readers:x:104:kubeadm-kas,kubeadm-kcm\n';
+    const config = defaultConfig();
+    config.components = ['etcd'];
+    const partial = buildRevertPlan(fixtureNode('v1.31-rootless-control-plane', { passwd, group }), config, { now: NOW });
+    assert.deepEqual(partial.accounts.map((a) => `${a.action} ${a.name}`), ['delete-user kubeadm-etcd', 'delete-group kubeadm-etcd']);
+    const full = buildRevertPlan(fixtureNode('v1.31-rootless-control-plane', { passwd, group }), defaultConfig(), { now: NOW });
+    assert.ok(full.accounts.some((a) => a.action === 'delete-group' && a.name === 'kubeadm-sa-key-readers'));
+  });
+});
