@@ -99,7 +99,8 @@ async function assertMigrated(sb: Sandbox, x: Expect, before: Map<string, Entry>
     const a = acct(s);
     // A system account (login.defs leaves SYS_UID_MIN/MAX at their defaults 100-999), no login, locked password.
     assert.ok(a.uid >= 100 && a.uid <= 999, `kubeadm-${s} uid ${a.uid} outside the system range`);
-    assert.equal(a.shell, '/usr/sbin/nologin');
+    // /bin/false, the shell kubeadm's RootlessControlPlane gate requires of its accounts (kubeadm-rootless.md §1.5).
+    assert.equal(a.shell, '/bin/false');
     assert.equal(groups.get(`kubeadm-${s}`)?.gid, a.gid, `kubeadm-${s} primary group`);
     assert.match(shadow.get(`kubeadm-${s}`) ?? '', /^[!*]/, `kubeadm-${s} has a locked shadow entry`);
     // The manifest runs the component as that account; the manifest file itself stays root 0600 for the kubelet.
