@@ -3,7 +3,7 @@
 // before the apply. shadow-utils also rotates the "-" backup copies (/etc/passwd- …), which we put
 // back too. If a file differs from the saved copy in more than our own accounts' lines (someone added a
 // user since the apply), it is left alone and reported: never clobber an operator's later change.
-import { copyFile, readFile, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { safeHostPath } from '../paths.js';
 import { publishFile, writeDurable } from './atomic.js';

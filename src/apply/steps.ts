@@ -3,7 +3,7 @@
 // the undo, then runs it. A step whose target is already as desired is skipped without touching it
 // (a second apply changes nothing, not even mtimes).
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { InputError } from '../errors.js';
 import { safeHostPath } from '../paths.js';
@@ -251,6 +251,3 @@ export function buildSteps(plan: Plan): Step[] {
   return plan.kind === REVERT_PLAN_KIND ? [...manifests, ...files, ...accounts] : [...accounts, ...files, ...manifests];
 }
 
-export async function removeTemp(ctx: StepContext, temp: string | undefined): Promise<void> {
-  if (temp) await rm(temp, { force: true });
-}

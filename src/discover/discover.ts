@@ -18,11 +18,6 @@ import { readNss } from './nss.js';
 import { GROUP_PATH, LOGIN_DEFS_PATH, PASSWD_PATH } from '../model/node-paths.js';
 
 
-/** Shells that refuse logins, in the order useradd-based tools look for them. */
-export const NOLOGIN_SHELLS = ['/usr/sbin/nologin', '/sbin/nologin'] as const;
-/** Present everywhere, and what kubeadm itself gives its accounts (kubeadm-rootless.md §1.2). */
-export const FALLBACK_SHELL = '/bin/false';
-
 export interface DiscoverOptions {
   /** Host directory the node is mounted at; "/" for the live node. */
   root: string;
@@ -52,7 +47,6 @@ export async function discoverNode(opts: DiscoverOptions): Promise<NodeState> {
   const group = parseGroup(requireText(root, GROUP_PATH, groupText), GROUP_PATH);
   // getent asks the RUNNING system, so it says nothing about a sandbox root.
   const nss: NssIds | null = path.resolve(root) === '/' ? await readNss() : null;
-  const noLoginShell = await findNoLoginShell(root);
 
   const manifests = await readManifests(root, manifestsDir);
   const found = manifests.flatMap((m) => identify(m));
@@ -75,7 +69,7 @@ export async function discoverNode(opts: DiscoverOptions): Promise<NodeState> {
   }
   const trees = await summariseTrees(root, [...treeDirs].sort());
 
-  return { root, manifestsDir, loginDefs, passwd, group, nss, noLoginShell, manifests, paths, trees, configs };
+  return { root, manifestsDir, loginDefs, passwd, group, nss, manifests, paths, trees, configs };
 }
 
 function requireText(root: string, nodePath: string, text: string | null): string {
@@ -84,12 +78,6 @@ function requireText(root: string, nodePath: string, text: string | null): strin
   throw new InputError(`${nodePath}: no such file${under}; the node's account database is needed to pick IDs`, nodePath);
 }
 
-async function findNoLoginShell(root: string): Promise<string> {
-  for (const shell of NOLOGIN_SHELLS) {
-    if ((await statNodeFollow(root, shell))?.type === 'file') return shell;
-  }
-  return FALLBACK_SHELL;
-}
 
 /**
  * Parse a manifest and decide whether it is a kubeadm component. A file NAMED like a component

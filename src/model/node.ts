@@ -70,8 +70,6 @@ export interface NodeState {
   group: GroupEntry[];
   /** IDs known to NSS (getent), only when the root is "/"; null in a sandbox. */
   nss: NssIds | null;
-  /** Shell to give new system accounts: the first of /usr/sbin/nologin, /sbin/nologin, /bin/false present. */
-  noLoginShell: string;
   manifests: ManifestFile[];
   /**
    * lstat-like facts for every path the manifests reference and every parent directory of those,

@@ -2,6 +2,8 @@
 // (kube-apiserver:v1.32.11, etcd:3.5.24-0: etcd's "-N" suffix is kubeadm's image revision), and
 // mirrors keep the tag (registry.aliyuncs.com/google_containers/kube-apiserver:v1.16.2), so the
 // tag is the best pure evidence of the version the manifest was written for.
+import semver from 'semver';
+import { SECCOMP_FIELD_SINCE } from './support.js';
 
 /**
  * The tag of an image reference, or null when it has none. The tag is the text after the last ":"
@@ -50,6 +52,5 @@ export function etcdVersionFromImage(image: string): string | null {
 export function seccompStyle(kubeVersion: string | null): 'field' | 'annotation' {
   const v = versionFromTag(kubeVersion);
   if (v === null) return 'field';
-  const [major, minor] = v.split('.').map(Number);
-  return major === 1 && minor < 19 ? 'annotation' : 'field';
+  return semver.lt(v, SECCOMP_FIELD_SINCE) ? 'annotation' : 'field';
 }

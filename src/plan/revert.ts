@@ -11,6 +11,7 @@ import { DEFAULT_ACCOUNT, SA_KEY_READERS_GROUP } from '../model/components.js';
 import type { Config } from '../model/config.js';
 import type { NodeState } from '../model/node.js';
 import { KUBEADM_WRITES_SECCOMP_SINCE } from '../model/support.js';
+import { kubeVersionFromImage } from '../model/version.js';
 import { unifiedDiff } from './diff.js';
 import { fingerprintInputs, sha256 } from './fingerprint.js';
 import { NOLOGIN_SHELLS } from './identities.js';
@@ -33,7 +34,7 @@ export function buildRevertPlan(node: NodeState, config: Config, opts: { now: Da
   const { found, ignored } = findComponents(node);
   const selected = found.filter((f) => config.components.includes(f.component));
   const kubeImage = found.find((f) => f.component !== 'etcd')?.pod.image ?? null;
-  const version = kubeImage ? (/:v?(\d+\.\d+\.\d+)/.exec(kubeImage)?.[1] ?? null) : null;
+  const version = kubeImage ? kubeVersionFromImage(kubeImage) : null;
   const keepSeccompField = version !== null && semver.gte(version, KUBEADM_WRITES_SECCOMP_SINCE);
 
   const manifests: ManifestAction[] = [];

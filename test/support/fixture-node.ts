@@ -48,7 +48,6 @@ export function fixtureNode(caseName: string, opts: { passwd?: string; group?: s
     passwd: parsePasswd(opts.passwd ?? PASSWD, '/etc/passwd'),
     group: parseGroup(opts.group ?? GROUP, '/etc/group'),
     nss: null,
-    noLoginShell: '/usr/sbin/nologin',
     manifests,
     paths,
     trees,

@@ -26,7 +26,6 @@ export function nodeState(partial: Partial<NodeState> = {}): NodeState {
     passwd: passwd('root:x:0:0:root:/root:/bin/bash'),
     group: group('root:x:0:'),
     nss: null,
-    noLoginShell: '/usr/sbin/nologin',
     manifests: [],
     paths: {},
     trees: {},

@@ -145,9 +145,8 @@ describe('discoverNode on a v1.32-rhel-stacked node', () => {
     );
   });
 
-  it('does not ask NSS in a sandbox root and picks /usr/sbin/nologin', () => {
+  it('does not ask NSS in a sandbox root', () => {
     assert.equal(state.nss, null);
-    assert.equal(state.noLoginShell, '/usr/sbin/nologin');
   });
 
   it('lists the manifests sorted by name, without the dotfile or the subdirectory', () => {
@@ -215,10 +214,6 @@ describe('discoverNode with symlinked directories', () => {
   it('follows the linked data dir for its tree summary (member, member/snap, member/snap/db)', () => {
     assert.equal(state.trees['/var/lib/etcd']?.entries, 3);
   });
-
-  it('falls back to /sbin/nologin when /usr/sbin/nologin is missing', () => {
-    assert.equal(state.noLoginShell, '/sbin/nologin');
-  });
 });
 
 describe('discoverNode input errors', () => {
@@ -266,12 +261,6 @@ describe('discoverNode input errors', () => {
     await rm(path.join(root, 'etc/login.defs'));
     const state = await discoverNode({ root, manifestsDir: MANIFESTS });
     assert.deepEqual(state.loginDefs, { sysUidMin: 100, sysUidMax: 999, sysGidMin: 100, sysGidMax: 999, uidMin: 1000 });
-  });
-
-  it('falls back to /bin/false when no nologin shell exists', async () => {
-    const root = await fresh();
-    await rm(path.join(root, 'usr/sbin/nologin'));
-    assert.equal((await discoverNode({ root, manifestsDir: MANIFESTS })).noLoginShell, '/bin/false');
   });
 
   it('rejects a missing manifests dir with a hint', async () => {
