@@ -2,7 +2,8 @@
 // production). Every path in the model is a NODE path ("/etc/kubernetes/pki/sa.key"); every file the tool
 // reads or writes is reached through hostPath()/resolveUnderRoot() so nothing can escape --root, not
 // through ".." and not through a symlink with an absolute target.
-import { lstat, readlink } from 'node:fs/promises';
+import { lstatSync, readlinkSync } from 'node:fs';
+import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import { InputError } from './errors.js';
 
@@ -60,7 +61,7 @@ function isMissing(e: unknown): boolean {
  * resolved NODE path. Components that do not exist are appended as written (like `realpath -m`), so
  * callers can ask about paths that are about to be created.
  */
-export async function resolveUnderRoot(root: string, nodePath: string): Promise<string> {
+export function resolveUnderRoot(root: string, nodePath: string): string {
   const resolved: string[] = [];
   let pending = normalizeNodePath(nodePath).split('/').filter((s) => s !== '');
   let hops = 0;
@@ -74,7 +75,7 @@ export async function resolveUnderRoot(root: string, nodePath: string): Promise<
     const candidate = '/' + [...resolved, seg].join('/');
     let isLink = false;
     try {
-      isLink = (await lstat(hostPath(root, candidate))).isSymbolicLink();
+      isLink = lstatSync(hostPath(root, candidate)).isSymbolicLink();
     } catch (e) {
       if (!isMissing(e)) throw e;
       // Nothing exists from here on: keep the rest lexically (".." in it can only drop what we add).
@@ -96,7 +97,7 @@ export async function resolveUnderRoot(root: string, nodePath: string): Promise<
         `${nodePath}: too many levels of symbolic links (more than ${MAX_SYMLINK_HOPS}) under ${root}; fix the symlink loop`,
       );
     }
-    const target = await readlink(hostPath(root, candidate));
+    const target = readlinkSync(hostPath(root, candidate));
     if (target.startsWith('/')) resolved.length = 0;
     pending = [...target.split('/').filter((s) => s !== ''), ...pending];
   }
@@ -112,7 +113,7 @@ export async function resolveUnderRoot(root: string, nodePath: string): Promise<
 export async function safeHostPath(root: string, nodePath: string): Promise<string> {
   const normal = normalizeNodePath(nodePath);
   if (normal === '/') return path.resolve(root);
-  const parent = await resolveUnderRoot(root, path.posix.dirname(normal));
+  const parent = resolveUnderRoot(root, path.posix.dirname(normal));
   const host = hostPath(root, path.posix.join(parent, path.posix.basename(normal)));
   try {
     if ((await lstat(host)).isSymbolicLink()) {

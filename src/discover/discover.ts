@@ -11,7 +11,7 @@ import { identifyComponent, looksLikeComponentFile, parsePod } from '../model/po
 import type { PodInfo } from '../model/pod.types.js';
 import { normalizeNodePath, resolveUnderRoot } from '../paths.js';
 import { parseGroup, parsePasswd } from './accounts.js';
-import { FS_CONCURRENCY, mapLimit, parentsOf, readNodeText, statNode, statNodeFollow, treeSummary } from './fs.js';
+import { parentsOf, readNodeText, statNode, statNodeFollow, treeSummary } from './fs.js';
 import { parseLoginDefs } from './login-defs.js';
 import { readManifests } from './manifests.js';
 import { readNss } from './nss.js';
@@ -37,39 +37,46 @@ export async function discoverNode(opts: DiscoverOptions): Promise<NodeState> {
   const { root } = opts;
   const manifestsDir = normalizeNodePath(opts.manifestsDir);
 
-  const [loginDefsText, passwdText, groupText] = await Promise.all([
-    readNodeText(root, LOGIN_DEFS_PATH),
-    readNodeText(root, PASSWD_PATH),
-    readNodeText(root, GROUP_PATH),
-  ]);
+  const loginDefsText = readNodeText(root, LOGIN_DEFS_PATH);
+  const passwdText = readNodeText(root, PASSWD_PATH);
+  const groupText = readNodeText(root, GROUP_PATH);
   const loginDefs = parseLoginDefs(loginDefsText, LOGIN_DEFS_PATH);
   const passwd = parsePasswd(requireText(root, PASSWD_PATH, passwdText), PASSWD_PATH);
   const group = parseGroup(requireText(root, GROUP_PATH, groupText), GROUP_PATH);
   // getent asks the RUNNING system, so it says nothing about a sandbox root.
   const nss: NssIds | null = path.resolve(root) === '/' ? await readNss() : null;
 
-  const manifests = await readManifests(root, manifestsDir);
+  const manifests = readManifests(root, manifestsDir);
   const found = manifests.flatMap((m) => identify(m));
 
+  const configs = readConfigs(root, found);
+  // The census of the write dirs runs GNU find in a child process: start it now, so it runs while the
+  // paths are stat'ed below. (Never left unobserved: awaited at the end, or its failure dropped when a
+  // stat fails first and that error is the one reported.)
+  const treesPending = summariseTrees(root, writeDirs(found));
+  treesPending.catch(() => undefined);
   const wanted = new Set<string>();
-  const configs = await readConfigs(root, found);
   for (const f of found) {
     for (const p of referencedPaths(f)) {
       wanted.add(p);
       for (const parent of parentsOf(p)) wanted.add(parent);
     }
   }
-  const paths = await statAll(root, wanted);
-
-  const treeDirs = new Set<string>();
-  for (const f of found) {
-    for (const a of f.accesses) {
-      if (a.access === 'write' && a.target === 'dir') treeDirs.add(normalizeNodePath(a.hostPath));
-    }
-  }
-  const trees = await summariseTrees(root, [...treeDirs].sort());
+  const paths = statAll(root, wanted);
+  const trees = await treesPending;
 
   return { root, manifestsDir, loginDefs, passwd, group, nss, manifests, paths, trees, configs };
+}
+
+/** The directories components write into (etcd's data dir), sorted: their contents get a census. */
+function writeDirs(found: FoundComponent[]): string[] {
+  const dirs = new Set<string>();
+  for (const f of found) {
+    for (const a of f.accesses) {
+      if (a.access === 'write' && a.target === 'dir') dirs.add(normalizeNodePath(a.hostPath));
+    }
+  }
+  return [...dirs].sort();
 }
 
 function requireText(root: string, nodePath: string, text: string | null): string {
@@ -117,7 +124,7 @@ const MAX_CONFIG_BYTES = 1024 * 1024;
  * Read the followed config files (src/model/config-refs.ts) level by level, adding the files named
  * inside them to each component's accesses so they are stat'ed like flag paths.
  */
-async function readConfigs(root: string, found: FoundComponent[]): Promise<Record<string, string>> {
+function readConfigs(root: string, found: FoundComponent[]): Record<string, string> {
   const configs: Record<string, string> = {};
   const tried = new Set<string>();
   for (let round = 0; round < 4; round++) {
@@ -130,9 +137,9 @@ async function readConfigs(root: string, found: FoundComponent[]): Promise<Recor
         if (tried.has(w)) continue;
         tried.add(w);
         missing = true;
-        const st = await statNodeFollow(root, w);
+        const st = statNodeFollow(root, w);
         if (st?.type !== 'file' || st.size > MAX_CONFIG_BYTES) continue;
-        const text = await readNodeText(root, w);
+        const text = readNodeText(root, w);
         if (text !== null) configs[w] = text;
       }
     }
@@ -150,19 +157,14 @@ function referencedPaths(f: FoundComponent): string[] {
 }
 
 /**
- * lstat every wanted path once, with bounded concurrency. When a path runs through a symlink, the
- * directories it really lives in are what the kernel checks permissions on, so the resolved path and
- * its parents are stat'ed as well.
+ * lstat every wanted path once. When a path runs through a symlink, the directories it really lives
+ * in are what the kernel checks permissions on, so the resolved path and its parents are stat'ed as well.
  */
-async function statAll(root: string, wanted: Set<string>): Promise<Record<string, FileStat | null>> {
+function statAll(root: string, wanted: Set<string>): Record<string, FileStat | null> {
   const result = new Map<string, FileStat | null>();
   let pending = new Set(wanted);
   while (pending.size > 0) {
-    const stats = await mapLimit([...pending], FS_CONCURRENCY, async (p) => ({
-      p,
-      stat: await statNode(root, p),
-      resolved: await resolveUnderRoot(root, p),
-    }));
+    const stats = [...pending].map((p) => ({ p, stat: statNode(root, p), resolved: resolveUnderRoot(root, p) }));
     const next = new Set<string>();
     for (const { p, stat } of stats) result.set(p, stat);
     for (const { resolved } of stats) {
@@ -182,7 +184,7 @@ async function summariseTrees(root: string, dirs: string[]): Promise<Record<stri
   const trees: Record<string, TreeSummary> = {};
   // One tree at a time: treeSummary already runs FS_CONCURRENCY calls in parallel.
   for (const dir of dirs) {
-    if ((await statNodeFollow(root, dir))?.type !== 'dir') continue;
+    if (statNodeFollow(root, dir)?.type !== 'dir') continue;
     trees[dir] = await treeSummary(root, dir);
   }
   return trees;

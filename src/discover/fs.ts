@@ -1,50 +1,19 @@
 // Read-only file facts under --root: stat a node path, census a directory tree, read a file's text.
 // Everything goes through src/paths.ts so no symlink or ".." leads outside the root.
-import { lstat as lstatCallback, type Stats } from 'node:fs';
-import { lstat, readdir, readFile } from 'node:fs/promises';
+//
+// Single stats and small reads are synchronous: discovery stats a few hundred paths one after another
+// (each path's parents first), and a synchronous lstat costs microseconds where a promise through
+// libuv's 4-thread pool costs tens of them plus scheduling (plan spent ~30 ms of its ~250 ms on that;
+// bench/results.md). Only the tree census, which can reach 100,000 entries, stays asynchronous.
+import { spawn } from 'node:child_process';
+import { lstat as lstatCallback, lstatSync, readFileSync, type Stats } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { FileStat, FileType, TreeSummary } from '../model/node.js';
 import { hostPath, normalizeNodePath, resolveUnderRoot } from '../paths.js';
 
 /** Most in-flight fs calls at once. libuv runs them on a 4-thread pool; a few more keep it busy. */
 export const FS_CONCURRENCY = 16;
-
-/** A limiter: run(fn) starts fn when fewer than `max` runs are active. */
-export function createLimiter(max: number): <T>(fn: () => Promise<T>) => Promise<T> {
-  let active = 0;
-  // A FIFO with a head index: Array#shift is O(n), and mapLimit queues one waiter per item.
-  let waiting: Array<() => void> = [];
-  let head = 0;
-  // A finished run hands its slot straight to the next waiter, so no newcomer can slip in between.
-  const release = (): void => {
-    const next = waiting[head];
-    if (next === undefined) {
-      active -= 1;
-      return;
-    }
-    head += 1;
-    if (head === waiting.length) {
-      waiting = [];
-      head = 0;
-    }
-    next();
-  };
-  return async <T>(fn: () => Promise<T>): Promise<T> => {
-    if (active >= max) await new Promise<void>((resolve) => waiting.push(resolve));
-    else active += 1;
-    try {
-      return await fn();
-    } finally {
-      release();
-    }
-  };
-}
-
-/** Map items with at most `max` calls of fn in flight; results keep the input order. */
-export async function mapLimit<T, R>(items: readonly T[], max: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const limit = createLimiter(max);
-  return Promise.all(items.map((item) => limit(() => fn(item))));
-}
 
 function fileType(st: Stats): FileType {
   if (st.isFile()) return 'file';
@@ -67,15 +36,15 @@ function isMissing(e: unknown): boolean {
  * lstat of a node path after resolving symlinks in its parent directories (inside the root): a symlink
  * as the last component is reported as 'symlink', not followed. null when it does not exist.
  */
-export async function statNode(root: string, nodePath: string): Promise<FileStat | null> {
+export function statNode(root: string, nodePath: string): FileStat | null {
   const normal = normalizeNodePath(nodePath);
   let target = '/';
   if (normal !== '/') {
-    const parent = await resolveUnderRoot(root, path.posix.dirname(normal));
+    const parent = resolveUnderRoot(root, path.posix.dirname(normal));
     target = path.posix.join(parent, path.posix.basename(normal));
   }
   try {
-    return toFileStat(await lstat(hostPath(root, target)));
+    return toFileStat(lstatSync(hostPath(root, target)));
   } catch (e) {
     if (isMissing(e)) return null;
     throw e;
@@ -83,15 +52,15 @@ export async function statNode(root: string, nodePath: string): Promise<FileStat
 }
 
 /** Like statNode but follows a final symlink too (inside the root), as open(2) would. */
-export async function statNodeFollow(root: string, nodePath: string): Promise<FileStat | null> {
-  return statNode(root, await resolveUnderRoot(root, nodePath));
+export function statNodeFollow(root: string, nodePath: string): FileStat | null {
+  return statNode(root, resolveUnderRoot(root, nodePath));
 }
 
 /** Text of a node file (symlinks followed inside the root); null when it does not exist. */
-export async function readNodeText(root: string, nodePath: string): Promise<string | null> {
-  const resolved = await resolveUnderRoot(root, nodePath);
+export function readNodeText(root: string, nodePath: string): string | null {
+  const resolved = resolveUnderRoot(root, nodePath);
   try {
-    return await readFile(hostPath(root, resolved), 'utf8');
+    return readFileSync(hostPath(root, resolved), 'utf8');
   } catch (e) {
     if (isMissing(e)) return null;
     throw e;
@@ -132,7 +101,7 @@ async function listDir(dir: string): Promise<string[]> {
  * entry. About 0.6 s for 100,000 files on a 2-core VM (a per-entry limiter took 2.6 s).
  */
 export async function treeSummary(root: string, nodePath: string): Promise<TreeSummary> {
-  const top = hostPath(root, await resolveUnderRoot(root, nodePath));
+  const top = hostPath(root, resolveUnderRoot(root, nodePath));
   return (await findCensus(top)) ?? walkCensus(top);
 }
 
@@ -142,8 +111,7 @@ export async function treeSummary(root: string, nodePath: string): Promise<TreeS
  * adds to a large data dir's chown -R (bench/results.md). null when find is missing or fails, so the
  * portable walk takes over.
  */
-async function findCensus(top: string): Promise<TreeSummary | null> {
-  const { spawn } = await import('node:child_process');
+function findCensus(top: string): Promise<TreeSummary | null> {
   return new Promise((resolve) => {
     const child = spawn('find', [top, '-mindepth', '1', '-printf', '%U:%G\n'], { stdio: ['ignore', 'pipe', 'ignore'], env: { LC_ALL: 'C', PATH: process.env.PATH ?? '/usr/bin:/bin' } });
     const counts = new Map<string, number>();

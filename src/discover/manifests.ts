@@ -2,7 +2,7 @@
 // pkg/kubelet/config/file.go, extractFromDir): glob "[^.]*" so dotfiles (editor swap files,
 // ".kube-apiserver.yaml.swp") are ignored, sort names bytewise, os.Stat each entry (so a symlink to a
 // regular file is a manifest too), skip directories and anything that is not a regular file.
-import { opendir } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { InputError } from '../errors.js';
 import type { ManifestFile } from '../model/node.js';
@@ -14,9 +14,9 @@ import { readNodeText, statNode, statNodeFollow } from './fs.js';
  * the entry itself, so a symlinked manifest shows up as type 'symlink' (rewriting it needs care).
  * A missing manifests dir is an InputError: this is probably not a control-plane node, or --root is wrong.
  */
-export async function readManifests(root: string, manifestsDir: string): Promise<ManifestFile[]> {
-  const dir = await resolveUnderRoot(root, manifestsDir);
-  const dirStat = await statNode(root, dir);
+export function readManifests(root: string, manifestsDir: string): ManifestFile[] {
+  const dir = resolveUnderRoot(root, manifestsDir);
+  const dirStat = statNode(root, dir);
   if (dirStat?.type !== 'dir') {
     const what = dirStat === null ? 'no such directory' : 'not a directory';
     const under = path.resolve(root) === '/' ? '' : ` (looked under --root ${root})`;
@@ -26,21 +26,18 @@ export async function readManifests(root: string, manifestsDir: string): Promise
     );
   }
 
-  const names: string[] = [];
-  for await (const dirent of await opendir(hostPath(root, dir))) {
-    if (!dirent.name.startsWith('.')) names.push(dirent.name);
-  }
+  const names = readdirSync(hostPath(root, dir)).filter((name) => !name.startsWith('.'));
   // Go's sort.Strings compares bytes; plain < on UTF-16 code units matches it for BMP names.
   names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 
   const manifests: ManifestFile[] = [];
   for (const fileName of names) {
     const nodePath = path.posix.join(manifestsDir, fileName);
-    const stat = await statNode(root, nodePath);
+    const stat = statNode(root, nodePath);
     if (stat === null) continue; // removed while we read the directory
-    const target = stat.type === 'symlink' ? await statNodeFollow(root, nodePath) : stat;
+    const target = stat.type === 'symlink' ? statNodeFollow(root, nodePath) : stat;
     if (target?.type !== 'file') continue;
-    const text = await readNodeText(root, nodePath);
+    const text = readNodeText(root, nodePath);
     if (text === null) continue;
     manifests.push({ fileName, path: nodePath, text, stat });
   }

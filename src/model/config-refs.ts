@@ -4,7 +4,9 @@
 // inner one fails to start after the migration, so the access analysis follows these references:
 // every string value that is an absolute path (or a unix:// endpoint) in a followed file. Pure: the
 // caller supplies the files' text (NodeState.configs), read by discovery.
-import { parseAllDocuments } from 'yaml';
+import { parseLite } from '../yaml/lite.js';
+import { toJS } from '../yaml/outline.js';
+import { yamlLib } from '../yaml/lib.js';
 import type { FileAccess } from './access.types.js';
 import { mapToHost } from './access.js';
 import type { Component } from './components.js';
@@ -26,13 +28,6 @@ export interface ConfigRef {
 /** Absolute paths named by string values anywhere in a YAML/JSON document (non-YAML text: none). */
 export function configRefs(text: string): ConfigRef[] {
   const out: ConfigRef[] = [];
-  let docs;
-  try {
-    docs = parseAllDocuments(text);
-  } catch {
-    return out;
-  }
-  if (!Array.isArray(docs)) return out;
   const walk = (v: unknown, key: string): void => {
     if (typeof v === 'string') {
       const socket = /^unix:\/\//.test(v);
@@ -41,6 +36,18 @@ export function configRefs(text: string): ConfigRef[] {
     } else if (Array.isArray(v)) v.forEach((x) => walk(x, key));
     else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, k);
   };
+  const lite = parseLite(text);
+  if (lite) {
+    walk(toJS(lite), '');
+    return out;
+  }
+  let docs;
+  try {
+    docs = yamlLib().parseAllDocuments(text);
+  } catch {
+    return out;
+  }
+  if (!Array.isArray(docs)) return out;
   for (const d of docs) if (d.errors.length === 0) walk(d.toJS(), '');
   return out;
 }

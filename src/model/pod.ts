@@ -6,7 +6,9 @@
 // the container command starts with the component's binary (manifests.go / local.go). Other static
 // pods (haproxy, keepalived, kube-vip) and look-alikes (a `my-scheduler.yaml` copied from
 // kube-scheduler.yaml, running the same image) fail at least one of those checks and are left alone.
-import { parseAllDocuments } from 'yaml';
+import { parseLite } from '../yaml/lite.js';
+import { toJS } from '../yaml/outline.js';
+import { yamlLib } from '../yaml/lib.js';
 import { posix } from 'node:path';
 import { COMPONENTS, type Component } from './components.js';
 import type { HostPathVolume, HttpProbe, PodInfo, VolumeMount } from './pod.types.js';
@@ -73,7 +75,14 @@ export function parsePod(text: string, path: string): PodInfo {
 }
 
 function parsePodUncached(text: string, path: string): PodInfo {
-  const docs = parseAllDocuments(text);
+  const lite = parseLite(text);
+  const root = lite ? toJS(lite) : onlyDocument(text, path);
+  return podInfo(root, path);
+}
+
+/** The one document of a manifest outside the lite subset, read with the yaml library. */
+function onlyDocument(text: string, path: string): unknown {
+  const docs = yamlLib().parseAllDocuments(text);
   for (const doc of docs) {
     if (doc.errors.length > 0) {
       // yaml's messages end with a source excerpt on later lines; keep the first line only.
@@ -89,7 +98,10 @@ function parsePodUncached(text: string, path: string): PodInfo {
       path,
     );
   }
-  const root = contents[0];
+  return contents[0];
+}
+
+function podInfo(root: unknown, path: string): PodInfo {
   if (!isObj(root)) {
     throw new InputError(`${path}: not a Kubernetes object (the document is ${describeKind(root)}); expected a Pod manifest`, path);
   }

@@ -1,5 +1,7 @@
 // Parse and validate the optional config file (-c FILE). Pure: takes the text, returns a Config.
-import { parseDocument } from 'yaml';
+import { parseLite } from '../yaml/lite.js';
+import { yamlLib } from '../yaml/lib.js';
+import { toJS } from '../yaml/outline.js';
 import { InputError } from '../errors.js';
 import { COMPONENTS, isComponent, type Component } from '../model/components.js';
 import type { AccountOverride, Config } from '../model/config.js';
@@ -13,12 +15,18 @@ export function defaultConfig(): Config {
 // POSIX portable user names, plus the leading-underscore/trailing-$ forms shadow-utils accepts.
 const NAME_RE = /^[a-z_][a-z0-9_-]{0,31}$/;
 
-export function parseConfig(text: string, path: string): Config {
-  const doc = parseDocument(text);
+function readYaml(text: string, path: string): unknown {
+  const lite = parseLite(text);
+  if (lite) return toJS(lite);
+  const doc = yamlLib().parseDocument(text);
   if (doc.errors.length > 0) {
     throw new InputError(`invalid YAML: ${doc.errors[0]!.message.split('\n')[0]!.replace(/:$/, '')}`, path);
   }
-  const raw = (doc.toJS() ?? {}) as Record<string, unknown>;
+  return doc.toJS() as unknown;
+}
+
+export function parseConfig(text: string, path: string): Config {
+  const raw = (readYaml(text, path) ?? {}) as Record<string, unknown>;
   if (typeof raw !== 'object' || Array.isArray(raw)) throw new InputError('config must be a YAML mapping', path);
   const known = new Set(['apiVersion', 'kind', 'manifestsDir', 'components', 'accounts', 'saKeyReaders']);
   for (const key of Object.keys(raw)) {

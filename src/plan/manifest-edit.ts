@@ -2,16 +2,19 @@
 //
 // Why splice instead of re-serialising: yaml's Document API round-trips kubeadm's own output
 // byte-for-byte, but not hand-edited files (it collapses the spaces before an inline comment and
-// re-indents; /work/shared/reference/cli-stack.md §5). So the Document is used only to LOCATE
-// things (node.range); each edit renders just the new fragment with the yaml library and splices it
-// into the original text. Everything outside the edited keys stays byte-identical: comments, key
-// order, quoting, blank lines, trailing spaces, a missing final newline, a leading `---` or comment.
+// re-indents; /work/shared/reference/cli-stack.md §5). So a parse is used only to LOCATE things (the
+// outline's offsets, src/yaml/outline.ts); each edit renders just the new fragment and splices it into
+// the original text. Everything outside the edited keys stays byte-identical: comments, key order,
+// quoting, blank lines, trailing spaces, a missing final newline, a leading `---` or comment.
 //
 // Each primitive edit re-parses the current text, so consecutive edits never have to reconcile
-// offsets (manifests are a few KB; a parse takes well under a millisecond).
-import { Document, isMap, isPair, isScalar, isSeq, parseDocument } from 'yaml';
-import type { Node, Pair, Scalar, YAMLMap } from 'yaml';
+// offsets. kubeadm's own manifests are parsed by src/yaml/lite.ts (microseconds); anything else by the
+// yaml library, which gives the same outline.
 import { InputError } from '../errors.js';
+import { outlineWithYaml } from '../yaml/from-yaml.js';
+import { parseLite } from '../yaml/lite.js';
+import { findPair, getIn, toJS, type OMap, type ONode, type OPair, type OScalar } from '../yaml/outline.js';
+import { renderPairLines } from '../yaml/render.js';
 
 export interface DesiredSecurity {
   runAsUser: number;
@@ -255,7 +258,7 @@ class Editor {
 function setIn(text: string, path: PathKey[], value: unknown, source: string | undefined): string {
   const doc = parse(text, source);
   const style = detectStyle(doc, text);
-  let node: unknown = doc.contents;
+  let node: ONode | null = doc;
   for (let i = 0; i < path.length; i++) {
     const seg = path[i]!;
     const rest = path.slice(i + 1);
@@ -271,20 +274,19 @@ function setIn(text: string, path: PathKey[], value: unknown, source: string | u
       }
       return insertPair(text, map, seg, nest(rest, value), style);
     }
-    const child = pair.value as Node | null;
+    const child = pair.value;
     if (rest.length === 0) {
       if (deepEqual(toJS(child), value)) return text;
       if (isPlainScalar(child) && isScalarValue(value)) {
-        const [start, end] = child.range!;
-        return text.slice(0, start) + renderScalar(value, style) + text.slice(end);
+        return text.slice(0, child.start) + renderScalar(value, style) + text.slice(child.end);
       }
       return replacePair(text, pair, value, style);
     }
-    if (isMap(child) && !child.flow) {
+    if (child?.kind === 'map' && !child.flow) {
       node = child;
       continue;
     }
-    if (isSeq(child) && !child.flow && typeof rest[0] === 'number') {
+    if (child?.kind === 'seq' && !child.flow && typeof rest[0] === 'number') {
       node = child;
       continue;
     }
@@ -306,21 +308,21 @@ function setIn(text: string, path: PathKey[], value: unknown, source: string | u
 function deleteIn(text: string, path: PathKey[], source: string | undefined): string {
   const doc = parse(text, source);
   const style = detectStyle(doc, text);
-  let node: unknown = doc.contents;
+  let node: ONode | null = doc;
   for (let i = 0; i < path.length; i++) {
     const seg = path[i]!;
     const rest = path.slice(i + 1);
     if (typeof seg === 'number') {
-      if (!isSeq(node) || !node.items[seg]) return text;
-      node = node.items[seg];
+      if (node?.kind !== 'seq' || !node.items[seg]) return text;
+      node = node.items[seg]!;
       continue;
     }
-    if (!isMap(node)) return text;
+    if (node?.kind !== 'map') return text;
     const pair = findPair(node, seg);
     if (!pair) return text;
     if (rest.length === 0) return removePair(text, node, pair, style);
-    const child = pair.value as Node | null;
-    if ((isMap(child) || isSeq(child)) && !child.flow) {
+    const child = pair.value;
+    if ((child?.kind === 'map' || child?.kind === 'seq') && !child.flow) {
       node = child;
       continue;
     }
@@ -341,54 +343,52 @@ interface Style {
 }
 
 /** Read the file's own indentation habits so a new fragment looks like its neighbours. */
-function detectStyle(doc: Document, text: string): Style {
+function detectStyle(root: OMap, text: string): Style {
   const style: Style = { indent: 2, indentSeq: false, eol: text.includes('\r\n') ? '\r\n' : '\n' };
-  const root = doc.contents;
-  if (!isMap(root)) return style;
   const spec = findPair(root, 'spec');
-  if (spec && isMap(spec.value) && !spec.value.flow) {
+  if (spec?.value?.kind === 'map' && !spec.value.flow) {
     const first = spec.value.items[0];
-    const col = first ? column(text, keyStart(first)) - column(text, keyStart(spec)) : 0;
+    const col = first ? column(text, first.keyStart) - column(text, spec.keyStart) : 0;
     if (col > 0) style.indent = col;
     const containers = findPair(spec.value, 'containers');
-    if (containers && isSeq(containers.value) && !containers.value.flow && containers.value.range) {
-      style.indentSeq = column(text, containers.value.range[0]) > column(text, keyStart(containers));
+    if (containers?.value?.kind === 'seq' && !containers.value.flow) {
+      style.indentSeq = column(text, containers.value.start) > column(text, containers.keyStart);
     }
   }
   return style;
 }
 
 /** Insert `key: value` into a block mapping: in sorted position when its keys are sorted (as kubeadm writes them), else at the end. */
-function insertPair(text: string, map: YAMLMap, key: string, value: unknown, style: Style): string {
-  const keys = map.items.map(keyString);
+function insertPair(text: string, map: OMap, key: string, value: unknown, style: Style): string {
+  const keys = map.items.map((p) => p.key);
   const sorted = keys.every((k, i) => i === 0 || keys[i - 1]! <= k);
   const before = sorted ? keys.findIndex((k) => k > key) : -1;
-  const col = column(text, keyStart(map.items[0]!));
+  const col = column(text, map.items[0]!.keyStart);
   const lines = renderPair(key, value, style);
   let offset: number;
-  if (before === -1) offset = pairEnd(text, map.items[map.items.length - 1]!);
+  if (before === -1) offset = map.items[map.items.length - 1]!.end;
   // After the previous sibling (and its trailing comments), so comment lines above the next key stay with it.
-  else if (before > 0) offset = pairEnd(text, map.items[before - 1]!);
+  else if (before > 0) offset = map.items[before - 1]!.end;
   else offset = pairStart(text, map.items[0]!);
   return text.slice(0, offset) + block(text, offset, lines, col, style, 'insert') + text.slice(offset);
 }
 
 /** Replace a whole pair (its key line through the end of its value) by a freshly rendered `key: value`. */
-function replacePair(text: string, pair: Pair, value: unknown, style: Style): string {
+function replacePair(text: string, pair: OPair, value: unknown, style: Style): string {
   const start = pairStart(text, pair);
-  const end = pairEnd(text, pair);
-  const col = column(text, keyStart(pair));
-  return text.slice(0, start) + block(text, start, renderPair(keyString(pair), value, style), col, style, 'replace', end) + text.slice(end);
+  const { end } = pair;
+  const col = column(text, pair.keyStart);
+  return text.slice(0, start) + block(text, start, renderPair(pair.key, value, style), col, style, 'replace', end) + text.slice(end);
 }
 
-function removePair(text: string, map: YAMLMap, pair: Pair, style: Style): string {
+function removePair(text: string, map: OMap, pair: OPair, style: Style): string {
   let start = pairStart(text, pair);
-  let end = pairEnd(text, pair);
+  let { end } = pair;
   if (!atLineStart(text, start)) {
     // First key on a `- ` line: the next key moves up onto that line, so drop its indentation too;
     // with no next key the item becomes an empty mapping (a bare `-` would be null).
     const next = map.items[map.items.indexOf(pair) + 1];
-    if (next) end = keyStart(next);
+    if (next) end = next.keyStart;
     else return text.slice(0, start) + '{}' + style.eol + text.slice(end);
   } else if (end === text.length && !text.endsWith('\n') && start > 0) {
     // The pair was the last line of a file without a final newline: the file keeps having none.
@@ -417,9 +417,7 @@ function block(text: string, offset: number, lines: string[], col: number, style
 }
 
 function renderPair(key: string, value: unknown, style: Style): string[] {
-  const doc = new Document({ [key]: value });
-  const out = doc.toString({ indent: style.indent, indentSeq: style.indentSeq, lineWidth: 0, flowCollectionPadding: false });
-  return out.replace(/\n$/, '').split('\n');
+  return renderPairLines(key, value, style);
 }
 
 function renderScalar(value: unknown, style: Style): string {
@@ -430,28 +428,10 @@ function renderScalar(value: unknown, style: Style): string {
 // Positions
 
 /** Start of a pair: its line start, or the key itself when it follows `- ` on the same line. */
-function pairStart(text: string, pair: Pair): number {
-  const k = keyStart(pair);
+function pairStart(text: string, pair: OPair): number {
+  const k = pair.keyStart;
   const ls = lineStart(text, k);
   return text.slice(ls, k).trim() === '' ? ls : k;
-}
-
-/** Start of the line after a pair's value, including comments the parser attached to that value. */
-function pairEnd(text: string, pair: Pair): number {
-  const key = pair.key as Node;
-  const value = pair.value as Node | null;
-  const r = Math.max(key.range?.[2] ?? 0, value?.range?.[2] ?? 0, value?.range?.[1] ?? 0);
-  const ls = lineStart(text, r);
-  // yaml's end offsets sometimes land on the next key's indentation: that is still "this line start".
-  if (text.slice(ls, r).trim() === '') return ls;
-  const nl = text.indexOf('\n', r);
-  return nl < 0 ? text.length : nl + 1;
-}
-
-function keyStart(pair: Pair): number {
-  const range = (pair.key as Node | null)?.range;
-  if (!range) throw new Error('pair key without a source range');
-  return range[0];
 }
 
 function lineStart(text: string, offset: number): number {
@@ -469,57 +449,44 @@ function column(text: string, offset: number): number {
 // ---------------------------------------------------------------------------------------------
 // Document access
 
-// Each edit re-reads the text it produced, and the same text is read several times per edit; parsing
-// dominates plan's run time (a cold yaml parser is slow), so parsed documents are kept by text. They are
-// only read (node ranges, values), never mutated, so sharing them is safe.
-const parsed = new Map<string, Document>();
+// Each edit re-reads the text it produced, and the same text is read several times per edit, so outlines
+// are kept by text. They are only read, never mutated, so sharing them is safe.
+const parsed = new Map<string, OMap>();
 
-function parse(text: string, source: string | undefined): Document {
+function parse(text: string, source: string | undefined): OMap {
   const hit = parsed.get(text);
   if (hit) return hit;
-  const doc = parseDocument(text);
-  if (doc.errors.length > 0) {
-    throw new InputError(`not valid YAML: ${doc.errors[0]!.message.split('\n')[0]}; fix the manifest and retry`, source);
+  let root: ONode | null = parseLite(text);
+  if (root === null) {
+    const full = outlineWithYaml(text);
+    if (!full.ok) throw new InputError(`not valid YAML: ${full.error}; fix the manifest and retry`, source);
+    root = full.root;
   }
-  if (!isMap(doc.contents) || doc.contents.flow) {
+  if (root?.kind !== 'map' || root.flow) {
     throw new InputError('expected a Pod manifest with a block mapping at the top level', source);
   }
   if (parsed.size >= 64) parsed.delete(parsed.keys().next().value!);
-  parsed.set(text, doc);
-  return doc;
+  parsed.set(text, root);
+  return root;
 }
 
-function blockMap(node: unknown, at: PathKey[], source: string | undefined): YAMLMap {
-  if (isMap(node) && !node.flow) return node;
+function blockMap(node: ONode | null, at: PathKey[], source: string | undefined): OMap {
+  if (node?.kind === 'map' && !node.flow) return node;
   throw new InputError(`${pathString(at) || 'the document'} is not a block mapping; rewrite it in block style`, source);
 }
 
-function seqItem(node: unknown, index: number, at: PathKey[], source: string | undefined): unknown {
-  if (isSeq(node) && !node.flow && node.items[index] !== undefined) return node.items[index];
+function seqItem(node: ONode | null, index: number, at: PathKey[], source: string | undefined): ONode | null {
+  if (node?.kind === 'seq' && !node.flow && node.items[index] !== undefined) return node.items[index]!;
   throw new InputError(`${pathString(at)} not found: a static pod manifest needs spec.containers[0]`, source);
 }
 
-function findPair(map: YAMLMap, key: string): Pair | undefined {
-  return map.items.find((p) => isPair(p) && keyString(p) === key);
-}
-
-function keyString(pair: Pair): string {
-  const k = pair.key;
-  return String(isScalar(k) ? k.value : k);
-}
-
-function getJS(doc: Document, path: PathKey[]): unknown {
-  const node = doc.getIn(path, true) as Node | undefined;
+function getJS(doc: OMap, path: PathKey[]): unknown {
+  const node = getIn(doc, path);
   return node === undefined ? undefined : toJS(node);
 }
 
-function toJS(node: Node | null | undefined): unknown {
-  if (node === null || node === undefined) return null;
-  return node.toJSON();
-}
-
-function isPlainScalar(node: Node | null): node is Scalar {
-  return isScalar(node) && node.value !== null && node.range !== undefined && node.type !== 'BLOCK_FOLDED' && node.type !== 'BLOCK_LITERAL';
+function isPlainScalar(node: ONode | null): node is OScalar {
+  return node?.kind === 'scalar' && node.value !== null && !node.block;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 // kubeadm patch files (strategic merge) that make `kubeadm upgrade apply|node --patches DIR` write
 // non-root manifests itself. The templates (templates/patches/<component>+strategic.yaml) are data;
 // this fills in a node's identities. Pure.
-import { parseDocument } from 'yaml';
+import { yamlLib } from '../yaml/lib.js';
 import type { Component } from '../model/components.js';
 import { SECCOMP_ANNOTATION } from './manifest-edit.js';
 import type { Identity } from './types.js';
@@ -25,7 +25,7 @@ export function renderPatch(template: string, identity: Identity, toolVersion: s
     SUPPLEMENTAL_GROUPS: `[${identity.supplementalGroups.map((g) => g.gid).join(', ')}]`,
   };
   const text = template.replace(/\$\{([A-Z_]+)\}/g, (m, k: string) => vars[k] ?? m);
-  const doc = parseDocument(text);
+  const doc = yamlLib().parseDocument(text);
   if (identity.supplementalGroups.length === 0) doc.deleteIn(['spec', 'securityContext', 'supplementalGroups']);
   if (seccomp === 'annotation') {
     doc.deleteIn(['spec', 'securityContext', 'seccompProfile']);

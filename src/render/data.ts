@@ -1,8 +1,8 @@
 // Machine views: the same value as JSON or YAML, nothing else on stdout.
-import { stringify } from 'yaml';
+import { yamlLib } from '../yaml/lib.js';
 
 export type OutputFormat = 'text' | 'json' | 'yaml';
 
 export function renderData(value: unknown, format: 'json' | 'yaml'): string {
-  return format === 'json' ? JSON.stringify(value, null, 2) + '\n' : stringify(value, { lineWidth: 0 });
+  return format === 'json' ? JSON.stringify(value, null, 2) + '\n' : yamlLib().stringify(value, { lineWidth: 0 });
 }

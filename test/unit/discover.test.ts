@@ -265,8 +265,8 @@ describe('discoverNode input errors', () => {
 
   it('rejects a missing manifests dir with a hint', async () => {
     const root = await fresh();
-    await assert.rejects(
-      readManifests(root, '/etc/kubernetes/elsewhere'),
+    assert.throws(
+      () => readManifests(root, '/etc/kubernetes/elsewhere'),
       (e: unknown) =>
         e instanceof InputError &&
         e.message.startsWith('/etc/kubernetes/elsewhere: no such directory; is this a kubeadm control-plane node? Use --root or set manifestsDir in the config'),
