@@ -116,6 +116,20 @@ export function hostArch(): Arch {
   throw new Error(`build-sea runs on linux x64 or arm64 (it must run the embedded Node to make the blob), not ${process.platform}-${process.arch}`);
 }
 
+/**
+ * src/yaml/lib.ts loads yaml with require() on first use, which inside a SEA reaches only built-ins:
+ * the executable gets lib.sea.ts instead, which imports yaml statically so esbuild bundles it.
+ */
+const yamlBundled = {
+  name: 'yaml-bundled',
+  setup(build: { onResolve(o: { filter: RegExp }, cb: (a: { path: string; resolveDir: string }) => { path: string } | undefined): void }): void {
+    build.onResolve({ filter: /\/lib\.js$/ }, (args) => {
+      const target = path.resolve(args.resolveDir, args.path);
+      return target.endsWith(`${path.sep}src${path.sep}yaml${path.sep}lib.js`) ? { path: target.replace(/lib\.js$/, 'lib.sea.js') } : undefined;
+    });
+  },
+};
+
 /** The one-file CommonJS bundle of the CLI; fails when anything but a Node built-in would stay a run-time import. */
 async function bundle(commit: string, outfile: string): Promise<void> {
   if (!existsSync(ENTRY)) throw new Error(`${ENTRY} missing: run "npm run build" first (npm run build:sea does)`);
@@ -131,6 +145,7 @@ async function bundle(commit: string, outfile: string): Promise<void> {
     // load time, so give it the executable's own file URL (in a SEA, __filename is the executable).
     define: { __KUBEADM_NONROOT_COMMIT__: JSON.stringify(commit), 'import.meta.url': '__kubeadmNonrootImportMetaUrl' },
     banner: { js: 'var __kubeadmNonrootImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
+    plugins: [yamlBundled],
     metafile: true,
     logLevel: 'warning',
   });

@@ -3,7 +3,6 @@
 // reads or writes is reached through hostPath()/resolveUnderRoot() so nothing can escape --root, not
 // through ".." and not through a symlink with an absolute target.
 import { lstatSync, readlinkSync } from 'node:fs';
-import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import { InputError } from './errors.js';
 
@@ -110,13 +109,13 @@ export function resolveUnderRoot(root: string, nodePath: string): string {
  * /srv/pki), and the last component itself not followed — refused when it is a symbolic link, since
  * chown and rename would act on whatever it points to.
  */
-export async function safeHostPath(root: string, nodePath: string): Promise<string> {
+export function safeHostPath(root: string, nodePath: string): string {
   const normal = normalizeNodePath(nodePath);
   if (normal === '/') return path.resolve(root);
   const parent = resolveUnderRoot(root, path.posix.dirname(normal));
   const host = hostPath(root, path.posix.join(parent, path.posix.basename(normal)));
   try {
-    if ((await lstat(host)).isSymbolicLink()) {
+    if (lstatSync(host).isSymbolicLink()) {
       throw new InputError('is a symbolic link; refusing to change it or what it points to (point the manifest at the real path)', nodePath);
     }
   } catch (e) {

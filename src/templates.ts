@@ -1,6 +1,6 @@
 // Read a file from templates/ — from the package on disk, or, inside the single executable, from the
 // SEA assets the build embeds under the same relative names (node:sea getAsset, Node >= 20.12).
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,5 +19,5 @@ function seaAsset(name: string): string | null {
 export const TEMPLATES_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'templates');
 
 export async function readTemplate(name: string): Promise<string> {
-  return seaAsset(name) ?? readFile(join(TEMPLATES_DIR, name), 'utf8');
+  return seaAsset(name) ?? readFileSync(join(TEMPLATES_DIR, name), 'utf8');
 }

@@ -1,7 +1,7 @@
 // kubeadm-nonroot apply: lock → (continue an unfinished run) → plan → confirm → journaled apply with
 // health gates; automatic rollback on failure or signal.
 import type { Command } from 'commander';
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { InputError, RefusedError } from '../errors.js';
 import type { Outcome, Wrap } from './main.js';
 import type { GlobalOptions } from './options.js';
@@ -46,7 +46,7 @@ export async function runPlanCommand(opts: GlobalOptions, cmd: Command, verb: 'a
     if (o.plan) {
       let saved: typeof plan;
       try {
-        saved = JSON.parse(await readFile(o.plan, 'utf8'));
+        saved = JSON.parse(readFileSync(o.plan, 'utf8'));
       } catch (e) {
         throw new InputError(`cannot read a plan from it: ${(e as Error).message}`, o.plan);
       }

@@ -1,5 +1,7 @@
 // Read what every command starts from: the config file and the node.
-import { readFile, stat } from 'node:fs/promises';
+// Synchronous reads: the CLI reads one small file at a time, and node:fs/promises alone loads ~30
+// internal modules (streams, readline) that `plan` otherwise never needs.
+import { readFileSync, statSync } from 'node:fs';
 import { InputError } from '../errors.js';
 import type { Config } from '../model/config.js';
 import type { NodeState } from '../model/node.js';
@@ -10,7 +12,7 @@ export async function loadConfig(opts: GlobalOptions): Promise<Config> {
   if (!opts.config) return defaultConfig();
   let text: string;
   try {
-    text = await readFile(opts.config, 'utf8');
+    text = readFileSync(opts.config, 'utf8');
   } catch (e) {
     throw new InputError(`cannot read config file: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, opts.config);
   }
@@ -25,6 +27,6 @@ export async function loadNode(opts: GlobalOptions, config: Config): Promise<Nod
 
 /** A directory named on the command line must exist: say so in one line instead of an ENOENT from deep inside. */
 export async function requireDir(dir: string, option: string): Promise<void> {
-  const st = await stat(dir).catch(() => null);
+  const st = statSync(dir, { throwIfNoEntry: false });
   if (!st?.isDirectory()) throw new InputError(`${option} ${dir}: no such directory`, dir);
 }

@@ -5,6 +5,16 @@ import { Command, CommanderError } from 'commander';
 import { DriftError, InputError, RefusedError, RollbackFailedError, RolledBackError } from '../errors.js';
 import { versionText } from '../version.js';
 import { parseGlobalOptions, type GlobalOptions } from './options.js';
+// Each command module is thin wiring (what it needs to run is imported when it runs), so all of them
+// are loaded up front: one file to read in the bundle (scripts/bundle.ts), not one chunk per command.
+import * as applyCmd from './apply.js';
+import * as backupsCmd from './backups.js';
+import * as completionCmd from './completion.js';
+import * as patchesCmd from './patches.js';
+import * as planCmd from './plan.js';
+import * as revertCmd from './revert.js';
+import * as rollbackCmd from './rollback.js';
+import * as verifyCmd from './verify.js';
 
 export const EXIT = { ok: 0, failed: 1, refused: 2, rollbackFailed: 3 } as const;
 
@@ -49,7 +59,7 @@ export type Wrap = typeof action;
 async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
   // One module per command; each adds itself with register(program, action).
-  for (const mod of await Promise.all([import('./plan.js'), import('./apply.js'), import('./rollback.js'), import('./backups.js'), import('./verify.js'), import('./revert.js'), import('./patches.js'), import('./completion.js')])) mod.register(program, action);
+  for (const mod of [planCmd, applyCmd, rollbackCmd, backupsCmd, verifyCmd, revertCmd, patchesCmd, completionCmd]) mod.register(program, action);
   try {
     await program.parseAsync(argv);
   } catch (e) {

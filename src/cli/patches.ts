@@ -1,7 +1,7 @@
 // kubeadm-nonroot patches --output-dir DIR: kubeadm patch files with this node's IDs, for
 // `kubeadm upgrade apply|node --patches DIR`. See docs/upgrade.md.
 import type { Command } from 'commander';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
 import type { Outcome, Wrap } from './main.js';
@@ -28,14 +28,14 @@ export async function patchesCommand(opts: GlobalOptions, cmd: Command): Promise
   const missing = plan.accounts.filter((a) => a.action === 'create-user' || a.action === 'create-group').map((a) => a.name);
   if (missing.length) note(`warning: accounts ${missing.join(', ')} do not exist yet; these patches use the IDs apply would give them — run apply first`);
   try {
-    await mkdir(o.outputDir, { recursive: true, mode: 0o755 });
+    mkdirSync(o.outputDir, { recursive: true, mode: 0o755 });
   } catch (e) {
     throw new InputError(`cannot create it: ${(e as NodeJS.ErrnoException).code}`, o.outputDir);
   }
   const written: string[] = [];
   for (const id of ids) {
     const name = patchFileName(id.component);
-    await writeFile(join(o.outputDir, name), renderPatch(await readTemplate(`patches/${name}`), id, VERSION, seccompStyle(plan.kubernetesVersion)), { mode: 0o644 });
+    writeFileSync(join(o.outputDir, name), renderPatch(await readTemplate(`patches/${name}`), id, VERSION, seccompStyle(plan.kubernetesVersion)), { mode: 0o644 });
     written.push(join(o.outputDir, name));
   }
   await emit(opts, { written, identities: ids }, () => written.map((w) => `wrote ${w}`).join('\n') + `\nUse: kubeadm upgrade apply|node --patches ${o.outputDir}\n`);

@@ -6,8 +6,7 @@
 // libuv's 4-thread pool costs tens of them plus scheduling (plan spent ~30 ms of its ~250 ms on that;
 // bench/results.md). Only the tree census, which can reach 100,000 entries, stays asynchronous.
 import { spawn } from 'node:child_process';
-import { lstat as lstatCallback, lstatSync, readFileSync, type Stats } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { lstat as lstatCallback, lstatSync, readdir as readdirCallback, readdirSync, readFileSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import type { FileStat, FileType, TreeSummary } from '../model/node.js';
 import { hostPath, normalizeNodePath, resolveUnderRoot } from '../paths.js';
@@ -81,13 +80,8 @@ function lstatCb(p: string): Promise<Stats> {
 }
 
 /** Entry names of a directory; [] when it vanished or is not a directory any more. */
-async function listDir(dir: string): Promise<string[]> {
-  try {
-    return await readdir(dir);
-  } catch (e) {
-    if (isMissing(e)) return [];
-    throw e;
-  }
+function listDir(dir: string): Promise<string[]> {
+  return new Promise((resolve, reject) => readdirCallback(dir, (e, names) => (e ? (isMissing(e) ? resolve([]) : reject(e)) : resolve(names))));
 }
 
 /**
@@ -96,13 +90,55 @@ async function listDir(dir: string): Promise<string[]> {
  * symlinks inside the tree are counted as entries and never followed, as `chown -R` (without -L) does.
  * An entry that disappears while we walk (etcd compacting its WAL) is simply not counted.
  *
- * Speed: FS_CONCURRENCY workers share one queue of paths to lstat, so the libuv pool stays busy
- * whether the tree is one wide directory or many small ones, and no promise is created per waiting
- * entry. About 0.6 s for 100,000 files on a 2-core VM (a per-entry limiter took 2.6 s).
+ * Speed: a small tree (a fresh etcd has a few files) is walked synchronously, which costs less than
+ * starting a process; a larger one is counted by GNU find, and without find by the concurrent walk.
  */
 export async function treeSummary(root: string, nodePath: string): Promise<TreeSummary> {
   const top = hostPath(root, resolveUnderRoot(root, nodePath));
-  return (await findCensus(top)) ?? walkCensus(top);
+  return smallTreeCensus(top) ?? (await findCensus(top)) ?? walkCensus(top);
+}
+
+/** Trees up to this many entries are walked synchronously (~5 µs an entry; spawning find costs ~5 ms). */
+export const SMALL_TREE = 1000;
+
+/** The census of a tree of at most `limit` entries, walked synchronously; null when it has more. */
+export function smallTreeCensus(top: string, limit = SMALL_TREE): TreeSummary | null {
+  const counts = new Map<string, { uid: number; gid: number; count: number }>();
+  let entries = 0;
+  const pending = listDirSync(top).map((name) => path.join(top, name));
+  for (let p = pending.pop(); p !== undefined; p = pending.pop()) {
+    let st: Stats;
+    try {
+      st = lstatSync(p);
+    } catch (e) {
+      if (isMissing(e)) continue;
+      throw e;
+    }
+    if (++entries > limit) return null;
+    countOwner(counts, st);
+    if (st.isDirectory()) for (const name of listDirSync(p)) pending.push(path.join(p, name));
+  }
+  return { entries, owners: sortOwners(counts) };
+}
+
+function countOwner(counts: Map<string, { uid: number; gid: number; count: number }>, st: Stats): void {
+  const key = `${st.uid}:${st.gid}`;
+  const owner = counts.get(key);
+  if (owner) owner.count += 1;
+  else counts.set(key, { uid: st.uid, gid: st.gid, count: 1 });
+}
+
+function sortOwners(counts: Map<string, { uid: number; gid: number; count: number }>): TreeSummary['owners'] {
+  return [...counts.values()].sort((a, b) => b.count - a.count || a.uid - b.uid || a.gid - b.gid);
+}
+
+function listDirSync(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch (e) {
+    if (isMissing(e)) return [];
+    throw e;
+  }
 }
 
 /**
@@ -111,7 +147,7 @@ export async function treeSummary(root: string, nodePath: string): Promise<TreeS
  * adds to a large data dir's chown -R (bench/results.md). null when find is missing or fails, so the
  * portable walk takes over.
  */
-function findCensus(top: string): Promise<TreeSummary | null> {
+export function findCensus(top: string): Promise<TreeSummary | null> {
   return new Promise((resolve) => {
     const child = spawn('find', [top, '-mindepth', '1', '-printf', '%U:%G\n'], { stdio: ['ignore', 'pipe', 'ignore'], env: { LC_ALL: 'C', PATH: process.env.PATH ?? '/usr/bin:/bin' } });
     const counts = new Map<string, number>();
@@ -137,7 +173,11 @@ function findCensus(top: string): Promise<TreeSummary | null> {
   });
 }
 
-/** The portable census: a bounded-concurrency lstat walk in JavaScript. */
+/**
+ * The portable census: a bounded-concurrency lstat walk in JavaScript. FS_CONCURRENCY workers share one
+ * queue of paths to lstat, so the libuv pool stays busy whether the tree is one wide directory or many
+ * small ones. About 0.6 s for 100,000 files on a 2-core VM.
+ */
 export async function walkCensus(top: string): Promise<TreeSummary> {
   const counts = new Map<string, { uid: number; gid: number; count: number }>();
   let entries = 0;
@@ -160,10 +200,7 @@ export async function walkCensus(top: string): Promise<TreeSummary> {
       throw e;
     }
     entries += 1;
-    const key = `${st.uid}:${st.gid}`;
-    const owner = counts.get(key);
-    if (owner) owner.count += 1;
-    else counts.set(key, { uid: st.uid, gid: st.gid, count: 1 });
+    countOwner(counts, st);
     if (st.isDirectory()) {
       for (const name of await listDir(p)) pending.push(path.join(p, name));
     }
@@ -191,6 +228,5 @@ export async function walkCensus(top: string): Promise<TreeSummary> {
 
   await Promise.all(Array.from({ length: FS_CONCURRENCY }, worker));
   if (failure !== null) throw failure;
-  const owners = [...counts.values()].sort((a, b) => b.count - a.count || a.uid - b.uid || a.gid - b.gid);
-  return { entries, owners };
+  return { entries, owners: sortOwners(counts) };
 }

@@ -191,11 +191,22 @@ export function mapToHost(pod: PodInfo, containerPath: string): MappedPath | nul
   return { hostPath, volume: vol.name, exact };
 }
 
+type Analysis = { accesses: FileAccess[]; unmapped: UnmappedPath[] };
+
+// Discovery (each round of following configs) and planning ask again for the same pods; parsePod
+// returns the same PodInfo for the same text, so results are kept per PodInfo. Callers only read them.
+const analyses = new WeakMap<PodInfo, Map<Component, Analysis>>();
+
 /** Derive every host file access of `component` from its manifest. Pure. */
-export function analyzeAccess(
-  pod: PodInfo,
-  component: Component,
-): { accesses: FileAccess[]; unmapped: UnmappedPath[] } {
+export function analyzeAccess(pod: PodInfo, component: Component): Analysis {
+  let byComponent = analyses.get(pod);
+  if (!byComponent) analyses.set(pod, (byComponent = new Map()));
+  let result = byComponent.get(component);
+  if (!result) byComponent.set(component, (result = analyzeAccessUncached(pod, component)));
+  return result;
+}
+
+function analyzeAccessUncached(pod: PodInfo, component: Component): Analysis {
   const accesses = new Map<string, FileAccess>();
   const unmapped = new Map<string, UnmappedPath>();
   const noteUnmapped = (flag: string, containerPath: string): void => {

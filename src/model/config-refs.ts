@@ -26,7 +26,20 @@ export interface ConfigRef {
 }
 
 /** Absolute paths named by string values anywhere in a YAML/JSON document (non-YAML text: none). */
+// Discovery reads configs level by level and planning reads them again: parse each text once.
+const refsByText = new Map<string, ConfigRef[]>();
+
 export function configRefs(text: string): ConfigRef[] {
+  let refs = refsByText.get(text);
+  if (!refs) {
+    refs = configRefsUncached(text);
+    if (refsByText.size >= 64) refsByText.delete(refsByText.keys().next().value!);
+    refsByText.set(text, refs);
+  }
+  return refs;
+}
+
+function configRefsUncached(text: string): ConfigRef[] {
   const out: ConfigRef[] = [];
   const walk = (v: unknown, key: string): void => {
     if (typeof v === 'string') {

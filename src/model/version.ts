@@ -2,7 +2,7 @@
 // (kube-apiserver:v1.32.11, etcd:3.5.24-0: etcd's "-N" suffix is kubeadm's image revision), and
 // mirrors keep the tag (registry.aliyuncs.com/google_containers/kube-apiserver:v1.16.2), so the
 // tag is the best pure evidence of the version the manifest was written for.
-import semver from 'semver';
+import { semver } from './semver.js';
 import { SECCOMP_FIELD_SINCE } from './support.js';
 
 /**

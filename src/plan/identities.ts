@@ -12,6 +12,7 @@ import type { Config } from '../model/config.js';
 import type { GroupEntry, NodeState, PasswdEntry } from '../model/node.js';
 import type { AccountAction, Identity, Problem } from './types.js';
 import { GROUP_PATH, LOGIN_DEFS_PATH, PASSWD_PATH } from '../model/node-paths.js';
+import { compareText } from '../model/order.js';
 
 /** Shells that cannot log in; an existing account with any other shell is a human or service login. */
 /** The shell kubeadm's RootlessControlPlane gate writes and insists on for its accounts. */
@@ -66,7 +67,7 @@ export function planIdentities(node: NodeState, config: Config, components: Comp
       groups.push({ name, gid: null, members: [], existing: firstGroup(name), pinned: config.accounts[c]?.gid });
     }
   }
-  const sharedSorted = [...shared].sort((a, b) => (a.name === SA_KEY_READERS_GROUP || a.name === config.saKeyReaders.group ? -1 : b.name === SA_KEY_READERS_GROUP || b.name === config.saKeyReaders.group ? 1 : a.name.localeCompare(b.name)));
+  const sharedSorted = [...shared].sort((a, b) => (a.name === SA_KEY_READERS_GROUP || a.name === config.saKeyReaders.group ? -1 : b.name === SA_KEY_READERS_GROUP || b.name === config.saKeyReaders.group ? 1 : compareText(a.name, b.name)));
   for (const s of sharedSorted) {
     const pinned = s.name === sharedGroupName(['kube-apiserver', 'kube-controller-manager'], config) ? config.saKeyReaders.gid : undefined;
     groups.push({ name: s.name, gid: null, members: sortComponents(s.members).map(userName), existing: firstGroup(s.name), pinned });

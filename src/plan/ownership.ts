@@ -15,6 +15,7 @@ import { sortComponents, type Component } from '../model/components.js';
 import type { FileStat, NodeState } from '../model/node.js';
 import { can, formatMode, type ProcessIdentity } from '../model/perms.js';
 import type { FileAction, Identity, Ownership, Problem } from './types.js';
+import { compareText } from '../model/order.js';
 
 /** Everything the migrated components do with one host path. */
 export interface PathUse {
@@ -52,7 +53,7 @@ export function groupUses(accesses: FileAccess[]): PathUse[] {
     u.secret ||= a.secret;
     if (!u.flags.includes(a.flag)) u.flags.push(a.flag);
   }
-  return [...byPath.values()].sort((a, b) => a.path.localeCompare(b.path));
+  return [...byPath.values()].sort((a, b) => compareText(a.path, b.path));
 }
 
 /** Reader sets of secrets read by more than one component: each needs a shared group. */
@@ -207,7 +208,7 @@ export function planFiles(node: NodeState, uses: PathUse[], identities: Identity
       }
     }
   }
-  files.sort((a, b) => a.path.localeCompare(b.path));
+  files.sort((a, b) => compareText(a.path, b.path));
   return { files, problems, warnings };
 }
 

@@ -1,5 +1,5 @@
 // buildPlan: node state + config + clock → Plan. Pure: no I/O, no clock, no environment.
-import semver from 'semver';
+import { semver } from '../model/semver.js';
 import { analyzeAccess } from '../model/access.js';
 import { expandConfigAccesses } from '../model/config-refs.js';
 import type { FileAccess } from '../model/access.types.js';
@@ -17,6 +17,7 @@ import { planIdentities, sharedGroupName, type SharedGroupSpec } from './identit
 import { applySecurity, type DesiredSecurity } from './manifest-edit.js';
 import { groupUses, planFiles, sharedReaderSets } from './ownership.js';
 import { PLAN_API_VERSION, PLAN_KIND, type ComponentPlan, type Identity, type ManifestAction, type Plan, type Problem } from './types.js';
+import { compareText } from '../model/order.js';
 
 export interface PlanOptions {
   /** The clock, injected: planning never reads it. */
@@ -172,7 +173,7 @@ export function buildPlan(node: NodeState, config: Config, opts: PlanOptions): P
     manifests.push({ action: 'write-manifest', component: f.component, path: f.path, beforeSha256: sha256(f.text), after: edit.text, diff: unifiedDiff(f.text, edit.text, `a${f.path}`, `b${f.path}`), changes: edit.changes });
   }
 
-  const byPath = (a: Problem, b: Problem) => (a.path ?? '').localeCompare(b.path ?? '') || a.code.localeCompare(b.code) || a.message.localeCompare(b.message);
+  const byPath = (a: Problem, b: Problem) => compareText(a.path ?? '', b.path ?? '') || compareText(a.code, b.code) || compareText(a.message, b.message);
   return {
     apiVersion: PLAN_API_VERSION,
     kind: PLAN_KIND,

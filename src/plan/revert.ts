@@ -3,7 +3,7 @@
 // kept where kubeadm itself writes it, i.e. from v1.22), files back to kubeadm's defaults (root;
 // private keys, sa.pub and kubeconfigs 0600; certificates 0644; data dir root 0700), and the tool's
 // accounts removed. Pure, like buildPlan.
-import semver from 'semver';
+import { semver } from '../model/semver.js';
 import { analyzeAccess } from '../model/access.js';
 import { expandConfigAccesses } from '../model/config-refs.js';
 import type { FileAccess } from '../model/access.types.js';
@@ -20,6 +20,7 @@ import { groupUses, isTrustStore, satisfies } from './ownership.js';
 import { findComponents } from './plan.js';
 import { PLAN_API_VERSION, REVERT_PLAN_KIND, type AccountAction, type FileAction, type ManifestAction, type Ownership, type Plan, type Problem } from './types.js';
 import { PASSWD_PATH } from '../model/node-paths.js';
+import { compareText } from '../model/order.js';
 
 const ROOT_IDENTITY = { user: 'root', uid: 0, group: 'root', gid: 0, supplementalGroups: [] };
 
@@ -70,7 +71,7 @@ export function buildRevertPlan(node: NodeState, config: Config, opts: { now: Da
     if (satisfies(stat, desired)) continue;
     files.push({ action: 'set-owner-mode', path: use.path, current, desired, readers: use.readers, access: 'read', secret: use.secret, reason: `back to kubeadm's default: root, ${use.secret ? 'private ' : ''}${desired.mode === 0o600 ? '0600' : '0644'}` });
   }
-  files.sort((a, b) => a.path.localeCompare(b.path));
+  files.sort((a, b) => compareText(a.path, b.path));
 
   // The tool's accounts: the configured (or kubeadm's) names of the selected components and the reader groups.
   const accounts: AccountAction[] = [];
@@ -92,7 +93,7 @@ export function buildRevertPlan(node: NodeState, config: Config, opts: { now: Da
   for (const g of node.group.filter((x) => groupNames.has(x.name))) {
     accounts.push({ action: 'delete-group', name: g.name, gid: g.gid, members: g.members });
   }
-  const byPath = (a: Problem, b: Problem) => (a.path ?? '').localeCompare(b.path ?? '') || a.code.localeCompare(b.code);
+  const byPath = (a: Problem, b: Problem) => compareText(a.path ?? '', b.path ?? '') || compareText(a.code, b.code);
   return {
     apiVersion: PLAN_API_VERSION,
     kind: REVERT_PLAN_KIND,

@@ -1,6 +1,6 @@
 // Runtime checks: each component's running process against what its manifest asks for, read from
 // /proc/PID/status (proc(5)): Uid/Gid/Groups, CapEff/CapBnd, NoNewPrivs, Seccomp.
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { listProcesses, runsComponent } from '../apply/gates.js';
 import { parsePod } from '../model/pod.js';
@@ -53,7 +53,7 @@ export async function runtimeFindings(plan: Plan, node: NodeState, proc: string)
     for (const p of mine) {
       let st: ProcStatus;
       try {
-        st = parseStatus(await readFile(join(proc, String(p.pid), 'status'), 'utf8'));
+        st = parseStatus(readFileSync(join(proc, String(p.pid), 'status'), 'utf8'));
       } catch {
         continue; // exited meanwhile
       }

@@ -6,11 +6,12 @@ import { buildPlan } from '../plan/plan.js';
 import { runtimeFindings } from './runtime.js';
 import { staticFindings } from './static.js';
 import type { VerifyReport } from './types.js';
+import { compareText } from '../model/order.js';
 
 export async function verifyNode(node: NodeState, config: Config, opts: { now: Date; proc: string | null; rootFlag: string }): Promise<VerifyReport> {
   const plan = buildPlan(node, config, { now: opts.now });
   const findings = staticFindings(plan, opts.rootFlag);
   if (opts.proc) findings.push(...(await runtimeFindings(plan, node, opts.proc)));
-  findings.sort((a, b) => a.kind.localeCompare(b.kind) || a.subject.localeCompare(b.subject));
+  findings.sort((a, b) => compareText(a.kind, b.kind) || compareText(a.subject, b.subject));
   return { ok: findings.length === 0, runtimeChecked: opts.proc !== null, findings };
 }

@@ -1,13 +1,14 @@
-// The two census implementations (GNU find, and the JavaScript walk it falls back to) agree.
+// The three census implementations (the synchronous walk of small trees, GNU find, and the concurrent
+// JavaScript walk find falls back to) agree.
 import assert from 'node:assert/strict';
 import { lchown, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { treeSummary, walkCensus } from '../../src/discover/fs.js';
+import { findCensus, smallTreeCensus, treeSummary, walkCensus } from '../../src/discover/fs.js';
 
 describe('ownership census', { skip: process.getuid?.() !== 0 ? 'needs root to chown' : false }, () => {
-  it('find and the JavaScript walk count the same owners, links not followed', async () => {
+  it('the small-tree walk, find and the concurrent walk count the same owners, links not followed', async () => {
     const root = await mkdtemp(join(tmpdir(), 'census-'));
     try {
       const d = join(root, 'data');
@@ -20,6 +21,10 @@ describe('ownership census', { skip: process.getuid?.() !== 0 ? 'needs root to c
       const expected = { entries: 33, owners: [{ uid: 0, gid: 0, count: 30 }, { uid: 102, gid: 109, count: 2 }, { uid: 7, gid: 0, count: 1 }] };
       assert.deepEqual(await treeSummary(root, '/data'), expected);
       assert.deepEqual(await walkCensus(d), expected);
+      assert.deepEqual(await findCensus(d), expected);
+      assert.deepEqual(smallTreeCensus(d), expected);
+      assert.equal(smallTreeCensus(d, 32), null, 'one entry over the limit: left to find');
+      assert.deepEqual(smallTreeCensus(d, 33), expected);
     } finally {
       await rm(root, { recursive: true, force: true });
     }
