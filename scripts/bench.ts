@@ -7,7 +7,8 @@
 // Writes bench/results.md. Never run by npm test: no timing asserts anywhere (house rule).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSandbox } from '../test/support/sandbox.js';
 import { BIN, REPO_ROOT } from '../test/support/paths.js';
@@ -45,6 +46,15 @@ const add = (what: string, tool: number, baseName: string, base: number, target:
 const big = await buildSandbox({ fixture: 'v1.30-port443-webhooks-haproxy-keepalived' });
 const p = sideBySide(() => time(node, [BIN, 'plan', '--root', big.root, '-o', 'json']), () => time(node, ['-e', '']));
 add('`plan` (largest fixture, 6 static pods)', p.a, "`node -e ''`", p.b, '≤ 2×');
+// The npm build without its code cache: what runs when the installed Node is not the one that built
+// the package (V8 rejects the cache; bin/run-bundle.cjs compiles the bundle as usual).
+const noCache = mkdtempSync(join(tmpdir(), 'kubeadm-nonroot-bench-'));
+for (const d of ['bin', 'templates', 'dist/cli']) cpSync(join(REPO_ROOT, d), join(noCache, d), { recursive: true });
+rmSync(join(noCache, 'dist/cli/kubeadm-nonroot.cjs.cache'));
+symlinkSync(join(REPO_ROOT, 'node_modules'), join(noCache, 'node_modules'));
+const pn = sideBySide(() => time(node, [join(noCache, 'bin/kubeadm-nonroot'), 'plan', '--root', big.root, '-o', 'json']), () => time(node, ['-e', '']));
+add('`plan`, npm build without its code cache (another Node version)', pn.a, "`node -e ''`", pn.b, '—');
+rmSync(noCache, { recursive: true, force: true });
 // The single executable, when built (npm run build:sea): one bundled file with a V8 code cache.
 const sea = join(REPO_ROOT, 'dist', `kubeadm-nonroot-linux-${process.arch}`);
 if (existsSync(sea)) {
@@ -101,13 +111,17 @@ Medians of ${RUNS} interleaved runs (${runsBig} for the data-dir rows) after one
 ${rows.join('\n')}
 
 Notes:
-- \`plan\` misses its 2× target. Its time (about 240 ms of CPU in the npm build, measured with
-  \`--cpu-prof\`) is spread over module loading (~60 ms: the npm build loads ~40 files from \`dist/\`),
-  parsing the manifests with the yaml library (~65 ms, cold JIT), the byte-preserving edits (~45 ms),
-  discovery (~35 ms) and GC. Done so far: lazy loading of everything a command does not need (execa,
-  yaml output, listr2), memoised manifest parses, whole-block insertion of absent securityContexts.
-  The single executable, one bundled file with a code cache, is faster; reaching 2× would need a
-  lighter YAML path for the edits (one parse per manifest instead of one per edited key).
+- \`plan\` is Node's own start-up plus about as much again. What got it there from 4.8× (profiles with
+  \`--cpu-prof\`; each step kept only when the benchmark moved): kubeadm's manifests and kubeconfigs are
+  read by a small parser for their plain YAML subset (src/yaml/lite.ts; the yaml library — ~60 modules,
+  ~30 ms to load, cold-JIT parsing — is loaded only for text outside the subset); discovery stats
+  synchronously and walks a small data dir itself instead of spawning \`find\`; the npm build runs one
+  CommonJS bundle (dist/cli) with a V8 code cache trained at build time, so there is no module
+  resolution and little compiling; sorting by code points instead of \`localeCompare\` (ICU collation
+  start-up); semver functions imported singly. What is left: reading and digest-checking the bundle and
+  its cache (~5 ms), discovery and planning (~25 ms), GC, and V8 finishing background work at exit.
+- Without its code cache (a Node version other than the one that built the package) the npm build
+  compiles what it runs, which the row above measures; the single executable always has its cache.
 - apply changes the data dir with coreutils \`chown -R\` itself, so its journaled step costs what
   \`chown -R\` costs. The rest of a whole apply + rollback is Node start-up (twice), discovery — above
   all the ownership census of the data dir (GNU \`find\`, one lstat per entry), which tells whether a
