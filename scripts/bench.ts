@@ -121,7 +121,7 @@ Notes:
   start-up); semver functions imported singly. What is left: reading and digest-checking the bundle and
   its cache (~5 ms), discovery and planning (~25 ms), GC, and V8 finishing background work at exit.
 - Without its code cache (a Node version other than the one that built the package) the npm build
-  compiles what it runs, which the row above measures; the single executable always has its cache.
+  compiles what it runs (the "without its code cache" row); the single executable always has its cache.
 - apply changes the data dir with coreutils \`chown -R\` itself, so its journaled step costs what
   \`chown -R\` costs. The rest of a whole apply + rollback is Node start-up (twice), discovery — above
   all the ownership census of the data dir (GNU \`find\`, one lstat per entry), which tells whether a
