@@ -15,8 +15,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const CLI_DIR = path.join(REPO, 'dist', 'cli');
-export const CLI_BUNDLE = path.join(CLI_DIR, 'kubeadm-nonroot.cjs');
+const CLI_DIR = path.join(REPO, 'dist', 'cli');
+const CLI_BUNDLE = path.join(CLI_DIR, 'kubeadm-nonroot.cjs');
 /** The node the cache is trained on: a kubeadm v1.32 stacked control plane (not the benchmark's fixture). */
 const TRAINING_FIXTURE = path.join(REPO, 'test', 'fixtures', 'manifests', 'v1.32-rhel-stacked');
 

@@ -18,7 +18,7 @@ const ALL = ACCOUNT_FILES.flatMap((p) => [p, `${p}-`]);
 export async function snapshotAccountFiles(root: string, backupDir: string, subdir: string): Promise<AccountFileRecord[]> {
   const out: AccountFileRecord[] = [];
   for (const p of ALL) {
-    const host = await safeHostPath(root, p); // refuses a symlinked account file: shadow-utils would follow it
+    const host = safeHostPath(root, p); // refuses a symlinked account file: shadow-utils would follow it
     const st = await ownerModeOf(host);
     if (!st) {
       out.push({ path: p, saved: null, uid: 0, gid: 0, mode: 0 });
@@ -49,7 +49,7 @@ function withoutNames(text: string, names: string[]): string[] {
 export async function restoreAccountFiles(root: string, backupDir: string, records: AccountFileRecord[], createdNames: string[]): Promise<string[]> {
   const left: string[] = [];
   for (const r of records) {
-    const host = await safeHostPath(root, r.path);
+    const host = safeHostPath(root, r.path);
     const isBackupCopy = r.path.endsWith('-');
     if (r.saved === null) {
       if (isBackupCopy) await rm(host, { force: true });

@@ -126,7 +126,7 @@ async function runStep(step: Step, jid: string, plan: Plan, journal: Journal, di
   const writeDirs = plan.kind !== PLAN_KIND ? [] : plan.files.filter((f) => f.access === 'write' && f.readers.includes(component) && f.action !== 'create-directory');
   const onOldGone = writeDirs.length
     ? async () => {
-        for (const f of writeDirs) await chownTree(await safeHostPath(o.root, f.path), f.desired.uid, f.desired.gid);
+        for (const f of writeDirs) await chownTree(safeHostPath(o.root, f.path), f.desired.uid, f.desired.gid);
       }
     : undefined;
   const detail = await waitHealthy({ component, manifestPath: manifest.path, manifestText: manifest.after, uid: identity!.uid, gid: identity!.gid, before, writtenAt, timeoutMs: o.timeoutMs, proc: o.proc, signal: o.signal, onOldGone });
@@ -148,7 +148,7 @@ async function gateEarlierManifests(plan: Plan, journal: Journal, o: RunOptions,
     if (undo?.kind !== 'restore-manifest') continue;
     const c = plan.components.find((x) => x.manifest === undo.path);
     if (!c?.identity || gated.has(c.component)) continue;
-    const text = await readFile(await safeHostPath(o.root, c.manifest), 'utf8');
+    const text = await readFile(safeHostPath(o.root, c.manifest), 'utf8');
     o.events({ type: 'gate', component: c.component, status: 'waiting', detail: `written by the interrupted run; waiting for ${c.component} to run as uid ${c.identity.uid}` });
     const detail = await waitHealthy({ component: c.component, manifestPath: c.manifest, manifestText: text, uid: c.identity.uid, gid: c.identity.gid, before: new Set(), writtenAt: doneAt.get(i.step) ?? 0, timeoutMs: o.timeoutMs, proc: o.proc, signal: o.signal });
     await journal.record({ t: 'gate', component: c.component, ok: true, detail });

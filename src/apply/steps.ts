@@ -43,7 +43,7 @@ export interface Step {
 const host = (ctx: StepContext, nodePath: string) => safeHostPath(ctx.root, nodePath);
 
 async function accountsNow(ctx: StepContext) {
-  const [p, g] = await Promise.all([readFile(await host(ctx, PASSWD_PATH), 'utf8'), readFile(await host(ctx, GROUP_PATH), 'utf8')]);
+  const [p, g] = await Promise.all([readFile(host(ctx, PASSWD_PATH), 'utf8'), readFile(host(ctx, GROUP_PATH), 'utf8')]);
   return { passwd: parsePasswd(p, PASSWD_PATH), group: parseGroup(g, GROUP_PATH) };
 }
 
@@ -142,7 +142,7 @@ function fileStep(f: FileAction): Step {
         title: `${f.path}: owner ${f.desired.user ?? f.desired.uid}:${f.desired.group ?? f.desired.gid}, mode ${want.mode.toString(8).padStart(4, '0')}`,
         phase: 'files',
         async prepare(ctx) {
-          const p = await host(ctx, f.path);
+          const p = host(ctx, f.path);
           const now = await ownerModeOf(p);
           if (!now) throw new InputError('disappeared since the plan was made', f.path);
           if (sameOwnerMode(now, want)) return null;
@@ -159,7 +159,7 @@ function fileStep(f: FileAction): Step {
         title: `${f.path}: owner ${f.desired.user ?? f.desired.uid}:${f.desired.group ?? f.desired.gid} recursively, mode ${want.mode.toString(8).padStart(4, '0')}`,
         phase: 'files',
         async prepare(ctx) {
-          const p = await host(ctx, f.path);
+          const p = host(ctx, f.path);
           const now = await ownerModeOf(p);
           if (!now || now.type !== 'dir') throw new InputError('is no longer a directory', f.path);
           // The dominant owner of the tree is recorded once; only entries that differ are listed.
@@ -190,18 +190,18 @@ function fileStep(f: FileAction): Step {
         title: `create ${f.path}/ owned by ${f.desired.user ?? f.desired.uid}, mode ${want.mode.toString(8).padStart(4, '0')}`,
         phase: 'files',
         async prepare(ctx) {
-          const p = await host(ctx, f.path);
+          const p = host(ctx, f.path);
           const now = await ownerModeOf(p);
           if (now) {
             if (sameOwnerMode(now, want)) return null;
             throw new InputError('appeared since the plan was made; run plan again', f.path);
           }
           const missing: string[] = [];
-          for (let d = dirname(f.path); d !== '/' && !(await ownerModeOf(await host(ctx, d))); d = dirname(d)) missing.unshift(d);
+          for (let d = dirname(f.path); d !== '/' && !(await ownerModeOf(host(ctx, d))); d = dirname(d)) missing.unshift(d);
           return {
             undo: { kind: 'remove-directory', path: f.path, createdParents: missing },
             run: async () => {
-              for (const d of missing) await mkdirs([await host(ctx, d)]);
+              for (const d of missing) await mkdirs([host(ctx, d)]);
               await mkdirs([p], 0o700);
               await setDirOwnerMode(p, want);
             },
@@ -217,7 +217,7 @@ function manifestStep(m: ManifestAction): Step {
     title: `write ${m.path}`,
     phase: m.component,
     async prepare(ctx) {
-      const p = await host(ctx, m.path);
+      const p = host(ctx, m.path);
       const [text, now] = await Promise.all([readFile(p, 'utf8'), ownerModeOf(p)]);
       if (text === m.after) return null;
       if (sha256(text) !== m.beforeSha256) throw new InputError('changed since the plan was made (kubeadm upgrade? hand edit?); run plan again', m.path);

@@ -26,7 +26,7 @@ export interface UndoContext {
 const host = (ctx: UndoContext, p: string) => safeHostPath(ctx.root, p);
 
 async function accounts(ctx: UndoContext) {
-  const [p, g] = await Promise.all([readFile(await host(ctx, PASSWD_PATH), 'utf8'), readFile(await host(ctx, GROUP_PATH), 'utf8')]);
+  const [p, g] = await Promise.all([readFile(host(ctx, PASSWD_PATH), 'utf8'), readFile(host(ctx, GROUP_PATH), 'utf8')]);
   return { passwd: parsePasswd(p, PASSWD_PATH), group: parseGroup(g, GROUP_PATH) };
 }
 
@@ -58,7 +58,7 @@ export async function performUndo(u: Undo, ctx: UndoContext): Promise<void> {
       for (const line of await restoreAccountFiles(ctx.root, ctx.backupDir, u.files, ctx.createdNames)) ctx.warn(line);
       return;
     case 'restore-owner-mode': {
-      const p = await host(ctx, u.path);
+      const p = host(ctx, u.path);
       if (u.temp) await rm(u.temp, { force: true });
       const now = await ownerModeOf(p);
       if (!now) throw new Error(`${u.path} is missing; cannot restore owner ${u.uid}:${u.gid} mode ${formatMode(u.mode)}`);
@@ -68,7 +68,7 @@ export async function performUndo(u: Undo, ctx: UndoContext): Promise<void> {
       return;
     }
     case 'restore-tree': {
-      const p = await host(ctx, u.path);
+      const p = host(ctx, u.path);
       if (!(await ownerModeOf(p))) throw new Error(`${u.path} is missing; cannot restore its owners`);
       await chownTree(p, u.defaultOwner[0], u.defaultOwner[1]);
       if (u.ownersFile) {
@@ -79,7 +79,7 @@ export async function performUndo(u: Undo, ctx: UndoContext): Promise<void> {
       return;
     }
     case 'remove-directory': {
-      const p = await host(ctx, u.path);
+      const p = host(ctx, u.path);
       if ((await ownerModeOf(p)) && !(await rmdirIfEmpty(p))) {
         // The component already wrote into it (audit logs): keep the data, hand it back to root as the
         // kubelet would have created it (DirectoryOrCreate: root, 0755).
@@ -87,11 +87,11 @@ export async function performUndo(u: Undo, ctx: UndoContext): Promise<void> {
         ctx.warn(`${u.path} was not empty; kept it, owned by root`);
         return;
       }
-      for (const d of [...u.createdParents].reverse()) await rmdirIfEmpty(await host(ctx, d));
+      for (const d of [...u.createdParents].reverse()) await rmdirIfEmpty(host(ctx, d));
       return;
     }
     case 'restore-manifest': {
-      const p = await host(ctx, u.path);
+      const p = host(ctx, u.path);
       if (u.temp) await rm(u.temp, { force: true });
       const saved = await readFile(join(ctx.backupDir, u.backupFile));
       if (u.sha256 && createHash('sha256').update(saved).digest('hex') !== u.sha256) {

@@ -31,7 +31,7 @@ export function withRunOptions(cmd: Command, planHelp: string): Command {
 export async function runPlanCommand(opts: GlobalOptions, cmd: Command, verb: 'apply' | 'revert'): Promise<Outcome> {
   const o = cmd.opts<{ plan?: string; yes?: boolean; dryRun?: boolean; wait: boolean; timeout: string; proc: string }>();
   const timeoutMs = parseDuration(o.timeout);
-  if (o.wait && !o.dryRun) await requireDir(o.proc, '--proc');
+  if (o.wait && !o.dryRun) requireDir(o.proc, '--proc');
   const [{ acquireLock }, { listBackups, unfinished }, { Journal }, { applyPlan }, { buildPlan }, { buildRevertPlan }, { actionsNotIn, hasChanges, isBlocked }, { renderPlanHuman }, { fingerprintInputs, stableStringify }, { PLAN_API_VERSION, PLAN_KIND, REVERT_PLAN_KIND }] = await Promise.all([
     import('../apply/lock.js'), import('../apply/backups.js'), import('../apply/journal.js'), import('../apply/run.js'), import('../plan/plan.js'), import('../plan/revert.js'), import('../plan/summary.js'), import('../render/plan-human.js'), import('../plan/fingerprint.js'), import('../plan/types.js'),
   ]);

@@ -20,13 +20,18 @@ export async function loadConfig(opts: GlobalOptions): Promise<Config> {
 }
 
 export async function loadNode(opts: GlobalOptions, config: Config): Promise<NodeState> {
-  await requireDir(opts.root, '--root');
+  requireDir(opts.root, '--root');
   const { discoverNode } = await import('../discover/discover.js');
   return discoverNode({ root: opts.root, manifestsDir: config.manifestsDir });
 }
 
 /** A directory named on the command line must exist: say so in one line instead of an ENOENT from deep inside. */
-export async function requireDir(dir: string, option: string): Promise<void> {
-  const st = statSync(dir, { throwIfNoEntry: false });
-  if (!st?.isDirectory()) throw new InputError(`${option} ${dir}: no such directory`, dir);
+export function requireDir(dir: string, option: string): void {
+  let isDir = false;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    // ENOENT, ENOTDIR (a path through a file), EACCES: the same one-line answer
+  }
+  if (!isDir) throw new InputError(`${option} ${dir}: no such directory`, dir);
 }

@@ -26,7 +26,7 @@ const KEEP_ACCOUNT_UNDOS = new Set(['delete-user', 'delete-group', 'remove-membe
 export async function rollbackCommand(opts: GlobalOptions, cmd: Command): Promise<Outcome> {
   const o = cmd.opts<{ backup?: string; keepAccounts?: boolean; yes?: boolean; wait: boolean; timeout: string; proc: string }>();
   const timeoutMs = parseDuration(o.timeout);
-  if (o.wait) await requireDir(o.proc, '--proc');
+  if (o.wait) requireDir(o.proc, '--proc');
   const [{ acquireLock }, { listBackups }, { Journal }, { rollbackJournal }, { shadowUtils }] = await Promise.all([
     import('../apply/lock.js'), import('../apply/backups.js'), import('../apply/journal.js'), import('../apply/rollback.js'), import('../apply/accounts.js'),
   ]);

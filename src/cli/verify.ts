@@ -20,7 +20,7 @@ export async function verifyCommand(opts: GlobalOptions, cmd: Command): Promise<
   const config = await loadConfig(opts);
   const node = await loadNode(opts, config);
   const proc = !o.runtime ? null : (o.proc ?? (opts.root === '/' ? '/proc' : null));
-  if (proc) await requireDir(proc, '--proc');
+  if (proc) requireDir(proc, '--proc');
   const report = await verifyNode(node, config, { now: new Date(), proc, rootFlag: opts.root === '/' ? '' : ` --root ${opts.root}` });
   await emit(opts, report, () => renderVerifyHuman(report, style(opts)));
   return report.ok ? 'done' : 'drift';
