@@ -4,9 +4,7 @@
 // inner one fails to start after the migration, so the access analysis follows these references:
 // every string value that is an absolute path (or a unix:// endpoint) in a followed file. Pure: the
 // caller supplies the files' text (NodeState.configs), read by discovery.
-import { parseLite } from '../yaml/lite.js';
-import { toJS } from '../yaml/outline.js';
-import { yamlLib } from '../yaml/lib.js';
+import { parseYamlDocuments } from '../yaml/go-yaml.js';
 import type { FileAccess } from './access.types.js';
 import { mapToHost } from './access.js';
 import type { Component } from './components.js';
@@ -26,20 +24,7 @@ export interface ConfigRef {
 }
 
 /** Absolute paths named by string values anywhere in a YAML/JSON document (non-YAML text: none). */
-// Discovery reads configs level by level and planning reads them again: parse each text once.
-const refsByText = new Map<string, ConfigRef[]>();
-
 export function configRefs(text: string): ConfigRef[] {
-  let refs = refsByText.get(text);
-  if (!refs) {
-    refs = configRefsUncached(text);
-    if (refsByText.size >= 64) refsByText.delete(refsByText.keys().next().value!);
-    refsByText.set(text, refs);
-  }
-  return refs;
-}
-
-function configRefsUncached(text: string): ConfigRef[] {
   const out: ConfigRef[] = [];
   const walk = (v: unknown, key: string): void => {
     if (typeof v === 'string') {
@@ -49,19 +34,7 @@ function configRefsUncached(text: string): ConfigRef[] {
     } else if (Array.isArray(v)) v.forEach((x) => walk(x, key));
     else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, k);
   };
-  const lite = parseLite(text);
-  if (lite) {
-    walk(toJS(lite), '');
-    return out;
-  }
-  let docs;
-  try {
-    docs = yamlLib().parseAllDocuments(text);
-  } catch {
-    return out;
-  }
-  if (!Array.isArray(docs)) return out;
-  for (const d of docs) if (d.errors.length === 0) walk(d.toJS(), '');
+  for (const d of parseYamlDocuments(text)) if (d.errors.length === 0) walk(d.toJS(), '');
   return out;
 }
 

@@ -1,14 +1,12 @@
 // Parse one static-pod manifest into PodInfo, and decide whether it is one of kubeadm's four
 // control-plane pods. Pure: the caller reads the file.
 //
-// Identification follows kubeadm-manifests.md §5.1: file name AND content. kubeadm writes
+// Identification: file name AND content. kubeadm writes
 // `<component>.yaml` with metadata.name = labels.component = <component>, tier: control-plane, and
 // the container command starts with the component's binary (manifests.go / local.go). Other static
 // pods (haproxy, keepalived, kube-vip) and look-alikes (a `my-scheduler.yaml` copied from
 // kube-scheduler.yaml, running the same image) fail at least one of those checks and are left alone.
-import { parseLite } from '../yaml/lite.js';
-import { toJS } from '../yaml/outline.js';
-import { yamlLib } from '../yaml/lib.js';
+import { firstError, parseYamlDocuments } from '../yaml/go-yaml.js';
 import { posix } from 'node:path';
 import { COMPONENTS, type Component } from './components.js';
 import type { HostPathVolume, HttpProbe, PodInfo, VolumeMount } from './pod.types.js';
@@ -57,38 +55,19 @@ function describeKind(v: unknown): string {
 }
 
 /**
- * Parse a static-pod manifest. `path` is only used in error messages.
+ * Parse a static-pod manifest as the kubelet reads it (YAML 1.1). `path` is only used in error messages.
  * Throws InputError for invalid YAML, more than one document, a non-Pod, no containers, or no image.
  */
-// Discovery, planning, gates and verify all read the same few manifests; YAML parsing is most of a
-// plan's run time, so results are kept per (path, text). PodInfo values are never mutated by callers.
-const podCache = new Map<string, PodInfo>();
-
 export function parsePod(text: string, path: string): PodInfo {
-  const key = `${path}\0${text}`;
-  const hit = podCache.get(key);
-  if (hit) return hit;
-  const pod = parsePodUncached(text, path);
-  if (podCache.size >= 64) podCache.delete(podCache.keys().next().value!);
-  podCache.set(key, pod);
-  return pod;
+  return podInfo(onlyDocument(text, path), path);
 }
 
-function parsePodUncached(text: string, path: string): PodInfo {
-  const lite = parseLite(text);
-  const root = lite ? toJS(lite) : onlyDocument(text, path);
-  return podInfo(root, path);
-}
-
-/** The one document of a manifest outside the lite subset, read with the yaml library. */
+/** The one document of a manifest. */
 function onlyDocument(text: string, path: string): unknown {
-  const docs = yamlLib().parseAllDocuments(text);
+  const docs = parseYamlDocuments(text);
   for (const doc of docs) {
-    if (doc.errors.length > 0) {
-      // yaml's messages end with a source excerpt on later lines; keep the first line only.
-      const first = doc.errors[0].message.split('\n')[0].replace(/:$/, '');
-      throw new InputError(`${path}: invalid YAML: ${first}; fix the file so that it parses as a Pod manifest`, path);
-    }
+    const error = firstError(doc);
+    if (error !== null) throw new InputError(`${path}: invalid YAML: ${error}; fix the file so that it parses as a Pod manifest`, path);
   }
   // An empty document (a trailing `---`, a comment-only tail) carries nothing; do not count it.
   const contents = docs.map((d) => d.toJS() as unknown).filter((c) => c !== null && c !== undefined);

@@ -1,7 +1,5 @@
 // Parse and validate the optional config file (-c FILE). Pure: takes the text, returns a Config.
-import { parseLite } from '../yaml/lite.js';
-import { yamlLib } from '../yaml/lib.js';
-import { toJS } from '../yaml/outline.js';
+import { firstError, parseYaml } from '../yaml/go-yaml.js';
 import { InputError } from '../errors.js';
 import { COMPONENTS, isComponent, type Component } from '../model/components.js';
 import type { AccountOverride, Config } from '../model/config.js';
@@ -16,12 +14,9 @@ export function defaultConfig(): Config {
 const NAME_RE = /^[a-z_][a-z0-9_-]{0,31}$/;
 
 function readYaml(text: string, path: string): unknown {
-  const lite = parseLite(text);
-  if (lite) return toJS(lite);
-  const doc = yamlLib().parseDocument(text);
-  if (doc.errors.length > 0) {
-    throw new InputError(`invalid YAML: ${doc.errors[0]!.message.split('\n')[0]!.replace(/:$/, '')}`, path);
-  }
+  const doc = parseYaml(text);
+  const error = firstError(doc);
+  if (error !== null) throw new InputError(`invalid YAML: ${error}`, path);
   return doc.toJS() as unknown;
 }
 

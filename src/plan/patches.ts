@@ -1,9 +1,9 @@
 // kubeadm patch files (strategic merge) that make `kubeadm upgrade apply|node --patches DIR` write
 // non-root manifests itself. The templates (templates/patches/<component>+strategic.yaml) are data;
 // this fills in a node's identities. Pure.
-import { yamlLib } from '../yaml/lib.js';
+import { parseYaml, stringifyYaml } from '../yaml/go-yaml.js';
 import type { Component } from '../model/components.js';
-import { SECCOMP_ANNOTATION } from './manifest-edit.js';
+import { SECCOMP_ANNOTATION } from './seccomp.js';
 import type { Identity } from './types.js';
 
 /** kubeadm's patch file naming: <target>[suffix]+<patchtype>.yaml (kubeadm/app/util/patches). */
@@ -13,7 +13,7 @@ export function patchFileName(component: Component): string {
 
 /**
  * Fill a template with one component's identity. Before v1.19 the seccomp field does not exist and the
- * alpha annotation is used instead, exactly as apply writes it (kubeadm-manifests.md §3).
+ * alpha annotation is used instead, exactly as apply writes it (src/plan/seccomp.ts).
  */
 export function renderPatch(template: string, identity: Identity, toolVersion: string, seccomp: 'field' | 'annotation' = 'field'): string {
   const vars: Record<string, string> = {
@@ -25,7 +25,7 @@ export function renderPatch(template: string, identity: Identity, toolVersion: s
     SUPPLEMENTAL_GROUPS: `[${identity.supplementalGroups.map((g) => g.gid).join(', ')}]`,
   };
   const text = template.replace(/\$\{([A-Z_]+)\}/g, (m, k: string) => vars[k] ?? m);
-  const doc = yamlLib().parseDocument(text);
+  const doc = parseYaml(text);
   if (identity.supplementalGroups.length === 0) doc.deleteIn(['spec', 'securityContext', 'supplementalGroups']);
   if (seccomp === 'annotation') {
     doc.deleteIn(['spec', 'securityContext', 'seccompProfile']);
@@ -34,5 +34,5 @@ export function renderPatch(template: string, identity: Identity, toolVersion: s
     doc.setIn(['metadata', 'annotations', SECCOMP_ANNOTATION], 'runtime/default');
     doc.set('spec', spec);
   }
-  return doc.toString({ indentSeq: false, lineWidth: 0, flowCollectionPadding: false });
+  return stringifyYaml(doc, { indentSeq: false });
 }

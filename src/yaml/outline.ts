@@ -1,40 +1,45 @@
-// An outline of a YAML document: its block structure with the source offsets the manifest editor
-// splices at (src/plan/manifest-edit.ts), and each node's plain value. Two producers build the SAME
-// outline: src/yaml/lite.ts for the plain subset kubeadm and kubectl write (fast, no library), and
-// src/yaml/from-yaml.ts from the yaml library's Document for everything else. A unit test builds
-// both over every fixture and generated variants and requires them to be equal.
+// An outline of a YAML document: a thin view over the yaml library's nodes (src/yaml/go-yaml.ts parses,
+// YAML 1.1) that keeps what the splice engine (src/yaml/splice.ts) needs: each mapping, sequence and
+// scalar with its source offsets, and each node's plain value as the kubelet reads it.
+import { isMap, isNode, isPair, isScalar, isSeq, type Document, type Node, type Pair } from 'yaml';
+import { firstError, parseYaml } from './go-yaml.js';
 
 export type ONode = OScalar | OMap | OSeq | OOther;
 
 export interface OScalar {
   kind: 'scalar';
-  value: string | number | boolean | null;
+  value: unknown;
   /** Offsets of the scalar's source text, quotes included: [start, end). */
   start: number;
   end: number;
   /** A literal (|) or folded (>) block scalar: never spliced in place. */
   block: boolean;
+  /** Has an anchor (`&name`): an edit here would change every alias of it too. */
+  anchored: boolean;
 }
 
 export interface OMap {
   kind: 'map';
   flow: boolean;
+  anchored: boolean;
   /** Offset of the first key (block) or of `{` (flow). */
   start: number;
   items: OPair[];
+  /** The plain value, `<<` merges applied. */
   js: Record<string, unknown>;
 }
 
 export interface OSeq {
   kind: 'seq';
   flow: boolean;
+  anchored: boolean;
   /** Offset of the first `-` (block) or of `[` (flow). */
   start: number;
   items: Array<ONode | null>;
   js: unknown[];
 }
 
-/** Anything else the yaml library can produce (an alias, a complex key's pair): read, never edited. */
+/** Anything else (an alias): read, never edited in place. */
 export interface OOther {
   kind: 'other';
   js: unknown;
@@ -48,6 +53,71 @@ export interface OPair {
   end: number;
   /** null for an empty value (`key:` with nothing after it). */
   value: ONode | null;
+}
+
+export type Outline = { ok: true; root: ONode | null } | { ok: false; error: string };
+
+/** Parse one document; the first error's first line when the text is not valid YAML. */
+export function outline(text: string): Outline {
+  const doc = parseYaml(text);
+  const error = firstError(doc);
+  if (error !== null) return { ok: false, error };
+  try {
+    return { ok: true, root: convert(doc, doc.contents, text) };
+  } catch (e) {
+    if (e instanceof Unsupported) return { ok: false, error: e.message };
+    throw e;
+  }
+}
+
+class Unsupported extends Error {}
+
+function convert(doc: Document, node: unknown, text: string): ONode | null {
+  if (node === null || node === undefined) return null;
+  if (isScalar(node)) {
+    // `key:` with nothing after it: the library makes an empty null scalar; the outline has no node.
+    if (node.value === null && node.source === '') return null;
+    const [start, end] = node.range!;
+    return { kind: 'scalar', value: node.toJS(doc), start, end, block: node.type === 'BLOCK_FOLDED' || node.type === 'BLOCK_LITERAL', anchored: Boolean(node.anchor) };
+  }
+  if (isMap(node)) {
+    const items: OPair[] = [];
+    for (const p of node.items) {
+      if (!isPair(p)) continue;
+      const k = p.key as Node | null;
+      if (!k?.range) throw new Unsupported('a mapping key that is empty or not a plain value; give every key a name');
+      items.push({
+        key: String(isScalar(k) ? k.toJS(doc) : k),
+        keyStart: k.range[0],
+        end: pairEnd(text, p),
+        value: convert(doc, p.value, text),
+      });
+    }
+    return { kind: 'map', flow: Boolean(node.flow), anchored: Boolean(node.anchor), start: node.range![0], items, js: node.toJS(doc) as OMap['js'] };
+  }
+  if (isSeq(node)) {
+    return {
+      kind: 'seq',
+      flow: Boolean(node.flow),
+      anchored: Boolean(node.anchor),
+      start: node.range![0],
+      items: node.items.map((item) => convert(doc, item, text)),
+      js: node.toJS(doc) as unknown[],
+    };
+  }
+  return { kind: 'other', js: isNode(node) ? node.toJS(doc) : null };
+}
+
+/** Start of the line after a pair's value, including comments the parser attached to that value. */
+function pairEnd(text: string, pair: Pair): number {
+  const key = pair.key as Node;
+  const value = pair.value as Node | null;
+  const r = Math.max(key.range?.[2] ?? 0, value?.range?.[2] ?? 0, value?.range?.[1] ?? 0);
+  const ls = text.lastIndexOf('\n', r - 1) + 1;
+  // yaml's end offsets sometimes land on the next key's indentation: that is still "this line start".
+  if (text.slice(ls, r).trim() === '') return ls;
+  const nl = text.indexOf('\n', r);
+  return nl < 0 ? text.length : nl + 1;
 }
 
 export function toJS(node: ONode | null): unknown {

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { applySecurity, readSecurity, removeSecurity, type DesiredSecurity } from '../../src/plan/manifest-edit.js';
+import { applySecurity, removeSecurity, type DesiredSecurity } from '../../src/plan/manifest-edit.js';
 import { InputError } from '../../src/errors.js';
 
 // Tests run from dist/test/unit; the fixtures stay in the source tree.
@@ -492,46 +492,5 @@ describe('removeSecurity', () => {
     const result = removeSecurity(before, { keepSeccompField: false, removeSeccompAnnotation: true });
     assert.equal(result.text, before);
     assert.deepEqual(result.changes, []);
-  });
-});
-
-describe('readSecurity', () => {
-  test('reads back what the rootless fixture sets (values from INDEX.md / kubeadm-rootless.md §4)', () => {
-    assert.deepEqual(readSecurity(fixture(ROOTLESS, 'kube-apiserver.yaml')), {
-      runAsUser: 101,
-      runAsGroup: 101,
-      supplementalGroups: [104],
-      seccompProfileType: 'RuntimeDefault',
-      capabilitiesAdd: ['NET_BIND_SERVICE'],
-      capabilitiesDrop: ['ALL'],
-    });
-    assert.deepEqual(readSecurity(fixture(ROOTLESS, 'kube-controller-manager.yaml')), {
-      runAsUser: 102,
-      runAsGroup: 102,
-      supplementalGroups: [104],
-      seccompProfileType: 'RuntimeDefault',
-      capabilitiesDrop: ['ALL'],
-      allowPrivilegeEscalation: false,
-    });
-    assert.deepEqual(readSecurity(fixture(ROOTLESS, 'kube-scheduler.yaml')), {
-      runAsUser: 103,
-      runAsGroup: 103,
-      seccompProfileType: 'RuntimeDefault',
-      capabilitiesDrop: ['ALL'],
-      allowPrivilegeEscalation: false,
-    });
-    assert.deepEqual(readSecurity(fixture(ROOTLESS, 'etcd.yaml')), {
-      runAsUser: 100,
-      runAsGroup: 100,
-      seccompProfileType: 'RuntimeDefault',
-      capabilitiesDrop: ['ALL'],
-      allowPrivilegeEscalation: false,
-    });
-  });
-
-  test('reads the annotation, runAsNonRoot, and nothing from a v1.19 root manifest', () => {
-    assert.deepEqual(readSecurity(fixture('v1.19-ubuntu-stacked', 'kube-scheduler.yaml')), {});
-    const text = `kind: Pod\nmetadata:\n  annotations:\n    ${SECCOMP_ANNOTATION}: docker/default\nspec:\n  containers:\n  - name: x\n  securityContext:\n    runAsNonRoot: true\n    runAsUser: "7"\n`;
-    assert.deepEqual(readSecurity(text), { runAsNonRoot: true, seccompAnnotation: 'docker/default' });
   });
 });
