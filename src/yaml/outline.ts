@@ -86,8 +86,10 @@ function convert(doc: Document, node: unknown, text: string): ONode | null {
       if (!isPair(p)) continue;
       const k = p.key as Node | null;
       if (!k?.range) throw new Unsupported('a mapping key that is empty or not a plain value; give every key a name');
+      // A `<<` merge key resolves to a Symbol('<<') (yaml's merge tag).
+      const key: unknown = isScalar(k) ? k.toJS(doc) : k;
       items.push({
-        key: String(isScalar(k) ? k.toJS(doc) : k),
+        key: typeof key === 'symbol' ? (key.description ?? '') : String(key),
         keyStart: k.range[0],
         end: pairEnd(text, p),
         value: convert(doc, p.value, text),
