@@ -3,7 +3,7 @@
 //
 //   node dist/scripts/build-sea.js [--arch x64|arm64]... [--force]
 //
-// Steps (Node's SEA guide, doc/api/single-executable-applications.md; measured in cli-stack.md §4):
+// Steps (Node's SEA guide, doc/api/single-executable-applications.md):
 //   1. fetch node-linux-<arch>@NODE_VERSION with `npm pack` (the npm registry is the one place the
 //      project may download from), check its integrity against the pin below, keep bin/node in a cache;
 //   2. bundle dist/scripts/sea-entry.js with esbuild into ONE CommonJS file (a SEA main script is run as
@@ -12,13 +12,13 @@
 //      itself (the guide: "the version of the Node.js binary used to produce the blob must be the same
 //      as the one to which the blob will be injected");
 //   4. copy the pinned binary and inject the blob with postject at the NODE_SEA_FUSE sentinel.
-// The binary is NOT stripped: stripping after injection segfaults (cli-stack.md §4), and the x86-64
+// The binary is NOT stripped: stripping after injection segfaults (measured), and the x86-64
 // binutils here cannot strip the arm64 binary before it.
 //
 // Cross-building arm64 on x64: the blob for the other architecture is made by the host's Node of the
 // SAME version with useCodeCache (and useSnapshot) false — code cache and snapshots load only on the
 // platform that compiled them, so the guide requires both off for cross-platform blobs (nodejs/node
-// PR #53994). The host architecture's executable gets the code cache (faster start, cli-stack.md §3).
+// PR #53994). The host architecture's executable gets the code cache (a faster start).
 //
 // Rebuilds are skipped when nothing that goes into an executable changed (a stamp per architecture in
 // the cache), so tests can call this on every run.
@@ -116,20 +116,6 @@ export function hostArch(): Arch {
   throw new Error(`build-sea runs on linux x64 or arm64 (it must run the embedded Node to make the blob), not ${process.platform}-${process.arch}`);
 }
 
-/**
- * src/yaml/lib.ts loads yaml with require() on first use, which inside a SEA reaches only built-ins:
- * the executable gets lib.sea.ts instead, which imports yaml statically so esbuild bundles it.
- */
-const yamlBundled = {
-  name: 'yaml-bundled',
-  setup(build: { onResolve(o: { filter: RegExp }, cb: (a: { path: string; resolveDir: string }) => { path: string } | undefined): void }): void {
-    build.onResolve({ filter: /\/lib\.js$/ }, (args) => {
-      const target = path.resolve(args.resolveDir, args.path);
-      return target.endsWith(`${path.sep}src${path.sep}yaml${path.sep}lib.js`) ? { path: target.replace(/lib\.js$/, 'lib.sea.js') } : undefined;
-    });
-  },
-};
-
 /** The one-file CommonJS bundle of the CLI; fails when anything but a Node built-in would stay a run-time import. */
 async function bundle(commit: string, outfile: string): Promise<void> {
   if (!existsSync(ENTRY)) throw new Error(`${ENTRY} missing: run "npm run build" first (npm run build:sea does)`);
@@ -145,7 +131,6 @@ async function bundle(commit: string, outfile: string): Promise<void> {
     // load time, so give it the executable's own file URL (in a SEA, __filename is the executable).
     define: { __KUBEADM_NONROOT_COMMIT__: JSON.stringify(commit), 'import.meta.url': '__kubeadmNonrootImportMetaUrl' },
     banner: { js: 'var __kubeadmNonrootImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
-    plugins: [yamlBundled],
     metafile: true,
     logLevel: 'warning',
   });

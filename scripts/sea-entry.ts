@@ -1,11 +1,11 @@
 // Entry of the single executable (SEA). scripts/build-sea.ts bundles it with esbuild into ONE CommonJS
-// file: Node's SEA runs its main script as CommonJS (no ESM entry, no top-level await; cli-stack.md §4),
+// file: Node's SEA runs its main script as CommonJS (no ESM entry, no top-level await; Node's doc/api/single-executable-applications.md),
 // and inside a SEA `require()` reaches only built-in modules, so every import below must be bundled.
 //
 // NODE_OPTIONS. The executable runs as root. A NODE_OPTIONS left in an operator's shell, kept by sudo's
 // env_keep, or set for other Node tools by a CI runner or Ansible's `environment:` would otherwise apply
 // to it: "--require x.js" runs x.js as root before this file, "--inspect" opens a debugger port that
-// runs code as root (measured on Node 20 in cli-stack.md §4: a preload ran inside the SEA). Two layers:
+// runs code as root (measured on Node 20: a preload ran inside the SEA). Two layers:
 //   1. the SEA config sets "execArgvExtension": "none" (Node >= 22.20, nodejs/node#59560), so the
 //      embedded Node ignores NODE_OPTIONS at startup. Only this layer can stop a preload: by the time
 //      any JavaScript here runs, a preload would already have run;

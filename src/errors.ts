@@ -34,11 +34,6 @@ export class RollbackFailedError extends Error {
   }
 }
 
-/** verify found the node differs from the desired state. */
-export class DriftError extends Error {
-  override name = 'DriftError';
-}
-
 export function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }

@@ -36,17 +36,8 @@ export function normalizeNodePath(nodePath: string): string {
 /** Host path of a node path: join(root, nodePath) after normalising; never outside root. */
 export function hostPath(root: string, nodePath: string): string {
   const normal = normalizeNodePath(nodePath);
-  const top = resolvedRoot(root);
+  const top = path.resolve(root);
   return normal === '/' ? top : top === '/' ? normal : top + normal;
-}
-
-// path.resolve(root) per call was a visible part of discovery (hundreds of paths, one root).
-let lastRoot: { root: string; cwd: string; resolved: string } | null = null;
-
-function resolvedRoot(root: string): string {
-  const cwd = process.cwd();
-  if (lastRoot?.root !== root || lastRoot.cwd !== cwd) lastRoot = { root, cwd, resolved: path.resolve(root) };
-  return lastRoot.resolved;
 }
 
 /** Node path of a host path under root; InputError when the host path is not inside root. */

@@ -1,5 +1,5 @@
 // Kept in source, not read from package.json at run time: the bundled single executable has no
-// package.json beside it (cli-stack.md §1 pitfalls).
+// package.json beside it.
 export const VERSION = '0.1.0';
 
 // Replaced by esbuild `define` when the single executable is built (scripts/build-sea.ts); an

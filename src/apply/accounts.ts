@@ -1,5 +1,5 @@
 // Accounts are created and removed with the system's shadow-utils, not by editing /etc/passwd by hand
-// as kubeadm did (kubeadm-rootless.md §1.2-1.3: no shadow entries, no lckpwdf interoperation, non-atomic
+// as kubeadm did (cmd/kubeadm/app/util/users/users_linux.go: no shadow entries, no lckpwdf interoperation, non-atomic
 // writes). shadow-utils takes /etc/.pwd.lock, writes shadow/gshadow entries with a locked password and
 // publishes atomically. With --root DIR they run with --prefix DIR, which reads and writes DIR/etc/*.
 import { execa } from 'execa';

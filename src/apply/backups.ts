@@ -1,5 +1,5 @@
 // The backups directory: one folder per apply, each with its plan, journal and saved originals.
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Journal, type RunStatus } from './journal.js';
 import { BACKUPS_DIR } from './state.js';
@@ -36,8 +36,4 @@ export async function listBackups(root: string): Promise<BackupInfo[]> {
 export function unfinished(backups: BackupInfo[]): BackupInfo | null {
   const last = backups[backups.length - 1];
   return last && (last.status === 'unfinished' || last.status === 'rollback-unfinished' || last.status === 'rollback-failed') ? last : null;
-}
-
-export async function readSavedPlan(dir: string): Promise<string> {
-  return readFile(join(dir, 'plan.json'), 'utf8');
 }

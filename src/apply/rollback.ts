@@ -10,6 +10,7 @@ import { pidsOf, waitHealthy } from './gates.js';
 import type { Journal, Undo } from './journal.js';
 import type { ApplyEvent } from './run.js';
 import { manualStep, performUndo } from './undo.js';
+import { rollbackCommand } from './rollback-hint.js';
 
 export interface RollbackOptions {
   root: string;
@@ -86,7 +87,7 @@ export async function rollbackJournal(journal: Journal, o: RollbackOptions): Pro
       res.manualSteps.push(`check the kubelet log (journalctl -u kubelet) and the ${r.component} container (crictl ps -a --name ${r.component}; crictl logs …)`);
     }
   }
-  if (res.failures.length) res.manualSteps.push(`then run: kubeadm-nonroot rollback${o.root === '/' ? '' : ` --root ${o.root}`} (it resumes from the journal in ${o.backupDir})`);
+  if (res.failures.length) res.manualSteps.push(`then run: ${rollbackCommand(o.root)} (it resumes from the journal in ${o.backupDir})`);
   await record({ t: 'rollback-done', at: o.now().toISOString(), failures: res.failures });
   return res;
 }

@@ -1,6 +1,6 @@
 // The apply runner: journal → steps → health gates, with automatic rollback on any failure, timeout
 // or signal. Both the cause and any rollback failure reach the caller — never one swallowed by the
-// other (kubeadm's rollbackOldManifests dropped its errs in several versions; aesthetics-anchors.md §2).
+// other (kubeadm's rollbackOldManifests dropped its errs in several versions: cmd/kubeadm/app/phases/upgrade/staticpods.go).
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { errorMessage, RollbackFailedError, RolledBackError } from '../errors.js';
@@ -14,6 +14,7 @@ import { chownTree } from './fsops.js';
 import { pidsOf, waitHealthy } from './gates.js';
 import { Journal } from './journal.js';
 import { rollbackJournal } from './rollback.js';
+import { rollbackCommand } from './rollback-hint.js';
 import { backupDir as backupDirOf, backupId, STATE_DIR } from './state.js';
 import { buildSteps, type Step } from './steps.js';
 import { VERSION } from '../version.js';
@@ -87,7 +88,7 @@ export async function applyPlan(plan: Plan, o: RunOptions, resume?: { id: string
     try {
       rb = await rollbackJournal(journal, { ...o, backupDir: dir, tools, reason: why });
     } catch (e) {
-      rb = { undone: 0, failures: [`rollback stopped: ${errorMessage(e)}`], manualSteps: [`kubeadm-nonroot rollback${o.root === '/' ? '' : ` --root ${o.root}`} (it resumes from the journal in ${dir})`], warnings: [] };
+      rb = { undone: 0, failures: [`rollback stopped: ${errorMessage(e)}`], manualSteps: [`${rollbackCommand(o.root)} (it resumes from the journal in ${dir})`], warnings: [] };
     }
     if (rb.failures.length > 0) {
       throw new RollbackFailedError(`apply failed: ${why}; rollback failed too`, rb.failures, rb.manualSteps);

@@ -9,6 +9,7 @@ import { confirm, parseDuration } from './confirm.js';
 import { loadConfig, loadNode, requireDir } from './inputs.js';
 import { emit, note, style } from './output.js';
 import { withProgress } from './progress.js';
+import { rollbackCommand } from '../apply/rollback-hint.js';
 
 export function register(program: Command, run: Wrap): void {
   withRunOptions(
@@ -62,7 +63,7 @@ export async function runPlanCommand(opts: GlobalOptions, cmd: Command, verb: 'a
     }
     const previous = o.dryRun ? null : unfinished(await listBackups(opts.root));
     if (previous?.status === 'rollback-unfinished' || previous?.status === 'rollback-failed') {
-      throw new RefusedError(`a rollback of run ${previous.id} did not ${previous.status === 'rollback-failed' ? 'succeed' : 'finish'}; complete it first with: kubeadm-nonroot rollback${opts.root === '/' ? '' : ` --root ${opts.root}`}`);
+      throw new RefusedError(`a rollback of run ${previous.id} did not ${previous.status === 'rollback-failed' ? 'succeed' : 'finish'}; complete it first with: ${rollbackCommand(opts.root)}`);
     }
     if (isBlocked(fresh)) {
       await emit(opts, fresh, () => renderPlanHuman(fresh, style(opts)));
@@ -95,7 +96,7 @@ export async function runPlanCommand(opts: GlobalOptions, cmd: Command, verb: 'a
       const result = await withProgress(verb === 'apply' ? 'Applying plan' : 'Reverting', opts, (events) =>
         applyPlan(plan, { root: opts.root, wait: o.wait, timeoutMs, proc: o.proc, signal: abort.signal, now: () => new Date(), events }, resume),
       );
-      await emit(opts, result, () => `${verb === 'apply' ? 'Applied' : 'Reverted'} (backup ${result.backupId}; undo with: kubeadm-nonroot rollback${opts.root === '/' ? '' : ` --root ${opts.root}`}).\n`);
+      await emit(opts, result, () => `${verb === 'apply' ? 'Applied' : 'Reverted'} (backup ${result.backupId}; undo with: ${rollbackCommand(opts.root)}).\n`);
       return 'done';
     } finally {
       process.off('SIGINT', onSignal);

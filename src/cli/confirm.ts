@@ -1,12 +1,10 @@
 // Ask before changing a control plane. Without a terminal there is nobody to ask: refuse unless --yes.
+import { createInterface } from 'node:readline/promises';
 import { RefusedError } from '../errors.js';
 
 export async function confirm(question: string, yes: boolean): Promise<boolean> {
   if (yes) return true;
   if (!process.stdin.isTTY) throw new RefusedError('no terminal to ask for confirmation on; review the plan, then run again with --yes');
-  // Loaded only when asking (most runs never do); getBuiltinModule, not import(): the CLI bundle is run
-  // from a vm.Script (scripts/bundle.ts), where a dynamic import() has no module loader behind it.
-  const { createInterface } = process.getBuiltinModule('node:readline/promises');
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
     return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());

@@ -2,7 +2,7 @@
 //   0 done / nothing to do   1 failed and rolled back (or verify found drift)
 //   2 bad input, blocking problem or refused — nothing changed   3 failed and could not roll back
 import { Command, CommanderError } from 'commander';
-import { DriftError, InputError, RefusedError, RollbackFailedError, RolledBackError } from '../errors.js';
+import { InputError, RefusedError, RollbackFailedError, RolledBackError } from '../errors.js';
 import { versionText } from '../version.js';
 import { parseGlobalOptions, type GlobalOptions } from './options.js';
 // Each command module is thin wiring (what it needs to run is imported when it runs), so all of them
@@ -21,7 +21,7 @@ export const EXIT = { ok: 0, failed: 1, refused: 2, rollbackFailed: 3 } as const
 export function exitCodeFor(e: unknown): number {
   if (e instanceof InputError || e instanceof RefusedError) return EXIT.refused;
   if (e instanceof RollbackFailedError) return EXIT.rollbackFailed;
-  if (e instanceof RolledBackError || e instanceof DriftError) return EXIT.failed;
+  if (e instanceof RolledBackError) return EXIT.failed;
   return EXIT.failed;
 }
 

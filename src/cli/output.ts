@@ -1,4 +1,5 @@
 // Where command output goes: data formats on stdout only, human text on stdout, notes on stderr.
+import { renderData } from '../render/data.js';
 import { makeStyle, wantColor, type Style } from '../render/style.js';
 import type { GlobalOptions } from './options.js';
 
@@ -12,8 +13,6 @@ export async function emit(opts: GlobalOptions, value: unknown, human: () => str
     process.stdout.write(human());
     return;
   }
-  // Loaded only for -o json/yaml: the yaml library is the largest import after execa (cli-stack.md §3).
-  const { renderData } = await import('../render/data.js');
   process.stdout.write(renderData(value, opts.output));
 }
 

@@ -1,6 +1,6 @@
 // Progress of apply/rollback on stderr: listr2 on a terminal, plain lines otherwise, nothing for -o
 // json/yaml (stdout then carries only the result). listr2 is told not to install signal handlers:
-// SIGINT must reach our rollback, not end the process (cli-stack.md §2).
+// SIGINT must reach our rollback, not end the process (listr2's registerSignalListeners option).
 import type { ApplyEvent } from '../apply/run.js';
 import type { GlobalOptions } from './options.js';
 

@@ -1,7 +1,7 @@
 // Parse /etc/passwd and /etc/group.
 //
 // kubeadm aborts on any line it does not understand: a comment, an NIS compat line, a wrong field count
-// (kubeadm-rootless.md §1.4, limitation 1). Real nodes have such lines, and they are not ours to judge,
+// (cmd/kubeadm/app/util/users/users_linux.go parseEntries). Real nodes have such lines, and they are not ours to judge,
 // so these parsers are tolerant and never fail. A line is SKIPPED (no entry, no error) when it is:
 //  - blank, or a "#" comment: glibc's nss_files skips leading blanks and ignores empty and comment lines;
 //  - an NIS compat line starting with "+" or "-" ("+", "-user", "+@netgroup", "+::::::"): its meaning

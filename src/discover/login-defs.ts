@@ -1,6 +1,6 @@
 // Parse /etc/login.defs for the ID ranges new system accounts are allocated from.
 //
-// kubeadm's parser (kubeadm-rootless.md §2.1) only matches keys at the very start of a line, so an
+// kubeadm's parser (cmd/kubeadm/app/util/users/users_linux.go parseLoginDefs) only matches keys at the very start of a line, so an
 // indented key is silently ignored, and it aborts on a trailing "# comment". shadow-utils, which owns
 // this file (lib/getdef.c), skips leading blanks, ignores blank and "#" lines, splits the key from the
 // value on spaces/tabs, strips double quotes and lets the last occurrence of a key win. We read it the
@@ -9,7 +9,7 @@
 import { InputError } from '../errors.js';
 import type { LoginDefs } from '../model/node.js';
 
-/** kubeadm's defaults (kubeadm-rootless.md §2.1) plus shadow-utils' UID_MIN default of 1000. */
+/** kubeadm's defaults (users_linux.go) plus shadow-utils' UID_MIN default of 1000. */
 export const DEFAULT_LOGIN_DEFS: Readonly<LoginDefs> = Object.freeze({
   sysUidMin: 100,
   sysUidMax: 999,

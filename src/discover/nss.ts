@@ -20,7 +20,7 @@ export interface NssResult extends NssIds {
 export async function readNss(getent = 'getent'): Promise<NssResult> {
   try {
     // Loaded here, not at the top: only a run on the real root needs it, and execa is the costliest
-    // import of the stack (cli-stack.md §3).
+    // import of the stack.
     const { execa } = await import('execa');
     const [passwd, group] = await Promise.all([
       execa(getent, ['passwd'], { stripFinalNewline: false }),

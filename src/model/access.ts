@@ -1,7 +1,7 @@
 // Which host files and directories a control-plane component reads or writes, derived from ITS
 // MANIFEST (never from a list of kubeadm's default files), so custom certificate dirs, extra volumes
-// and hand edits are covered. Sources: kubeadm-manifests.md §1 (mount layout) and §5 hazards 2–5;
-// test/fixtures/manifests/INDEX.md is the per-case reference. Rules:
+// and hand edits are covered. Sources: kubeadm's mount layout (cmd/kubeadm/app/phases/controlplane/
+// volumes.go, phases/etcd/local.go); test/fixtures/manifests/INDEX.md is the per-case reference. Rules:
 //
 // 1. A flag references files when its NAME is path-like (ends in -file, -cafile, -certfile,
 //    -keyfile, -dir, -path, kubeconfig, -config, -certificate, -certificate-authority, -key, -cert,
@@ -12,17 +12,17 @@
 //    names, CIDRs and "-" (stdout). --etcd-prefix (/registry: an etcd key prefix) and
 //    --runtime-config (API groups) are never paths. --tls-sni-cert-key is `cert,key[:domains]`
 //    (k8s.io/apiserver NamedCertKey.Set): the part after the first ":" is a domain list. Repeated
-//    flags (v1beta4 extraArgs lists, §1) and list values (several --service-account-key-file) each
+//    flags (v1beta4 extraArgs lists) and list values (several --service-account-key-file) each
 //    yield their own access.
 // 2. The container path is mapped to the host through the LONGEST matching volumeMount, on path
 //    segment boundaries (/etc/kubernetes/pki does not cover /etc/kubernetes/pkix); a mount of a
 //    single file (hostPath type File/FileOrCreate/Socket/CharDevice/BlockDevice) covers only that
 //    exact path; trailing slashes are ignored (v1.17 KMS fixture: `mountPath: /var/run/k8s-kms-plugin/`).
 //    Host path = volume's hostPath + the rest of the container path: they differ in real clusters
-//    (§5.2: restored etcd data at /var/lib/etcd-old-copy, audit logs mounted elsewhere). A path under
+//    (restored etcd data at /var/lib/etcd-old-copy, audit logs mounted elsewhere). A path under
 //    no mount, or whose longest mount is not a hostPath volume (emptyDir, configMap…), is not a host
 //    file: it is reported as unmapped.
-// 3. Writes (§5.4): etcd --data-dir and --wal-dir; --cert-dir (kcm/scheduler/apiserver write
+// 3. Writes: etcd --data-dir and --wal-dir; --cert-dir (kcm/scheduler/apiserver write
 //    self-signed serving certs there); klog --log-dir. These target the directory itself. Log FILE
 //    flags -- kube-apiserver --audit-log-path, klog --log-file, etcd --log-outputs -- target the
 //    DIRECTORY holding the file, because the process creates and rotates files there (audit
@@ -193,20 +193,8 @@ export function mapToHost(pod: PodInfo, containerPath: string): MappedPath | nul
 
 type Analysis = { accesses: FileAccess[]; unmapped: UnmappedPath[] };
 
-// Discovery (each round of following configs) and planning ask again for the same pods; parsePod
-// returns the same PodInfo for the same text, so results are kept per PodInfo. Callers only read them.
-const analyses = new WeakMap<PodInfo, Map<Component, Analysis>>();
-
 /** Derive every host file access of `component` from its manifest. Pure. */
 export function analyzeAccess(pod: PodInfo, component: Component): Analysis {
-  let byComponent = analyses.get(pod);
-  if (!byComponent) analyses.set(pod, (byComponent = new Map()));
-  let result = byComponent.get(component);
-  if (!result) byComponent.set(component, (result = analyzeAccessUncached(pod, component)));
-  return result;
-}
-
-function analyzeAccessUncached(pod: PodInfo, component: Component): Analysis {
   const accesses = new Map<string, FileAccess>();
   const unmapped = new Map<string, UnmappedPath>();
   const noteUnmapped = (flag: string, containerPath: string): void => {

@@ -1,7 +1,7 @@
 // Command-line flags of a control-plane container, read the way the components' flag parser
 // (spf13/pflag) reads them. kubeadm always writes `--name=value`, one list item per flag
 // (cmd/kubeadm/app/util/arguments.go ArgumentsToCommand). With the v1beta4 config (kubeadm 1.31+)
-// extraArgs is a name/value LIST, so a flag can appear more than once (kubeadm-manifests.md §1):
+// extraArgs is a name/value LIST, so a flag can appear more than once (kubeadm v1beta4 Arg type):
 // keep every occurrence, in order, instead of folding them into a map.
 import type { Flag } from './pod.types.js';
 

@@ -1,8 +1,8 @@
 // TCP ports a component binds, from its flags. A process without CAP_NET_BIND_SERVICE cannot bind
 // below 1024 (net.ipv4.ip_unprivileged_port_start, default 1024), so a component migrated to a
 // non-root user with all capabilities dropped must listen at 1024 or above. kube-apiserver is the
-// exception: like kubeadm's RootlessControlPlane it gets NET_BIND_SERVICE (kubeadm-rootless.md,
-// kubeadm-manifests.md §4 and §5.6: `--secure-port=443`).
+// exception: like kubeadm's RootlessControlPlane it gets NET_BIND_SERVICE (KEP-2568;
+// cmd/kubeadm/app/util/staticpod/utils_linux.go), for nodes that serve on `--secure-port=443`.
 import type { Component } from './components.js';
 import type { PodInfo } from './pod.types.js';
 import { lastFlag } from './flags.js';
@@ -13,7 +13,7 @@ export interface ListenPort {
   port: number;
 }
 
-/** Compiled-in defaults when the flag is absent (kubeadm-manifests.md §2: "did not change"). */
+/** Compiled-in defaults when the flag is absent (the components' own flag defaults, unchanged since v1.16). */
 const DEFAULT_SECURE_PORT: Record<Exclude<Component, 'etcd'>, number> = {
   'kube-apiserver': 6443,
   'kube-controller-manager': 10257,

@@ -46,7 +46,7 @@ export function etcdVersionFromImage(image: string): string | null {
 /**
  * How to express seccomp for this Kubernetes version. The pod/container `securityContext.
  * seccompProfile` field is GA from 1.19 (annotations deprecated then, ignored for static pods from
- * 1.25: kubeadm-manifests.md §3); older kubelets only read the annotation. Unknown version → field,
+ * 1.25: KEP-135, sig-node/135-seccomp); older kubelets only read the annotation. Unknown version → field,
  * since every supported cluster today is ≥ 1.19.
  */
 export function seccompStyle(kubeVersion: string | null): 'field' | 'annotation' {

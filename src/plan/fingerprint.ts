@@ -1,6 +1,6 @@
 // A digest of every input a plan was computed from. apply --plan recomputes it from the node and
 // refuses when it differs: the node changed since the operator reviewed the plan (Terraform keeps the
-// prior state in its plan for the same reason; aesthetics-anchors.md §3).
+// prior state in its plan for the same reason: hashicorp/terraform internal/plans).
 import { createHash } from 'node:crypto';
 import type { Config } from '../model/config.js';
 import type { NodeState } from '../model/node.js';

@@ -1,10 +1,10 @@
 // Accounts for the migrated components: reuse what exists, allocate what is missing.
 //
-// Compatible with kubeadm's RootlessControlPlane allocation (kubeadm-rootless.md §2.2, users_linux.go):
+// Compatible with kubeadm's RootlessControlPlane allocation (KEP-2568; cmd/kubeadm/app/util/users/users_linux.go):
 // lowest free IDs, ascending, inside [SYS_*_MIN, SYS_*_MAX]; UIDs and GIDs allocated independently;
 // groups in the order etcd, kas, kcm, ks, sa-key-readers; users in the order etcd, kas, kcm, ks; an
 // account that already exists under the name is reused with its IDs. Better than kubeadm where it is
-// weak (§7): IDs known to NSS are avoided too, pinned IDs from the config are honoured, an existing
+// weak: IDs known to NSS are avoided too, pinned IDs from the config are honoured, an existing
 // group missing a member gets it added instead of aborting, and only accounts for components that are
 // actually migrated are created (kubeadm creates kubeadm-etcd even with external etcd).
 import { DEFAULT_ACCOUNT, SA_KEY_READERS_GROUP, SHORT_NAME, sortComponents, type Component } from '../model/components.js';
@@ -201,7 +201,7 @@ export function planIdentities(node: NodeState, config: Config, components: Comp
     if (u.uid === null || g.gid === null) continue;
     const supplementary = groups.filter((x) => x.members.includes(u.name) && x.gid !== null);
     if (!u.existing) {
-      // Shaped exactly as kubeadm's gate requires of an existing account (kubeadm-rootless.md §1.5): shell
+      // Shaped exactly as kubeadm's gate requires of an existing account (users_linux.go validateEntries): shell
       // /bin/false, and the user listed as a member of its own group — so a cluster whose kubeadm config
       // still enables RootlessControlPlane accepts these accounts instead of aborting an upgrade.
       accounts.push({ action: 'create-user', name: u.name, uid: u.uid, gid: g.gid, group: g.name, supplementaryGroups: [g.name, ...supplementary.map((x) => x.name)], shell: KUBEADM_SHELL, home: '/nonexistent', comment: `kubeadm-nonroot ${u.component}` });

@@ -2,7 +2,7 @@
 // planned identities, decide the owner, group and mode every host path must have. See
 // docs/ownership.md for the rules with their reasons.
 //
-//  - a secret read by exactly one component: that component's user:group, 0600 (kubeadm-rootless.md §3);
+//  - a secret read by exactly one component: that component's user:group, 0600 (as kubeadm's gate did: cmd/kubeadm/app/util/staticpod/utils_linux.go);
 //  - a secret read by several: root:<shared reader group> 0640 (sa.key → kubeadm-sa-key-readers);
 //  - a public file is changed only if a reader cannot read it today (sa.pub is 0600 root as kubeadm
 //    writes it, so kube-apiserver gets it, as with kubeadm's gate);

@@ -2,7 +2,7 @@
 // /proc/PID/status (proc(5)): Uid/Gid/Groups, CapEff/CapBnd, NoNewPrivs, Seccomp.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { listProcesses, runsComponent } from '../apply/gates.js';
+import { listProcesses, runsComponent } from '../discover/processes.js';
 import { parsePod } from '../model/pod.js';
 import type { NodeState } from '../model/node.js';
 import { desiredSecurity } from '../plan/plan.js';

@@ -11,7 +11,7 @@
 //     and decoding into interface{} keeps a timestamp as the string it was written as;
 //   - `!!binary` is the decoded bytes as a string (JSON has no bytes); `!!omap`, `!!pairs`, `!!set` are
 //     not special.
-import { Document, parseAllDocuments, parseDocument, visit, isScalar, Scalar, type DocumentOptions, type ParseOptions, type SchemaOptions, type ScalarTag, type Tags, type ToStringOptions } from 'yaml';
+import { Document, parseAllDocuments, parseDocument, type DocumentOptions, type ParseOptions, type SchemaOptions, type ScalarTag, type Tags, type ToStringOptions } from 'yaml';
 import { stringifyNumber } from 'yaml/util';
 
 const INT_TAG = 'tag:yaml.org,2002:int';
@@ -115,32 +115,17 @@ export function firstError(doc: Document.Parsed): string | null {
   return e ? e.message.split('\n')[0]!.replace(/:$/, '') : null;
 }
 
+/** The YAML 1.2 core schema's tags: what most other tools read plain scalars as. */
+const CORE_TAGS = new Document(null, { version: '1.2' }).schema.tags;
+
 /**
  * YAML text for a value or a Document, that reads back the same in YAML 1.1 (the kubelet) and 1.2
- * (most other tools): a string that either reads as something else (`yes`, `on`, `y`, `0750`, `0o17`,
- * `1e3`, `null`) is written double-quoted.
+ * (most other tools): a string that either reads as another type (`yes`, `on`, `y`, `0750`, `0o17`,
+ * `1e3`, `null`) is written quoted. The library checks plain strings against its schema's tags and its
+ * `compat` schema's tags; ours are go-yaml's 1.1 rules and the 1.2 core schema.
  */
 export function stringifyYaml(value: unknown, options: ToStringOptions = {}): string {
   const doc = value instanceof Document ? value : new Document(value, YAML_OPTIONS);
-  quoteAmbiguous(doc);
+  doc.schema.compat = CORE_TAGS;
   return doc.toString({ lineWidth: 0, flowCollectionPadding: false, ...options });
-}
-
-/** Plain strings that YAML 1.1 (go-yaml) or 1.2 (core schema) would read as another type. */
-function quoteAmbiguous(doc: Document): void {
-  visit(doc, {
-    Scalar(_key, node) {
-      if (typeof node.value !== 'string') return;
-      if (node.type && node.type !== Scalar.PLAIN) return;
-      if (!readsAsString(node.value)) node.type = Scalar.QUOTE_DOUBLE;
-    },
-  });
-}
-
-function readsAsString(s: string): boolean {
-  for (const version of ['1.1', '1.2'] as const) {
-    const back = parseDocument(s, version === '1.1' ? YAML_OPTIONS : { version }).contents;
-    if (!isScalar(back) || back.value !== s) return false;
-  }
-  return true;
 }

@@ -130,21 +130,3 @@ export function toJS(node: ONode | null): unknown {
 export function findPair(map: OMap, key: string): OPair | undefined {
   return map.items.find((p) => p.key === key);
 }
-
-/** The node at a path of map keys and sequence indexes; undefined when any step is missing. */
-export function getIn(root: ONode | null, path: ReadonlyArray<string | number>): ONode | null | undefined {
-  let node: ONode | null | undefined = root;
-  for (const seg of path) {
-    if (!node) return undefined;
-    if (typeof seg === 'number') {
-      if (node.kind !== 'seq' || seg >= node.items.length) return undefined;
-      node = node.items[seg];
-    } else {
-      if (node.kind !== 'map') return undefined;
-      const pair = findPair(node, seg);
-      if (!pair) return undefined;
-      node = pair.value;
-    }
-  }
-  return node;
-}

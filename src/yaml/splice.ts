@@ -8,7 +8,8 @@
 // keys stays byte-identical: comments, key order, quoting, blank lines, trailing spaces, a missing final
 // newline, a leading `---` or comment.
 //
-// Each primitive edit re-parses the current text, so consecutive edits never have to reconcile offsets.
+// Each primitive edit works on the outline of the current text, parsed again after every edit that changed it,
+// so consecutive edits never have to reconcile offsets.
 // Edits refuse to go through a `<<` merge key or an anchored node: the text there is not the value (or
 // not only this value), so a splice could not say what it means.
 import { InputError } from '../errors.js';
@@ -28,29 +29,37 @@ export interface EditResult {
 
 export class Editor {
   private readonly changes: string[] = [];
+  private text: string;
+  /** The outline of `text`, parsed again after each edit that changed it. */
+  private root: OMap;
+
   constructor(
-    public text: string,
+    text: string,
     private readonly source: string | undefined,
   ) {
-    parse(text, source); // fail early on invalid input
+    this.text = text;
+    this.root = parse(text, source); // fails early on invalid input
   }
 
   /** The plain value at `path` as the kubelet reads it (merges applied); undefined when absent. */
   get(path: PathKey[]): unknown {
-    return getJS(parse(this.text, this.source), path);
+    return getJS(this.root, path);
+  }
+
+  private update(next: string): boolean {
+    if (next === this.text) return false;
+    this.text = next;
+    this.root = parse(next, this.source);
+    return true;
   }
 
   set(path: PathKey[], value: unknown, label: string): void {
-    const next = setIn(this.text, path, value, this.source);
-    if (next !== this.text) {
-      this.text = next;
-      this.changes.push(`${label}: ${formatValue(value)}`);
-    }
+    if (this.update(setIn(this.text, this.root, path, value, this.source))) this.changes.push(`${label}: ${formatValue(value)}`);
   }
 
   /** Insert a mapping that does not exist yet in one edit, recording one change line per leaf (as set() would). */
   setWhole(path: PathKey[], value: Record<string, unknown>, label: string): void {
-    this.text = setIn(this.text, path, value, this.source);
+    this.update(setIn(this.text, this.root, path, value, this.source));
     const leaves = (v: unknown, at: string): string[] =>
       isRecord(v) ? Object.entries(v).flatMap(([k, x]) => (isRecord(x) && k !== 'seccompProfile' ? leaves(x, `${at}.${k}`) : [`${at}.${k}: ${formatValue(x)}`])) : [];
     this.changes.push(...leaves(value, label));
@@ -58,11 +67,7 @@ export class Editor {
 
   remove(path: PathKey[], label: string): void {
     const before = this.get(path);
-    const next = deleteIn(this.text, path, this.source);
-    if (next !== this.text) {
-      this.text = next;
-      this.changes.push(`${label}: removed (was ${formatValue(before)})`);
-    }
+    if (this.update(deleteIn(this.text, this.root, path, this.source))) this.changes.push(`${label}: removed (was ${formatValue(before)})`);
   }
 
   /** Remove `keys` from the mapping at `mapPath`; remove the mapping itself when nothing else is left in it. */
@@ -72,10 +77,8 @@ export class Editor {
     const present = Object.keys(current).filter((k) => keys.includes(k));
     if (present.length === 0) return;
     const leftover = Object.keys(current).filter((k) => !keys.includes(k));
-    this.text =
-      leftover.length === 0
-        ? deleteIn(this.text, mapPath, this.source)
-        : present.reduce((t, k) => deleteIn(t, [...mapPath, k], this.source), this.text);
+    if (leftover.length === 0) this.update(deleteIn(this.text, this.root, mapPath, this.source));
+    else for (const k of present) this.update(deleteIn(this.text, this.root, [...mapPath, k], this.source));
     const sep = label === 'annotation' ? ' ' : '.';
     for (const k of present) this.changes.push(`${label}${sep}${k}: removed (was ${formatValue(current[k])})`);
   }
@@ -89,8 +92,7 @@ export class Editor {
 // Splice primitives
 
 /** Set the value at `path` (string = mapping key, number = sequence index), creating missing mappings. Returns `text` itself when the value is already there. */
-function setIn(text: string, path: PathKey[], value: unknown, source: string | undefined): string {
-  const doc = parse(text, source);
+function setIn(text: string, doc: OMap, path: PathKey[], value: unknown, source: string | undefined): string {
   const style = detectStyle(doc, text);
   let node: ONode | null = doc;
   for (let i = 0; i < path.length; i++) {
@@ -139,8 +141,7 @@ function setIn(text: string, path: PathKey[], value: unknown, source: string | u
 }
 
 /** Remove the key at `path`; returns `text` itself when it is absent. */
-function deleteIn(text: string, path: PathKey[], source: string | undefined): string {
-  const doc = parse(text, source);
+function deleteIn(text: string, doc: OMap, path: PathKey[], source: string | undefined): string {
   const style = detectStyle(doc, text);
   let node: ONode | null = doc;
   for (let i = 0; i < path.length; i++) {
