@@ -9,6 +9,8 @@ import type { FileAccess } from '../../src/model/access.types.js';
 import { defaultConfig } from '../../src/plan/config.js';
 import { allocate, planIdentities, privilegedGroup } from '../../src/plan/identities.js';
 import { groupUses, handoverRefusal, hostCredential, pkiDirs, type HandoverContext } from '../../src/plan/ownership.js';
+import { buildRevertPlan } from '../../src/plan/revert.js';
+import { fixtureNode } from '../support/fixture-node.js';
 import { group, nodeState, passwd } from '../support/node-state.js';
 
 const KUBEADM_USES: HandoverContext['used'] = [
@@ -172,5 +174,26 @@ describe('broken account lines', () => {
     const plan = planIdentities(node, defaultConfig(), ['etcd'], []);
     assert.deepEqual(plan.problems.map((p) => [p.code, p.path]), [['account-line-unreadable', '/etc/passwd']]);
     assert.match(plan.problems[0]!.message, /line 1 of \/etc\/passwd is about root/);
+  });
+});
+
+describe('revert never "restores" what migrate never hands over', () => {
+  it('/etc/shadow named by --audit-policy-file and /usr/bin named as the data dir are left alone; secret content stays 0600', () => {
+    const node = fixtureNode('v1.31-ubuntu-stacked-kube-vip');
+    const kas = node.manifests.find((m) => m.fileName === 'kube-apiserver.yaml')!;
+    kas.text = kas.text.replace('    - --allow-privileged=true\n', '    - --allow-privileged=true\n    - --audit-policy-file=/etc/shadow\n').replace('    volumeMounts:\n', '    volumeMounts:\n    - mountPath: /etc/shadow\n      name: shadow\n').replace('  volumes:\n', '  volumes:\n  - hostPath:\n      path: /etc/shadow\n      type: File\n    name: shadow\n');
+    const etcd = node.manifests.find((m) => m.fileName === 'etcd.yaml')!;
+    etcd.text = etcd.text.replace('      path: /var/lib/etcd\n', '      path: /usr/bin\n');
+    node.paths['/etc/shadow'] = { type: 'file', uid: 0, gid: 42, mode: 0o640, size: 100 };
+    node.paths['/usr/bin'] = { type: 'dir', uid: 0, gid: 0, mode: 0o755, size: 4096 };
+    node.trees['/usr/bin'] = { entries: 2, owners: [{ uid: 0, gid: 0, count: 2 }], setid: 1 };
+    // a CA-flagged file that is really a key, owned by its reader after a migration
+    node.paths['/etc/kubernetes/pki/front-proxy-ca.crt'] = { type: 'file', uid: 101, gid: 101, mode: 0o600, size: 100 };
+    node.contents = { '/etc/kubernetes/pki/front-proxy-ca.crt': 'private-key' };
+    const revert = buildRevertPlan(node, defaultConfig(), { now: new Date(0) });
+    const paths = revert.files.map((f) => f.path);
+    assert.ok(!paths.includes('/etc/shadow'), paths.join(' '));
+    assert.ok(!paths.includes('/usr/bin'), paths.join(' '));
+    assert.equal(revert.files.find((f) => f.path === '/etc/kubernetes/pki/front-proxy-ca.crt')?.desired.mode, 0o600);
   });
 });
