@@ -4,7 +4,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { unreadableLines } from '../../src/discover/accounts.js';
-import { classifyContent } from '../../src/discover/content.js';
+import { execFileSync } from 'node:child_process';
+import { rm } from 'node:fs/promises';
+import { classifyContent, readSample } from '../../src/discover/content.js';
+import { discoverNode } from '../../src/discover/discover.js';
+import { buildSandbox } from '../support/sandbox.js';
 import type { FileAccess } from '../../src/model/access.types.js';
 import { defaultConfig } from '../../src/plan/config.js';
 import { allocate, planIdentities, privilegedGroup } from '../../src/plan/identities.js';
@@ -195,5 +199,23 @@ describe('revert never "restores" what migrate never hands over', () => {
     assert.ok(!paths.includes('/etc/shadow'), paths.join(' '));
     assert.ok(!paths.includes('/usr/bin'), paths.join(' '));
     assert.equal(revert.files.find((f) => f.path === '/etc/kubernetes/pki/front-proxy-ca.crt')?.desired.mode, 0o600);
+  });
+});
+
+describe('discovery classifies what the components read by content', () => {
+  it('keys and kubeconfigs with credentials are secrets, certificates are not; a FIFO at a key path does not hang', async () => {
+    const sb = await buildSandbox({ fixture: 'v1.31-ubuntu-stacked-kube-vip' });
+    try {
+      const node = await discoverNode({ root: sb.root, manifestsDir: '/etc/kubernetes/manifests' });
+      assert.equal(node.contents?.['/etc/kubernetes/pki/apiserver.key'], 'private-key');
+      assert.equal(node.contents?.['/etc/kubernetes/pki/sa.key'], 'private-key');
+      assert.equal(node.contents?.['/etc/kubernetes/controller-manager.conf'], 'kubeconfig-credentials');
+      assert.equal(node.contents?.['/etc/kubernetes/pki/ca.crt'], undefined);
+      assert.equal(node.contents?.['/etc/kubernetes/pki/sa.pub'], undefined);
+      execFileSync('mkfifo', [sb.path('/etc/kubernetes/pki/fifo.key')]);
+      assert.equal(readSample(sb.root, '/etc/kubernetes/pki/fifo.key'), null, 'opened without blocking, nothing read');
+    } finally {
+      await rm(sb.root, { recursive: true, force: true });
+    }
   });
 });
