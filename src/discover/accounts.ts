@@ -11,7 +11,7 @@
 // A trailing "\r" (a file edited on Windows) and surrounding blanks are stripped first, as kubeadm does.
 // Skipped lines are still counted, so `line` (0-based) always points at the real line in the file.
 // Writing these files is someone else's job; the writer must keep every line, skipped ones included.
-import type { GroupEntry, PasswdEntry } from '../model/node.js';
+import type { GroupEntry, PasswdEntry, UnreadableLine } from '../model/node.js';
 
 function parseId(field: string): number | null {
   if (!/^[0-9]+$/.test(field)) return null;
@@ -57,4 +57,26 @@ export function parseGroup(text: string, _path: string): GroupEntry[] {
     entries.push({ name, gid, members, line });
   }
   return entries;
+}
+
+/**
+ * Lines the parsers above skip because they are broken (wrong field count, a UID/GID that is not a
+ * number), not because they are blank, comments or NIS compat lines; with the name they seem to carry.
+ * The plan refuses when one names root or an account it would create or reuse: glibc skips such a line,
+ * shadow-utils keeps it, and the tool cannot tell what the account is (docs/troubleshooting.md).
+ */
+export function unreadableLines(text: string, path: string, kind: 'passwd' | 'group'): UnreadableLine[] {
+  const fieldCount = kind === 'passwd' ? 7 : 4;
+  const idFields = kind === 'passwd' ? [2, 3] : [2];
+  const out: UnreadableLine[] = [];
+  text.split('\n').forEach((raw, line) => {
+    const trimmed = raw.replace(/\r$/, '').trim();
+    if (trimmed === '' || trimmed.startsWith('#') || trimmed.startsWith('+') || trimmed.startsWith('-')) return;
+    const fields = trimmed.split(':');
+    const name = fields[0] ?? '';
+    if (fields.length !== fieldCount) out.push({ path, line, name, why: `${fields.length} fields where ${fieldCount} are expected` });
+    else if (name === '') out.push({ path, line, name, why: 'an empty name' });
+    else if (idFields.some((i) => parseId(fields[i]!) === null)) out.push({ path, line, name, why: `an ID that is not a decimal number` });
+  });
+  return out;
 }

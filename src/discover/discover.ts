@@ -10,7 +10,8 @@ import type { FileStat, ManifestFile, NodeState, NssIds, TreeSummary } from '../
 import { identifyComponent, looksLikeComponentFile, parsePod } from '../model/pod.js';
 import type { PodInfo } from '../model/pod.types.js';
 import { normalizeNodePath, resolveUnderRoot } from '../paths.js';
-import { parseGroup, parsePasswd } from './accounts.js';
+import { parseGroup, parsePasswd, unreadableLines } from './accounts.js';
+import { classifyFiles } from './content.js';
 import { parentsOf, readNodeText, statNode, statNodeFollow, treeSummary } from './fs.js';
 import { parseLoginDefs } from './login-defs.js';
 import { readManifests } from './manifests.js';
@@ -43,6 +44,7 @@ export async function discoverNode(opts: DiscoverOptions): Promise<NodeState> {
   const loginDefs = parseLoginDefs(loginDefsText, LOGIN_DEFS_PATH);
   const passwd = parsePasswd(requireText(root, PASSWD_PATH, passwdText), PASSWD_PATH);
   const group = parseGroup(requireText(root, GROUP_PATH, groupText), GROUP_PATH);
+  const unreadable = [...unreadableLines(passwdText!, PASSWD_PATH, 'passwd'), ...unreadableLines(groupText!, GROUP_PATH, 'group')];
   // getent asks the RUNNING system, so it says nothing about a sandbox root.
   const nss: NssIds | null = path.resolve(root) === '/' ? await readNss() : null;
 
@@ -63,9 +65,11 @@ export async function discoverNode(opts: DiscoverOptions): Promise<NodeState> {
     }
   }
   const paths = statAll(root, wanted);
+  // Secret or public by content too, not only by flag (src/discover/content.ts).
+  const contents = classifyFiles(root, readFiles(found), paths);
   const trees = await treesPending;
 
-  return { root, manifestsDir, loginDefs, passwd, group, nss, manifests, paths, trees, configs };
+  return { root, manifestsDir, loginDefs, passwd, group, ...(unreadable.length ? { unreadableAccountLines: unreadable } : {}), nss, manifests, paths, trees, configs, contents };
 }
 
 /** The directories components write into (etcd's data dir), sorted: their contents get a census. */
@@ -77,6 +81,11 @@ function writeDirs(found: FoundComponent[]): string[] {
     }
   }
   return [...dirs].sort();
+}
+
+/** The single files components read, whose content is classified. */
+function readFiles(found: FoundComponent[]): string[] {
+  return found.flatMap((f) => f.accesses.filter((a) => a.access === 'read' && a.target === 'file').map((a) => normalizeNodePath(a.hostPath)));
 }
 
 function requireText(root: string, nodePath: string, text: string | null): string {
@@ -102,6 +111,11 @@ function identify(manifest: ManifestFile): FoundComponent[] {
   }
   const component = identifyComponent(manifest.fileName, pod);
   if (component === null) return [];
+  if (manifest.stat.type === 'symlink') {
+    // Apply rewrites a manifest by renaming a new file over it, never through a link (src/paths.ts
+    // safeHostPath): refuse now, before any change, instead of failing half-way through an apply.
+    throw new InputError(`is a symbolic link (${component}'s static-pod manifest); the tool rewrites manifests in place and never through a link — replace the link with the file it points to (cp --remove-destination "$(readlink -f ${manifest.path})" ${manifest.path})`, manifest.path);
+  }
   const { accesses } = analyzeAccess(pod, component);
   for (const a of accesses) checkHostPath(manifest, a.flag, a.hostPath);
   for (const v of pod.volumes) checkHostPath(manifest, `volume ${v.name}`, v.path);

@@ -105,6 +105,7 @@ export const SMALL_TREE = 1000;
 export function smallTreeCensus(top: string, limit = SMALL_TREE): TreeSummary | null {
   const counts = new Map<string, { uid: number; gid: number; count: number }>();
   let entries = 0;
+  let setid = 0;
   const pending = listDirSync(top).map((name) => path.join(top, name));
   for (let p = pending.pop(); p !== undefined; p = pending.pop()) {
     let st: Stats;
@@ -116,9 +117,19 @@ export function smallTreeCensus(top: string, limit = SMALL_TREE): TreeSummary | 
     }
     if (++entries > limit) return null;
     countOwner(counts, st);
+    if (isSetid(st)) setid += 1;
     if (st.isDirectory()) for (const name of listDirSync(p)) pending.push(path.join(p, name));
   }
-  return { entries, owners: sortOwners(counts) };
+  return withSetid({ entries, owners: sortOwners(counts) }, setid);
+}
+
+/** A setuid/setgid non-directory (a setgid directory only passes its group on to new entries). */
+function isSetid(st: Stats): boolean {
+  return (st.mode & 0o6000) !== 0 && !st.isDirectory();
+}
+
+function withSetid(summary: TreeSummary, setid: number): TreeSummary {
+  return setid > 0 ? { ...summary, setid } : summary;
 }
 
 function countOwner(counts: Map<string, { uid: number; gid: number; count: number }>, st: Stats): void {
@@ -149,14 +160,19 @@ function listDirSync(dir: string): string[] {
  */
 export function findCensus(top: string): Promise<TreeSummary | null> {
   return new Promise((resolve) => {
-    const child = spawn('find', [top, '-mindepth', '1', '-printf', '%U:%G\n'], { stdio: ['ignore', 'pipe', 'ignore'], env: { LC_ALL: 'C', PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+    // One "uid:gid" line per entry, and an extra "S" line after each setuid/setgid non-directory.
+    const child = spawn('find', [top, '-mindepth', '1', '-printf', '%U:%G\n', '(', '-perm', '/6000', '!', '-type', 'd', '-printf', 'S\n', ')'], { stdio: ['ignore', 'pipe', 'ignore'], env: { LC_ALL: 'C', PATH: process.env.PATH ?? '/usr/bin:/bin' } });
     const counts = new Map<string, number>();
+    let setid = 0;
     let rest = '';
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => {
       const lines = (rest + chunk).split('\n');
       rest = lines.pop()!;
-      for (const l of lines) counts.set(l, (counts.get(l) ?? 0) + 1);
+      for (const l of lines) {
+        if (l === 'S') setid += 1;
+        else counts.set(l, (counts.get(l) ?? 0) + 1);
+      }
     });
     child.on('error', () => resolve(null));
     child.on('close', (code) => {
@@ -168,7 +184,7 @@ export function findCensus(top: string): Promise<TreeSummary | null> {
         return { uid, gid, count };
       });
       owners.sort((a, b) => b.count - a.count || a.uid - b.uid || a.gid - b.gid);
-      resolve({ entries, owners });
+      resolve(withSetid({ entries, owners }, setid));
     });
   });
 }
@@ -181,6 +197,7 @@ export function findCensus(top: string): Promise<TreeSummary | null> {
 export async function walkCensus(top: string): Promise<TreeSummary> {
   const counts = new Map<string, { uid: number; gid: number; count: number }>();
   let entries = 0;
+  let setid = 0;
   const pending: string[] = (await listDir(top)).map((name) => path.join(top, name));
   let busy = 0;
   let failure: unknown = null;
@@ -201,6 +218,7 @@ export async function walkCensus(top: string): Promise<TreeSummary> {
     }
     entries += 1;
     countOwner(counts, st);
+    if (isSetid(st)) setid += 1;
     if (st.isDirectory()) {
       for (const name of await listDir(p)) pending.push(path.join(p, name));
     }
@@ -228,5 +246,5 @@ export async function walkCensus(top: string): Promise<TreeSummary> {
 
   await Promise.all(Array.from({ length: FS_CONCURRENCY }, worker));
   if (failure !== null) throw failure;
-  return { entries, owners: sortOwners(counts) };
+  return withSetid({ entries, owners: sortOwners(counts) }, setid);
 }

@@ -22,6 +22,16 @@ export interface PasswdEntry {
   line: number;
 }
 
+/** A broken line of /etc/passwd or /etc/group that the parsers skip (src/discover/accounts.ts). */
+export interface UnreadableLine {
+  path: string;
+  /** 0-based line number. */
+  line: number;
+  /** The first field: the name the line seems to be about. */
+  name: string;
+  why: string;
+}
+
 export interface GroupEntry {
   name: string;
   gid: number;
@@ -45,6 +55,31 @@ export interface TreeSummary {
   entries: number;
   /** Distinct owners, sorted by count descending then uid/gid. */
   owners: Array<{ uid: number; gid: number; count: number }>;
+  /**
+   * How many entries below the directory (directories aside) carry the setuid or setgid bit; absent when
+   * none do. A tree holding such files is never handed over (docs/ownership.md): a recursive chown
+   * clears the bits, and the component could replace the program with its own.
+   */
+  setid?: number;
+}
+
+/**
+ * What a referenced file holds, judged by its content (src/discover/content.ts): only secrets are
+ * recorded. A PEM private key block (any algorithm, OpenSSH keys included); a kubeconfig carrying
+ * credentials (client-key, client-key-data, token, tokenFile, password); an EncryptionConfiguration.
+ */
+export type SecretContent = 'private-key' | 'kubeconfig-credentials' | 'encryption-config';
+
+/** Words for messages: "a PEM private key". */
+export function describeContent(kind: SecretContent): string {
+  switch (kind) {
+    case 'private-key':
+      return 'a PEM private key';
+    case 'kubeconfig-credentials':
+      return 'a kubeconfig with credentials';
+    case 'encryption-config':
+      return 'an EncryptionConfiguration (data-encryption keys)';
+  }
 }
 
 export interface ManifestFile {
@@ -68,6 +103,8 @@ export interface NodeState {
   loginDefs: LoginDefs;
   passwd: PasswdEntry[];
   group: GroupEntry[];
+  /** Broken lines of /etc/passwd and /etc/group, skipped by the parsers; absent when there are none. */
+  unreadableAccountLines?: UnreadableLine[];
   /** IDs known to NSS (getent), only when the root is "/"; null in a sandbox. */
   nss: NssIds | null;
   manifests: ManifestFile[];
@@ -84,4 +121,9 @@ export interface NodeState {
    * (src/model/config-refs.ts). Absent entries were unreadable or too large.
    */
   configs: Record<string, string>;
+  /**
+   * Regular files the components read whose CONTENT is a secret, by node path (absent: not a secret, or
+   * not read). The plan treats them as secrets whatever the flag naming them says.
+   */
+  contents?: Record<string, SecretContent>;
 }

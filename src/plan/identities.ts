@@ -20,6 +20,38 @@ export const KUBEADM_SHELL = '/bin/false';
 
 export const NOLOGIN_SHELLS = ['/bin/false', '/usr/bin/false', '/usr/sbin/nologin', '/sbin/nologin', '/bin/nologin', '/usr/bin/nologin'];
 
+/**
+ * Groups whose members are root in all but name, or can read what only root should: a component's
+ * account never belongs to one (as primary or supplementary group), and the tool never reuses one as a
+ * component's or reader group. Reasons (Debian's base-passwd README and the distributions' udev rules):
+ */
+export const PRIVILEGED_GROUPS: Readonly<Record<string, string>> = {
+  root: 'GID 0: owns most of the system',
+  shadow: 'reads /etc/shadow (password hashes)',
+  disk: 'raw access to block devices: reads and writes any filesystem',
+  kmem: 'reads kernel and physical memory (/dev/mem, /dev/kmem, /dev/port)',
+  tty: 'writes to every terminal',
+  adm: 'reads the system logs (which carry secrets); an administrators group on Ubuntu',
+  'systemd-journal': 'reads the whole system journal',
+  sudo: 'sudo rights (Debian, Ubuntu)',
+  wheel: 'sudo/su rights (RHEL, SUSE, Arch)',
+  admin: 'sudo rights (older Ubuntu)',
+  staff: 'writes /usr/local, whose programs root runs (Debian)',
+  docker: 'controls the Docker daemon: root on the host',
+  lxd: 'controls LXD: root on the host',
+  incus: 'controls Incus: root on the host',
+  libvirt: 'controls libvirt virtual machines and their disks',
+  bin: 'owns system programs on some distributions',
+  sys: 'owns system files on some distributions',
+  utmp: 'writes the login records',
+};
+
+/** Why a group is privileged (PRIVILEGED_GROUPS, or GID 0 under any name), or null. */
+export function privilegedGroup(name: string, gid: number): string | null {
+  if (gid === 0) return PRIVILEGED_GROUPS.root!;
+  return Object.hasOwn(PRIVILEGED_GROUPS, name) ? PRIVILEGED_GROUPS[name]! : null;
+}
+
 export interface SharedGroupSpec {
   name: string;
   members: Component[];
@@ -59,6 +91,15 @@ export function planIdentities(node: NodeState, config: Config, components: Comp
   const firstGroup = (name: string): GroupEntry | null => node.group.find((g) => g.name === name) ?? null;
   const loginDefs = LOGIN_DEFS_PATH;
 
+  // --- broken account lines about root or an account this plan creates or reuses: the tool cannot
+  // tell what that account is (glibc skips the line; shadow-utils keeps it, so useradd could add a
+  // second account of the same name, and a skipped root line makes ID 0 look free).
+  const ours = new Set(['root', ...ordered.map(userName), ...ordered.map(groupName), ...shared.map((x) => x.name)]);
+  for (const l of node.unreadableAccountLines ?? []) {
+    if (!ours.has(l.name)) continue;
+    problems.push({ code: 'account-line-unreadable', message: `line ${l.line + 1} of ${l.path} is about ${l.name} but cannot be read (${l.why})`, path: l.path, fix: `repair line ${l.line + 1} of ${l.path} (${l.path === GROUP_PATH ? 'grpck' : 'pwck'} -r lists broken lines)` });
+  }
+
   // --- groups, in kubeadm's order: per-component groups, then shared reader groups
   const groups: GroupDecision[] = [];
   for (const c of ordered) {
@@ -77,7 +118,7 @@ export function planIdentities(node: NodeState, config: Config, components: Comp
   for (const c of ordered) {
     const u = firstUser(userName(c));
     const g = groups.find((x) => x.name === groupName(c))!;
-    if (u && !g.existing && g.pinned === undefined && !node.group.some((x) => x.gid === u.gid)) g.pinned = u.gid;
+    if (u && u.gid !== 0 && !g.existing && g.pinned === undefined && !node.group.some((x) => x.gid === u.gid)) g.pinned = u.gid;
   }
 
   // --- validate existing groups
@@ -90,7 +131,12 @@ export function planIdentities(node: NodeState, config: Config, components: Comp
     }
     const e = g.existing;
     if (e.gid === 0) {
-      problems.push({ code: 'account-is-root', message: `group ${g.name} exists with GID 0 (root's group); a component must not run with it`, path: GROUP_PATH, fix: `remove or renumber group ${g.name} (groupmod -g NEWGID ${g.name})` });
+      problems.push({ code: 'account-is-root', message: `group ${g.name} exists with GID 0 (root's group, line ${e.line + 1} of ${GROUP_PATH}); a component must not run with it`, path: GROUP_PATH, fix: `remove or renumber group ${g.name} (groupmod -g NEWGID ${g.name})` });
+      continue;
+    }
+    const privileged = privilegedGroup(e.name, e.gid);
+    if (privileged) {
+      problems.push({ code: 'account-privileged-group', message: `group ${g.name} (GID ${e.gid}) is a privileged system group (${privileged}); a component must not run with it`, path: GROUP_PATH, fix: `choose another group name with accounts.<component>.group (or saKeyReaders.group) in the config` });
       continue;
     }
     if (g.pinned !== undefined && g.pinned !== e.gid) {
@@ -114,9 +160,14 @@ export function planIdentities(node: NodeState, config: Config, components: Comp
   }
 
   // --- allocate GIDs for groups to create: pinned first (validated), then lowest free
-  const takenGids = new Set<number>([...node.group.map((g) => g.gid), ...(node.nss?.groups.map((g) => g.gid) ?? [])]);
+  // GID 0 is root's whether or not /etc/group has a line for it: never allocated (nor UID 0 below).
+  const takenGids = new Set<number>([0, ...node.group.map((g) => g.gid), ...(node.nss?.groups.map((g) => g.gid) ?? [])]);
   for (const g of groups) {
     if (g.existing || g.pinned === undefined) continue;
+    if (g.pinned === 0) {
+      problems.push({ code: 'account-is-root', message: `GID 0 (root's group) is wanted for group ${g.name}; a component must not run with it`, path: GROUP_PATH, fix: `pin another gid for ${g.name} in the config` });
+      continue;
+    }
     const holder = node.group.find((x) => x.gid === g.pinned) ?? node.nss?.groups.find((x) => x.gid === g.pinned);
     if (holder) {
       problems.push({ code: 'account-id-conflict', message: `GID ${g.pinned} wanted for group ${g.name} already belongs to group ${holder.name}`, path: GROUP_PATH, fix: `pin another gid for ${g.name} in the config` });
@@ -136,7 +187,7 @@ export function planIdentities(node: NodeState, config: Config, components: Comp
   // --- users, in kubeadm's order
   const identities: Identity[] = [];
   const accounts: AccountAction[] = [];
-  const takenUids = new Set<number>([...node.passwd.map((p) => p.uid), ...(node.nss?.users.map((u) => u.uid) ?? [])]);
+  const takenUids = new Set<number>([0, ...node.passwd.map((p) => p.uid), ...(node.nss?.users.map((u) => u.uid) ?? [])]);
   interface UserDecision { component: Component; name: string; uid: number | null; existing: PasswdEntry | null; pinned?: number }
   const users: UserDecision[] = ordered.map((c) => ({ component: c, name: userName(c), uid: null, existing: firstUser(userName(c)), pinned: config.accounts[c]?.uid }));
   for (const u of users) {
@@ -153,6 +204,9 @@ export function planIdentities(node: NodeState, config: Config, components: Comp
       problems.push({ code: 'account-is-root', message: `${where} is root; a component must not run as UID 0`, path: PASSWD_PATH, fix: `remove ${u.name} or choose another name with accounts.${u.component}.user` });
     } else if (e.uid >= node.loginDefs.uidMin || !NOLOGIN_SHELLS.includes(e.shell)) {
       problems.push({ code: 'account-is-login', message: `${where} looks like a login account (shell ${e.shell || '(none)'}${e.uid >= node.loginDefs.uidMin ? `, uid >= UID_MIN ${node.loginDefs.uidMin}` : ''}); refusing to run a component as it`, path: PASSWD_PATH, fix: `choose another name with accounts.${u.component}.user, or make it a system account (usermod -s /usr/sbin/nologin ${u.name})` });
+    } else if (privilegedMembership(node, e).length > 0) {
+      const groupsOf = privilegedMembership(node, e);
+      problems.push({ code: 'account-privileged-group', message: `${where} belongs to privileged group(s) ${groupsOf.map((x) => `${x.name} (${x.why})`).join('; ')}; refusing to run a component as it`, path: PASSWD_PATH, fix: `choose another name with accounts.${u.component}.user, or take ${u.name} out of them (${groupsOf.map((x) => (x.primary ? `usermod -g OTHERGROUP ${u.name}` : `gpasswd -d ${u.name} ${x.name}`)).join('; ')})` });
     } else if (u.pinned !== undefined && u.pinned !== e.uid) {
       problems.push({ code: 'account-id-conflict', message: `${where} exists but the config pins uid ${u.pinned}`, path: PASSWD_PATH, fix: `change the config to uid: ${e.uid}, or renumber the user (usermod -u ${u.pinned} ${u.name})` });
     } else if (g.gid !== null && e.gid !== g.gid) {
@@ -167,6 +221,10 @@ export function planIdentities(node: NodeState, config: Config, components: Comp
   }
   for (const u of users) {
     if (u.existing || u.pinned === undefined) continue;
+    if (u.pinned === 0) {
+      problems.push({ code: 'account-is-root', message: `UID 0 (root) is wanted for user ${u.name}; a component must not run as root`, path: PASSWD_PATH, fix: `pin another uid for ${u.name} in the config` });
+      continue;
+    }
     const holder = node.passwd.find((x) => x.uid === u.pinned) ?? node.nss?.users.find((x) => x.uid === u.pinned);
     if (holder) {
       problems.push({ code: 'account-id-conflict', message: `UID ${u.pinned} wanted for user ${u.name} already belongs to user ${holder.name}`, path: PASSWD_PATH, fix: `pin another uid for ${u.name} in the config` });
@@ -215,11 +273,26 @@ export function planIdentities(node: NodeState, config: Config, components: Comp
   return { identities, accounts, problems, warnings };
 }
 
+/** Privileged groups an existing account belongs to: its primary group and every group listing it as a member. */
+function privilegedMembership(node: NodeState, user: PasswdEntry): Array<{ name: string; why: string; primary: boolean }> {
+  const out: Array<{ name: string; why: string; primary: boolean }> = [];
+  const primary = node.group.find((g) => g.gid === user.gid);
+  const primaryWhy = privilegedGroup(primary?.name ?? '', user.gid);
+  if (primaryWhy) out.push({ name: primary?.name ?? `GID ${user.gid}`, why: primaryWhy, primary: true });
+  for (const g of node.group) {
+    if (g === primary || !g.members.includes(user.name)) continue;
+    const why = privilegedGroup(g.name, g.gid);
+    if (why) out.push({ name: g.name, why, primary: false });
+  }
+  return out;
+}
+
 /** Lowest `count` IDs in [min, max] not in `taken`, ascending; null when the range has fewer. */
 export function allocate(taken: ReadonlySet<number>, min: number, max: number, count: number): number[] | null {
   const out: number[] = [];
   if (count === 0) return out;
-  for (let id = min; id <= max && out.length < count; id++) {
+  // 0 is root whatever the range says (SYS_GID_MIN 0 in login.defs): never handed out.
+  for (let id = Math.max(min, 1); id <= max && out.length < count; id++) {
     if (!taken.has(id)) out.push(id);
   }
   return out.length === count ? out : null;

@@ -7,12 +7,18 @@
 //  - a public file is changed only if a reader cannot read it today (sa.pub is 0600 root as kubeadm
 //    writes it, so kube-apiserver gets it, as with kubeadm's gate);
 //  - system trust stores are never changed (they belong to the distribution's ca-certificates);
-//  - a directory a component writes (etcd data dir, audit log dir) is owned by it, recursively, 0700;
+//  - a directory a component writes (etcd data dir, audit log dir) is owned by it, recursively, 0700 —
+//    only when it is DEDICATED to that component (handoverRefusal), else a blocking problem;
+//  - a secret is judged by flag AND by content (src/discover/content.ts): a private key named by a CA
+//    flag is still a secret;
+//  - host credentials (shadow, sudoers, ssh keys, the kubelet's keys) are never handed over;
 //  - every parent directory must be searchable by the component, else a blocking problem — the tool
 //    never loosens directories it does not own.
+import { posix } from 'node:path';
 import type { FileAccess } from '../model/access.types.js';
 import { sortComponents, type Component } from '../model/components.js';
-import type { FileStat, NodeState } from '../model/node.js';
+import { describeContent, type FileStat, type NodeState, type SecretContent, type TreeSummary } from '../model/node.js';
+import { normalizeNodePath } from '../paths.js';
 import { can, formatMode, type ProcessIdentity } from '../model/perms.js';
 import type { FileAction, Identity, Ownership, Problem } from './types.js';
 import { compareText } from '../model/order.js';
@@ -25,6 +31,8 @@ export interface PathUse {
   target: 'file' | 'dir';
   secret: boolean;
   flags: string[];
+  /** Set when the file's CONTENT is a secret (whatever the flags say). */
+  content?: SecretContent;
 }
 
 /** Distribution trust stores: read by components through hostPath, owned by ca-certificates, never touched. */
@@ -32,19 +40,156 @@ export interface PathUse {
 // keeps etcd client keys in /etc/ssl/etcd/ssl), and those follow the secret rules like any other key.
 export const TRUST_STORES = ['/etc/ssl/certs', '/etc/pki/tls/certs', '/etc/pki/ca-trust', '/etc/pki/tls/cert.pem', '/etc/ca-certificates', '/usr/share/ca-certificates', '/usr/local/share/ca-certificates', '/usr/share/pki/ca-trust-source', '/etc/pki/ca-trust-source'];
 
-/** Directories that must never be taken over as a component's write dir. */
-export const SYSTEM_DIRS = ['/', '/bin', '/boot', '/dev', '/etc', '/etc/kubernetes', '/home', '/lib', '/opt', '/proc', '/root', '/run', '/sbin', '/srv', '/sys', '/tmp', '/usr', '/var', '/var/lib', '/var/log', '/var/run', '/var/tmp'];
+/** The tool's own state (journal, backups with copies of /etc/shadow): src/apply/state.ts. */
+export const TOOL_STATE_DIR = '/var/lib/kubeadm-nonroot';
+
+/**
+ * Trees a component is never handed, neither one of their directories nor a directory holding them.
+ * Each with the reason given in the refusal.
+ */
+export const PROTECTED_TREES: ReadonlyArray<{ path: string; what: string }> = [
+  { path: '/etc', what: 'host configuration (accounts, sudoers, ssh, systemd units, the Kubernetes PKI and kubeconfigs)' },
+  { path: '/usr', what: 'system programs and libraries, run by root' },
+  { path: '/bin', what: 'system programs, run by root' },
+  { path: '/sbin', what: 'system programs, run by root' },
+  { path: '/lib', what: 'system libraries and modules, loaded by root' },
+  { path: '/boot', what: 'kernels and the boot loader' },
+  { path: '/root', what: "root's home" },
+  { path: '/home', what: "users' homes" },
+  { path: '/proc', what: 'a kernel interface' },
+  { path: '/sys', what: 'a kernel interface' },
+  { path: '/dev', what: 'device nodes' },
+  { path: '/run', what: 'runtime state of system services (sockets, locks)' },
+  { path: '/var/run', what: 'runtime state of system services (sockets, locks)' },
+  { path: '/var/spool', what: 'spools run by root (cron, at)' },
+  { path: '/var/lib/kubelet', what: "the kubelet's state (its keys, pod volumes and secrets)" },
+  { path: '/var/lib/containerd', what: "the container runtime's state" },
+  { path: '/var/lib/docker', what: "the container runtime's state" },
+  { path: '/var/lib/dockershim', what: "the container runtime's state" },
+  { path: '/var/lib/cri-o', what: "the container runtime's state" },
+  { path: '/var/lib/crio', what: "the container runtime's state" },
+  { path: '/var/lib/containers', what: "the container runtime's state (images and containers)" },
+  { path: '/var/lib/cni', what: "the container network's state" },
+  { path: '/var/lib/dpkg', what: "the package manager's state (maintainer scripts run as root)" },
+  { path: '/var/lib/rpm', what: "the package manager's state" },
+  { path: '/var/lib/apt', what: "the package manager's state" },
+  { path: '/var/lib/systemd', what: "systemd's state" },
+  { path: TOOL_STATE_DIR, what: "kubeadm-nonroot's own state (journal, backups of the account files)" },
+];
+
+/**
+ * Shared system directories: a component may have a dedicated directory INSIDE one (/var/lib/etcd,
+ * /var/log/kubernetes/audit), never the directory itself or one of its ancestors.
+ */
+export const SHARED_SYSTEM_DIRS = ['/', '/var', '/var/lib', '/var/log', '/var/cache', '/var/tmp', '/var/local', '/var/opt', '/var/mail', '/tmp', '/opt', '/srv', '/mnt', '/media'];
+
+/**
+ * Credentials of the host itself: never handed to a component, whatever flag names them (a blocking
+ * problem, even for a read: giving a component its own copy of /etc/shadow is what an attacker wants).
+ */
+export const HOST_CREDENTIALS: ReadonlyArray<{ path: string; what: string }> = [
+  { path: '/etc/shadow', what: 'the password hashes (shadow)' },
+  { path: '/etc/shadow-', what: 'the password hashes (shadow backup)' },
+  { path: '/etc/gshadow', what: 'the group passwords (gshadow)' },
+  { path: '/etc/gshadow-', what: 'the group passwords (gshadow backup)' },
+  { path: '/etc/passwd', what: 'the account database' },
+  { path: '/etc/group', what: 'the group database' },
+  { path: '/etc/subuid', what: 'the subordinate ID database' },
+  { path: '/etc/subgid', what: 'the subordinate ID database' },
+  { path: '/etc/sudoers', what: 'the sudo rules' },
+  { path: '/etc/sudoers.d', what: 'the sudo rules' },
+  { path: '/etc/security', what: 'the PAM and login security settings' },
+  { path: '/etc/pam.d', what: 'the PAM configuration' },
+  { path: '/etc/ssh', what: "the SSH server's keys and configuration" },
+  { path: '/etc/krb5.keytab', what: 'the Kerberos keytab' },
+  { path: '/root/.ssh', what: "root's SSH keys" },
+  { path: '/var/lib/kubelet', what: "the kubelet's own keys and pod secrets" },
+  { path: '/etc/kubernetes/kubelet.conf', what: "the kubelet's kubeconfig" },
+  { path: '/etc/kubernetes/bootstrap-kubelet.conf', what: "the kubelet's bootstrap kubeconfig" },
+];
 
 export function isUnder(path: string, dir: string): boolean {
   return dir === '/' || path === dir || path.startsWith(dir + '/');
 }
 
-export function groupUses(accesses: FileAccess[]): PathUse[] {
+/** Which host credential a path is (or lies in), if any: ~/.ssh of any home counts too. */
+export function hostCredential(path: string): string | null {
+  const known = HOST_CREDENTIALS.find((c) => isUnder(path, c.path));
+  if (known) return known.what;
+  if (/^\/home\/[^/]+\/\.ssh(\/|$)/.test(path)) return "a user's SSH keys";
+  return null;
+}
+
+/** What the plan must know about the node to decide whether a directory is dedicated to a component. */
+export interface HandoverContext {
+  manifestsDir: string;
+  /** Every path a kubeadm component on the node reads or writes (migrated or not), with who uses it. */
+  used: ReadonlyArray<{ path: string; component: Component }>;
+}
+
+/**
+ * THE rule for handing a path over to a component as its own (owned by it, recursively for a directory):
+ * the path must be dedicated to that component. Returns why it is not, or null when it may be handed over.
+ * Refused: "/" or a shared system directory (/var, /var/lib, /var/log…) or an ancestor of one; anything
+ * in or holding a protected tree (/etc, /usr, /lib*, /run, the kubelet's and the runtime's state, the
+ * tool's own state…); the manifests dir, a PKI dir (where a CA is) or an ancestor of one; a path holding
+ * files another kubeadm component uses; a tree holding setuid/setgid files.
+ */
+export function handoverRefusal(path: string, writer: Component, ctx: HandoverContext, facts: { stat?: FileStat | null; tree?: TreeSummary }): string | null {
+  if (path === '/') return 'it is the root directory';
+  const shared = SHARED_SYSTEM_DIRS.find((d) => isUnder(d, path));
+  if (shared) return shared === path ? `${path} is a system directory shared by other software` : `it holds the system directory ${shared}`;
+  const libs = /^\/lib[^/]*(\/|$)/.test(path) ? { path: path.split('/').slice(0, 2).join('/'), what: 'system libraries, loaded by root' } : null;
+  const inside = libs ?? PROTECTED_TREES.find((t) => isUnder(path, t.path));
+  if (inside) return `it lies in ${inside.path}: ${inside.what}`;
+  const holds = PROTECTED_TREES.find((t) => isUnder(t.path, path));
+  if (holds) return `it holds ${holds.path}: ${holds.what}`;
+  const kube = [{ dir: ctx.manifestsDir, what: 'the static-pod manifests dir (a pod written there runs as root)' }, ...pkiDirs(ctx.used).map((dir) => ({ dir, what: 'a Kubernetes PKI dir (the CA keys)' }))];
+  const k = kube.find((x) => isUnder(path, x.dir) || isUnder(x.dir, path));
+  if (k) return `${k.dir === path ? 'it is' : isUnder(path, k.dir) ? 'it lies in' : 'it holds'} ${k.dir}: ${k.what}`;
+  const other = ctx.used.find((u) => u.component !== writer && isUnder(u.path, path));
+  if (other) return `it holds ${other.path}, which ${other.component} uses`;
+  if (facts.tree?.setid) return `it holds ${facts.tree.setid} setuid/setgid file(s) (find ${path} -perm /6000 ! -type d lists them)`;
+  if (facts.stat && facts.stat.type !== 'dir' && (facts.stat.mode & 0o6000) !== 0) return 'it is a setuid/setgid file';
+  return null;
+}
+
+/** kubeadm's CA file names (certs.go): the directory holding one is a certificatesDir. */
+const CA_FILES = new Set(['ca.crt', 'ca.key', 'front-proxy-ca.crt', 'front-proxy-ca.key', 'sa.key', 'sa.pub']);
+
+/** The Kubernetes PKI directories the components use: where kubeadm's CA files are (etcd/ca.* → its parent). */
+export function pkiDirs(used: HandoverContext['used']): string[] {
+  const dirs = new Set<string>();
+  for (const u of used) {
+    const base = posix.basename(u.path);
+    if (!CA_FILES.has(base)) continue;
+    const dir = posix.dirname(u.path);
+    dirs.add(posix.basename(dir) === 'etcd' && base.startsWith('ca.') ? posix.dirname(dir) : dir);
+  }
+  return [...dirs].filter((d) => d !== '/').sort();
+}
+
+/** Where to point a write flag instead: a directory of the component's own. */
+function dedicatedExample(writer: Component, flags: string[]): string {
+  if (flags.includes('--data-dir') || flags.includes('--wal-dir')) return '/var/lib/etcd';
+  if (flags.includes('--audit-log-path')) return '/var/log/kubernetes/audit';
+  if (flags.includes('--cert-dir')) return `/var/lib/kubernetes/${writer}`;
+  return `/var/log/kubernetes/${writer}`;
+}
+
+/**
+ * Group accesses by host path. Host paths are normalised first ("/var/lib/." and "/var/lib/" are
+ * "/var/lib"), so every rule sees the path the kernel would; `contents` (secret by content, from
+ * discovery) makes a use secret whatever its flags say.
+ */
+export function groupUses(accesses: FileAccess[], contents: Record<string, SecretContent> = {}): PathUse[] {
   const byPath = new Map<string, PathUse>();
   for (const a of accesses) {
-    const u = byPath.get(a.hostPath);
+    const path = normalizeNodePath(a.hostPath);
+    const u = byPath.get(path);
     if (!u) {
-      byPath.set(a.hostPath, { path: a.hostPath, readers: [a.component], access: a.access, target: a.target, secret: a.secret, flags: [a.flag] });
+      const content = a.access === 'read' ? contents[path] : undefined;
+      byPath.set(path, { path, readers: [a.component], access: a.access, target: a.target, secret: a.secret || content !== undefined, flags: [a.flag], ...(content ? { content } : {}) });
       continue;
     }
     if (!u.readers.includes(a.component)) u.readers = sortComponents([...u.readers, a.component]);
@@ -80,7 +225,13 @@ export interface FilePlan {
   warnings: Problem[];
 }
 
-export function planFiles(node: NodeState, uses: PathUse[], identities: Identity[], sharedGids: Map<string, number>, names: { user(uid: number): string | undefined; group(gid: number): string | undefined }): FilePlan {
+/**
+ * `handover` says what every kubeadm component on the node uses (migrated or not), so a directory that
+ * holds another component's files is never handed over; without it, only the migrated components' uses
+ * are known.
+ */
+export function planFiles(node: NodeState, uses: PathUse[], identities: Identity[], sharedGids: Map<string, number>, names: { user(uid: number): string | undefined; group(gid: number): string | undefined }, handover?: HandoverContext): FilePlan {
+  const ctx: HandoverContext = handover ?? { manifestsDir: node.manifestsDir, used: uses.flatMap((u) => u.readers.map((component) => ({ path: u.path, component }))) };
   const files: FileAction[] = [];
   const problems: Problem[] = [];
   const warnings: Problem[] = [];
@@ -97,14 +248,22 @@ export function planFiles(node: NodeState, uses: PathUse[], identities: Identity
     const stat = node.paths[use.path];
     const ids = readers.map((c) => idOf.get(c)!);
 
+    const credential = hostCredential(use.path);
+    if (credential) {
+      problems.push({ code: 'host-credential', message: `${readers.join(' and ')} ${use.access === 'write' ? 'would write' : 'would read'} ${use.path} (${use.flags.join(', ')}), which is ${credential}; the tool never hands a credential of the host to a component`, path: use.path, component: readers[0], fix: `point ${use.flags.join(', ')} at a file of the component's own (and fix the hostPath volume); a component never needs the host's credentials` });
+      continue;
+    }
+
     if (use.access === 'write') {
       const writers = readers;
       if (writers.length > 1) {
         problems.push({ code: 'shared-write-dir', message: `${use.path} is written by ${writers.join(' and ')}; a directory can be owned by only one of them`, path: use.path, fix: 'give each component its own directory (extraVolumes / flags in the kubeadm config)' });
         continue;
       }
-      if (SYSTEM_DIRS.includes(use.path)) {
-        problems.push({ code: 'system-write-dir', message: `${writers[0]} writes directly into system directory ${use.path} (${use.flags.join(', ')}); taking it over would change a directory other software relies on`, path: use.path, component: writers[0], fix: `point ${use.flags.join(', ')} at a dedicated directory, e.g. ${use.path.replace(/\/$/, '')}/kubernetes` });
+      const refusal = handoverRefusal(use.path, writers[0]!, ctx, { stat, tree: node.trees[use.path] });
+      if (refusal !== null) {
+        const what = use.target === 'file' ? 'the file' : 'the directory, recursively,';
+        problems.push({ code: 'not-dedicated', message: `${writers[0]} writes ${use.path} (${use.flags.join(', ')}) and would be given ${what} as its own, but it is not dedicated to ${writers[0]}: ${refusal}`, path: use.path, component: writers[0], fix: `give the component a dedicated directory: point ${use.flags.join(', ')} and its hostPath volume at one only it uses, e.g. ${dedicatedExample(writers[0]!, use.flags)}` });
         continue;
       }
       const id = ids[0]!;
@@ -165,14 +324,15 @@ export function planFiles(node: NodeState, uses: PathUse[], identities: Identity
     let desired: Ownership | null = null;
     let reason = '';
     if (use.secret) {
+      const byContent = use.content ? ` — ${describeContent(use.content)} by its content` : '';
       if (ids.length === 1) {
         desired = own(ids[0]!.uid, ids[0]!.gid, 0o600);
-        reason = `secret read only by ${readers[0]} (${use.flags.join(', ')})`;
+        reason = `secret read only by ${readers[0]} (${use.flags.join(', ')})${byContent}`;
       } else {
         const gid = sharedGids.get(readers.join(','));
         if (gid === undefined) continue; // group allocation failed: already a problem
         desired = own(0, gid, 0o640);
-        reason = `secret shared by ${readers.join(' and ')}: readable through group ${names.group(gid) ?? gid}`;
+        reason = `secret shared by ${readers.join(' and ')}: readable through group ${names.group(gid) ?? gid}${byContent}`;
       }
     } else if (ids.some((i) => !can(stat, proc(i), 'read'))) {
       if (ids.length === 1) {

@@ -18,6 +18,7 @@ import { applySecurity, type DesiredSecurity } from './manifest-edit.js';
 import { groupUses, planFiles, sharedReaderSets } from './ownership.js';
 import { PLAN_API_VERSION, PLAN_KIND, type ComponentPlan, type Identity, type ManifestAction, type Plan, type Problem } from './types.js';
 import { compareText } from '../model/order.js';
+import { normalizeNodePath } from '../paths.js';
 
 export interface PlanOptions {
   /** The clock, injected: planning never reads it. */
@@ -125,7 +126,7 @@ export function buildPlan(node: NodeState, config: Config, opts: PlanOptions): P
       warnings.push({ code: 'writable-mount-unanalysed', message: `${f.component} mounts ${v.path} read-write but no flag names a path in it (a KMS plugin socket?); after the migration it runs as a non-root user, so sockets and files there must be accessible to it`, path: v.path, component: f.component });
     }
   }
-  const uses = groupUses(accesses);
+  const uses = groupUses(accesses, node.contents);
   const shared: SharedGroupSpec[] = sharedReaderSets(uses).map((members) => ({ name: sharedGroupName(members, config), members }));
 
   const ids = planIdentities(node, config, migrating.map((f) => f.component), shared);
@@ -144,7 +145,7 @@ export function buildPlan(node: NodeState, config: Config, opts: PlanOptions): P
     if (a.action === 'create-user') userNames.set(a.uid, a.name);
     else if (a.action === 'create-group') groupNames.set(a.gid, a.name);
   }
-  const filePlan = planFiles(node, uses, ids.identities, sharedGids, { user: (u) => userNames.get(u), group: (g) => groupNames.get(g) });
+  const filePlan = planFiles(node, uses, ids.identities, sharedGids, { user: (u) => userNames.get(u), group: (g) => groupNames.get(g) }, { manifestsDir: node.manifestsDir, used: usedByAll(found, node) });
   problems.push(...filePlan.problems);
   warnings.push(...filePlan.warnings);
 
@@ -168,7 +169,7 @@ export function buildPlan(node: NodeState, config: Config, opts: PlanOptions): P
       const holder = node.passwd.find((p) => p.uid === running);
       warnings.push({ code: 'identity-changes', message: `${f.component} runs as uid ${String(running)}${holder ? ` (${holder.name})` : ' (no such user here)'} today; the plan moves it to ${identity.user} (uid ${identity.uid})`, path: f.path, component: f.component, fix: `if uid ${String(running)} is the identity you want, pin it: accounts.${f.component}.uid in the config` });
     }
-    const edit = applySecurity(f.text, desiredSecurity(identity, kubernetesVersion));
+    const edit = applySecurity(f.text, desiredSecurity(identity, kubernetesVersion), f.path);
     if (edit.changes.length === 0) continue;
     manifests.push({ action: 'write-manifest', component: f.component, path: f.path, beforeSha256: sha256(f.text), after: edit.text, diff: unifiedDiff(f.text, edit.text, `a${f.path}`, `b${f.path}`), changes: edit.changes });
   }
@@ -192,6 +193,15 @@ export function buildPlan(node: NodeState, config: Config, opts: PlanOptions): P
     warnings: dedupe(warnings).sort(byPath),
     ...(opts.targetVersion !== undefined ? { target: targetOf(kubernetesVersion, opts.targetVersion) } : {}),
   };
+}
+
+/** Every host path each kubeadm component on the node uses (flags, files named in configs, volumes), migrated or not. */
+function usedByAll(found: FoundComponent[], node: NodeState): Array<{ path: string; component: Component }> {
+  return found.flatMap((f) => {
+    const direct = analyzeAccess(f.pod, f.component).accesses;
+    const all = [...direct, ...expandConfigAccesses(f.pod, f.component, direct, node.configs).accesses].map((a) => a.hostPath);
+    return [...all, ...f.pod.volumes.map((v) => v.path)].flatMap((p) => (p.startsWith('/') ? [{ path: normalizeNodePath(p), component: f.component }] : []));
+  });
 }
 
 function targetOf(current: string | null, requested: string) {

@@ -16,7 +16,7 @@ import { unifiedDiff } from './diff.js';
 import { fingerprintInputs, sha256 } from './fingerprint.js';
 import { NOLOGIN_SHELLS } from './identities.js';
 import { removeSecurity } from './manifest-edit.js';
-import { groupUses, isTrustStore, satisfies } from './ownership.js';
+import { groupUses, handoverRefusal, hostCredential, isTrustStore, satisfies } from './ownership.js';
 import { findComponents } from './plan.js';
 import { PLAN_API_VERSION, REVERT_PLAN_KIND, type AccountAction, type FileAction, type ManifestAction, type Ownership, type Plan, type Problem } from './types.js';
 import { PASSWD_PATH } from '../model/node-paths.js';
@@ -53,9 +53,15 @@ export function buildRevertPlan(node: NodeState, config: Config, opts: { now: Da
   const gname = (gid: number) => node.group.find((g) => g.gid === gid)?.name;
   const own = (uid: number, gid: number, mode: number): Ownership => ({ uid, gid, mode, user: uid === 0 ? 'root' : name(uid), group: gid === 0 ? 'root' : gname(gid) });
   const files: FileAction[] = [];
-  for (const use of groupUses(accesses)) {
+  const uses = groupUses(accesses, node.contents);
+  const handover = { manifestsDir: node.manifestsDir, used: uses.flatMap((u) => u.readers.map((component) => ({ path: u.path, component }))) };
+  for (const use of uses) {
     const stat = node.paths[use.path];
     if (!stat || isTrustStore(use.path) || stat.type === 'symlink') continue;
+    // What migrate never hands over, revert never "restores" either (/etc/shadow named by a flag is
+    // root:shadow 0640, not kubeadm's 0644; /usr/bin named as a data dir is not root 0700).
+    if (hostCredential(use.path) !== null) continue;
+    if (use.access === 'write' && handoverRefusal(use.path, use.readers[0]!, handover, { stat, tree: node.trees[use.path] }) !== null) continue;
     const current = own(stat.uid, stat.gid, stat.mode);
     if (use.access === 'write') {
       if (stat.type !== 'dir') continue;

@@ -1,7 +1,7 @@
 // The three census implementations (the synchronous walk of small trees, GNU find, and the concurrent
 // JavaScript walk find falls back to) agree.
 import assert from 'node:assert/strict';
-import { lchown, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, lchown, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -25,6 +25,25 @@ describe('ownership census', { skip: process.getuid?.() !== 0 ? 'needs root to c
       assert.deepEqual(smallTreeCensus(d), expected);
       assert.equal(smallTreeCensus(d, 32), null, 'one entry over the limit: left to find');
       assert.deepEqual(smallTreeCensus(d, 33), expected);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it('all three count setuid/setgid files (directories aside: a setgid directory only passes its group on)', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'census-'));
+    try {
+      const d = join(root, 'data');
+      await mkdir(join(d, 'bin'), { recursive: true });
+      await chmod(join(d, 'bin'), 0o2755); // not counted
+      for (const [name, mode] of [['su', 0o4755], ['wall', 0o2755], ['ls', 0o755]] as const) {
+        await writeFile(join(d, 'bin', name), 'x');
+        await chmod(join(d, 'bin', name), mode);
+      }
+      const expected = { entries: 4, owners: [{ uid: 0, gid: 0, count: 4 }], setid: 2 };
+      assert.deepEqual(await walkCensus(d), expected);
+      assert.deepEqual(await findCensus(d), expected);
+      assert.deepEqual(smallTreeCensus(d), expected);
     } finally {
       await rm(root, { recursive: true, force: true });
     }

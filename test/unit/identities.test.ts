@@ -71,14 +71,15 @@ describe('identity allocation', () => {
     assert.match(p.message, /4 UIDs/);
   });
 
-  it('refuses to reuse a login account, a root account, or a user whose primary group is not its own', () => {
+  it('refuses to reuse a login account, a root account, or a user whose primary group is root', () => {
     const node = nodeState({
-      passwd: passwd('kubeadm-etcd:x:1001:1001::/home/x:/bin/bash\nkubeadm-kas:x:0:0:::/bin/false\nkubeadm-ks:x:150:0:::/bin/false'),
-      group: group('root:x:0:'),
+      passwd: passwd('kubeadm-etcd:x:1001:1001::/home/x:/bin/bash\nkubeadm-kas:x:0:0:::/bin/false\nkubeadm-ks:x:150:0:::/bin/false\nkubeadm-kcm:x:151:160:::/bin/false'),
+      group: group('root:x:0:\nother:x:160:\nkubeadm-kcm:x:161:'),
     });
-    const plan = planIdentities(node, defaultConfig(), ['etcd', 'kube-apiserver', 'kube-scheduler'], []);
+    const plan = planIdentities(node, defaultConfig(), ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'], []);
     const codes = plan.problems.map((p) => p.code).sort();
-    assert.deepEqual(codes, ['account-group-mismatch', 'account-is-login', 'account-is-root']);
+    // kubeadm-ks's primary group is GID 0: a privileged group, refused before any group comparison.
+    assert.deepEqual(codes, ['account-group-mismatch', 'account-is-login', 'account-is-root', 'account-privileged-group']);
     assert.ok(plan.problems.every((p) => p.fix && p.path === '/etc/passwd'));
   });
 

@@ -133,7 +133,8 @@ describe('plan on the fixture cases', () => {
     node.trees['/root/res-test'] = { entries: 1, owners: [{ uid: 0, gid: 0, count: 1 }] };
     const p = buildPlan(node, defaultConfig(), { now: NOW });
     assert.ok(isBlocked(p));
-    assert.deepEqual(p.problems.map((x) => [x.code, x.path]), [['parent-not-traversable', '/root']]);
+    // /root is root's home, not a directory dedicated to etcd: refused as a handover too.
+    assert.deepEqual(p.problems.map((x) => [x.code, x.path]), [['parent-not-traversable', '/root'], ['not-dedicated', '/root/res-test']]);
   });
 
   it('reports a missing referenced file as a blocking problem with its path', () => {
