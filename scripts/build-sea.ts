@@ -220,7 +220,54 @@ async function buildOne(arch: Arch, bundleFile: string, force: boolean): Promise
   return out;
 }
 
+/**
+ * Test files run in parallel (node --test --test-concurrency) and more than one builds the executable:
+ * they share the cache's bundle, blob and dist/*.tmp files, so one build at a time, across processes.
+ * The lock is a directory (mkdir is atomic) holding the builder's pid; a dead builder's lock is taken over.
+ */
+async function withBuildLock<T>(fn: () => Promise<T>): Promise<T> {
+  const lock = path.join(CACHE, 'build.lock');
+  const pidFile = path.join(lock, 'pid');
+  for (let waited = 0; ; waited++) {
+    try {
+      mkdirSync(lock);
+      writeFileSync(pidFile, String(process.pid));
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    let holder = 0;
+    try {
+      holder = Number(readFileSync(pidFile, 'utf8'));
+    } catch {
+      /* being created or removed: look again */
+    }
+    let alive = holder <= 0; // no pid yet: its creator is about to write it
+    if (holder > 0) {
+      try {
+        process.kill(holder, 0);
+        alive = true;
+      } catch (e) {
+        alive = (e as NodeJS.ErrnoException).code === 'EPERM';
+      }
+    }
+    if (!alive || waited > 6000) rmSync(lock, { recursive: true, force: true }); // dead holder, or 10 min
+    else if (waited % 100 === 0) log(`waiting for the build of process ${holder || '?'} (${lock})`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
 export async function buildSea(arches: readonly Arch[], force = false): Promise<string[]> {
+  mkdirSync(CACHE, { recursive: true });
+  return withBuildLock(() => buildSeaLocked(arches, force));
+}
+
+async function buildSeaLocked(arches: readonly Arch[], force: boolean): Promise<string[]> {
   const t0 = Date.now();
   const commit = gitCommit();
   mkdirSync(CACHE, { recursive: true });
