@@ -272,6 +272,24 @@ export async function buildEtcd(version: string, opts: { binaries?: readonly Etc
   });
 }
 
+/**
+ * The pause binary of kubeadm's sandbox image: the release's own build/pause/linux/pause.c, compiled
+ * static as build/pause/Makefile does (-Os -static -DVERSION=…). Returns the directory holding `pause`.
+ */
+export async function buildPause(k8sVersion: string, onProgress?: Progress): Promise<string> {
+  const log = logTo(onProgress);
+  const tag = await pauseVersionFor(k8sVersion);
+  const bin = join(K8S_CACHE, `pause-${tag}`, 'bin');
+  if (missing(bin, ['pause']).length === 0) return bin;
+  const { Dir } = await goDownload(`k8s.io/kubernetes@${k8sVersion}`, join(K8S_CACHE, k8sVersion));
+  mkdirSync(bin, { recursive: true });
+  const tmp = join(bin, `.pause.tmp-${process.pid}`);
+  log(`pause ${tag}: gcc -static build/pause/linux/pause.c`);
+  await run('gcc', ['-Os', '-Wall', '-Werror', '-static', `-DVERSION=v${tag}`, '-o', tmp, join(Dir, 'build/pause/linux/pause.c')]);
+  renameSync(tmp, join(bin, 'pause'));
+  return bin;
+}
+
 async function main(argv: string[]): Promise<void> {
   const args = argv.filter((a) => a !== '--');
   const version = args.find((a) => !a.startsWith('--'));
