@@ -152,7 +152,7 @@ function missing(bin: string, names: readonly string[]): string[] {
 }
 
 /** Writes the wrapper module for k8s.io/kubernetes `version` in `dir` and tidies it (once). */
-async function k8sWrapper(dir: string, version: string, minor: number, log: Progress): Promise<string> {
+export async function k8sWrapper(dir: string, version: string, minor: number, log: Progress): Promise<string> {
   mkdirSync(dir, { recursive: true });
   const kmod = await goDownload(`k8s.io/kubernetes@${version}`, dir);
   if (existsSync(join(dir, 'go.sum')) && existsSync(join(dir, '.tidy-done'))) return kmod.Dir;
@@ -161,8 +161,16 @@ async function k8sWrapper(dir: string, version: string, minor: number, log: Prog
   if (staging.length === 0) throw new Error(`no staging replace directives found in ${kmod.GoMod}: has the layout of k8s.io/kubernetes changed?`);
   log(`k8s ${version}: wrapper module with ${staging.length} staging modules at v0.${minor}.x`);
   const patch = VERSION_RE.exec(version)![3];
+  // The release's own `go` line: without one, Go reads the module as go 1.16 — no module graph
+  // pruning — and tidy selects newer indirect dependencies than the release was built and tested with.
+  const goLine = /^go\s+(\S+)\s*$/m.exec(upstream)?.[1];
+  if (!goLine) throw new Error(`no go directive in ${kmod.GoMod}`);
   writeFileSync(join(dir, 'go.mod'), [
     'module kubeadm-nonroot/k8s-build',
+    '',
+    `go ${goLine}`,
+    // kubernetes' godebug defaults (e.g. `godebug default=go1.26`) shape the binaries' runtime behaviour.
+    ...[...upstream.matchAll(/^godebug\s.*$/gm)].map((m) => m[0]),
     '',
     `require k8s.io/kubernetes ${version}`,
     '',
@@ -260,7 +268,10 @@ export async function buildEtcd(version: string, opts: { binaries?: readonly Etc
     if (todo.length === 0) return bin;
     if (!existsSync(join(dir, '.tidy-done'))) {
       const mods = Object.values(ETCD_PACKAGES);
-      writeFileSync(join(dir, 'go.mod'), ['module kubeadm-nonroot/etcd-build', '', 'require (', ...mods.map((m) => `\t${m} ${version}`), ')', ''].join('\n'));
+      // etcd's own `go` line, for the same module graph pruning as the release (see k8sWrapper).
+      const serverMod = readFileSync((await goDownload(`${ETCD_PACKAGES.etcd}@${version}`, dir)).GoMod, 'utf8');
+      const goLine = /^go\s+(\S+)\s*$/m.exec(serverMod)?.[1] ?? '1.23';
+      writeFileSync(join(dir, 'go.mod'), ['module kubeadm-nonroot/etcd-build', '', `go ${goLine}`, '', 'require (', ...mods.map((m) => `\t${m} ${version}`), ')', ''].join('\n'));
       writeFileSync(join(dir, 'tools.go'), ['//go:build tools', '', 'package tools', '', 'import (', ...mods.map((m) => `\t_ "${m}"`), ')', ''].join('\n'));
       log(`etcd ${version}: go mod tidy`);
       await run('go', ['mod', 'tidy'], { cwd: dir, env: { GOFLAGS: '-mod=mod' } });

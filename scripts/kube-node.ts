@@ -1,7 +1,7 @@
 // A kubeadm control-plane node on a RealNode: containerd (Debian 1.6) + runc, local images built from
 // the real binaries, the real kubelet started the way kubeadm's systemd drop-in would, kubeadm init.
 // Used by test/node/ and by `npm run bench`; importable by other scripts.
-import { existsSync, readFileSync, rmSync, symlinkSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, rmSync, symlinkSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildEtcd, buildKubernetes, buildPause, etcdVersionFor, pauseVersionFor, type Progress } from './k8s-build.js';
 import { writeOciImage } from './oci-image.js';
@@ -57,6 +57,8 @@ export class KubeNode {
 
   static async start(opts: { binds: string[]; log?: (l: string) => void }): Promise<KubeNode> {
     const node = await RealNode.start({ binds: opts.binds, log: opts.log });
+    // The node's name resolves to its address without DNS (kubeadm's Hostname preflight check).
+    appendFileSync(node.path('/etc/hosts'), `${node.address} ${node.hostname}\n`);
     return new KubeNode(node, `/kubeadm-nonroot-${node.workDir.slice(-6)}`);
   }
 

@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { K8S_CACHE } from '../../scripts/k8s-build.js';
 import { KubeNode, release, type Release } from '../../scripts/kube-node.js';
 import { REPO_ROOT } from '../support/paths.js';
-import { COMPONENTS, describeChanges, kubectl, mirrorPods, procOf, restartComponent, snapshotFiles, tool, waitMirrorPodsReady, type Comp } from './support.js';
+import { COMPONENTS, describeChanges, kubectl, mirrorPods, procOf, restartComponent, snapshotFiles, startLivezPoller, tool, waitMirrorPodsReady, type Comp } from './support.js';
 
 const FROM = process.env.KUBEADM_NONROOT_NODE_FROM ?? 'v1.36.3';
 const TO = process.env.KUBEADM_NONROOT_NODE_TO ?? 'v1.37.2';
@@ -83,8 +83,10 @@ describe(`real node ${FROM}`, { timeout: 3 * 3600_000 }, () => {
 
   test('apply with health gates against the real kubelet, then verify exits 0', async () => {
     const t0 = Date.now();
+    const poll = await startLivezPoller(kn, 'livez-apply');
     const r = await tool(kn, ['apply', '--yes', '--timeout', '5m']);
     timings.apply = Date.now() - t0;
+    observe(`API unavailability during kubeadm-nonroot apply (${FROM}): ${JSON.stringify(await poll.stop())}`);
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
     const v = await tool(kn, ['verify']);
     assert.equal(v.code, 0, `${v.stdout}\n${v.stderr}`);
@@ -198,8 +200,10 @@ describe(`real node ${FROM}`, { timeout: 3 * 3600_000 }, () => {
     const before = snapshotFiles(kn, '/etc/kubernetes');
     const pods = await mirrorPods(kn);
     const t0 = Date.now();
+    const poll = await startLivezPoller(kn, 'livez-upgrade');
     const r = await kn.node.exec(['kubeadm', 'upgrade', 'apply', TO, '--yes', '--patches=/root/nonroot-patches', `--ignore-preflight-errors=${IGNORE_PREFLIGHT.join(',')}`, '--v=1'], { timeoutMs: 1_200_000 });
     timings.upgradeWithPatches = Date.now() - t0;
+    observe(`API unavailability during kubeadm upgrade apply ${FROM}→${TO} --patches: ${JSON.stringify(await poll.stop())}`);
     observe(`${FROM}→${TO} kubeadm upgrade apply --patches: exit ${r.code}; output:\n${(r.stdout + r.stderr).split('\n').filter((l) => /\[upgrade|backup|tmp|skipping|equal|kubelet|etcd|renew|WARN|patch/i.test(l)).slice(0, 80).join('\n')}`);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     for (const l of describeChanges(before, snapshotFiles(kn, '/etc/kubernetes'))) observe(`${FROM}→${TO} upgrade apply --patches: ${l}`);

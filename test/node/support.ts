@@ -126,3 +126,31 @@ export function describeChanges(before: Map<string, FileStat>, after: Map<string
 export async function restartComponent(kn: KubeNode, comp: Comp): Promise<void> {
   for (const p of procOf(kn, comp)) await kn.node.run(['kill', String(p.pid)]);
 }
+
+export interface Downtime { polls: number; failed: number; unavailableMs: number; longestMs: number }
+
+/**
+ * Polls the API's /livez every 100 ms from inside the node (a daemon, stopped by PID) and, when stopped,
+ * reports how long it was unavailable: the sum and the longest run of intervals whose poll failed.
+ */
+export async function startLivezPoller(kn: KubeNode, name: string): Promise<{ stop(): Promise<Downtime> }> {
+  const url = `https://${kn.node.address}:6443/livez`;
+  const code = `const https=require('https');const ca=require('fs').readFileSync('/etc/kubernetes/pki/ca.crt');
+setInterval(()=>{const t=Date.now();const r=https.get(${JSON.stringify(url)},{ca,timeout:90},(res)=>{res.resume();console.log(t,res.statusCode)});
+r.on('timeout',()=>r.destroy(new Error('timeout')));r.on('error',()=>console.log(t,0));},100);`;
+  await kn.node.startDaemon(name, [process.execPath, '-e', code]);
+  const log = kn.node.daemons.get(name)!.log;
+  return {
+    async stop(): Promise<Downtime> {
+      await kn.node.stopDaemon(name, 2000);
+      const polls = readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => l.split(' ').map(Number) as [number, number]).sort((a, b) => a[0] - b[0]);
+      let unavailableMs = 0, longestMs = 0, run = 0, failed = 0;
+      for (let i = 0; i < polls.length; i++) {
+        const [t, status] = polls[i]!;
+        const dt = i + 1 < polls.length ? polls[i + 1]![0] - t : 100;
+        if (status !== 200) { failed++; unavailableMs += dt; run += dt; longestMs = Math.max(longestMs, run); } else run = 0;
+      }
+      return { polls: polls.length, failed, unavailableMs, longestMs };
+    },
+  };
+}
