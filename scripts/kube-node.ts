@@ -5,7 +5,7 @@ import { appendFileSync, existsSync, readFileSync, rmSync, symlinkSync, mkdirSyn
 import { join } from 'node:path';
 import { buildEtcd, buildKubernetes, buildPause, etcdVersionFor, pauseVersionFor, type Progress } from './k8s-build.js';
 import { writeOciImage } from './oci-image.js';
-import { RealNode } from './real-node.js';
+import { createCgroups, RealNode } from './real-node.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -59,6 +59,9 @@ export class KubeNode {
     const node = await RealNode.start({ binds: opts.binds, log: opts.log });
     // The node's name resolves to its address without DNS (kubeadm's Hostname preflight check).
     appendFileSync(node.path('/etc/hosts'), `${node.address} ${node.hostname}\n`);
+    // No network: a resolver that refuses at once (nothing listens on the node's loopback port 53), so
+    // image pulls kubeadm tries for kube-proxy and CoreDNS fail in milliseconds instead of DNS timeouts.
+    writeFileSync(node.path('/etc/resolv.conf'), 'nameserver 127.0.0.1\n');
     return new KubeNode(node, `/kubeadm-nonroot-${node.workDir.slice(-6)}`);
   }
 
@@ -117,6 +120,7 @@ export class KubeNode {
   async startKubelet(): Promise<void> {
     const env = readFileSync(this.node.path('/var/lib/kubelet/kubeadm-flags.env'), 'utf8');
     const args = /KUBELET_KUBEADM_ARGS="([^"]*)"/.exec(env)?.[1]?.split(/\s+/).filter(Boolean) ?? [];
+    createCgroups(this.cgroupRoot);
     await this.node.startDaemon('kubelet', ['kubelet', '--bootstrap-kubeconfig=/etc/kubernetes/bootstrap-kubelet.conf',
       '--kubeconfig=/etc/kubernetes/kubelet.conf', '--config=/var/lib/kubelet/config.yaml', ...args]);
   }

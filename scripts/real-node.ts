@@ -12,7 +12,7 @@
 // containerd's mounts — disappears with its last process. stop() then removes the node's cgroups and
 // the scratch dir. Other scripts (fixture generators, benches) import RealNode too.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface ExecResult { code: number; stdout: string; stderr: string }
@@ -195,6 +195,22 @@ export class RealNode {
       rmSync(this.workDir, { recursive: true, force: true, maxRetries: 5 });
     }
     this.log(`node stopped${opts.keep ? `, scratch kept in ${this.workDir}` : ''}`);
+  }
+}
+
+/**
+ * Creates a cgroup in every v1 hierarchy (the kubelet refuses a cgroupRoot with missing paths); a new
+ * cpuset cgroup starts with no CPUs and memory nodes, so it inherits its parent's.
+ */
+export function createCgroups(root: string): void {
+  const base = '/sys/fs/cgroup';
+  for (const h of readdirSync(base)) {
+    const dir = join(base, h, root);
+    if (!statSync(join(base, h)).isDirectory() || existsSync(dir)) continue;
+    mkdirSync(dir);
+    for (const f of ['cpuset.cpus', 'cpuset.mems']) {
+      if (existsSync(join(dir, f))) writeFileSync(join(dir, f), readFileSync(join(base, h, f), 'utf8'));
+    }
   }
 }
 
