@@ -65,11 +65,12 @@ describe('day-2 operations', { skip: NEEDS_ROOT }, () => {
     assert.equal((await verify(s.root)).code, 0);
   });
 
-  it('verify names renewal and restore as causes; apply repairs both', async () => {
+  it('verify names a re-created key and a restore as causes; apply repairs both', async () => {
     const s = await sandbox({ fixture: 'v1.32-rhel-stacked' });
     await ok(['apply', '--root', s.root, '--yes', '--no-wait']);
     assert.equal((await verify(s.root)).code, 0);
-    // kubeadm certs renew: new key content written by root, 0600 root:root (a new inode).
+    // A key written anew by root, 0600 root:root (a new inode) — kubeadm init phase certs after it was
+    // removed. (kubeadm certs renew rewrites in place and keeps owner and mode: seen on the real node.)
     const key = s.path('/etc/kubernetes/pki/apiserver.key');
     await rm(key);
     await writeFile(key, 'renewed\n', { mode: 0o600 });
@@ -81,7 +82,7 @@ describe('day-2 operations', { skip: NEEDS_ROOT }, () => {
     const { code, report } = await verify(s.root);
     assert.equal(code, 1);
     const bySubject = new Map(report.findings.map((f) => [f.subject, f]));
-    assert.match(bySubject.get('/etc/kubernetes/pki/apiserver.key')!.cause, /certificate renewal/);
+    assert.match(bySubject.get('/etc/kubernetes/pki/apiserver.key')!.cause, /re-created by root/);
     assert.equal(bySubject.get('/var/lib/etcd')!.kind, 'data-dir');
     assert.match(bySubject.get('/var/lib/etcd')!.cause, /snapshot restore/);
     assert.match(bySubject.get('/var/lib/etcd')!.fix, /kubeadm-nonroot apply/);

@@ -1,0 +1,337 @@
+// npm run k8s:build -- v1.36.3 [--only kubeadm,kubelet,etcd,…]
+//
+// Builds the real Kubernetes components the real-node tests run, from the Go module proxy, and caches
+// them outside the repository keyed by version:
+//   /var/cache/kubeadm-nonroot-k8s/v1.36.3/bin/{kubeadm,kubelet,kube-apiserver,kube-controller-manager,kube-scheduler}
+//   /var/cache/kubeadm-nonroot-k8s/etcd-v3.6.8/bin/{etcd,etcdctl,etcdutl}
+// A binary already in the cache is reused; a build publishes each binary by rename, so a killed build
+// never leaves a half-written one behind. KUBEADM_NONROOT_K8S_CACHE moves the cache.
+//
+// Why a wrapper module: k8s.io/kubernetes requires its staging modules (k8s.io/api, k8s.io/client-go, …)
+// at v0.0.0 and replaces them with ./staging/src/k8s.io/<name>; the module zip the proxy serves leaves
+// those nested modules out, so `go install k8s.io/kubernetes/cmd/kubeadm@v1.36.3` refuses. A module that
+// requires k8s.io/kubernetes v1.X.Y and replaces each staging module (the list read from the release's
+// own go.mod, it changes between releases) with its published v0.X.Y builds the cmd packages. Replace
+// directives of a dependency are ignored by Go, so etcd's modules build the same way.
+//
+// Built with CGO_ENABLED=0. Upstream links the server binaries statically too (hack/lib/golang.sh,
+// KUBE_STATIC_BINARIES) except the kubelet; nothing the kubelet does on a test node needs cgo.
+// The version is stamped like hack/lib/version.sh does (component-base/version and
+// client-go/pkg/version): kubeadm writes its own version as the default kubernetesVersion.
+//
+// Importable: buildKubernetes({ version, binaries, onProgress }) and buildEtcd(version) return the
+// directory holding the binaries; etcdVersionFor(version) reads the etcd kubeadm pins for a release.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const K8S_CACHE = process.env.KUBEADM_NONROOT_K8S_CACHE ?? '/var/cache/kubeadm-nonroot-k8s';
+export const K8S_BINARIES = ['kubeadm', 'kubelet', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const;
+export type K8sBinary = (typeof K8S_BINARIES)[number];
+/** etcd's binaries and the main package of each (etcd ≥ 3.5 layout). */
+export const ETCD_PACKAGES = {
+  etcd: 'go.etcd.io/etcd/server/v3',
+  etcdctl: 'go.etcd.io/etcd/etcdctl/v3',
+  etcdutl: 'go.etcd.io/etcd/etcdutl/v3',
+} as const;
+export type EtcdBinary = keyof typeof ETCD_PACKAGES;
+
+export type Progress = (line: string) => void;
+export interface BuildOptions {
+  /** A release tag, e.g. v1.36.3. */
+  version: string;
+  /** Which binaries (default: all five). */
+  binaries?: readonly K8sBinary[];
+  onProgress?: Progress;
+}
+
+const VERSION_RE = /^v(\d+)\.(\d+)\.(\d+)$/;
+const logTo = (p?: Progress): Progress => p ?? ((l) => process.stderr.write(`${l}\n`));
+
+function parseVersion(version: string, what: string): { major: number; minor: number } {
+  const m = VERSION_RE.exec(version);
+  if (!m) throw new Error(`${what} version "${version}" is not a release tag like v1.36.3`);
+  return { major: Number(m[1]), minor: Number(m[2]) };
+}
+
+/** Runs a command; stderr lines go to onLine (go build -v names each package there). */
+function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; onLine?: (l: string) => void } = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let errTail = '';
+    let partial = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => {
+      const text = partial + d.toString();
+      const lines = text.split('\n');
+      partial = lines.pop() ?? '';
+      for (const l of lines) {
+        errTail = (errTail + l + '\n').slice(-8000);
+        opts.onLine?.(l);
+      }
+    });
+    child.on('error', (e) => reject(new Error(`${cmd}: ${e.message}${cmd === 'go' || cmd === 'nice' ? ' (is the Go toolchain installed and on PATH?)' : ''}`)));
+    child.on('close', (code, signal) => {
+      errTail += partial;
+      if (code === 0) resolve(out);
+      else reject(new Error(`${cmd} ${args.join(' ')} failed (${signal ?? `exit ${code}`}):\n${errTail.trim()}`));
+    });
+  });
+}
+
+/** `go mod download -json` of one module version: where its source and go.mod are. */
+async function goDownload(mod: string, cwd: string): Promise<{ Dir: string; GoMod: string }> {
+  return JSON.parse(await run('go', ['mod', 'download', '-json', mod], { cwd, env: { GOFLAGS: '-mod=mod' } })) as { Dir: string; GoMod: string };
+}
+
+/** One build at a time per cache directory (other scripts and tests may ask for the same version). */
+async function withLock<T>(dir: string, log: Progress, fn: () => Promise<T>): Promise<T> {
+  mkdirSync(dir, { recursive: true });
+  const lock = join(dir, '.lock');
+  let told = false;
+  for (;;) {
+    try {
+      writeFileSync(lock, String(process.pid), { flag: 'wx' });
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const holder = Number(readFileSync(lock, 'utf8'));
+      let alive = false;
+      try { process.kill(holder, 0); alive = holder > 0; } catch { alive = false; }
+      if (!alive) { rmSync(lock, { force: true }); continue; }
+      if (!told) { log(`waiting for build pid ${holder} (${lock})`); told = true; }
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
+
+/**
+ * `go build -v` of main packages (binary name → package) into a temporary dir under `dir`, then each
+ * binary renamed into `dir/bin`. Progress: a line every 15 s with the number of packages compiled.
+ */
+async function goBuild(dir: string, label: string, pkgs: Record<string, string>, ldflags: string, log: Progress): Promise<void> {
+  const tmp = join(dir, `out.tmp-${process.pid}`);
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  const t0 = Date.now();
+  let count = 0;
+  let last = t0;
+  log(`${label}: go build ${Object.keys(pkgs).join(' ')} (a cold build takes many minutes on 2 cores)`);
+  const names = Object.keys(pkgs);
+  const out = names.length === 1 ? join(tmp, names[0]!) : `${tmp}/`;
+  await run('nice', ['-n', '10', 'go', 'build', '-v', '-trimpath', '-ldflags', ldflags, '-o', out, ...Object.values(pkgs)], {
+    cwd: dir,
+    env: { CGO_ENABLED: '0', GOFLAGS: '-mod=mod' },
+    onLine: (l) => {
+      if (/^[\w.\-/]+$/.test(l)) count++;
+      const now = Date.now();
+      if (now - last >= 15_000) {
+        last = now;
+        log(`${label}: ${count} packages compiled, ${Math.round((now - t0) / 1000)} s`);
+      }
+    },
+  });
+  const bin = join(dir, 'bin');
+  mkdirSync(bin, { recursive: true });
+  for (const name of Object.keys(pkgs)) renameSync(join(tmp, name), join(bin, name));
+  rmSync(tmp, { recursive: true, force: true });
+  log(`${label}: built ${Object.keys(pkgs).join(' ')} in ${Math.round((Date.now() - t0) / 1000)} s (${count} packages compiled, the rest from Go's build cache)`);
+}
+
+function missing(bin: string, names: readonly string[]): string[] {
+  return names.filter((n) => {
+    try { return !statSync(join(bin, n)).isFile(); } catch { return true; }
+  });
+}
+
+/** Writes the wrapper module for k8s.io/kubernetes `version` in `dir` and tidies it (once). */
+export async function k8sWrapper(dir: string, version: string, minor: number, log: Progress): Promise<string> {
+  mkdirSync(dir, { recursive: true });
+  const kmod = await goDownload(`k8s.io/kubernetes@${version}`, dir);
+  if (existsSync(join(dir, 'go.sum')) && existsSync(join(dir, '.tidy-done'))) return kmod.Dir;
+  const upstream = readFileSync(kmod.GoMod, 'utf8');
+  const staging = [...upstream.matchAll(/^\s*(k8s\.io\/[\w.-]+)\s+=>\s+\.\/staging\/src\/k8s\.io\/[\w.-]+\s*$/gm)].map((m) => m[1]!);
+  if (staging.length === 0) throw new Error(`no staging replace directives found in ${kmod.GoMod}: has the layout of k8s.io/kubernetes changed?`);
+  log(`k8s ${version}: wrapper module with ${staging.length} staging modules at v0.${minor}.x`);
+  const patch = VERSION_RE.exec(version)![3];
+  // The release's own `go` line: without one, Go reads the module as go 1.16 — no module graph
+  // pruning — and tidy selects newer indirect dependencies than the release was built and tested with.
+  const goLine = /^go\s+(\S+)\s*$/m.exec(upstream)?.[1];
+  if (!goLine) throw new Error(`no go directive in ${kmod.GoMod}`);
+  writeFileSync(join(dir, 'go.mod'), [
+    'module kubeadm-nonroot/k8s-build',
+    '',
+    `go ${goLine}`,
+    // kubernetes' godebug defaults (e.g. `godebug default=go1.26`) shape the binaries' runtime behaviour.
+    ...[...upstream.matchAll(/^godebug\s.*$/gm)].map((m) => m[0]),
+    '',
+    `require k8s.io/kubernetes ${version}`,
+    '',
+    'replace (',
+    ...staging.map((m) => `\t${m} => ${m} v0.${minor}.${patch}`),
+    ')',
+    '',
+  ].join('\n'));
+  writeFileSync(join(dir, 'tools.go'), [
+    '//go:build tools',
+    '',
+    '// Package tools pins the cmd packages this module builds.',
+    'package tools',
+    '',
+    'import (',
+    ...K8S_BINARIES.map((b) => `\t_ "k8s.io/kubernetes/cmd/${b}"`),
+    ')',
+    '',
+  ].join('\n'));
+  log(`k8s ${version}: go mod tidy`);
+  await run('go', ['mod', 'tidy'], { cwd: dir, env: { GOFLAGS: '-mod=mod' } });
+  writeFileSync(join(dir, '.tidy-done'), '');
+  return kmod.Dir;
+}
+
+/** The ldflags hack/lib/version.sh passes, for a clean tree at `version`. */
+function versionLdflags(version: string, major: number, minor: number): string {
+  const vars = { gitVersion: version, gitMajor: String(major), gitMinor: String(minor), gitTreeState: 'clean' };
+  const x = Object.entries(vars).flatMap(([k, v]) => [`-X k8s.io/component-base/version.${k}=${v}`, `-X k8s.io/client-go/pkg/version.${k}=${v}`]);
+  return ['-s', '-w', ...x].join(' ');
+}
+
+/** Builds (or reuses) the Kubernetes binaries of `version`; returns the directory holding them. */
+export async function buildKubernetes(opts: BuildOptions): Promise<string> {
+  const { major, minor } = parseVersion(opts.version, 'Kubernetes');
+  const log = logTo(opts.onProgress);
+  const binaries = opts.binaries ?? K8S_BINARIES;
+  for (const b of binaries) if (!(K8S_BINARIES as readonly string[]).includes(b)) throw new Error(`unknown binary "${b}" (known: ${K8S_BINARIES.join(', ')})`);
+  const dir = join(K8S_CACHE, opts.version);
+  const bin = join(dir, 'bin');
+  if (missing(bin, binaries).length === 0) {
+    log(`k8s ${opts.version}: cached in ${bin}`);
+    return bin;
+  }
+  return withLock(dir, log, async () => {
+    const todo = missing(bin, binaries);
+    if (todo.length === 0) return bin;
+    await k8sWrapper(dir, opts.version, minor, log);
+    const pkgs = Object.fromEntries(todo.map((b) => [b, `k8s.io/kubernetes/cmd/${b}`]));
+    await goBuild(dir, `k8s ${opts.version}`, pkgs, versionLdflags(opts.version, major, minor), log);
+    return bin;
+  });
+}
+
+/**
+ * The etcd kubeadm of `version` deploys: `SupportedEtcdVersion[minor]` in
+ * cmd/kubeadm/app/constants/constants.go, e.g. { image: '3.6.8-0', module: 'v3.6.8' }.
+ */
+export async function etcdVersionFor(version: string): Promise<{ image: string; module: string }> {
+  const { minor } = parseVersion(version, 'Kubernetes');
+  const scratch = join(K8S_CACHE, version);
+  mkdirSync(scratch, { recursive: true });
+  const { Dir } = await goDownload(`k8s.io/kubernetes@${version}`, scratch);
+  const src = readFileSync(join(Dir, 'cmd/kubeadm/app/constants/constants.go'), 'utf8');
+  const map = /SupportedEtcdVersion\s*=\s*map\[uint8\]string\{([^}]*)\}/.exec(src)?.[1] ?? '';
+  const image = new RegExp(`\\b${minor}:\\s*"([^"]+)"`).exec(map)?.[1] ?? /DefaultEtcdVersion\s*=\s*"([^"]+)"/.exec(src)?.[1];
+  if (!image) throw new Error(`no etcd version for v1.${minor} in kubeadm's constants.go (${Dir})`);
+  return { image, module: `v${image.replace(/-\d+$/, '')}` };
+}
+
+/** The pause image tag kubeadm of `version` uses (constants.PauseVersion). */
+export async function pauseVersionFor(version: string): Promise<string> {
+  const scratch = join(K8S_CACHE, version);
+  mkdirSync(scratch, { recursive: true });
+  const { Dir } = await goDownload(`k8s.io/kubernetes@${version}`, scratch);
+  const src = readFileSync(join(Dir, 'cmd/kubeadm/app/constants/constants.go'), 'utf8');
+  const v = /PauseVersion\s*=\s*"([^"]+)"/.exec(src)?.[1];
+  if (!v) throw new Error(`no PauseVersion in kubeadm's constants.go (${Dir})`);
+  return v;
+}
+
+/** Builds (or reuses) etcd, etcdctl and etcdutl at `version` (e.g. v3.6.8); returns their directory. */
+export async function buildEtcd(version: string, opts: { binaries?: readonly EtcdBinary[]; onProgress?: Progress } = {}): Promise<string> {
+  parseVersion(version, 'etcd');
+  const log = logTo(opts.onProgress);
+  const binaries = opts.binaries ?? (Object.keys(ETCD_PACKAGES) as EtcdBinary[]);
+  const dir = join(K8S_CACHE, `etcd-${version}`);
+  const bin = join(dir, 'bin');
+  if (missing(bin, binaries).length === 0) {
+    log(`etcd ${version}: cached in ${bin}`);
+    return bin;
+  }
+  return withLock(dir, log, async () => {
+    const todo = missing(bin, binaries) as EtcdBinary[];
+    if (todo.length === 0) return bin;
+    if (!existsSync(join(dir, '.tidy-done'))) {
+      const mods = Object.values(ETCD_PACKAGES);
+      // etcd's own `go` line, for the same module graph pruning as the release (see k8sWrapper).
+      const serverMod = readFileSync((await goDownload(`${ETCD_PACKAGES.etcd}@${version}`, dir)).GoMod, 'utf8');
+      const goLine = /^go\s+(\S+)\s*$/m.exec(serverMod)?.[1] ?? '1.23';
+      writeFileSync(join(dir, 'go.mod'), ['module kubeadm-nonroot/etcd-build', '', `go ${goLine}`, '', 'require (', ...mods.map((m) => `\t${m} ${version}`), ')', ''].join('\n'));
+      writeFileSync(join(dir, 'tools.go'), ['//go:build tools', '', 'package tools', '', 'import (', ...mods.map((m) => `\t_ "${m}"`), ')', ''].join('\n'));
+      log(`etcd ${version}: go mod tidy`);
+      await run('go', ['mod', 'tidy'], { cwd: dir, env: { GOFLAGS: '-mod=mod' } });
+      writeFileSync(join(dir, '.tidy-done'), '');
+    }
+    // `go build -o dir/` would name all three after their last path element (v3): one at a time.
+    for (const b of todo) await goBuild(dir, `etcd ${version}`, { [b]: ETCD_PACKAGES[b] }, '-s -w', log);
+    return bin;
+  });
+}
+
+/**
+ * The pause binary of kubeadm's sandbox image: the release's own build/pause/linux/pause.c, compiled
+ * static as build/pause/Makefile does (-Os -static -DVERSION=…). Returns the directory holding `pause`.
+ */
+export async function buildPause(k8sVersion: string, onProgress?: Progress): Promise<string> {
+  const log = logTo(onProgress);
+  const tag = await pauseVersionFor(k8sVersion);
+  const bin = join(K8S_CACHE, `pause-${tag}`, 'bin');
+  if (missing(bin, ['pause']).length === 0) return bin;
+  const { Dir } = await goDownload(`k8s.io/kubernetes@${k8sVersion}`, join(K8S_CACHE, k8sVersion));
+  mkdirSync(bin, { recursive: true });
+  const tmp = join(bin, `.pause.tmp-${process.pid}`);
+  log(`pause ${tag}: gcc -static build/pause/linux/pause.c`);
+  await run('gcc', ['-Os', '-Wall', '-Werror', '-static', `-DVERSION=v${tag}`, '-o', tmp, join(Dir, 'build/pause/linux/pause.c')]);
+  renameSync(tmp, join(bin, 'pause'));
+  return bin;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const args = argv.filter((a) => a !== '--');
+  const version = args.find((a) => !a.startsWith('--'));
+  const onlyIdx = args.findIndex((a) => a === '--only' || a.startsWith('--only='));
+  const onlyArg = onlyIdx < 0 ? undefined : args[onlyIdx]!.includes('=') ? args[onlyIdx]!.split('=')[1] : args[onlyIdx + 1];
+  if (!version || !VERSION_RE.test(version)) {
+    process.stderr.write('usage: npm run k8s:build -- v1.36.3 [--only kubeadm,kubelet,kube-apiserver,kube-controller-manager,kube-scheduler,etcd,etcdctl,etcdutl]\n');
+    process.exit(2);
+  }
+  const only = onlyArg?.split(',').filter(Boolean);
+  const known = [...K8S_BINARIES, ...Object.keys(ETCD_PACKAGES)];
+  const unknown = (only ?? []).filter((b) => !known.includes(b));
+  if (unknown.length > 0) {
+    process.stderr.write(`k8s:build: unknown binary ${unknown.join(', ')} (known: ${known.join(', ')})\n`);
+    process.exit(2);
+  }
+  const k8s = (only ?? K8S_BINARIES).filter((b): b is K8sBinary => (K8S_BINARIES as readonly string[]).includes(b));
+  const etcd = (only ?? Object.keys(ETCD_PACKAGES)).filter((b): b is EtcdBinary => b in ETCD_PACKAGES);
+  const t0 = Date.now();
+  if (k8s.length > 0) process.stdout.write(`${await buildKubernetes({ version, binaries: k8s })}\n`);
+  if (etcd.length > 0) {
+    const ev = await etcdVersionFor(version);
+    process.stderr.write(`kubeadm ${version} pins etcd ${ev.image}\n`);
+    process.stdout.write(`${await buildEtcd(ev.module, { binaries: etcd })}\n`);
+  }
+  process.stderr.write(`k8s:build done in ${Math.round((Date.now() - t0) / 1000)} s\n`);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main(process.argv.slice(2)).catch((e: Error) => {
+    process.stderr.write(`k8s:build: ${e.message}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,192 @@
+// A kubeadm control-plane node on a RealNode: containerd (Debian 1.6) + runc, local images built from
+// the real binaries, the real kubelet started the way kubeadm's systemd drop-in would, kubeadm init.
+// Used by test/node/ and by `npm run bench`; importable by other scripts.
+import { appendFileSync, existsSync, readFileSync, rmSync, symlinkSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildEtcd, buildKubernetes, buildPause, etcdVersionFor, pauseVersionFor, type Progress } from './k8s-build.js';
+import { writeOciImage } from './oci-image.js';
+import { createCgroups, RealNode } from './real-node.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface Release {
+  version: string;
+  bin: string;
+  etcdBin: string;
+  etcdTag: string;
+  pauseBin: string;
+  pauseTag: string;
+}
+
+/** Builds (or takes from the cache) everything a node of `version` runs. */
+export async function release(version: string, onProgress?: Progress): Promise<Release> {
+  const bin = await buildKubernetes({ version, onProgress });
+  const etcd = await etcdVersionFor(version);
+  const etcdBin = await buildEtcd(etcd.module, { onProgress });
+  const pauseTag = await pauseVersionFor(version);
+  const pauseBin = await buildPause(version, onProgress);
+  return { version, bin, etcdBin, etcdTag: etcd.image, pauseBin, pauseTag };
+}
+
+/**
+ * containerd's configuration for the node: the CRI plugin with restrict_oom_score_adj (root here lacks
+ * CAP_SYS_RESOURCE; without it every sandbox fails with runc's "can't get final child's PID from
+ * pipe: EOF"), kubeadm's pause image, runc with the cgroupfs driver. All paths are containerd's
+ * defaults, which are private to the node (its /run is a tmpfs, /var/lib/containerd a scratch dir).
+ */
+function containerdConfig(pauseImage: string): string {
+  return `version = 2
+[plugins."io.containerd.grpc.v1.cri"]
+  restrict_oom_score_adj = true
+  sandbox_image = "${pauseImage}"
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    snapshotter = "overlayfs"
+    default_runtime_name = "runc"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+        SystemdCgroup = false
+        Root = "/run/containerd/runc"
+`;
+}
+
+export const CRI_SOCKET = 'unix:///run/containerd/containerd.sock';
+
+export class KubeNode {
+  constructor(readonly node: RealNode, readonly cgroupRoot: string) {}
+
+  static async start(opts: { binds: string[]; log?: (l: string) => void }): Promise<KubeNode> {
+    const node = await RealNode.start({ binds: opts.binds, log: opts.log });
+    // The node's name resolves to its address without DNS (kubeadm's Hostname preflight check).
+    appendFileSync(node.path('/etc/hosts'), `${node.address} ${node.hostname}\n`);
+    // No network: a resolver that refuses at once (nothing listens on the node's loopback port 53), so
+    // image pulls kubeadm tries for kube-proxy and CoreDNS fail in milliseconds instead of DNS timeouts.
+    writeFileSync(node.path('/etc/resolv.conf'), 'nameserver 127.0.0.1\n');
+    return new KubeNode(node, `/kubeadm-nonroot-${node.workDir.slice(-6)}`);
+  }
+
+  async startContainerd(pauseImage: string): Promise<void> {
+    const n = this.node;
+    mkdirSync(n.path('/etc/containerd'), { recursive: true });
+    writeFileSync(n.path('/etc/containerd/config.toml'), containerdConfig(pauseImage));
+    await n.startDaemon('containerd', ['containerd', '--config', '/etc/containerd/config.toml']);
+    for (let i = 0; i < 100; i++) {
+      if ((await n.exec(['ctr', 'version'])).code === 0) return;
+      await sleep(200);
+    }
+    throw new Error(`containerd did not answer (log ${n.workDir}/containerd.log)`);
+  }
+
+  /** Builds the images kubeadm's manifests name, from the release's binaries, and imports them. */
+  async importImages(r: Release): Promise<string[]> {
+    const specs = [
+      ...(['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const).map((b) => ({
+        name: `registry.k8s.io/${b}:${r.version}`, files: { [`usr/local/bin/${b}`]: join(r.bin, b) },
+        // As upstream's image (build/server-image/kube-apiserver/Dockerfile): the binary carries
+        // cap_net_bind_service=+ep, so exec fails with EPERM when the bounding set lacks it.
+        ...(b === 'kube-apiserver' ? { fileCaps: { [`usr/local/bin/${b}`]: 'cap_net_bind_service=+ep' } } : {}),
+      })),
+      { name: `registry.k8s.io/etcd:${r.etcdTag}`, files: Object.fromEntries(['etcd', 'etcdctl', 'etcdutl'].map((b) => [`usr/local/bin/${b}`, join(r.etcdBin, b)])), dirs: ['var/lib/etcd'] },
+      { name: `registry.k8s.io/pause:${r.pauseTag}`, files: { pause: join(r.pauseBin, 'pause') }, entrypoint: ['/pause'] },
+    ];
+    const names: string[] = [];
+    for (const spec of specs) {
+      const have = await this.node.exec(['ctr', '-n', 'k8s.io', 'images', 'check', `name==${spec.name}`]);
+      if (have.stdout.includes(spec.name)) { names.push(spec.name); continue; }
+      const file = `${spec.name.replace(/[/:]/g, '_')}.tar`;
+      writeOciImage(spec, join(this.node.workDir, 'share', file));
+      await this.node.run(['ctr', '-n', 'k8s.io', 'images', 'import', `/kn-share/${file}`]);
+      rmSync(join(this.node.workDir, 'share', file));
+      names.push(spec.name);
+    }
+    this.node.log(`images imported: ${names.join(', ')}`);
+    return names;
+  }
+
+  /** Puts the release's kubeadm and kubelet on the node's PATH (the package install of a real node). */
+  install(r: Release): void {
+    mkdirSync(this.node.path('/usr/local/bin'), { recursive: true });
+    for (const b of ['kubeadm', 'kubelet']) {
+      const link = this.node.path(`/usr/local/bin/${b}`);
+      rmSync(link, { force: true });
+      symlinkSync(join(r.bin, b), link);
+    }
+  }
+
+  /**
+   * Starts the kubelet as kubeadm's systemd drop-in (10-kubeadm.conf) does: the bootstrap and node
+   * kubeconfigs, /var/lib/kubelet/config.yaml, and the flags kubeadm wrote to kubeadm-flags.env.
+   */
+  async startKubelet(): Promise<void> {
+    const env = readFileSync(this.node.path('/var/lib/kubelet/kubeadm-flags.env'), 'utf8');
+    const args = /KUBELET_KUBEADM_ARGS="([^"]*)"/.exec(env)?.[1]?.split(/\s+/).filter(Boolean) ?? [];
+    createCgroups(this.cgroupRoot);
+    await this.node.startDaemon('kubelet', ['kubelet', '--bootstrap-kubeconfig=/etc/kubernetes/bootstrap-kubelet.conf',
+      '--kubeconfig=/etc/kubernetes/kubelet.conf', '--config=/var/lib/kubelet/config.yaml', ...args]);
+  }
+
+  async restartKubelet(): Promise<void> {
+    await this.node.stopDaemon('kubelet');
+    await this.startKubelet();
+  }
+
+  /** kubeadm's configuration for this node: the kubelet on cgroupfs in its own cgroupRoot, cgroup v1 allowed. */
+  kubeadmConfig(version: string): string {
+    const n = this.node;
+    return `apiVersion: kubeadm.k8s.io/v1beta4
+kind: InitConfiguration
+localAPIEndpoint:
+  advertiseAddress: ${n.address}
+  bindPort: 6443
+nodeRegistration:
+  name: ${n.hostname}
+  criSocket: ${CRI_SOCKET}
+  kubeletExtraArgs:
+  - name: node-ip
+    value: ${n.address}
+---
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: ClusterConfiguration
+kubernetesVersion: ${version}
+networking:
+  podSubnet: 10.244.0.0/16
+---
+apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+cgroupDriver: cgroupfs
+cgroupRoot: ${this.cgroupRoot}
+# These machines have cgroup v1; the kubelet refuses it from v1.35 unless told (KEP-5573).
+failCgroupV1: false
+# The scratch disk is shared with the machine: no evictions of test pods for its fill level.
+evictionHard:
+  memory.available: 100Mi
+  nodefs.available: 1%
+  imagefs.available: 1%
+`;
+  }
+
+  /**
+   * kubeadm init. kubeadm's kubelet-start phase cannot restart a kubelet without an init system (it
+   * warns and goes on), so the kubelet is started here as soon as kubeadm has written its files.
+   */
+  async init(version: string, ignorePreflight: string[]): Promise<string> {
+    const n = this.node;
+    writeFileSync(n.path('/root/kubeadm.yaml'), this.kubeadmConfig(version));
+    const init = n.exec(['kubeadm', 'init', '--config=/root/kubeadm.yaml', `--ignore-preflight-errors=${ignorePreflight.join(',')}`, '--v=1'], { timeoutMs: 600_000 });
+    let done = false;
+    void init.then(() => { done = true; });
+    while (!done && !existsSync(n.path('/var/lib/kubelet/kubeadm-flags.env'))) await sleep(200);
+    if (!done) {
+      // config.yaml is written in the same phase, just before.
+      while (!existsSync(n.path('/var/lib/kubelet/config.yaml'))) await sleep(100);
+      await this.startKubelet();
+    }
+    const r = await init;
+    if (r.code !== 0) throw new Error(`kubeadm init exited ${r.code}:\n${r.stdout}\n${r.stderr}`);
+    return r.stdout + r.stderr;
+  }
+
+  async stop(opts: { keep?: boolean } = {}): Promise<void> {
+    await this.node.stop({ cgroupRoot: this.cgroupRoot, keep: opts.keep });
+  }
+}

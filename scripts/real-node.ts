@@ -1,0 +1,241 @@
+// A throwaway real Kubernetes node on this machine, never touching the machine's own /etc, /var/lib,
+// /run or accounts:
+//   - an overlay of / whose upper layer is a private tmpfs (overlayfs refuses an upper dir on the
+//     lower's own filesystem), chrooted, in its own mount, PID, network, UTS and IPC namespaces;
+//   - private /run, /tmp and /dev/shm; containerd's and the kubelet's state on a scratch dir of the
+//     disk (containerd's overlay snapshotter cannot use an overlay as its upper layer);
+//   - a veth pair inside the node's network namespace carrying the node address (these machines'
+//     kernel has no dummy interface type); all traffic stays in that namespace;
+//   - the host's cgroup v1 hierarchies, the kubelet confined to its own cgroupRoot.
+// Processes started in the node are stopped by PID; stopping the node's PID 1 makes the kernel kill
+// whatever is left in its PID namespace, and the mount namespace — overlay, binds, the kubelet's and
+// containerd's mounts — disappears with its last process. stop() then removes the node's cgroups and
+// the scratch dir. Other scripts (fixture generators, benches) import RealNode too.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface ExecResult { code: number; stdout: string; stderr: string }
+export interface NodeOptions {
+  /** Node address (on the veth inside the node). */
+  address?: string;
+  hostname?: string;
+  /** Host directories bind-mounted read-only at the same path inside the node (the repo, the build cache). */
+  binds?: string[];
+  log?: (line: string) => void;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const NODE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** Runs as the node's PID 1 parent: builds the mounts and the network, then chroots into a reaper loop. */
+const SETUP = String.raw`
+set -eu
+W=$1 ADDR=$2 GW=$3 NAME=$4; shift 4
+mkdir -p "$W/layer" "$W/root" "$W/disk/containerd" "$W/disk/kubelet" "$W/share"
+mount -t tmpfs -o size=4g,mode=0755 kn-layer "$W/layer"
+mkdir -p "$W/layer/upper" "$W/layer/work"
+mount -t overlay kn-root -o "lowerdir=/,upperdir=$W/layer/upper,workdir=$W/layer/work" "$W/root"
+M=$W/root
+mount -t proc proc "$M/proc"
+mount -t sysfs sysfs "$M/sys"
+mount --rbind /sys/fs/cgroup "$M/sys/fs/cgroup"
+mount --rbind /dev "$M/dev"
+mount -t tmpfs -o mode=1777 shm "$M/dev/shm"
+mount -t tmpfs -o mode=0755 run "$M/run"
+mount -t tmpfs -o mode=1777 tmp "$M/tmp"
+mkdir -p "$M/var/lib/containerd" "$M/var/lib/kubelet" "$M/kn-share"
+mount --bind "$W/disk/containerd" "$M/var/lib/containerd"
+mount --bind "$W/disk/kubelet" "$M/var/lib/kubelet"
+mount --bind "$W/share" "$M/kn-share"
+for d in "$@"; do
+  mkdir -p "$M$d"
+  mount --bind "$d" "$M$d"
+  mount -o remount,bind,ro "$M$d"
+done
+hostname "$NAME"
+ip link set lo up
+ip link add node0 type veth peer name node0-peer
+ip link set node0-peer up
+ip addr add "$ADDR/24" dev node0
+ip link set node0 up
+ip route add default via "$GW" dev node0 onlink
+sysctl -qw net.ipv4.ip_forward=1
+: > "$W/ready"
+exec chroot "$M" /bin/bash -c 'trap "exit 0" TERM; while :; do sleep 3600 & wait; done'
+`;
+
+export class RealNode {
+  readonly daemons = new Map<string, { child: ChildProcess; pid: number; log: string }>();
+  private constructor(
+    readonly workDir: string,
+    readonly address: string,
+    readonly hostname: string,
+    private readonly unshare: ChildProcess,
+    /** Host PID of the node's PID 1. */
+    readonly initPid: number,
+    readonly log: (line: string) => void,
+  ) {}
+
+  static async start(opts: NodeOptions = {}): Promise<RealNode> {
+    const log = opts.log ?? ((l: string) => process.stderr.write(`[node] ${l}\n`));
+    const address = opts.address ?? '10.77.0.10';
+    const hostname = opts.hostname ?? 'kn-node';
+    const workDir = mkdtempSync('/var/tmp/kubeadm-nonroot-node-');
+    const setupLog = join(workDir, 'setup.log');
+    const fd = openSync(setupLog, 'w');
+    const unshare = spawn('unshare', ['--mount', '--pid', '--net', '--uts', '--ipc', '--fork', '--kill-child', '--propagation', 'private',
+      'bash', '-c', SETUP, 'setup', workDir, address, address.replace(/\.\d+$/, '.1'), hostname, ...(opts.binds ?? [])], { stdio: ['ignore', fd, fd] });
+    closeSync(fd);
+    const deadline = Date.now() + 20_000;
+    while (!existsSync(join(workDir, 'ready'))) {
+      if (unshare.exitCode !== null || Date.now() > deadline) {
+        unshare.kill('SIGKILL');
+        throw new Error(`the node did not start: ${readFileSync(setupLog, 'utf8').trim() || 'no output'} (${workDir})`);
+      }
+      await sleep(100);
+    }
+    // PID 1 of the node: unshare's only child.
+    let initPid = 0;
+    for (let i = 0; i < 50 && !initPid; i++) {
+      const kids = readFileSync(`/proc/${unshare.pid}/task/${unshare.pid}/children`, 'utf8').trim();
+      initPid = Number(kids.split(/\s+/)[0] ?? 0);
+      if (!initPid) await sleep(100);
+    }
+    log(`node ${hostname} (${address}) up: PID 1 is host PID ${initPid}, scratch ${workDir}`);
+    return new RealNode(workDir, address, hostname, unshare, initPid, log);
+  }
+
+  /** A path inside the node, as seen from the host (through the node's root). */
+  path(p: string): string {
+    return join(`/proc/${this.initPid}/root`, p);
+  }
+
+  private nsenter(argv: string[]): string[] {
+    return ['-t', String(this.initPid), '-m', '-u', '-n', '-p', '-i', '-r', '-w', '--', 'env', '-i', `PATH=${NODE_PATH}`, 'HOME=/root', ...argv];
+  }
+
+  /** Runs a command inside the node and waits for it. */
+  exec(argv: string[], opts: { input?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<ExecResult> {
+    const env = Object.entries(opts.env ?? {}).map(([k, v]) => `${k}=${v}`);
+    return new Promise((resolve, reject) => {
+      const child = spawn('nsenter', this.nsenter([...env, ...argv]), { stdio: ['pipe', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+      child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+      const timer = opts.timeoutMs ? setTimeout(() => { this.killTree(child.pid!); }, opts.timeoutMs) : undefined;
+      child.on('error', reject);
+      child.on('close', (code, signal) => {
+        if (timer) clearTimeout(timer);
+        resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr });
+      });
+      child.stdin.end(opts.input ?? '');
+    });
+  }
+
+  /** exec, throwing with the output when the exit status is not 0. */
+  async run(argv: string[], opts: { input?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<string> {
+    const r = await this.exec(argv, opts);
+    if (r.code !== 0) throw new Error(`in the node: ${argv.join(' ')} exited ${r.code}\n${r.stdout}${r.stderr}`.trim());
+    return r.stdout;
+  }
+
+  /** Starts a long-running process inside the node; its output goes to <workDir>/<name>.log. Returns its host PID. */
+  async startDaemon(name: string, argv: string[]): Promise<number> {
+    if (this.daemons.has(name)) throw new Error(`${name} already runs in the node`);
+    const logPath = join(this.workDir, `${name}.log`);
+    const fd = openSync(logPath, 'a');
+    const child = spawn('nsenter', this.nsenter(argv), { stdio: ['ignore', fd, fd] });
+    closeSync(fd);
+    // nsenter forks into the PID namespace: the daemon is its child.
+    let pid = 0;
+    for (let i = 0; i < 50 && !pid; i++) {
+      try { pid = Number(readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/)[0] ?? 0); } catch { /* not yet */ }
+      if (!pid) await sleep(50);
+    }
+    if (!pid) throw new Error(`${name} did not start in the node (see ${logPath})`);
+    this.daemons.set(name, { child, pid, log: logPath });
+    this.log(`${name} started (host PID ${pid}), log ${logPath}`);
+    return pid;
+  }
+
+  /** Stops a daemon by PID: SIGTERM, then SIGKILL after `graceMs`. */
+  async stopDaemon(name: string, graceMs = 10_000): Promise<void> {
+    const d = this.daemons.get(name);
+    if (!d) return;
+    this.daemons.delete(name);
+    const gone = new Promise<void>((r) => { if (d.child.exitCode !== null || d.child.signalCode !== null) r(); else d.child.once('close', () => r()); });
+    try { process.kill(d.pid, 'SIGTERM'); } catch { /* already gone */ }
+    const t = setTimeout(() => { try { process.kill(d.pid, 'SIGKILL'); } catch { /* gone */ } }, graceMs);
+    await gone;
+    clearTimeout(t);
+    this.log(`${name} stopped`);
+  }
+
+  private killTree(pid: number): void {
+    try {
+      const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+      for (const k of kids) this.killTree(k);
+      process.kill(pid, 'SIGKILL');
+    } catch { /* gone */ }
+  }
+
+  /** Stops every daemon by PID, then the node's PID 1 (the kernel kills what is left), removes its cgroups and scratch dir. */
+  async stop(opts: { cgroupRoot?: string; keep?: boolean } = {}): Promise<void> {
+    for (const name of [...this.daemons.keys()].reverse()) await this.stopDaemon(name);
+    const exited = new Promise<void>((r) => { if (this.unshare.exitCode !== null || this.unshare.signalCode !== null) r(); else this.unshare.once('close', () => r()); });
+    try { process.kill(this.initPid, 'SIGKILL'); } catch { /* gone */ }
+    const t = setTimeout(() => { try { process.kill(this.unshare.pid!, 'SIGKILL'); } catch { /* gone */ } }, 5000);
+    await exited;
+    clearTimeout(t);
+    if (opts.cgroupRoot) removeCgroups(opts.cgroupRoot);
+    if (!opts.keep) {
+      // The mount namespace is gone with its last process; nothing of the node is mounted on the host.
+      rmSync(this.workDir, { recursive: true, force: true, maxRetries: 5 });
+    }
+    this.log(`node stopped${opts.keep ? `, scratch kept in ${this.workDir}` : ''}`);
+  }
+}
+
+/**
+ * Creates a cgroup in every v1 hierarchy (the kubelet refuses a cgroupRoot with missing paths); a new
+ * cpuset cgroup starts with no CPUs and memory nodes, so it inherits its parent's.
+ */
+export function createCgroups(root: string): void {
+  const base = '/sys/fs/cgroup';
+  for (const h of readdirSync(base)) {
+    const dir = join(base, h, root);
+    if (!statSync(join(base, h)).isDirectory() || existsSync(dir)) continue;
+    mkdirSync(dir);
+    for (const f of ['cpuset.cpus', 'cpuset.mems']) {
+      if (existsSync(join(dir, f))) writeFileSync(join(dir, f), readFileSync(join(base, h, f), 'utf8'));
+    }
+  }
+}
+
+/** Removes a cgroup subtree (deepest first) from every v1 hierarchy; the node's processes are gone by then. */
+export function removeCgroups(root: string): void {
+  const base = '/sys/fs/cgroup';
+  for (const h of readdirSync(base)) {
+    const top = join(base, h, root);
+    if (!existsSync(top)) continue;
+    const walk = (dir: string): void => {
+      for (const e of readdirSync(dir)) {
+        const p = join(dir, e);
+        if (statSync(p).isDirectory()) walk(p);
+      }
+      for (let i = 0; i < 20; i++) {
+        try { rmdirSync(dir); return; } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'EBUSY') throw e; }
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+      }
+      throw new Error(`cgroup ${dir} stays busy`);
+    };
+    walk(top);
+  }
+}
+
+/** Writes a file inside the node from the host (through the node's root). */
+export function writeNodeFile(node: RealNode, p: string, text: string, mode = 0o644): void {
+  writeFileSync(node.path(p), text, { mode });
+}

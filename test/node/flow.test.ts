@@ -1,0 +1,277 @@
+// npm run test:node — the tool on a real kubeadm control plane: Kubernetes built from source
+// (scripts/k8s-build.ts), containerd 1.6 + runc from Debian, the real kubelet, kubeadm init / certs
+// renew / upgrade, on a throwaway node (scripts/real-node.ts) that never touches the machine.
+// The tool runs INSIDE the node with no --root, as an operator runs it. Never skips: if the node
+// cannot start, the test fails with the reason.
+// Versions: KUBEADM_NONROOT_NODE_FROM (default v1.36.3) and KUBEADM_NONROOT_NODE_TO (default v1.37.2).
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { K8S_CACHE } from '../../scripts/k8s-build.js';
+import { KubeNode, release, type Release } from '../../scripts/kube-node.js';
+import { REPO_ROOT } from '../support/paths.js';
+import { COMPONENTS, describeChanges, kubectl, mirrorPods, procOf, restartComponent, snapshotFiles, startLivezPoller, tool, waitMirrorPodsReady, type Comp } from './support.js';
+
+const FROM = process.env.KUBEADM_NONROOT_NODE_FROM ?? 'v1.36.3';
+const TO = process.env.KUBEADM_NONROOT_NODE_TO ?? 'v1.37.2';
+/** What kubeadm was seen to do, written to <scratch>/observations.txt and stderr (docs/upgrade.md quotes it). */
+const observed: string[] = [];
+const observe = (line: string) => { observed.push(line); process.stderr.write(`[observed] ${line}\n`); };
+
+/**
+ * kubeadm preflight errors that cannot apply to this throwaway node, each ignored by name:
+ * - SystemVerification: these machines run cgroup v1, which kubeadm's system validator rejects from
+ *   v1.35 on; the kubelet is told to accept it (failCgroupV1: false).
+ * - ImagePull: no registry is reachable; the control-plane, etcd and pause images are built locally
+ *   and present, but kube-proxy's and CoreDNS's are not (no CNI here, neither is under test).
+ */
+const IGNORE_PREFLIGHT = ['SystemVerification', 'ImagePull'];
+
+let kn: KubeNode;
+let from: Release;
+const ids = new Map<Comp, { uid: number; gid: number; groups: number[] }>();
+const timings: Record<string, number> = {};
+
+function passwdIds(comp: Comp, planJson: any): { uid: number; gid: number; groups: number[] } {
+  const c = planJson.components.find((x: any) => x.component === comp);
+  assert.ok(c?.identity, `plan has an identity for ${comp}`);
+  const { user, group } = c.identity;
+  // The oracle is the node's /etc/passwd and /etc/group (written by shadow-utils), not the plan.
+  const pw = readFileSync(kn.node.path('/etc/passwd'), 'utf8').split('\n').map((l) => l.split(':')).find((f) => f[0] === user);
+  assert.ok(pw, `${user} in the node's /etc/passwd`);
+  const grp = readFileSync(kn.node.path('/etc/group'), 'utf8').split('\n').map((l) => l.split(':'));
+  const gid = Number(grp.find((f) => f[0] === group)![2]);
+  const groups = grp.filter((f) => (f[3] ?? '').split(',').includes(user)).map((f) => Number(f[2]));
+  return { uid: Number(pw[2]), gid, groups: [...new Set([gid, ...groups])].sort((a, b) => a - b) };
+}
+
+describe(`real node ${FROM}`, { timeout: 3 * 3600_000 }, () => {
+  before(async () => {
+    const t0 = Date.now();
+    from = await release(FROM);
+    timings.build = Date.now() - t0;
+    kn = await KubeNode.start({ binds: [REPO_ROOT, K8S_CACHE] });
+    await kn.startContainerd(`registry.k8s.io/pause:${from.pauseTag}`);
+    await kn.importImages(from);
+    kn.install(from);
+  });
+  after(async () => {
+    process.stderr.write(`timings (ms): ${JSON.stringify(timings)}\n`);
+    if (observed.length) writeFileSync(`/tmp/kubeadm-nonroot-node-observations-${FROM}-${TO}.txt`, `${observed.join('\n')}\ntimings (ms): ${JSON.stringify(timings)}\n`);
+    if (kn) await kn.stop({ keep: process.env.KUBEADM_NONROOT_NODE_KEEP === '1' });
+  });
+
+  test('kubeadm init brings up the four control-plane mirror pods', async () => {
+    const t0 = Date.now();
+    const out = await kn.init(FROM, IGNORE_PREFLIGHT);
+    timings.init = Date.now() - t0;
+    assert.match(out, /Your Kubernetes control-plane has initialized successfully/);
+    const pods = await waitMirrorPodsReady(kn);
+    for (const c of COMPONENTS) assert.equal(procOf(kn, c)[0]?.uids[0], 0, `${c} runs as root before the migration`);
+    assert.equal(pods.size, 4);
+  });
+
+  let plan: any;
+  test('plan (no --root) is clean and names the four components', async () => {
+    const r = await tool(kn, ['plan', '-o', 'json']);
+    assert.equal(r.code, 0, r.stderr);
+    plan = JSON.parse(r.stdout);
+    assert.deepEqual(plan.components.map((c: any) => c.component), [...COMPONENTS]);
+    assert.deepEqual(plan.problems, []);
+    assert.equal(plan.kubernetesVersion, FROM.slice(1));
+  });
+
+  test('apply with health gates against the real kubelet, then verify exits 0', async () => {
+    const t0 = Date.now();
+    const poll = await startLivezPoller(kn, 'livez-apply');
+    const r = await tool(kn, ['apply', '--yes', '--timeout', '5m']);
+    timings.apply = Date.now() - t0;
+    observe(`API unavailability during kubeadm-nonroot apply (${FROM}): ${JSON.stringify(await poll.stop())}`);
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    const v = await tool(kn, ['verify']);
+    assert.equal(v.code, 0, `${v.stdout}\n${v.stderr}`);
+    for (const c of COMPONENTS) ids.set(c, passwdIds(c, plan));
+  });
+
+  test('the API shows the mirror pods Running with the new securityContext', async () => {
+    const pods = await waitMirrorPodsReady(kn, 120_000, (p) => COMPONENTS.every((c) => (p.get(c)!.securityContext as any).runAsUser === ids.get(c)!.uid));
+    for (const c of COMPONENTS) {
+      const p = pods.get(c)!;
+      assert.equal((p.securityContext as any).runAsUser, ids.get(c)!.uid, c);
+      assert.equal((p.securityContext as any).runAsGroup, ids.get(c)!.gid, c);
+      assert.equal((p.containerSC as any).allowPrivilegeEscalation, false, c);
+      assert.deepEqual((p.containerSC as any).capabilities?.drop, ['ALL'], c);
+    }
+  });
+
+  test('/proc shows the planned identities, no capabilities, seccomp filter, no_new_privs', async () => {
+    const pods = await mirrorPods(kn);
+    for (const c of COMPONENTS) {
+      const procs = procOf(kn, c);
+      assert.equal(procs.length, 1, `one ${c} process`);
+      const p = procs[0]!;
+      const want = ids.get(c)!;
+      assert.deepEqual(p.uids, [want.uid, want.uid, want.uid, want.uid], `${c} Uid`);
+      assert.deepEqual(p.gids, [want.gid, want.gid, want.gid, want.gid], `${c} Gid`);
+      assert.deepEqual([...new Set([want.gid, ...p.groups])].sort((a, b) => a - b), want.groups, `${c} Groups`);
+      // CapBnd is what the manifest's capabilities.add leaves after drop: [ALL] — nothing, or for
+      // kube-apiserver at most NET_BIND_SERVICE (bit 10).
+      const add: string[] = (pods.get(c)!.containerSC as any).capabilities?.add ?? [];
+      const wantBnd = add.includes('NET_BIND_SERVICE') ? 1n << 10n : 0n;
+      assert.ok(c === 'kube-apiserver' || add.length === 0, `${c} adds no capability`);
+      assert.equal(p.capBnd, wantBnd, `${c} CapBnd`);
+      assert.equal(p.capEff, 0n, `${c} CapEff`);
+      assert.equal(p.seccomp, 2, `${c} Seccomp (RuntimeDefault filter)`);
+      // NoNewPrivs follows allowPrivilegeEscalation: false (absent where the manifest adds a capability).
+      assert.equal(p.noNewPrivs, (pods.get(c)!.containerSC as any).allowPrivilegeEscalation === false ? 1 : 0, `${c} NoNewPrivs`);
+    }
+  });
+
+  test('the cluster works: Secret, ServiceAccount token, CSR signed by the controller-manager, scheduler binds a pod', async () => {
+    await kubectl(kn, ['create', 'secret', 'generic', 'kn-secret', '--from-literal=k=v-123']);
+    assert.equal(Buffer.from(await kubectl(kn, ['get', 'secret', 'kn-secret', '-o', 'jsonpath={.data.k}']), 'base64').toString(), 'v-123');
+    await kubectl(kn, ['create', 'serviceaccount', 'kn-sa']);
+    const token = (await kubectl(kn, ['create', 'token', 'kn-sa'])).trim();
+    assert.match(token, /^ey[\w-]+\.[\w-]+\.[\w-]+$/);
+    const who = await kubectl(kn, ['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}', `--token=${token}`]).catch(async () =>
+      kubectl(kn, ['get', '--raw', '/api', `--token=${token}`]));
+    assert.ok(who.length > 0);
+    // A CSR for a client certificate, approved, then signed by the controller-manager's csrsigner.
+    await kn.node.run(['openssl', 'req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', '/tmp/kn.key', '-out', '/tmp/kn.csr', '-subj', '/CN=kn-user']);
+    const csr = Buffer.from(readFileSync(kn.node.path('/tmp/kn.csr'))).toString('base64');
+    await kubectl(kn, ['apply', '-f', '-'], JSON.stringify({ apiVersion: 'certificates.k8s.io/v1', kind: 'CertificateSigningRequest', metadata: { name: 'kn-csr' }, spec: { request: csr, signerName: 'kubernetes.io/kube-apiserver-client', usages: ['client auth'] } }));
+    await kubectl(kn, ['certificate', 'approve', 'kn-csr']);
+    let cert = '';
+    for (let i = 0; i < 60 && !cert; i++) {
+      cert = await kubectl(kn, ['get', 'csr', 'kn-csr', '-o', 'jsonpath={.status.certificate}']);
+      if (!cert) await new Promise((r) => setTimeout(r, 1000));
+    }
+    assert.ok(cert, 'the controller-manager signed the approved CSR');
+    // The scheduler binds a hostNetwork pod tolerating the not-ready taint (no CNI here).
+    await kubectl(kn, ['apply', '-f', '-'], JSON.stringify({
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'kn-pod', namespace: 'default' },
+      spec: { hostNetwork: true, tolerations: [{ operator: 'Exists' }], containers: [{ name: 'p', image: `registry.k8s.io/pause:${from.pauseTag}`, imagePullPolicy: 'Never' }] },
+    }));
+    let node = '';
+    for (let i = 0; i < 60 && !node; i++) {
+      node = await kubectl(kn, ['get', 'pod', 'kn-pod', '-o', 'jsonpath={.spec.nodeName}']);
+      if (!node) await new Promise((r) => setTimeout(r, 1000));
+    }
+    assert.equal(node, kn.node.hostname, 'the scheduler bound the pod to the node');
+  });
+
+  /** Asserts every component runs with the IDs recorded after the first apply. */
+  function assertSameIds(when: string): void {
+    for (const c of COMPONENTS) {
+      const procs = procOf(kn, c);
+      assert.equal(procs.length, 1, `${when}: one ${c} process`);
+      assert.equal(procs[0]!.uids[0], ids.get(c)!.uid, `${when}: ${c} UID`);
+      assert.equal(procs[0]!.gids[0], ids.get(c)!.gid, `${when}: ${c} GID`);
+    }
+  }
+  const newPods = (before: Map<Comp, { hash?: string }>) => (p: Map<Comp, { hash?: string }>) => COMPONENTS.every((c) => p.get(c)?.hash !== before.get(c)?.hash);
+
+  test('kubeadm certs renew all, restart of the static pods, verify', async () => {
+    const before = snapshotFiles(kn, '/etc/kubernetes');
+    const r = await kn.node.exec(['kubeadm', 'certs', 'renew', 'all'], { timeoutMs: 300_000 });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const after = snapshotFiles(kn, '/etc/kubernetes');
+    for (const l of describeChanges(before, after)) observe(`${FROM} kubeadm certs renew all: ${l}`);
+    // The kernel's view before and after is the oracle: a renewed file that kept its inode kept its owner and mode.
+    for (const [p, a] of after) {
+      const b = before.get(p);
+      if (b && b.sha !== a.sha && b.ino === a.ino) assert.deepEqual([a.uid, a.gid, a.mode], [b.uid, b.gid, b.mode], `${p} rewritten in place keeps owner and mode`);
+    }
+    for (const c of COMPONENTS) await restartComponent(kn, c);
+    await new Promise((res) => setTimeout(res, 3000));
+    await waitMirrorPodsReady(kn, 300_000);
+    const v = await tool(kn, ['verify']);
+    observe(`${FROM} verify after certs renew all + restart: exit ${v.code}${v.code ? `\n${v.stdout}` : ''}`);
+    assert.equal(v.code, 0, `${v.stdout}\n${v.stderr}`);
+    assertSameIds('after certs renew');
+  });
+
+  test(`kubeadm upgrade apply ${TO} with the patches from kubeadm-nonroot patches keeps the node non-root`, async () => {
+    const p = await tool(kn, ['patches', '--output-dir', '/root/nonroot-patches']);
+    assert.equal(p.code, 0, p.stderr);
+    to = TO === FROM ? from : await release(TO);
+    await kn.importImages(to);
+    kn.install(to);
+    const before = snapshotFiles(kn, '/etc/kubernetes');
+    const pods = await mirrorPods(kn);
+    const t0 = Date.now();
+    const poll = await startLivezPoller(kn, 'livez-upgrade');
+    const r = await kn.node.exec(['kubeadm', 'upgrade', 'apply', TO, '--yes', '--patches=/root/nonroot-patches', `--ignore-preflight-errors=${IGNORE_PREFLIGHT.join(',')}`, '--v=1'], { timeoutMs: 1_200_000 });
+    timings.upgradeWithPatches = Date.now() - t0;
+    observe(`API unavailability during kubeadm upgrade apply ${FROM}→${TO} --patches: ${JSON.stringify(await poll.stop())}`);
+    observe(`${FROM}→${TO} kubeadm upgrade apply --patches: exit ${r.code}; output:\n${(r.stdout + r.stderr).split('\n').filter((l) => /\[upgrade|backup|tmp|skipping|equal|kubelet|etcd|renew|WARN|patch/i.test(l)).slice(0, 80).join('\n')}`);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    for (const l of describeChanges(before, snapshotFiles(kn, '/etc/kubernetes'))) observe(`${FROM}→${TO} upgrade apply --patches: ${l}`);
+    observe(`/etc/kubernetes/tmp after the upgrade: ${listTree('/etc/kubernetes/tmp').join(', ')}`);
+    await waitMirrorPodsReady(kn, 300_000, TO === FROM ? undefined : newPods(pods));
+    const v = await tool(kn, ['verify']);
+    observe(`${TO} verify right after upgrade apply --patches: exit ${v.code}${v.code ? `\n${v.stdout}` : ''}`);
+    assert.equal(v.code, 0, `${v.stdout}\n${v.stderr}`);
+    assertSameIds('after the upgrade with patches');
+    // The operator upgrades the kubelet too (kubeadm's docs: after upgrade apply).
+    await kn.restartKubelet();
+    await waitMirrorPodsReady(kn, 300_000);
+  });
+
+  test('kubeadm upgrade apply without the patches: verify reports the regenerated manifests, apply fixes them', async () => {
+    const r = await kn.node.exec(['kubeadm', 'upgrade', 'apply', TO, '--yes', `--ignore-preflight-errors=${IGNORE_PREFLIGHT.join(',')}`, '--v=1'], { timeoutMs: 1_200_000 });
+    observe(`${TO}→${TO} kubeadm upgrade apply without patches: exit ${r.code}; output:\n${(r.stdout + r.stderr).split('\n').filter((l) => /\[upgrade|skipping|equal|WARN/i.test(l)).slice(0, 60).join('\n')}`);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    await waitMirrorPodsReady(kn, 300_000);
+    for (const c of COMPONENTS) assert.equal(procOf(kn, c)[0]?.uids[0], 0, `${c} runs as root after an upgrade without patches`);
+    const v = await tool(kn, ['verify']);
+    observe(`verify after upgrade without patches: exit ${v.code}\n${v.stdout}`);
+    assert.equal(v.code, 1, `${v.stdout}\n${v.stderr}`);
+    assert.match(v.stdout, /regenerated/);
+    const a = await tool(kn, ['apply', '--yes', '--timeout', '5m']);
+    assert.equal(a.code, 0, `${a.stdout}\n${a.stderr}`);
+    assert.equal((await tool(kn, ['verify'])).code, 0);
+    await waitMirrorPodsReady(kn, 300_000);
+    assertSameIds('after apply following the upgrade without patches');
+  });
+
+  test('rollback: everything root again, the API healthy', async () => {
+    const r = await tool(kn, ['rollback', '--yes', '--timeout', '5m']);
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    await waitMirrorPodsReady(kn, 300_000);
+    for (const c of COMPONENTS) assert.equal(procOf(kn, c)[0]?.uids[0], 0, `${c} runs as root after rollback`);
+    assert.equal((await kubectl(kn, ['get', '--raw', '/readyz'])).trim(), 'ok');
+  });
+
+  test('apply, then revert, then kubeadm reset', async () => {
+    const a = await tool(kn, ['apply', '--yes', '--timeout', '5m']);
+    assert.equal(a.code, 0, `${a.stdout}\n${a.stderr}`);
+    assert.equal((await tool(kn, ['verify'])).code, 0);
+    const r = await tool(kn, ['revert', '--yes', '--timeout', '5m']);
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    await waitMirrorPodsReady(kn, 300_000);
+    for (const c of COMPONENTS) assert.equal(procOf(kn, c)[0]?.uids[0], 0, `${c} runs as root after revert`);
+    const passwd = readFileSync(kn.node.path('/etc/passwd'), 'utf8');
+    for (const c of COMPONENTS) assert.ok(!passwd.split('\n').some((l) => l.startsWith(`${plan.components.find((x: any) => x.component === c).identity.user}:`)), `revert removed ${c}'s account`);
+    const reset = await kn.node.exec(['kubeadm', 'reset', '--force', '--v=1'], { timeoutMs: 600_000 });
+    observe(`${TO} kubeadm reset --force: exit ${reset.code}; left: /etc/kubernetes: ${listTree('/etc/kubernetes').join(', ') || '(empty)'}; /var/lib/etcd: ${listTree('/var/lib/etcd').join(', ') || '(empty)'}; /var/lib/kubelet: ${readdirSync(kn.node.path('/var/lib/kubelet')).join(', ')}`);
+    assert.equal(reset.code, 0, reset.stdout + reset.stderr);
+  });
+});
+
+let to: Release;
+function listTree(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (rel: string, depth: number): void => {
+    let entries: string[];
+    try { entries = readdirSync(kn.node.path(rel)); } catch { return; }
+    for (const e of entries) {
+      const p = `${rel}/${e}`;
+      const st = statSync(kn.node.path(p));
+      out.push(`${p} ${st.uid}:${st.gid} ${(st.mode & 0o7777).toString(8)}`);
+      if (st.isDirectory() && depth < 2) walk(p, depth + 1);
+    }
+  };
+  walk(dir, 0);
+  return out;
+}

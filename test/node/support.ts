@@ -1,0 +1,156 @@
+// Helpers for the real-node flow: the tool, kubectl and /proc as seen inside a KubeNode.
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { KubeNode } from '../../scripts/kube-node.js';
+import { REPO_ROOT } from '../support/paths.js';
+
+export const COMPONENTS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const;
+export type Comp = (typeof COMPONENTS)[number];
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** kubeadm-nonroot inside the node, with NO --root: the real-node mode an operator uses. */
+export function tool(kn: KubeNode, args: string[], timeoutMs = 900_000) {
+  return kn.node.exec([process.execPath, join(REPO_ROOT, 'bin', 'kubeadm-nonroot'), ...args], { env: { NO_COLOR: '1', LC_ALL: 'C' }, timeoutMs });
+}
+
+/** kubectl (the machine's client) against the node's API with kubeadm's admin.conf. */
+export async function kubectl(kn: KubeNode, args: string[], input?: string): Promise<string> {
+  return kn.node.run(['kubectl', '--kubeconfig=/etc/kubernetes/admin.conf', ...args], { input, timeoutMs: 60_000 });
+}
+
+export interface PodInfo { name: string; phase: string; ready: boolean; securityContext: Record<string, unknown>; containerSC: Record<string, unknown>; hash?: string }
+
+export async function mirrorPods(kn: KubeNode): Promise<Map<Comp, PodInfo>> {
+  const out = JSON.parse(await kubectl(kn, ['get', 'pods', '-n', 'kube-system', '-l', 'tier=control-plane', '-o', 'json'])) as { items: any[] };
+  const m = new Map<Comp, PodInfo>();
+  for (const p of out.items) {
+    const comp = p.metadata.labels?.component as Comp;
+    m.set(comp, {
+      name: p.metadata.name,
+      phase: p.status.phase,
+      ready: (p.status.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True'),
+      securityContext: p.spec.securityContext ?? {},
+      containerSC: p.spec.containers[0].securityContext ?? {},
+      hash: p.metadata.annotations?.['kubernetes.io/config.hash'],
+    });
+  }
+  return m;
+}
+
+/** Waits until the four control-plane mirror pods are Running and Ready; returns them. */
+export async function waitMirrorPodsReady(kn: KubeNode, timeoutMs = 300_000, pred: (p: Map<Comp, PodInfo>) => boolean = () => true): Promise<Map<Comp, PodInfo>> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  for (;;) {
+    try {
+      const pods = await mirrorPods(kn);
+      last = [...pods].map(([c, p]) => `${c}:${p.phase}/${p.ready ? 'ready' : 'not-ready'}`).join(' ');
+      if (COMPONENTS.every((c) => pods.get(c)?.phase === 'Running' && pods.get(c)?.ready) && pred(pods)) return pods;
+    } catch (e) {
+      last = (e as Error).message.split('\n').slice(-2).join(' ');
+    }
+    if (Date.now() > deadline) throw new Error(`control-plane mirror pods not all Running/Ready after ${timeoutMs / 1000} s: ${last}`);
+    await sleep(2000);
+  }
+}
+
+export interface ProcStatus { pid: number; uids: number[]; gids: number[]; groups: number[]; capBnd: bigint; capEff: bigint; seccomp: number; noNewPrivs: number }
+
+/** The node's process of a component (its binary name as argv[0]'s basename), from the node's /proc. */
+export function procOf(kn: KubeNode, comp: Comp): ProcStatus[] {
+  const proc = kn.node.path('/proc');
+  const found: ProcStatus[] = [];
+  for (const d of readdirSync(proc)) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const argv0 = readFileSync(join(proc, d, 'cmdline'), 'utf8').split('\0')[0] ?? '';
+      if (argv0.split('/').pop() !== comp) continue;
+      const s = readFileSync(join(proc, d, 'status'), 'utf8');
+      const f = (k: string) => (new RegExp(`^${k}:\\s*(.*)$`, 'm').exec(s)?.[1] ?? '').trim();
+      found.push({
+        pid: Number(d),
+        uids: f('Uid').split(/\s+/).map(Number),
+        gids: f('Gid').split(/\s+/).map(Number),
+        groups: f('Groups').split(/\s+/).filter(Boolean).map(Number),
+        capBnd: BigInt(`0x${f('CapBnd')}`),
+        capEff: BigInt(`0x${f('CapEff')}`),
+        seccomp: Number(f('Seccomp')),
+        noNewPrivs: Number(f('NoNewPrivs')),
+      });
+    } catch { /* gone */ }
+  }
+  return found;
+}
+
+export { sleep };
+
+export interface FileStat { ino: number; uid: number; gid: number; mode: number; sha: string }
+
+/** Every regular file under `dir` in the node: inode, owner, mode, content digest. */
+export function snapshotFiles(kn: KubeNode, dir: string): Map<string, FileStat> {
+  const out = new Map<string, FileStat>();
+  const walk = (rel: string): void => {
+    for (const e of readdirSync(kn.node.path(rel), { withFileTypes: true })) {
+      const p = `${rel}/${e.name}`;
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile()) {
+        const st = statSync(kn.node.path(p));
+        out.set(p, { ino: st.ino, uid: st.uid, gid: st.gid, mode: st.mode & 0o7777, sha: createHash('sha256').update(readFileSync(kn.node.path(p))).digest('hex') });
+      }
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+/** What changed between two snapshots, one line per file, for the observation log. */
+export function describeChanges(before: Map<string, FileStat>, after: Map<string, FileStat>): string[] {
+  const lines: string[] = [];
+  for (const [p, a] of after) {
+    const b = before.get(p);
+    if (!b) { lines.push(`${p}: new, ${a.uid}:${a.gid} ${a.mode.toString(8)}`); continue; }
+    const what: string[] = [];
+    if (b.sha !== a.sha) what.push('content');
+    if (b.ino !== a.ino) what.push('inode (new file)');
+    if (b.uid !== a.uid || b.gid !== a.gid) what.push(`owner ${b.uid}:${b.gid}→${a.uid}:${a.gid}`);
+    if (b.mode !== a.mode) what.push(`mode ${b.mode.toString(8)}→${a.mode.toString(8)}`);
+    if (what.length) lines.push(`${p}: ${what.join(', ')} (now ${a.uid}:${a.gid} ${a.mode.toString(8)})`);
+  }
+  for (const p of before.keys()) if (!after.has(p)) lines.push(`${p}: removed`);
+  return lines;
+}
+
+/** Restarts a static pod's container as an operator can without crictl: SIGTERM to its process (a PID of the node); the kubelet restarts it. */
+export async function restartComponent(kn: KubeNode, comp: Comp): Promise<void> {
+  for (const p of procOf(kn, comp)) await kn.node.run(['kill', String(p.pid)]);
+}
+
+export interface Downtime { polls: number; failed: number; unavailableMs: number; longestMs: number }
+
+/**
+ * Polls the API's /livez every 100 ms from inside the node (a daemon, stopped by PID) and, when stopped,
+ * reports how long it was unavailable: the sum and the longest run of intervals whose poll failed.
+ */
+export async function startLivezPoller(kn: KubeNode, name: string): Promise<{ stop(): Promise<Downtime> }> {
+  const url = `https://${kn.node.address}:6443/livez`;
+  const code = `const https=require('https');const ca=require('fs').readFileSync('/etc/kubernetes/pki/ca.crt');
+setInterval(()=>{const t=Date.now();const r=https.get(${JSON.stringify(url)},{ca,timeout:90},(res)=>{res.resume();console.log(t,res.statusCode)});
+r.on('timeout',()=>r.destroy(new Error('timeout')));r.on('error',()=>console.log(t,0));},100);`;
+  await kn.node.startDaemon(name, [process.execPath, '-e', code]);
+  const log = kn.node.daemons.get(name)!.log;
+  return {
+    async stop(): Promise<Downtime> {
+      await kn.node.stopDaemon(name, 2000);
+      const polls = readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => l.split(' ').map(Number) as [number, number]).sort((a, b) => a[0] - b[0]);
+      let unavailableMs = 0, longestMs = 0, run = 0, failed = 0;
+      for (let i = 0; i < polls.length; i++) {
+        const [t, status] = polls[i]!;
+        const dt = i + 1 < polls.length ? polls[i + 1]![0] - t : 100;
+        if (status !== 200) { failed++; unavailableMs += dt; run += dt; longestMs = Math.max(longestMs, run); } else run = 0;
+      }
+      return { polls: polls.length, failed, unavailableMs, longestMs };
+    },
+  };
+}
