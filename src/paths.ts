@@ -2,7 +2,7 @@
 // production). Every path in the model is a NODE path ("/etc/kubernetes/pki/sa.key"); every file the tool
 // reads or writes is reached through hostPath()/resolveUnderRoot() so nothing can escape --root, not
 // through ".." and not through a symlink with an absolute target.
-import { lstatSync, readlinkSync } from 'node:fs';
+import { lstatSync, readlinkSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { InputError } from './errors.js';
 
@@ -123,4 +123,38 @@ export function safeHostPath(root: string, nodePath: string): string {
     if (!isMissing(e)) throw e;
   }
   return host;
+}
+
+/** The host path the KERNEL reaches for `host` (symlinks followed as on the host), for the part that exists. */
+function hostRealpath(host: string): string {
+  const rest: string[] = [];
+  for (let p = host; ; p = path.dirname(p)) {
+    try {
+      return path.join(realpathSync.native(p), ...rest.reverse());
+    } catch (e) {
+      if (!isMissing(e) || p === path.dirname(p)) throw e;
+      rest.push(path.basename(p));
+    }
+  }
+}
+
+/**
+ * The host path of a directory the tool itself writes, or that tools it runs write (the state dir,
+ * backups, lock dir; /etc for shadow-utils' --prefix), resolved with the chroot rule (resolveUnderRoot)
+ * — and refused (InputError, exit 2) when the host's own resolution of the same path goes elsewhere:
+ * a symbolic link there with an absolute target or enough ".." leads a plain open(2) or a tool that
+ * does not know about --root (shadow-utils) out of the root, onto the host's files.
+ */
+export function confinedHostPath(root: string, nodePath: string): string {
+  const inside = hostPath(root, resolveUnderRoot(root, nodePath));
+  if (path.resolve(root) === '/') return inside;
+  const kernel = hostRealpath(hostPath(root, nodePath));
+  const rule = hostRealpath(inside);
+  if (kernel !== rule) {
+    throw new InputError(
+      `${nodePath} under the root is, or passes through, a symbolic link that leads outside the root (to ${kernel}); the tool and shadow-utils would write there. Replace the link with a real directory inside the root (or point --root at the real node)`,
+      hostPath(root, nodePath),
+    );
+  }
+  return inside;
 }

@@ -5,7 +5,10 @@
 // user since the apply), it is left alone and reported: never clobber an operator's later change.
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { InputError } from '../errors.js';
 import { safeHostPath } from '../paths.js';
+import { withAccountLocks } from './account-lock.js';
+import { backupFile } from './backup-file.js';
 import { publishFile, writeDurable } from './atomic.js';
 import { ownerModeOf, sameOwnerMode } from './fsops.js';
 import type { AccountFileRecord } from './journal.js';
@@ -45,8 +48,20 @@ function withoutNames(text: string, names: string[]): string[] {
     .filter((l) => l !== '');
 }
 
-/** Returns human lines for files it had to leave as they are. */
+/**
+ * Returns human lines for files it had to leave as they are. The files are compared and published under
+ * shadow-utils' own locks (account-lock.ts), so a concurrent useradd or chpasswd is never overwritten.
+ */
 export async function restoreAccountFiles(root: string, backupDir: string, records: AccountFileRecord[], createdNames: string[]): Promise<string[]> {
+  // The records come from the journal: only the account files and their "-" copies may be named.
+  for (const r of records) {
+    if (!ALL.includes(r.path)) throw new InputError(`the journal names ${r.path} as an account file; not restoring it`, backupDir);
+  }
+  const lockFiles = ACCOUNT_FILES.filter((p) => records.some((r) => r.path === p || r.path === `${p}-`)).map((p) => safeHostPath(root, p));
+  return withAccountLocks(lockFiles, () => restoreUnlocked(root, backupDir, records, createdNames));
+}
+
+async function restoreUnlocked(root: string, backupDir: string, records: AccountFileRecord[], createdNames: string[]): Promise<string[]> {
   const left: string[] = [];
   for (const r of records) {
     const host = safeHostPath(root, r.path);
@@ -55,7 +70,7 @@ export async function restoreAccountFiles(root: string, backupDir: string, recor
       if (isBackupCopy) await rm(host, { force: true });
       continue;
     }
-    const saved = await readFile(join(backupDir, r.saved));
+    const saved = await readFile(backupFile({ backupDir }, r.saved));
     const current = await readFile(host).catch(() => null);
     const want = { uid: r.uid, gid: r.gid, mode: r.mode };
     if (current !== null && current.equals(saved)) {

@@ -12,6 +12,12 @@ export function tempNameFor(hostPath: string): string {
   return join(dirname(hostPath), `.kubeadm-nonroot.${basename(hostPath)}.${randomBytes(4).toString('hex')}.tmp`);
 }
 
+/** Is `name` (a base name) a temp name tempNameFor could have given `hostPath`? */
+export function isTempNameFor(hostPath: string, name: string): boolean {
+  const prefix = `.kubeadm-nonroot.${basename(hostPath)}.`;
+  return name.startsWith(prefix) && /^[0-9a-f]{8}\.tmp$/.test(name.slice(prefix.length));
+}
+
 export interface Publish {
   uid: number;
   gid: number;

@@ -2,7 +2,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Journal, type RunStatus } from './journal.js';
-import { BACKUPS_DIR } from './state.js';
+import { backupsHostDir } from './state.js';
 
 export interface BackupInfo {
   id: string;
@@ -14,7 +14,7 @@ export interface BackupInfo {
 }
 
 export async function listBackups(root: string): Promise<BackupInfo[]> {
-  const base = join(root, BACKUPS_DIR);
+  const base = backupsHostDir(root);
   let names: string[];
   try {
     names = (await readdir(base, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort();

@@ -18,8 +18,11 @@ export type Undo =
   /** Restore account files byte-for-byte from backupDir/accounts when shadow-utils left them otherwise. */
   | { kind: 'restore-account-files'; files: AccountFileRecord[] }
   | { kind: 'restore-owner-mode'; path: string; uid: number; gid: number; mode: number; temp?: string }
-  /** Restore a directory tree's owners: default owner for all, then exceptions from backupDir/<ownersFile>. */
-  | { kind: 'restore-tree'; path: string; uid: number; gid: number; mode: number; defaultOwner: [number, number]; ownersFile: string | null }
+  /**
+   * Restore a directory tree's owners: entries owned by appliedOwner (what apply gave them; absent in old
+   * journals) back to the default owner, then the exceptions from backupDir/<ownersFile>.
+   */
+  | { kind: 'restore-tree'; path: string; uid: number; gid: number; mode: number; defaultOwner: [number, number]; ownersFile: string | null; appliedOwner?: [number, number] }
   | { kind: 'remove-directory'; path: string; createdParents: string[] }
   /** sha256: of the saved original; a restore refuses a backup that does not match (torn or altered). */
   | { kind: 'restore-manifest'; path: string; backupFile: string; sha256?: string; uid: number; gid: number; mode: number; temp?: string };

@@ -2,9 +2,10 @@
 // is not mistaken for the holder). A lock whose holder is gone is taken over with a warning.
 import { constants } from 'node:fs';
 import { link, mkdir, open, readFile, rename, rmdir, stat, unlink } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { confinedHostPath } from '../paths.js';
 import { InputError, RefusedError } from '../errors.js';
-import { LOCK_FILE } from './state.js';
+import { checkConfined, LOCK_FILE } from './state.js';
 
 export interface Lock {
   path: string;
@@ -37,10 +38,11 @@ async function alive(h: Holder): Promise<boolean> {
 }
 
 export async function acquireLock(root: string, command: string, warn: (msg: string) => void): Promise<Lock> {
-  const path = join(root, LOCK_FILE);
   // The root must exist already: a mistyped --root must not be created (bad input changes nothing).
   const rootStat = await stat(root).catch(() => null);
   if (!rootStat?.isDirectory()) throw new InputError(`--root ${root}: no such directory`, root);
+  checkConfined(root);
+  const path = join(confinedHostPath(root, dirname(LOCK_FILE)), basename(LOCK_FILE));
   // Every node has /run; a sandbox root may not. Create it only for the lock's lifetime, so a run
   // refused for bad input leaves the tree exactly as it was.
   const createdRunDir = await mkdir(dirname(path), { mode: 0o755 }).then(

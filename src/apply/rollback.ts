@@ -1,11 +1,11 @@
 // Undo a journaled run: every intent not yet undone, newest first, then wait until the components
 // whose manifests were restored are healthy again under their original identity.
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { errorMessage } from '../errors.js';
 import type { Component } from '../model/components.js';
 import { parsePod } from '../model/pod.js';
 import type { AccountTools } from './accounts.js';
+import { backupFile } from './backup-file.js';
 import { pidsOf, waitHealthy } from './gates.js';
 import type { Journal, Undo } from './journal.js';
 import type { ApplyEvent } from './run.js';
@@ -57,7 +57,7 @@ export async function rollbackJournal(journal: Journal, o: RollbackOptions): Pro
     try {
       let gate: (typeof restored)[number] | null = null;
       if (undo.kind === 'restore-manifest' && o.wait) {
-        const text = await readFile(join(o.backupDir, undo.backupFile), 'utf8');
+        const text = await readFile(backupFile(o, undo.backupFile), 'utf8');
         const component = parsePod(text, undo.path).name as Component;
         gate = { component, path: undo.path, text, before: await pidsOf(component, text, undo.path, o.proc), at: 0 };
       }

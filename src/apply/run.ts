@@ -8,7 +8,7 @@ import type { Component } from '../model/components.js';
 import { hasChanges } from '../plan/summary.js';
 import { PLAN_KIND, type Plan } from '../plan/types.js';
 import { shadowUtils, type AccountTools } from './accounts.js';
-import { safeHostPath } from '../paths.js';
+import { confinedHostPath, safeHostPath } from '../paths.js';
 import { syncDir, writeDurable } from './atomic.js';
 import { chownTree } from './fsops.js';
 import { pidsOf, waitHealthy } from './gates.js';
@@ -61,7 +61,7 @@ export async function applyPlan(plan: Plan, o: RunOptions, resume?: { id: string
   } else {
     // mkdir -p gives EVERY directory it creates the mode: parents that do not exist yet (/var/lib on a
     // bare root) must stay traversable (0755) for everyone else; only the tool's own state is 0700.
-    await mkdir(dirname(join(o.root, STATE_DIR)), { recursive: true, mode: 0o755 });
+    await mkdir(dirname(confinedHostPath(o.root, STATE_DIR)), { recursive: true, mode: 0o755 });
     await mkdir(dir, { recursive: true, mode: 0o700 });
     await writeDurable(join(dir, 'plan.json'), JSON.stringify(plan, null, 2) + '\n');
     await syncDir(dirname(dir)); // the backup directory's own entry
@@ -102,7 +102,7 @@ async function runStep(step: Step, jid: string, plan: Plan, journal: Journal, di
   const component = isManifest ? (step.phase as Component) : null;
   const manifest = component ? plan.manifests.find((m) => m.component === component)! : null;
   const before = manifest && o.wait ? await pidsOf(component!, manifest.after, manifest.path, o.proc) : new Set<number>();
-  const prepared = await step.prepare({ root: o.root, backupDir: dir, tools });
+  const prepared = await step.prepare({ root: o.root, backupDir: dir, tools, warn: (message) => o.events({ type: 'warn', message }) });
   if (!prepared) {
     result.steps.push({ title: step.title, status: 'skipped' });
     o.events({ type: 'step', title: step.title, status: 'skipped' });
@@ -127,7 +127,7 @@ async function runStep(step: Step, jid: string, plan: Plan, journal: Journal, di
   const writeDirs = plan.kind !== PLAN_KIND ? [] : plan.files.filter((f) => f.access === 'write' && f.readers.includes(component) && f.action !== 'create-directory');
   const onOldGone = writeDirs.length
     ? async () => {
-        for (const f of writeDirs) await chownTree(safeHostPath(o.root, f.path), f.desired.uid, f.desired.gid);
+        for (const f of writeDirs) await chownTree(safeHostPath(o.root, f.path), f.desired.uid, f.desired.gid, { skipUnsafe: true });
       }
     : undefined;
   const detail = await waitHealthy({ component, manifestPath: manifest.path, manifestText: manifest.after, uid: identity!.uid, gid: identity!.gid, before, writtenAt, timeoutMs: o.timeoutMs, proc: o.proc, signal: o.signal, onOldGone });

@@ -2,7 +2,7 @@
 // node (prepare) to decide whether there is anything to do and what its undo is; the runner journals
 // the undo, then runs it. A step whose target is already as desired is skipped without touching it
 // (a second apply changes nothing, not even mtimes).
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { InputError } from '../errors.js';
@@ -15,7 +15,8 @@ import { REVERT_PLAN_KIND, type AccountAction, type FileAction, type ManifestAct
 import { addToGroup, groupadd, groupdel, useradd, userdel, type AccountTools } from './accounts.js';
 import { snapshotAccountFiles } from './account-files.js';
 import { publishFile, republish, tempNameFor, writeDurable } from './atomic.js';
-import { chownTree, mkdirs, ownerExceptions, ownerModeOf, sameOwnerMode, setDirOwnerMode } from './fsops.js';
+import { chownTree, hashSpecialFiles, mkdirs, ownerModeOf, sameOwnerMode, setDirOwnerMode } from './fsops.js';
+import { isUnsafeEntry, treeCensus } from '../discover/fs.js';
 import type { Undo } from './journal.js';
 import { GROUP_PATH, PASSWD_PATH } from '../model/node-paths.js';
 
@@ -23,6 +24,8 @@ export interface StepContext {
   root: string;
   backupDir: string;
   tools: AccountTools;
+  /** A change left out for safety (a device node or hard link in a tree), reported to the operator. */
+  warn?(message: string): void;
 }
 
 export interface Prepared {
@@ -162,23 +165,25 @@ function fileStep(f: FileAction): Step {
           const p = host(ctx, f.path);
           const now = await ownerModeOf(p);
           if (!now || now.type !== 'dir') throw new InputError('is no longer a directory', f.path);
-          // The dominant owner of the tree is recorded once; only entries that differ are listed.
-          const census = f.tree?.owners[0];
-          const dflt: [number, number] = census ? [census.uid, census.gid] : [now.uid, now.gid];
-          const exceptions = f.tree && f.tree.owners.length <= 1 ? [] : await ownerExceptions(p, dflt);
-          if (exceptions.length === 0 && dflt[0] === want.uid && dflt[1] === want.gid && sameOwnerMode(now, want)) return null;
+          // A fresh census (the plan's may be old): the top's owner is recorded once, and only the
+          // entries that differ from it or are special (setuid/setgid, devices, hard links).
+          const census = await treeCensus(p);
+          const unsafe = census.exceptions.filter(isUnsafeEntry);
+          const changes = census.exceptions.some((e) => !isUnsafeEntry(e) && (e.uid !== want.uid || e.gid !== want.gid));
+          if (!changes && census.common[0] === want.uid && census.common[1] === want.gid && sameOwnerMode(now, want)) return null;
+          for (const e of unsafe) ctx.warn?.(`${f.path}/${typeof e.path === 'string' ? e.path : '(non-UTF-8 name)'}: ${e.type === 'b' || e.type === 'c' ? 'a device node' : `has ${e.links} hard links`}; left as it is (owner ${e.uid}:${e.gid}), never handed over`);
           let ownersFile: string | null = null;
-          if (exceptions.length > 0) {
+          if (census.exceptions.length > 0) {
             // One file per intent: a resumed run records its own, and must never overwrite the
             // first run's record of the original owners.
             ownersFile = `trees/${sha256(f.path).slice(0, 16)}.${randomBytes(6).toString('hex')}.json`;
             await mkdir(join(ctx.backupDir, 'trees'), { recursive: true, mode: 0o700 });
-            await writeDurable(join(ctx.backupDir, ownersFile), JSON.stringify({ path: f.path, default: dflt, exceptions }));
+            await writeDurable(join(ctx.backupDir, ownersFile), JSON.stringify({ path: f.path, default: census.common, exceptions: hashSpecialFiles(p, census.exceptions) }));
           }
           return {
-            undo: { kind: 'restore-tree', path: f.path, uid: now.uid, gid: now.gid, mode: now.mode, defaultOwner: dflt, ownersFile },
+            undo: { kind: 'restore-tree', path: f.path, uid: now.uid, gid: now.gid, mode: now.mode, defaultOwner: census.common, ownersFile, appliedOwner: [want.uid, want.gid] },
             run: async () => {
-              await chownTree(p, want.uid, want.gid);
+              await chownTree(p, want.uid, want.gid, { skipUnsafe: unsafe.length > 0 });
               await setDirOwnerMode(p, want);
             },
           };
@@ -218,19 +223,21 @@ function manifestStep(m: ManifestAction): Step {
     phase: m.component,
     async prepare(ctx) {
       const p = host(ctx, m.path);
-      const [text, now] = await Promise.all([readFile(p, 'utf8'), ownerModeOf(p)]);
+      // Bytes, not text: a manifest with bytes that are not UTF-8 must come back byte for byte.
+      const [bytes, now] = await Promise.all([readFile(p), ownerModeOf(p)]);
+      const text = bytes.toString('utf8');
       if (text === m.after) return null;
       if (sha256(text) !== m.beforeSha256) throw new InputError('changed since the plan was made (kubeadm upgrade? hand edit?); run plan again', m.path);
       // The original goes to the backup directory, never next to the manifest (see state.ts).
       const backupFile = `manifests/${basename(m.path)}`;
       await mkdir(join(ctx.backupDir, 'manifests'), { recursive: true, mode: 0o700 });
       const saved = join(ctx.backupDir, backupFile);
-      await writeDurable(saved, text); // kept as it is when an earlier, interrupted run saved it already
-      const original = await readFile(saved, 'utf8');
+      await writeDurable(saved, bytes); // kept as it is when an earlier, interrupted run saved it already
+      const original = await readFile(saved);
       const orig = { uid: now!.uid, gid: now!.gid, mode: now!.mode };
       const temp = tempNameFor(p);
       return {
-        undo: { kind: 'restore-manifest', path: m.path, backupFile, sha256: sha256(original), ...orig, temp },
+        undo: { kind: 'restore-manifest', path: m.path, backupFile, sha256: createHash('sha256').update(original).digest('hex'), ...orig, temp },
         run: () => publishFile(p, m.after, orig, temp),
       };
     },

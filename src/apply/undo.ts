@@ -3,13 +3,14 @@
 // instant converges. Each also has a manual equivalent, printed when rollback itself fails.
 import { createHash } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { backupFile } from './backup-file.js';
 import { parseGroup, parsePasswd } from '../discover/accounts.js';
 import { formatMode } from '../model/perms.js';
 import { safeHostPath } from '../paths.js';
 import { groupadd, groupdel, removeFromGroup, useradd, userdel, type AccountTools } from './accounts.js';
 import { restoreAccountFiles } from './account-files.js';
-import { publishFile, republish } from './atomic.js';
+import { isTempNameFor, publishFile, republish } from './atomic.js';
 import { applyExceptions, chownTree, ownerModeOf, rmdirIfEmpty, sameOwnerMode, setDirOwnerMode } from './fsops.js';
 import type { Undo } from './journal.js';
 import { GROUP_PATH, PASSWD_PATH } from '../model/node-paths.js';
@@ -24,6 +25,21 @@ export interface UndoContext {
 }
 
 const host = (ctx: UndoContext, p: string) => safeHostPath(ctx.root, p);
+
+/**
+ * The temp file an interrupted publish may have left next to `hostTarget`, from the name the journal
+ * recorded. Only its base name is used, and only when it is a temp name this tool makes for that very
+ * file: a journal from another root (or an altered one) can never make rollback delete anything else.
+ */
+async function removeTemp(ctx: UndoContext, hostTarget: string, recorded: string | undefined): Promise<void> {
+  if (!recorded) return;
+  const name = basename(recorded);
+  if (!isTempNameFor(hostTarget, name)) {
+    ctx.warn(`the journal names ${recorded} as the temp file of ${hostTarget}; that is not a temp name of this tool for it, so it was left alone`);
+    return;
+  }
+  await rm(join(dirname(hostTarget), name), { force: true });
+}
 
 async function accounts(ctx: UndoContext) {
   const [p, g] = await Promise.all([readFile(host(ctx, PASSWD_PATH), 'utf8'), readFile(host(ctx, GROUP_PATH), 'utf8')]);
@@ -59,7 +75,7 @@ export async function performUndo(u: Undo, ctx: UndoContext): Promise<void> {
       return;
     case 'restore-owner-mode': {
       const p = host(ctx, u.path);
-      if (u.temp) await rm(u.temp, { force: true });
+      await removeTemp(ctx, p, u.temp);
       const now = await ownerModeOf(p);
       if (!now) throw new Error(`${u.path} is missing; cannot restore owner ${u.uid}:${u.gid} mode ${formatMode(u.mode)}`);
       if (sameOwnerMode(now, u)) return;
@@ -70,10 +86,12 @@ export async function performUndo(u: Undo, ctx: UndoContext): Promise<void> {
     case 'restore-tree': {
       const p = host(ctx, u.path);
       if (!(await ownerModeOf(p))) throw new Error(`${u.path} is missing; cannot restore its owners`);
-      await chownTree(p, u.defaultOwner[0], u.defaultOwner[1]);
+      // Only what apply handed over (owned by appliedOwner) goes back: anything else a component put in
+      // its tree since (a link or a hard link to a file it does not own) is left alone.
+      await chownTree(p, u.defaultOwner[0], u.defaultOwner[1], { from: u.appliedOwner, skipUnsafe: false });
       if (u.ownersFile) {
-        const saved = JSON.parse(await readFile(join(ctx.backupDir, u.ownersFile), 'utf8')) as { exceptions: Array<[string, number, number]> };
-        await applyExceptions(p, saved.exceptions);
+        const saved = JSON.parse(await readFile(backupFile(ctx, u.ownersFile), 'utf8')) as { exceptions: Parameters<typeof applyExceptions>[1] };
+        for (const line of applyExceptions(p, saved.exceptions)) ctx.warn(`${u.path}/${line}`);
       }
       await setDirOwnerMode(p, u);
       return;
@@ -92,10 +110,10 @@ export async function performUndo(u: Undo, ctx: UndoContext): Promise<void> {
     }
     case 'restore-manifest': {
       const p = host(ctx, u.path);
-      if (u.temp) await rm(u.temp, { force: true });
-      const saved = await readFile(join(ctx.backupDir, u.backupFile));
+      await removeTemp(ctx, p, u.temp);
+      const saved = await readFile(backupFile(ctx, u.backupFile));
       if (u.sha256 && createHash('sha256').update(saved).digest('hex') !== u.sha256) {
-        throw new Error(`the saved original ${join(ctx.backupDir, u.backupFile)} does not match its recorded sha256 (torn or altered); not restoring it`);
+        throw new Error(`the saved original ${backupFile(ctx, u.backupFile)} does not match its recorded sha256 (torn or altered); not restoring it`);
       }
       const now = await ownerModeOf(p);
       const current = now ? await readFile(p) : null;

@@ -2,17 +2,12 @@
 // Everything goes through src/paths.ts so no symlink or ".." leads outside the root.
 //
 // Single stats and small reads are synchronous: discovery stats a few hundred paths one after another
-// (each path's parents first), and a synchronous lstat costs microseconds where a promise through
-// libuv's 4-thread pool costs tens of them plus scheduling (plan spent ~30 ms of its ~250 ms on that;
-// bench/results.md). Only the tree census, which can reach 100,000 entries, stays asynchronous.
+// (each path's parents first). The one directory walker is GNU find (treeCensus below).
 import { spawn } from 'node:child_process';
-import { lstat as lstatCallback, lstatSync, readdir as readdirCallback, readdirSync, readFileSync, type Stats } from 'node:fs';
+import { lstatSync, readFileSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import type { FileStat, FileType, TreeSummary } from '../model/node.js';
 import { hostPath, normalizeNodePath, resolveUnderRoot } from '../paths.js';
-
-/** Most in-flight fs calls at once. libuv runs them on a 4-thread pool; a few more keep it busy. */
-export const FS_CONCURRENCY = 16;
 
 function fileType(st: Stats): FileType {
   if (st.isFile()) return 'file';
@@ -74,177 +69,133 @@ export function parentsOf(nodePath: string): string[] {
   return out;
 }
 
-/** Callback lstat: in Node 20 it costs about a third less per call than fs/promises' lstat. */
-function lstatCb(p: string): Promise<Stats> {
-  return new Promise((resolve, reject) => lstatCallback(p, (e, st) => (e ? reject(e) : resolve(st))));
-}
+/** An entry path relative to the top of a tree: text, or base64 when its bytes are not UTF-8. */
+export type RelPath = string | { b64: string };
 
-/** Entry names of a directory; [] when it vanished or is not a directory any more. */
-function listDir(dir: string): Promise<string[]> {
-  return new Promise((resolve, reject) => readdirCallback(dir, (e, names) => (e ? (isMissing(e) ? resolve([]) : reject(e)) : resolve(names))));
+export function relPathBytes(rel: RelPath): Buffer {
+  return typeof rel === 'string' ? Buffer.from(rel, 'utf8') : Buffer.from(rel.b64, 'base64');
 }
 
 /**
- * Ownership census of everything below a directory (not the directory itself). The directory path is
- * resolved inside the root first (a symlinked /var/lib/etcd is followed), but nothing below it is:
- * symlinks inside the tree are counted as entries and never followed, as `chown -R` (without -L) does.
- * An entry that disappears while we walk (etcd compacting its WAL) is simply not counted.
- *
- * Speed: a small tree (a fresh etcd has a few files) is walked synchronously, which costs less than
- * starting a process; a larger one is counted by GNU find, and without find by the concurrent walk.
+ * One entry the census lists: its owner differs from the tree's common owner, or it is special —
+ * setuid/setgid (chown clears those bits: rollback must set them again), a device node, or a
+ * non-directory with more than one hard link (its other names may be anywhere on the file system).
  */
+export interface TreeException {
+  path: RelPath;
+  uid: number;
+  gid: number;
+  /** Permission bits with setuid/setgid/sticky (mode & 0o7777). */
+  mode: number;
+  /** find's %y: f d l b c p s. */
+  type: string;
+  links: number;
+}
+
+/** What apply and rollback must never hand over or chown: the entry's other names or the device are not the tree's. */
+export function isUnsafeEntry(e: Pick<TreeException, 'type' | 'links'>): boolean {
+  return e.type === 'b' || e.type === 'c' || (e.type !== 'd' && e.links > 1);
+}
+
+export interface TreeCensus extends TreeSummary {
+  /** The owner of the top directory: what most entries have (only the others are listed). */
+  common: [number, number];
+  exceptions: TreeException[];
+}
+
+/** Ownership census of a node directory (resolved inside the root; nothing below it is followed). */
 export async function treeSummary(root: string, nodePath: string): Promise<TreeSummary> {
-  const top = hostPath(root, resolveUnderRoot(root, nodePath));
-  return smallTreeCensus(top) ?? (await findCensus(top)) ?? walkCensus(top);
-}
-
-/** Trees up to this many entries are walked synchronously (~5 µs an entry; spawning find costs ~5 ms). */
-export const SMALL_TREE = 1000;
-
-/** The census of a tree of at most `limit` entries, walked synchronously; null when it has more. */
-export function smallTreeCensus(top: string, limit = SMALL_TREE): TreeSummary | null {
-  const counts = new Map<string, { uid: number; gid: number; count: number }>();
-  let entries = 0;
-  let setid = 0;
-  const pending = listDirSync(top).map((name) => path.join(top, name));
-  for (let p = pending.pop(); p !== undefined; p = pending.pop()) {
-    let st: Stats;
-    try {
-      st = lstatSync(p);
-    } catch (e) {
-      if (isMissing(e)) continue;
-      throw e;
-    }
-    if (++entries > limit) return null;
-    countOwner(counts, st);
-    if (isSetid(st)) setid += 1;
-    if (st.isDirectory()) for (const name of listDirSync(p)) pending.push(path.join(p, name));
-  }
-  return withSetid({ entries, owners: sortOwners(counts) }, setid);
-}
-
-/** A setuid/setgid non-directory (a setgid directory only passes its group on to new entries). */
-function isSetid(st: Stats): boolean {
-  return (st.mode & 0o6000) !== 0 && !st.isDirectory();
-}
-
-function withSetid(summary: TreeSummary, setid: number): TreeSummary {
-  return setid > 0 ? { ...summary, setid } : summary;
-}
-
-function countOwner(counts: Map<string, { uid: number; gid: number; count: number }>, st: Stats): void {
-  const key = `${st.uid}:${st.gid}`;
-  const owner = counts.get(key);
-  if (owner) owner.count += 1;
-  else counts.set(key, { uid: st.uid, gid: st.gid, count: 1 });
-}
-
-function sortOwners(counts: Map<string, { uid: number; gid: number; count: number }>): TreeSummary['owners'] {
-  return [...counts.values()].sort((a, b) => b.count - a.count || a.uid - b.uid || a.gid - b.gid);
-}
-
-function listDirSync(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch (e) {
-    if (isMissing(e)) return [];
-    throw e;
-  }
+  const { common: _c, exceptions: _e, ...summary } = await treeCensus(hostPath(root, resolveUnderRoot(root, nodePath)));
+  return summary;
 }
 
 /**
- * The census with GNU find (fts in C, one lstat per entry, no symlink followed): 0.13 s for 100,000
- * files where the JavaScript walk below takes 0.6-0.7 s on the same VM — the walk is most of what apply
- * adds to a large data dir's chown -R (bench/results.md). null when find is missing or fails, so the
- * portable walk takes over.
+ * The one directory walker: GNU find -P (fts; it holds directory descriptors and never follows a
+ * symbolic link, so a directory swapped for a link while it runs is seen as the link). Everything below
+ * `top` (not `top` itself) is counted, but only the EXCEPTIONS are printed: entries whose owner differs
+ * from top's, setuid/setgid entries, device nodes and hard-linked non-directories. A data dir of 100,000
+ * files therefore costs one lstat per entry and a few bytes, not a line, per entry (bench/results.md).
+ * An entry that disappears while find runs (etcd compacting its WAL) is not counted.
  */
-export function findCensus(top: string): Promise<TreeSummary | null> {
-  return new Promise((resolve) => {
-    // One "uid:gid" line per entry, and an extra "S" line after each setuid/setgid non-directory.
-    const child = spawn('find', [top, '-mindepth', '1', '-printf', '%U:%G\n', '(', '-perm', '/6000', '!', '-type', 'd', '-printf', 'S\n', ')'], { stdio: ['ignore', 'pipe', 'ignore'], env: { LC_ALL: 'C', PATH: process.env.PATH ?? '/usr/bin:/bin' } });
-    const counts = new Map<string, number>();
-    let setid = 0;
-    let rest = '';
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
-      const lines = (rest + chunk).split('\n');
-      rest = lines.pop()!;
-      for (const l of lines) {
-        if (l === 'S') setid += 1;
-        else counts.set(l, (counts.get(l) ?? 0) + 1);
-      }
-    });
-    child.on('error', () => resolve(null));
+export async function treeCensus(top: string): Promise<TreeCensus> {
+  const st = lstatSync(top);
+  if (!st.isDirectory()) throw new Error(`${top} is not a directory`);
+  const common: [number, number] = [st.uid, st.gid];
+  const [u, g] = common.map(String) as [string, string];
+  const args = [
+    '-P', top, '-mindepth', '1',
+    '(', '!', '-uid', u, '-o', '!', '-gid', g, '-o', '-perm', '/6000', '-o', '-type', 'b', '-o', '-type', 'c', '-o', '(', '!', '-type', 'd', '-links', '+1', ')', ')',
+    '-printf', '%U %G %m %y %n %P\\0', '-o', '-printf', '\\0',
+  ];
+  const out = await runFind(args);
+  const exceptions: TreeException[] = [];
+  let entries = 0;
+  for (let at = 0; at < out.length; ) {
+    const end = out.indexOf(0, at);
+    if (end < 0) throw new Error(`find ${top}: output ends inside a record`);
+    entries += 1;
+    if (end > at) exceptions.push(parseException(out.subarray(at, end)));
+    at = end + 1;
+  }
+  const owners = new Map<string, { uid: number; gid: number; count: number }>();
+  const tally = (uid: number, gid: number) => {
+    const key = `${uid}:${gid}`;
+    const o = owners.get(key) ?? owners.set(key, { uid, gid, count: 0 }).get(key)!;
+    o.count += 1;
+  };
+  let others = 0;
+  for (const e of exceptions) {
+    if (e.uid === common[0] && e.gid === common[1]) continue;
+    tally(e.uid, e.gid);
+    others += 1;
+  }
+  for (let i = others; i < entries; i++) tally(common[0], common[1]);
+  const summary: TreeCensus = {
+    entries,
+    owners: [...owners.values()].sort((a, b) => b.count - a.count || a.uid - b.uid || a.gid - b.gid),
+    common,
+    exceptions,
+  };
+  const count = (f: (e: TreeException) => boolean) => exceptions.filter(f).length;
+  const setid = count((e) => e.type !== 'd' && (e.mode & 0o6000) !== 0);
+  const hardLinks = count((e) => e.type !== 'd' && e.links > 1);
+  const devices = count((e) => e.type === 'b' || e.type === 'c');
+  if (setid) summary.setid = setid;
+  if (hardLinks) summary.hardLinks = hardLinks;
+  if (devices) summary.devices = devices;
+  return summary;
+}
+
+function parseException(rec: Buffer): TreeException {
+  // "%U %G %m %y %n %P": five space-free fields, then the path (which may hold spaces, any byte but NUL).
+  let at = 0;
+  const fields: string[] = [];
+  for (let i = 0; i < 5; i++) {
+    const sp = rec.indexOf(0x20, at);
+    fields.push(rec.toString('latin1', at, sp));
+    at = sp + 1;
+  }
+  const raw = rec.subarray(at);
+  const text = raw.toString('utf8');
+  const rel: RelPath = Buffer.from(text, 'utf8').equals(raw) ? text : { b64: raw.toString('base64') };
+  const [uid, gid, mode, type, links] = fields as [string, string, string, string, string];
+  return { path: rel, uid: Number(uid), gid: Number(gid), mode: parseInt(mode, 8), type, links: Number(links) };
+}
+
+/** GNU find (findutils) with its stdout as bytes; a failure names find's first error line. */
+export function runFind(args: string[]): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('find', args, { stdio: ['ignore', 'pipe', 'pipe'], env: { LC_ALL: 'C', PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+    const chunks: Buffer[] = [];
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => chunks.push(c));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', (e) => reject(new Error(`cannot run find (GNU findutils is required): ${e.message}`)));
     child.on('close', (code) => {
-      if (code !== 0 || rest !== '') return resolve(null);
-      let entries = 0;
-      const owners = [...counts].map(([k, count]) => {
-        entries += count;
-        const [uid, gid] = k.split(':').map(Number) as [number, number];
-        return { uid, gid, count };
-      });
-      owners.sort((a, b) => b.count - a.count || a.uid - b.uid || a.gid - b.gid);
-      resolve(withSetid({ entries, owners }, setid));
+      // find exits 1 when an entry vanished under it (ENOENT while etcd compacts): what remains is exact.
+      const vanished = stderr.split('\n').filter(Boolean).every((l) => /No such file or directory$/.test(l));
+      if (code === 0 || (code === 1 && vanished && stderr !== '')) resolve(Buffer.concat(chunks));
+      else reject(new Error(`find ${args[1] ?? ''} failed (exit ${code}): ${stderr.trim().split('\n')[0] ?? ''}`));
     });
   });
-}
-
-/**
- * The portable census: a bounded-concurrency lstat walk in JavaScript. FS_CONCURRENCY workers share one
- * queue of paths to lstat, so the libuv pool stays busy whether the tree is one wide directory or many
- * small ones. About 0.6 s for 100,000 files on a 2-core VM.
- */
-export async function walkCensus(top: string): Promise<TreeSummary> {
-  const counts = new Map<string, { uid: number; gid: number; count: number }>();
-  let entries = 0;
-  let setid = 0;
-  const pending: string[] = (await listDir(top)).map((name) => path.join(top, name));
-  let busy = 0;
-  let failure: unknown = null;
-  let sleepers: Array<() => void> = [];
-  const wakeAll = (): void => {
-    const s = sleepers;
-    sleepers = [];
-    for (const wake of s) wake();
-  };
-
-  const visit = async (p: string): Promise<void> => {
-    let st: Stats;
-    try {
-      st = await lstatCb(p);
-    } catch (e) {
-      if (isMissing(e)) return;
-      throw e;
-    }
-    entries += 1;
-    countOwner(counts, st);
-    if (isSetid(st)) setid += 1;
-    if (st.isDirectory()) {
-      for (const name of await listDir(p)) pending.push(path.join(p, name));
-    }
-  };
-
-  const worker = async (): Promise<void> => {
-    while (failure === null) {
-      const p = pending.pop();
-      if (p === undefined) {
-        if (busy === 0) return; // nothing queued and nobody can queue more: done
-        await new Promise<void>((resolve) => sleepers.push(resolve));
-        continue;
-      }
-      busy += 1;
-      try {
-        await visit(p);
-      } catch (e) {
-        failure ??= e;
-      } finally {
-        busy -= 1;
-        wakeAll();
-      }
-    }
-  };
-
-  await Promise.all(Array.from({ length: FS_CONCURRENCY }, worker));
-  if (failure !== null) throw failure;
-  return withSetid({ entries, owners: sortOwners(counts) }, setid);
 }

@@ -61,6 +61,10 @@ export interface TreeSummary {
    * clears the bits, and the component could replace the program with its own.
    */
   setid?: number;
+  /** Non-directories with more than one hard link (never chowned: their other names are elsewhere); absent when none. */
+  hardLinks?: number;
+  /** Block and character device nodes (never handed to a component); absent when none. */
+  devices?: number;
 }
 
 /**

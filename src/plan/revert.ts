@@ -19,8 +19,12 @@ import { removeSecurity } from './manifest-edit.js';
 import { groupUses, handoverRefusal, hostCredential, isTrustStore, satisfies } from './ownership.js';
 import { findComponents } from './plan.js';
 import { PLAN_API_VERSION, REVERT_PLAN_KIND, type AccountAction, type FileAction, type ManifestAction, type Ownership, type Plan, type Problem } from './types.js';
-import { PASSWD_PATH } from '../model/node-paths.js';
+import { GROUP_PATH, PASSWD_PATH } from '../model/node-paths.js';
 import { compareText } from '../model/order.js';
+
+/** The comment the tool gives the users it creates ("kubeadm-nonroot etcd"; plan/identities.ts). */
+export const TOOL_COMMENT_PREFIX = 'kubeadm-nonroot ';
+const isToolUser = (gecos: string) => gecos.startsWith(TOOL_COMMENT_PREFIX);
 
 const ROOT_IDENTITY = { user: 'root', uid: 0, group: 'root', gid: 0, supplementalGroups: [] };
 
@@ -88,15 +92,31 @@ export function buildRevertPlan(node: NodeState, config: Config, opts: { now: Da
   const keptUsers = found.filter((f) => !selected.includes(f) && f.pod.podSecurityContext.runAsUser !== undefined).map((f) => config.accounts[f.component]?.user ?? DEFAULT_ACCOUNT[f.component]);
   const readerGroups = node.group.filter((g) => g.name === (config.saKeyReaders.group ?? SA_KEY_READERS_GROUP) || /^kubeadm-[a-z-]+-readers$/.test(g.name));
   for (const g of readerGroups) if (!g.members.some((m) => keptUsers.includes(m))) groupNames.add(g.name);
+  // Only accounts the tool CREATED are removed: a reused one (daemon, a distro's etcd user) stays. The
+  // tool's users carry its mark in the comment field (useradd --comment "kubeadm-nonroot <component>").
+  const deleted: string[] = [];
   for (const u of node.passwd.filter((p) => userNames.includes(p.name))) {
+    if (!isToolUser(u.gecos)) {
+      warnings.push({ code: 'account-not-created', message: `user ${u.name} (uid ${u.uid}) was not created by kubeadm-nonroot (its comment is not "${TOOL_COMMENT_PREFIX}<component>"); it stays`, path: PASSWD_PATH, fix: 'remove it yourself if it is no longer needed' });
+      continue;
+    }
     if (u.uid === 0 || !NOLOGIN_SHELLS.includes(u.shell) || u.uid >= node.loginDefs.uidMin) {
       problems.push({ code: 'account-is-login', message: `user ${u.name} (uid ${u.uid}, shell ${u.shell}) is not a system account the tool would have created; refusing to delete it`, path: PASSWD_PATH, fix: 'remove it yourself if it is no longer needed, or leave it out with components in the config' });
       continue;
     }
+    deleted.push(u.name);
     const supplementary = node.group.filter((g) => g.members.includes(u.name)).map((g) => g.name);
     accounts.push({ action: 'delete-user', name: u.name, uid: u.uid, gid: u.gid, group: gname(u.gid) ?? String(u.gid), supplementaryGroups: supplementary, shell: u.shell, home: u.home, comment: u.gecos });
   }
   for (const g of node.group.filter((x) => groupNames.has(x.name))) {
+    // A group is the tool's when it is one of its reader groups, or the own group of a user it created
+    // and removes now (same name, nobody else's primary group, no other members).
+    const readers = readerGroups.includes(g);
+    const ownGroup = deleted.includes(g.name) && node.passwd.every((p) => p.gid !== g.gid || deleted.includes(p.name)) && g.members.every((m) => deleted.includes(m));
+    if (!readers && !ownGroup) {
+      warnings.push({ code: 'account-not-created', message: `group ${g.name} (gid ${g.gid}) is not recognisably kubeadm-nonroot's own (not a reader group, not the own group of a user it created); it stays`, path: GROUP_PATH, fix: 'remove it yourself if it is no longer needed' });
+      continue;
+    }
     accounts.push({ action: 'delete-group', name: g.name, gid: g.gid, members: g.members });
   }
   const byPath = (a: Problem, b: Problem) => compareText(a.path ?? '', b.path ?? '') || compareText(a.code, b.code);

@@ -106,7 +106,7 @@ describe('plan on the fixture cases', () => {
   });
 
   it('recognises a node set up by kubeadm\'s RootlessControlPlane gate: same IDs, only runAsNonRoot added', () => {
-    const passwd = 'root:x:0:0:root:/root:/bin/bash\nkubeadm-etcd:x:100:100:::/bin/false\nkubeadm-kas:x:101:101:::/bin/false\nkubeadm-kcm:x:102:102:::/bin/false\nkubeadm-ks:x:103:103:::/bin/false\n';
+    const passwd = 'root:x:0:0:root:/root:/bin/bash\nkubeadm-etcd:x:100:100:kubeadm-nonroot etcd::/bin/false\nkubeadm-kas:x:101:101:kubeadm-nonroot kube-apiserver::/bin/false\nkubeadm-kcm:x:102:102:kubeadm-nonroot kube-controller-manager::/bin/false\nkubeadm-ks:x:103:103:kubeadm-nonroot kube-scheduler::/bin/false\n';
     const group = 'root:x:0:\nkubeadm-etcd:x:100:kubeadm-etcd\nkubeadm-kas:x:101:kubeadm-kas\nkubeadm-kcm:x:102:kubeadm-kcm\nkubeadm-ks:x:103:kubeadm-ks\nkubeadm-sa-key-readers:x:104:kubeadm-kas,kubeadm-kcm\n';
     const p = plan('v1.31-rootless-control-plane', { passwd, group });
     assert.deepEqual(p.problems, []);
@@ -220,7 +220,7 @@ describe('review findings on planning', () => {
 
   it('a partial revert keeps the reader group the still-migrated components use', async () => {
     const { buildRevertPlan } = await import('../../src/plan/revert.js');
-    const passwd = 'root:x:0:0:root:/root:/bin/bash\nkubeadm-etcd:x:100:100:::/bin/false\nkubeadm-kas:x:101:101:::/bin/false\nkubeadm-kcm:x:102:102:::/bin/false\nkubeadm-ks:x:103:103:::/bin/false\n';
+    const passwd = 'root:x:0:0:root:/root:/bin/bash\nkubeadm-etcd:x:100:100:kubeadm-nonroot etcd::/bin/false\nkubeadm-kas:x:101:101:kubeadm-nonroot kube-apiserver::/bin/false\nkubeadm-kcm:x:102:102:kubeadm-nonroot kube-controller-manager::/bin/false\nkubeadm-ks:x:103:103:kubeadm-nonroot kube-scheduler::/bin/false\n';
     const group = 'root:x:0:\nkubeadm-etcd:x:100:kubeadm-etcd\nkubeadm-kas:x:101:kubeadm-kas\nkubeadm-kcm:x:102:kubeadm-kcm\nkubeadm-ks:x:103:kubeadm-ks\nkubeadm-sa-key-readers:x:104:kubeadm-kas,kubeadm-kcm\n';
     const config = defaultConfig();
     config.components = ['etcd'];
