@@ -52,13 +52,13 @@ function withoutNames(text: string, names: string[]): string[] {
  * Returns human lines for files it had to leave as they are. The files are compared and published under
  * shadow-utils' own locks (account-lock.ts), so a concurrent useradd or chpasswd is never overwritten.
  */
-export async function restoreAccountFiles(root: string, backupDir: string, records: AccountFileRecord[], createdNames: string[]): Promise<string[]> {
+export async function restoreAccountFiles(root: string, backupDir: string, records: AccountFileRecord[], createdNames: string[], o: { lockWaitMs?: number } = {}): Promise<string[]> {
   // The records come from the journal: only the account files and their "-" copies may be named.
   for (const r of records) {
     if (!ALL.includes(r.path)) throw new InputError(`the journal names ${r.path} as an account file; not restoring it`, backupDir);
   }
   const lockFiles = ACCOUNT_FILES.filter((p) => records.some((r) => r.path === p || r.path === `${p}-`)).map((p) => safeHostPath(root, p));
-  return withAccountLocks(lockFiles, () => restoreUnlocked(root, backupDir, records, createdNames));
+  return withAccountLocks(lockFiles, () => restoreUnlocked(root, backupDir, records, createdNames), o.lockWaitMs);
 }
 
 async function restoreUnlocked(root: string, backupDir: string, records: AccountFileRecord[], createdNames: string[]): Promise<string[]> {
