@@ -128,9 +128,10 @@ Notes:
   executable has Node's own SEA code cache.
 - The data dir: apply censuses it with GNU \`find -P\` (one lstat per entry, but only the exceptions —
   other owners, setuid/setgid files, device nodes, hard links — are printed, a few bytes per entry
-  otherwise), once in discovery and once more right before the change (the record rollback needs must
-  be fresh), then changes it with coreutils \`chown -R -P\` (with \`find -P … -execdir chown -h\`, which
-  tests each entry, only when the tree holds device nodes or hard links). Rollback uses
+  otherwise), once, in discovery; only when that census found exceptions does apply walk the tree
+  again right before the change, so that its record of them is exact. Then it changes the tree with
+  coreutils \`chown -R -P\` (with \`find -P … -execdir chown -h\`, which tests each entry, only when the
+  tree holds device nodes or hard links). Rollback uses
   \`chown -R -P --from=\` (re-owns only what apply handed over) and puts back the exceptions one by
   one. The rest of apply is Node start-up, journaling with fsync and shadow-utils account changes.
 `;

@@ -184,7 +184,7 @@ export function applyExceptions(top: string, exceptions: Array<SavedException | 
     const name = typeof e.path === 'string' ? e.path : relPathBytes(e.path).toString('utf8');
     const r = atEntry(top, e.path, (fd, st) => {
       const unsafe = unsafeReason(st);
-      if (unsafe) return `${name}: ${unsafe}; its owner was not restored`;
+      if (unsafe) return st.uid === e.uid && st.gid === e.gid ? null : `${name}: ${unsafe}; its owner was not restored`;
       chownSync(viaFd(fd), e.uid, e.gid);
       if (e.mode < 0 || st.isSymbolicLink() || (e.mode & 0o6000) === 0) return null;
       if (st.isFile() && e.sha256 !== pinnedSha256(fd)) return `${name}: content changed since apply; its setuid/setgid bits were not restored`;

@@ -16,7 +16,8 @@ import { addToGroup, groupadd, groupdel, useradd, userdel, type AccountTools } f
 import { snapshotAccountFiles } from './account-files.js';
 import { publishFile, republish, tempNameFor, writeDurable } from './atomic.js';
 import { chownTree, hashSpecialFiles, mkdirs, ownerModeOf, sameOwnerMode, setDirOwnerMode } from './fsops.js';
-import { isUnsafeEntry, treeCensus } from '../discover/fs.js';
+import { isUnsafeEntry, treeCensus, type TreeCensus } from '../discover/fs.js';
+import type { TreeSummary } from '../model/node.js';
 import type { Undo } from './journal.js';
 import { GROUP_PATH, PASSWD_PATH } from '../model/node-paths.js';
 
@@ -136,6 +137,14 @@ function accountStep(a: AccountAction): Step | null {
   }
 }
 
+/** The plan's census as a full record, when it lists no exceptions at all (see the tree step). */
+function trustedCensus(tree: TreeSummary | undefined, top: { uid: number; gid: number }): TreeCensus | null {
+  if (!tree || tree.owners.length > 1 || tree.setuidFiles || tree.hardLinks || tree.devices) return null;
+  const only = tree.owners[0];
+  if (only && (only.uid !== top.uid || only.gid !== top.gid)) return null;
+  return { ...tree, common: [top.uid, top.gid], exceptions: [] };
+}
+
 function fileStep(f: FileAction): Step {
   const want = { uid: f.desired.uid, gid: f.desired.gid, mode: f.desired.mode };
   switch (f.action) {
@@ -165,9 +174,13 @@ function fileStep(f: FileAction): Step {
           const p = host(ctx, f.path);
           const now = await ownerModeOf(p);
           if (!now || now.type !== 'dir') throw new InputError('is no longer a directory', f.path);
-          // A fresh census (the plan's may be old): the top's owner is recorded once, and only the
-          // entries that differ from it or are special (setuid/setgid, devices, hard links).
-          const census = await treeCensus(p);
+          // The top's owner is recorded once, and only the entries that differ from it or are special
+          // (setuid/setgid, devices, hard links). When the plan's census (taken moments ago by this
+          // process's discovery, or checked against the node by the fingerprint) found one owner, the
+          // top's, and nothing special, that is the whole record: a second walk of a large data dir
+          // would cost as much again as the chown (bench/results.md). Otherwise the tree is censused
+          // afresh, so that the record is exact at the moment of the change.
+          const census = trustedCensus(f.tree, now) ?? (await treeCensus(p));
           const unsafe = census.exceptions.filter(isUnsafeEntry);
           const changes = census.exceptions.some((e) => !isUnsafeEntry(e) && (e.uid !== want.uid || e.gid !== want.gid));
           if (!changes && census.common[0] === want.uid && census.common[1] === want.gid && sameOwnerMode(now, want)) return null;
