@@ -139,7 +139,7 @@ function accountStep(a: AccountAction): Step | null {
 
 /** The plan's census as a full record, when it lists no exceptions at all (see the tree step). */
 function trustedCensus(tree: TreeSummary | undefined, top: { uid: number; gid: number }): TreeCensus | null {
-  if (!tree || tree.owners.length > 1 || tree.setuidFiles || tree.hardLinks || tree.devices) return null;
+  if (!tree || tree.owners.length > 1 || tree.setid || tree.hardLinks || tree.devices) return null;
   const only = tree.owners[0];
   if (only && (only.uid !== top.uid || only.gid !== top.gid)) return null;
   return { ...tree, common: [top.uid, top.gid], exceptions: [] };
