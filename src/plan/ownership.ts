@@ -19,6 +19,7 @@ import type { FileAccess } from '../model/access.types.js';
 import { sortComponents, type Component } from '../model/components.js';
 import { describeContent, type FileStat, type NodeState, type SecretContent, type TreeSummary } from '../model/node.js';
 import { normalizeNodePath } from '../paths.js';
+import { GROUP_PATH, GSHADOW_PATH, PASSWD_PATH, SHADOW_PATH, TOOL_STATE_DIR } from '../model/node-paths.js';
 import { can, formatMode, type ProcessIdentity } from '../model/perms.js';
 import type { FileAction, Identity, Ownership, Problem } from './types.js';
 import { compareText } from '../model/order.js';
@@ -39,9 +40,6 @@ export interface PathUse {
 // Only the CA bundle directories themselves: /etc/ssl and /etc/pki also hold private keys (Kubespray
 // keeps etcd client keys in /etc/ssl/etcd/ssl), and those follow the secret rules like any other key.
 export const TRUST_STORES = ['/etc/ssl/certs', '/etc/pki/tls/certs', '/etc/pki/ca-trust', '/etc/pki/tls/cert.pem', '/etc/ca-certificates', '/usr/share/ca-certificates', '/usr/local/share/ca-certificates', '/usr/share/pki/ca-trust-source', '/etc/pki/ca-trust-source'];
-
-/** The tool's own state (journal, backups with copies of /etc/shadow): src/apply/state.ts. */
-export const TOOL_STATE_DIR = '/var/lib/kubeadm-nonroot';
 
 /**
  * Trees a component is never handed, neither one of their directories nor a directory holding them.
@@ -88,12 +86,12 @@ export const SHARED_SYSTEM_DIRS = ['/', '/var', '/var/lib', '/var/log', '/var/ca
  * problem, even for a read: giving a component its own copy of /etc/shadow is what an attacker wants).
  */
 export const HOST_CREDENTIALS: ReadonlyArray<{ path: string; what: string }> = [
-  { path: '/etc/shadow', what: 'the password hashes (shadow)' },
+  { path: SHADOW_PATH, what: 'the password hashes (shadow)' },
   { path: '/etc/shadow-', what: 'the password hashes (shadow backup)' },
-  { path: '/etc/gshadow', what: 'the group passwords (gshadow)' },
+  { path: GSHADOW_PATH, what: 'the group passwords (gshadow)' },
   { path: '/etc/gshadow-', what: 'the group passwords (gshadow backup)' },
-  { path: '/etc/passwd', what: 'the account database' },
-  { path: '/etc/group', what: 'the group database' },
+  { path: PASSWD_PATH, what: 'the account database' },
+  { path: GROUP_PATH, what: 'the group database' },
   { path: '/etc/subuid', what: 'the subordinate ID database' },
   { path: '/etc/subgid', what: 'the subordinate ID database' },
   { path: '/etc/sudoers', what: 'the sudo rules' },
