@@ -89,7 +89,8 @@ async function waitEtcdHealthy(n: FleetNode, timeoutMs = 30_000): Promise<void> 
   throw new Error(`${n.name}: etcd not healthy within ${timeoutMs} ms: ${last}`);
 }
 
-async function startNode(dir: string, name: string): Promise<FleetNode> {
+/** A node with etcd running; it joins `nodes` as soon as its runner runs, so a failed start is stopped too. */
+async function startNode(dir: string, name: string, nodes: FleetNode[]): Promise<void> {
   const ports = await freeEtcdPorts();
   const sb = await buildSandbox({ dir: path.join(dir, name, 'root'), manifests: { 'etcd.yaml': renderEtcdManifest({ ports }) } });
   await addSystemDirs(sb.root);
@@ -99,9 +100,9 @@ async function startNode(dir: string, name: string): Promise<FleetNode> {
   await mkdir(path.join(host, 'sbin'), { recursive: true });
   const runner = startRunner({ root: sb.root, log: path.join(dir, name, 'pods.log') });
   const n: FleetNode = { name, sb, ports, runner, host, bin: path.join(host, 'sbin/kubeadm-nonroot'), configDest: path.join(host, 'etc/kubeadm-nonroot/config.yaml') };
+  nodes.push(n);
   await runner.waitFor('etcd.yaml', (p) => p.state === 'running', 15_000, 'etcd running');
   await waitEtcdHealthy(n);
-  return n;
 }
 
 async function tool(args: string[]) {
@@ -131,7 +132,7 @@ async function withFleet(t: TestContext, label: string, body: (f: Fleet) => Prom
   const nodes: FleetNode[] = [];
   let failed = true;
   try {
-    for (const name of ['node-1', 'node-2', 'node-3']) nodes.push(await startNode(dir, name));
+    for (const name of ['node-1', 'node-2', 'node-3']) await startNode(dir, name, nodes);
     const config = path.join(dir, 'fleet-config.yaml');
     await fleetConfig(nodes[0]!, config);
     const inventory = path.join(dir, 'inventory.yml');
