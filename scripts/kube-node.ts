@@ -144,6 +144,11 @@ nodeRegistration:
   kubeletExtraArgs:
   - name: node-ip
     value: ${n.address}
+# A shared 2-core machine: kubeadm's defaults (1 min for API calls, 4 min for health) are short there.
+timeouts:
+  kubernetesAPICall: 5m0s
+  kubeletHealthCheck: 10m0s
+  controlPlaneComponentHealthCheck: 10m0s
 ---
 apiVersion: kubeadm.k8s.io/v1beta4
 kind: ClusterConfiguration

@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { K8S_CACHE } from '../../scripts/k8s-build.js';
 import { KubeNode, release, type Release } from '../../scripts/kube-node.js';
 import { REPO_ROOT } from '../support/paths.js';
-import { COMPONENTS, describeChanges, kubectl, mirrorPods, procOf, restartComponent, snapshotFiles, startLivezPoller, tool, waitMirrorPodsReady, type Comp } from './support.js';
+import { COMPONENTS, describeChanges, kubectl, mirrorPods, procOf, restartComponents, snapshotFiles, startLivezPoller, tool, waitMirrorPodsReady, type Comp } from './support.js';
 
 const FROM = process.env.KUBEADM_NONROOT_NODE_FROM ?? 'v1.36.3';
 const TO = process.env.KUBEADM_NONROOT_NODE_TO ?? 'v1.37.2';
@@ -26,6 +26,14 @@ const observe = (line: string) => { observed.push(line); process.stderr.write(`[
  *   and present, but kube-proxy's and CoreDNS's are not (no CNI here, neither is under test).
  */
 const IGNORE_PREFLIGHT = ['SystemVerification', 'ImagePull'];
+/**
+ * kubeadm upgrade's cluster health checks (observed with v1.36.3) that need a pod network, which this
+ * node has not (no CNI):
+ * - CreateJob: kubeadm runs a Job ("upgrade-health-check-…") and waits 1 min for it to complete; its
+ *   pod is not hostNetwork and never gets a sandbox network.
+ * - ControlPlaneNodesReady: the node stays NotReady without a CNI plugin.
+ */
+const IGNORE_UPGRADE = [...IGNORE_PREFLIGHT, 'CreateJob', 'ControlPlaneNodesReady'];
 
 let kn: KubeNode;
 let from: Release;
@@ -99,7 +107,9 @@ describe(`real node ${FROM}`, { timeout: 3 * 3600_000 }, () => {
       const p = pods.get(c)!;
       assert.equal((p.securityContext as any).runAsUser, ids.get(c)!.uid, c);
       assert.equal((p.securityContext as any).runAsGroup, ids.get(c)!.gid, c);
-      assert.equal((p.containerSC as any).allowPrivilegeEscalation, false, c);
+      // kube-apiserver keeps allowPrivilegeEscalation unset: no_new_privs would block its binary's file
+      // capability cap_net_bind_service (src/plan/plan.ts); the others get false.
+      assert.equal((p.containerSC as any).allowPrivilegeEscalation, c === 'kube-apiserver' ? undefined : false, c);
       assert.deepEqual((p.containerSC as any).capabilities?.drop, ['ALL'], c);
     }
   });
@@ -120,7 +130,9 @@ describe(`real node ${FROM}`, { timeout: 3 * 3600_000 }, () => {
       const wantBnd = add.includes('NET_BIND_SERVICE') ? 1n << 10n : 0n;
       assert.ok(c === 'kube-apiserver' || add.length === 0, `${c} adds no capability`);
       assert.equal(p.capBnd, wantBnd, `${c} CapBnd`);
-      assert.equal(p.capEff, 0n, `${c} CapEff`);
+      // CapEff: only what the binary's file capability raises within the bounding set (kube-apiserver's
+      // image carries cap_net_bind_service=+ep, so it runs with NET_BIND_SERVICE effective).
+      assert.equal(p.capEff, wantBnd, `${c} CapEff`);
       assert.equal(p.seccomp, 2, `${c} Seccomp (RuntimeDefault filter)`);
       // NoNewPrivs follows allowPrivilegeEscalation: false (absent where the manifest adds a capability).
       assert.equal(p.noNewPrivs, (pods.get(c)!.containerSC as any).allowPrivilegeEscalation === false ? 1 : 0, `${c} NoNewPrivs`);
@@ -182,8 +194,7 @@ describe(`real node ${FROM}`, { timeout: 3 * 3600_000 }, () => {
       const b = before.get(p);
       if (b && b.sha !== a.sha && b.ino === a.ino) assert.deepEqual([a.uid, a.gid, a.mode], [b.uid, b.gid, b.mode], `${p} rewritten in place keeps owner and mode`);
     }
-    for (const c of COMPONENTS) await restartComponent(kn, c);
-    await new Promise((res) => setTimeout(res, 3000));
+    await restartComponents(kn, COMPONENTS);
     await waitMirrorPodsReady(kn, 300_000);
     const v = await tool(kn, ['verify']);
     observe(`${FROM} verify after certs renew all + restart: exit ${v.code}${v.code ? `\n${v.stdout}` : ''}`);
@@ -198,10 +209,10 @@ describe(`real node ${FROM}`, { timeout: 3 * 3600_000 }, () => {
     await kn.importImages(to);
     kn.install(to);
     const before = snapshotFiles(kn, '/etc/kubernetes');
-    const pods = await mirrorPods(kn);
+    const pods = await waitMirrorPodsReady(kn, 300_000);
     const t0 = Date.now();
     const poll = await startLivezPoller(kn, 'livez-upgrade');
-    const r = await kn.node.exec(['kubeadm', 'upgrade', 'apply', TO, '--yes', '--patches=/root/nonroot-patches', `--ignore-preflight-errors=${IGNORE_PREFLIGHT.join(',')}`, '--v=1'], { timeoutMs: 1_200_000 });
+    const r = await kn.node.exec(['kubeadm', 'upgrade', 'apply', TO, '--yes', '--patches=/root/nonroot-patches', `--ignore-preflight-errors=${IGNORE_UPGRADE.join(',')}`, '--v=1'], { timeoutMs: 1_200_000 });
     timings.upgradeWithPatches = Date.now() - t0;
     observe(`API unavailability during kubeadm upgrade apply ${FROM}→${TO} --patches: ${JSON.stringify(await poll.stop())}`);
     observe(`${FROM}→${TO} kubeadm upgrade apply --patches: exit ${r.code}; output:\n${(r.stdout + r.stderr).split('\n').filter((l) => /\[upgrade|backup|tmp|skipping|equal|kubelet|etcd|renew|WARN|patch/i.test(l)).slice(0, 80).join('\n')}`);
@@ -219,7 +230,7 @@ describe(`real node ${FROM}`, { timeout: 3 * 3600_000 }, () => {
   });
 
   test('kubeadm upgrade apply without the patches: verify reports the regenerated manifests, apply fixes them', async () => {
-    const r = await kn.node.exec(['kubeadm', 'upgrade', 'apply', TO, '--yes', `--ignore-preflight-errors=${IGNORE_PREFLIGHT.join(',')}`, '--v=1'], { timeoutMs: 1_200_000 });
+    const r = await kn.node.exec(['kubeadm', 'upgrade', 'apply', TO, '--yes', `--ignore-preflight-errors=${IGNORE_UPGRADE.join(',')}`, '--v=1'], { timeoutMs: 1_200_000 });
     observe(`${TO}→${TO} kubeadm upgrade apply without patches: exit ${r.code}; output:\n${(r.stdout + r.stderr).split('\n').filter((l) => /\[upgrade|skipping|equal|WARN/i.test(l)).slice(0, 60).join('\n')}`);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     await waitMirrorPodsReady(kn, 300_000);

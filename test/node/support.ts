@@ -122,9 +122,19 @@ export function describeChanges(before: Map<string, FileStat>, after: Map<string
   return lines;
 }
 
-/** Restarts a static pod's container as an operator can without crictl: SIGTERM to its process (a PID of the node); the kubelet restarts it. */
-export async function restartComponent(kn: KubeNode, comp: Comp): Promise<void> {
-  for (const p of procOf(kn, comp)) await kn.node.run(['kill', String(p.pid)]);
+/**
+ * Restarts static pods' containers as an operator can without crictl: SIGTERM to each process (PIDs of
+ * the node); the kubelet restarts them. Returns once every component runs as a NEW process (mirror pod
+ * status lags behind: it still says Ready right after the kill).
+ */
+export async function restartComponents(kn: KubeNode, comps: readonly Comp[], timeoutMs = 300_000): Promise<void> {
+  const old = new Set(comps.flatMap((c) => procOf(kn, c).map((p) => p.pid)));
+  for (const pid of old) await kn.node.run(['kill', String(pid)]);
+  const deadline = Date.now() + timeoutMs;
+  while (!comps.every((c) => procOf(kn, c).some((p) => !old.has(p.pid)))) {
+    if (Date.now() > deadline) throw new Error(`not all of ${comps.join(', ')} restarted within ${timeoutMs / 1000} s`);
+    await sleep(500);
+  }
 }
 
 export interface Downtime { polls: number; failed: number; unavailableMs: number; longestMs: number }
