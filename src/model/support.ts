@@ -1,11 +1,10 @@
 // Which Kubernetes versions the tool knows how to handle, in one place (semver ranges).
-// Tested fixtures span v1.16–v1.32; 1.33–1.35 manifests are unchanged in every respect the tool edits
-// (kubeadm's cmd/kubeadm/app/phases/controlplane/manifests.go), and the RootlessControlPlane gate's removal in the 1.35 cycle does not
-// change what kubeadm writes for a node without the gate.
+// Tested on hand-written fixtures (v1.16–v1.32, test/fixtures/manifests) and on kubeadm's own output for
+// the newest patch of every minor v1.22–v1.37 (test/fixtures/kubeadm, `npm run fixtures:kubeadm`).
 import { semver } from './semver.js';
 
 /** [min, below): the versions the tool knows; compared with gte/lt (a semver Range costs more to build than a plan). */
-const KNOWN = { min: '1.16.0', below: '1.36.0' };
+const KNOWN = { min: '1.16.0', below: '1.38.0' };
 export const KNOWN_KUBERNETES = `>=${KNOWN.min} <${KNOWN.below}`;
 /** seccompProfile field is GA from 1.19; before that only the alpha annotation works (KEP-135, seccomp GA). */
 export const SECCOMP_FIELD_SINCE = '1.19.0';
