@@ -52,11 +52,13 @@ export type CaseName = (typeof CASES)[number];
 const minorOf = (release: string): number => Number(/^v1\.(\d+)\./.exec(release)?.[1] ?? NaN);
 
 /**
- * RootlessControlPlane: alpha from v1.22 (KEP-2568), removed in the v1.35 cycle (kubernetes#134178) —
- * kubeadm v1.35+ refuses the unknown gate, so the case exists for v1.22–v1.34 only.
+ * Every case for every release. RootlessControlPlane is alpha from v1.22 (KEP-2568) and deprecated from
+ * v1.31 — and still accepted through v1.37.2: its FeatureSpec is in cmd/kubeadm/app/features/features.go
+ * of v1.35.4, v1.36.3 and v1.37.2, and local.go/manifests.go still act on it. A release whose kubeadm
+ * refused the gate would fail the generator, not be skipped.
  */
-export function casesFor(release: string): CaseName[] {
-  return CASES.filter((c) => c !== 'rootless-gate' || minorOf(release) <= 34);
+export function casesFor(_release: string): CaseName[] {
+  return [...CASES];
 }
 
 /** Addresses from the documentation ranges (RFC 5737 / RFC 3849 is too small for a ULA-style layout; fd00::/8 ULA). */
