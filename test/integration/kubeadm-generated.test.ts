@@ -131,7 +131,7 @@ describe('kubeadm-generated cases', () => {
           assert.deepEqual(patched, applied, `${c.id}: kubeadm's ${f} + ${PATCH_OF[f]} (kubectl strategic merge) equals apply's ${f}`);
         }
 
-        const rollback = await runCli(['rollback', '--root', sb.root, '--yes'], { timeoutMs: 120_000 });
+        const rollback = await runCli(['rollback', '--root', sb.root, '--yes', '--no-wait'], { timeoutMs: 120_000 });
         assert.equal(rollback.code, 0, `rollback: ${show(rollback)}`);
         const after = await snapshotTree(sb.root);
         const diff = diffSnapshots(before, after, { ignore: isToolState });

@@ -4,7 +4,7 @@
 // kubeadm gave it, with the accounts kubeadm added (accounts.txt, the RootlessControlPlane gate) in the
 // root's passwd/group. So a gate-made node has the gate's accounts, IDs and ownership as kubeadm left them.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { chmod, chown, lstat, mkdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { GROUP, PASSWD } from './accounts.js';
 import { REPO_ROOT } from './paths.js';
@@ -78,6 +78,15 @@ function idTable(text: string): Map<string, number> {
   return new Map(text.split('\n').filter(Boolean).map((l) => l.split(':')).map((f) => [f[0]!, Number(f[2])] as const));
 }
 
+async function chownBelow(dir: string, uid: number, gid: number, listed: Set<string>, root: string): Promise<void> {
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (listed.has(p.slice(root.length))) continue;
+    await chown(p, uid, gid);
+    if (e.isDirectory()) await chownBelow(p, uid, gid, listed, root);
+  }
+}
+
 /** A sandbox node root as kubeadm left it for this case (see the header). */
 export async function buildKubeadmCaseSandbox(c: KubeadmCase): Promise<Sandbox> {
   const passwd = PASSWD + c.passwdAdded.map((l) => `${l}\n`).join('');
@@ -106,6 +115,9 @@ export async function buildKubeadmCaseSandbox(c: KubeadmCase): Promise<Sandbox> 
       if (uid === undefined || gid === undefined) throw new Error(`${c.id}: ${e.path} is owned by ${e.user}:${e.group}, unknown in the case's accounts`);
       if (IS_ROOT) await chown(p, uid, gid);
       await chmod(p, e.mode);
+      // What the sandbox put below a directory kubeadm handed to a component (the gate's etcd data dir)
+      // is what that component wrote there: owned by it.
+      if (e.type === 'dir' && uid !== 0 && IS_ROOT) await chownBelow(p, uid, gid, listed, sb.root);
     }
   } catch (err) {
     await sb.cleanup();
