@@ -2,9 +2,10 @@
 // (scripts/k8s-build.ts, /var/cache/kubeadm-nonroot-k8s/<release>/bin/kubeadm):
 //   1. regenerating every committed case of the release (test/fixtures/kubeadm/<release>/) gives the
 //      same bytes — manifests, listing, accounts, config: the fixtures are kubeadm's output, not edited;
-//   2. kubeadm applies kubeadm-nonroot's patch files itself — `kubeadm init phase control-plane all
-//      --patches DIR` and `init phase etcd local --patches DIR` on the same config, in a throwaway root —
-//      and writes exactly the manifests `apply` wrote (compared as parsed YAML: kubeadm re-serialises).
+//   2. kubeadm applies kubeadm-nonroot's patch files itself — the same phases on the same config, plus
+//      InitConfiguration `patches: {directory: DIR}` (what `--patches DIR` sets; kubeadm refuses the flag
+//      together with --config), in a throwaway root — and writes exactly the manifests `apply` wrote
+//      (compared as parsed YAML: kubeadm re-serialises).
 // Which releases: every one that is cached. Building all sixteen takes hours, so CI builds only some:
 // REQUIRED (or KUBEADM_NONROOT_REAL_KUBEADM=v1.x.y,…) must be cached when KUBEADM_NONROOT_REQUIRE_E2E=1
 // — a missing one FAILS, it never skips. Releases neither cached nor required are covered by
@@ -45,7 +46,7 @@ describe('real kubeadm on the generated cases', () => {
       assert.deepEqual(caseFiles(out), await readCaseFiles(c.dir));
     });
 
-    it(`${c.id}: kubeadm --patches with kubeadm-nonroot's patches writes apply's manifests`, { timeout: 180_000 }, async (t) => {
+    it(`${c.id}: kubeadm's patches (the directory "kubeadm-nonroot patches" writes) write apply's manifests`, { timeout: 180_000 }, async (t) => {
       if (skipUnlessPossible(t, missingPrerequisites())) return;
       const sb = await buildKubeadmCaseSandbox(c);
       const patchDir = await mkdtemp(path.join(tmpdir(), 'kubeadm-nonroot-patches-'));
@@ -55,18 +56,18 @@ describe('real kubeadm on the generated cases', () => {
         assert.equal(apply.code, 0, `apply: ${show(apply)}`);
         const patches = await runCli(['patches', '--root', sb.root, '--output-dir', patchDir]);
         assert.equal(patches.code, 0, `patches: ${show(patches)}`);
-        const written = await withKubeadmRoot(kubeadm, c.config, async (root, kubeadmIn) => {
+        const [init, ...rest] = c.config.split('\n---\n');
+        assert.match(init!, /^kind: InitConfiguration$/m);
+        const config = [`${init}\npatches:\n  directory: /patches`, ...rest].join('\n---\n');
+        const written = await withKubeadmRoot(kubeadm, config, async (root, kubeadmIn) => {
           await cp(patchDir, path.join(root, 'patches'), { recursive: true });
-          for (const args of phasesFor(c.name as CaseName)) {
-            const patchable = args.includes('control-plane') || args.includes('etcd');
-            await kubeadmIn([...args, '--config', '/kubeadm.yaml', ...(patchable ? ['--patches', '/patches'] : [])]);
-          }
+          for (const args of phasesFor(c.name as CaseName)) await kubeadmIn([...args, '--config', '/kubeadm.yaml']);
           const dir = path.join(root, 'etc/kubernetes/manifests');
           return Object.fromEntries(await Promise.all((await readdir(dir)).sort().map(async (f) => [f, await readFile(path.join(dir, f), 'utf8')] as const)));
         });
         assert.deepEqual(Object.keys(written).sort(), Object.keys(c.manifests).sort());
         for (const [f, text] of Object.entries(written)) {
-          assert.deepEqual(parse(text), parse(await readFile(path.join(sb.manifestsDir, f), 'utf8')), `${c.id}: kubeadm --patches ${f} equals apply's`);
+          assert.deepEqual(parse(text), parse(await readFile(path.join(sb.manifestsDir, f), 'utf8')), `${c.id}: kubeadm's ${f} with the patches equals apply's`);
         }
       } finally {
         await rm(patchDir, { recursive: true, force: true });

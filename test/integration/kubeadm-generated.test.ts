@@ -85,7 +85,7 @@ function assertGatePlan(c: KubeadmCase, plan: PlanJson): void {
 
 const cases = listKubeadmCases();
 
-describe('kubeadm-generated cases', () => {
+describe('kubeadm-generated cases', { concurrency: 2 }, () => {
   it('there are generated cases, each with its manifests, listing and config', () => {
     assert.ok(cases.length > 0, 'test/fixtures/kubeadm has no case: run npm run fixtures:kubeadm');
     for (const c of cases) {
