@@ -1,0 +1,127 @@
+// The cases kubeadm itself generated (test/fixtures/kubeadm/<release>/<case>/, written by
+// `npm run fixtures:kubeadm`), and sandbox roots laid out from them: buildSandbox() derives the files the
+// manifests reference, then every path of kubeadm's listing (files.txt) gets exactly the owner and mode
+// kubeadm gave it, with the accounts kubeadm added (accounts.txt, the RootlessControlPlane gate) in the
+// root's passwd/group. So a gate-made node has the gate's accounts, IDs and ownership as kubeadm left them.
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { chmod, chown, lstat, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { GROUP, PASSWD } from './accounts.js';
+import { REPO_ROOT } from './paths.js';
+import { KUBECONFIG_USERS } from './pki.js';
+import { buildSandbox, type Sandbox } from './sandbox.js';
+
+export const KUBEADM_FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures', 'kubeadm');
+
+export interface Listed {
+  type: 'file' | 'dir' | 'symlink' | 'other';
+  mode: number;
+  user: string;
+  group: string;
+  path: string;
+}
+
+export interface KubeadmCase {
+  /** "v1.37.2/default". */
+  id: string;
+  release: string;
+  name: string;
+  dir: string;
+  config: string;
+  /** File name → text, as kubeadm wrote them. */
+  manifests: Record<string, string>;
+  listing: Listed[];
+  /** passwd and group lines kubeadm added (without the "passwd "/"group " prefix). */
+  passwdAdded: string[];
+  groupAdded: string[];
+}
+
+/** Every committed case, releases newest first, cases by name. */
+export function listKubeadmCases(): KubeadmCase[] {
+  if (!existsSync(KUBEADM_FIXTURES)) return [];
+  const semverDesc = (a: string, b: string) => b.localeCompare(a, 'en', { numeric: true });
+  const out: KubeadmCase[] = [];
+  for (const release of readdirSync(KUBEADM_FIXTURES).filter((r) => /^v\d+\.\d+\.\d+$/.test(r)).sort(semverDesc)) {
+    const relDir = path.join(KUBEADM_FIXTURES, release);
+    for (const name of readdirSync(relDir).filter((n) => statSync(path.join(relDir, n)).isDirectory()).sort()) out.push(readKubeadmCase(release, name));
+  }
+  return out;
+}
+
+export function readKubeadmCase(release: string, name: string): KubeadmCase {
+  const dir = path.join(KUBEADM_FIXTURES, release, name);
+  const mdir = path.join(dir, 'manifests');
+  const manifests = Object.fromEntries(readdirSync(mdir).sort().map((f) => [f, readFileSync(path.join(mdir, f), 'utf8')]));
+  const listing = readFileSync(path.join(dir, 'files.txt'), 'utf8').split('\n').filter(Boolean).map((l): Listed => {
+    const m = /^(\S+)\s+(\d{4}) ([^:\s]+):(\S+) (\/\S*)/.exec(l);
+    if (!m) throw new Error(`${dir}/files.txt: cannot read line "${l}"`);
+    return { type: m[1] as Listed['type'], mode: parseInt(m[2]!, 8), user: m[3]!, group: m[4]!, path: m[5]! };
+  });
+  const accountsFile = path.join(dir, 'accounts.txt');
+  const accounts = existsSync(accountsFile) ? readFileSync(accountsFile, 'utf8').split('\n').filter(Boolean) : [];
+  return {
+    id: `${release}/${name}`,
+    release,
+    name,
+    dir,
+    config: readFileSync(path.join(dir, 'kubeadm.yaml'), 'utf8'),
+    manifests,
+    listing,
+    passwdAdded: accounts.filter((l) => l.startsWith('passwd ')).map((l) => l.slice(7)),
+    groupAdded: accounts.filter((l) => l.startsWith('group ')).map((l) => l.slice(6)),
+  };
+}
+
+const IS_ROOT = process.getuid?.() === 0;
+
+function idTable(text: string): Map<string, number> {
+  return new Map(text.split('\n').filter(Boolean).map((l) => l.split(':')).map((f) => [f[0]!, Number(f[2])] as const));
+}
+
+async function chownBelow(dir: string, uid: number, gid: number, listed: Set<string>, root: string): Promise<void> {
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (listed.has(p.slice(root.length))) continue;
+    await chown(p, uid, gid);
+    if (e.isDirectory()) await chownBelow(p, uid, gid, listed, root);
+  }
+}
+
+/** A sandbox node root as kubeadm left it for this case (see the header). */
+export async function buildKubeadmCaseSandbox(c: KubeadmCase): Promise<Sandbox> {
+  const passwd = PASSWD + c.passwdAdded.map((l) => `${l}\n`).join('');
+  const group = GROUP + c.groupAdded.map((l) => `${l}\n`).join('');
+  const sb = await buildSandbox({ manifests: c.manifests, passwd, group });
+  try {
+    const uids = idTable(passwd);
+    const gids = idTable(group);
+    const listed = new Set(c.listing.map((e) => e.path));
+    // Kubeconfigs this release's kubeadm does not write (super-admin.conf before v1.29) are not on its node.
+    for (const name of Object.keys(KUBECONFIG_USERS)) if (!listed.has(`/etc/kubernetes/${name}`)) await rm(sb.path(`/etc/kubernetes/${name}`), { force: true });
+    for (const e of c.listing) {
+      const p = sb.path(e.path);
+      let exists = true;
+      try {
+        await lstat(p);
+      } catch {
+        exists = false;
+      }
+      if (!exists) {
+        if (e.type === 'dir') await mkdir(p, { recursive: true });
+        else await writeFile(p, `# ${e.path}: written by kubeadm (sandbox placeholder)\n`);
+      }
+      const uid = uids.get(e.user);
+      const gid = gids.get(e.group);
+      if (uid === undefined || gid === undefined) throw new Error(`${c.id}: ${e.path} is owned by ${e.user}:${e.group}, unknown in the case's accounts`);
+      if (IS_ROOT) await chown(p, uid, gid);
+      await chmod(p, e.mode);
+      // What the sandbox put below a directory kubeadm handed to a component (the gate's etcd data dir)
+      // is what that component wrote there: owned by it.
+      if (e.type === 'dir' && uid !== 0 && IS_ROOT) await chownBelow(p, uid, gid, listed, sb.root);
+    }
+  } catch (err) {
+    await sb.cleanup();
+    throw err;
+  }
+  return sb;
+}
