@@ -45,10 +45,10 @@ export function componentOfImage(image: string): Component | null {
   return isComponent(bare) ? bare : null;
 }
 
-/** What the container runs: its command's binary, or with no command/args its image's component. */
+/** What the container runs: its command's binary, or with no command (the image's entrypoint) its image's component. */
 export function componentRun(pod: PodInfo): Component | null {
-  if (pod.argv.length > 0) {
-    const bin = posix.basename(pod.argv[0]);
+  if (pod.command.length > 0) {
+    const bin = posix.basename(pod.command[0]);
     return isComponent(bin) ? bin : null;
   }
   return componentOfImage(pod.image);
@@ -60,7 +60,7 @@ export function identify(fileName: string, pod: PodInfo): Identification {
   const byName = isComponent(pod.name) ? pod.name : null;
   const runs = componentRun(pod);
   const kubeadmNamed = byFile !== null || byName !== null;
-  const what = pod.argv.length > 0 ? `runs ${posix.basename(pod.argv[0])}` : `has no command (image ${pod.image})`;
+  const what = pod.command.length > 0 ? `runs ${pod.command[0]}` : `runs image ${pod.image}`;
 
   if (runs === null) {
     return { kind: 'ignored', kubeadmNamed, reason: kubeadmNamed ? `named like kubeadm's ${byFile ?? byName} but ${what}, not a control-plane component` : `not a kubeadm control-plane pod (${what})` };

@@ -95,7 +95,8 @@ function podInfo(root: unknown, path: string): PodInfo {
   if (image === null || image.trim() === '') {
     throw new InputError(`${path}: container ${JSON.stringify(containerName)} has no image; set spec.containers[0].image`, path);
   }
-  const argv = [...list(c.command), ...list(c.args)].map((a) => str(a) ?? '');
+  const command = list(c.command).map((a) => str(a) ?? '');
+  const argv = [...command, ...list(c.args).map((a) => str(a) ?? '')];
   const mounts: VolumeMount[] = list(c.volumeMounts)
     .filter(isObj)
     .map((m) => ({ name: str(m.name) ?? '', mountPath: str(m.mountPath) ?? '', readOnly: m.readOnly === true }));
@@ -117,6 +118,7 @@ function podInfo(root: unknown, path: string): PodInfo {
     containerName,
     image: image.trim(),
     argv,
+    command,
     flags: parseFlags(argv),
     mounts,
     volumes,

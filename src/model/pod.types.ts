@@ -50,6 +50,8 @@ export interface PodInfo {
   image: string;
   /** command followed by args. */
   argv: string[];
+  /** containers[0].command alone ([] when the image's entrypoint runs, e.g. kube-vip with only args). */
+  command: string[];
   flags: Flag[];
   mounts: VolumeMount[];
   /** hostPath volumes only; other volume kinds are ignored. */
