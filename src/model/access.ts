@@ -59,6 +59,7 @@ import { posix } from 'node:path';
 import type { Component } from './components.js';
 import type { FileAccess, UnmappedPath } from './access.types.js';
 import type { ExecCommand, Flag, PodInfo } from './pod.types.js';
+import { lastFlag } from './flags.js';
 
 const PATH_NAME_SUFFIXES = [
   '-file',
@@ -252,6 +253,17 @@ export function analyzeAccess(pod: PodInfo, component: Component): Analysis {
       }
       add({ ...base, hostPath: dir.hostPath, volume: dir.volume, access: 'write', target: 'dir', secret: false });
     }
+  }
+
+  // Rule 3, implicit: a kube-apiserver given no serving certificate creates a self-signed pair in
+  // --cert-dir, default /var/run/kubernetes (k8s.io/apiserver SecureServingOptions
+  // MaybeDefaultWithSelfSignedCerts; kube-controller-manager and kube-scheduler keep theirs in memory).
+  const has = (name: string) => pod.flags.some((f) => f.name === name);
+  if (component === 'kube-apiserver' && !has('--tls-cert-file') && !has('--tls-private-key-file') && !has('--cert-dir') && lastFlag(pod.flags, '--secure-port') !== '0') {
+    const certDir = '/var/run/kubernetes';
+    const mapped = mapToHost(pod, certDir);
+    if (mapped === null) noteUnmapped('--cert-dir (default, no --tls-cert-file)', certDir, 'write');
+    else add({ component, flag: '--cert-dir', containerPath: certDir, hostPath: mapped.hostPath, volume: mapped.volume, access: 'write', target: 'dir', secret: false });
   }
 
   // Rule 5: what exec probes and lifecycle hooks read.
