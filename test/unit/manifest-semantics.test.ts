@@ -172,6 +172,17 @@ describe('item 4: a path the component must write inside the image blocks the pl
     assert.match(problem.message, /\/var\/log\/kubernetes\/audit\.log/);
     assert.match(problem.fix ?? '', /hostPath volume/);
   });
+
+  it('a kube-apiserver with no serving certificate must write /var/run/kubernetes: in the image, it blocks', () => {
+    const manifests = stacked();
+    let kas = manifests['kube-apiserver.yaml']!;
+    kas = edit(kas, '    - --tls-cert-file=/etc/kubernetes/pki/apiserver.crt\n', '');
+    kas = edit(kas, '    - --tls-private-key-file=/etc/kubernetes/pki/apiserver.key\n', '');
+    manifests['kube-apiserver.yaml'] = kas;
+    const problem = planOf(manifests).problems.find((x) => x.code === 'write-path-in-image');
+    assert.ok(problem);
+    assert.match(problem.message, /\/var\/run\/kubernetes/);
+  });
 });
 
 describe('item 5: every manifest left alone is explained', () => {
