@@ -10,8 +10,7 @@
 //   - runs C, and EITHER the file is C.yaml OR the pod is named C, not both (a "Klustered" pod
 //     renamed with its file and labels kept; kubeadm's etcd.yaml saved as etcd_kube-system.yaml)
 //     → refused: it is the node's C, but kubeadm upgrade writes C.yaml with pod name C and would
-//     leave a second pod or drop our changes, and the health gates look the pod up by name.
-//     Leaving it alone would leave the node half-migrated.
+//     replace it or run a second C beside it. Leaving it alone would leave the node half-migrated.
 //   - a kubectl dump of the API object (uid, ownerReferences, mirror annotation, status) saved
 //     under a component's name or pod name → refused: it is not the manifest kubeadm wrote.
 //   - runs C under another file AND pod name (a second scheduler copied from kube-scheduler.yaml)
@@ -86,7 +85,7 @@ export function identify(fileName: string, pod: PodInfo): Identification {
       kind: 'refused',
       component: runs,
       code: 'component-renamed',
-      reason: `${reason}; kubeadm upgrade would write ${runs}.yaml with pod ${runs} beside or over it, and the health checks look the pod up by that name`,
+      reason: `${reason}; kubeadm upgrade writes ${runs}.yaml with pod ${runs}, which would replace it or run beside it, so the node's ${runs} is not the pod kubeadm maintains`,
       fix: asFile ? `set metadata.name: ${runs} in ${base}, or move the file out of the manifests directory if it is not this node's ${runs}` : `rename ${base} to ${runs}.yaml, or rename the pod if it is not this node's ${runs}`,
     };
   }
