@@ -255,17 +255,6 @@ export function analyzeAccess(pod: PodInfo, component: Component): Analysis {
     }
   }
 
-  // Rule 3, implicit: a kube-apiserver given no serving certificate creates a self-signed pair in
-  // --cert-dir, default /var/run/kubernetes (k8s.io/apiserver SecureServingOptions
-  // MaybeDefaultWithSelfSignedCerts; kube-controller-manager and kube-scheduler keep theirs in memory).
-  const has = (name: string) => pod.flags.some((f) => f.name === name);
-  if (component === 'kube-apiserver' && !has('--tls-cert-file') && !has('--tls-private-key-file') && !has('--cert-dir') && lastFlag(pod.flags, '--secure-port') !== '0') {
-    const certDir = '/var/run/kubernetes';
-    const mapped = mapToHost(pod, certDir);
-    if (mapped === null) noteUnmapped('--cert-dir (default, no --tls-cert-file)', certDir, 'write');
-    else add({ component, flag: '--cert-dir', containerPath: certDir, hostPath: mapped.hostPath, volume: mapped.volume, access: 'write', target: 'dir', secret: false });
-  }
-
   // Rule 5: what exec probes and lifecycle hooks read.
   for (const command of pod.execCommands) {
     for (const ref of commandPathRefs(command)) {
@@ -357,6 +346,23 @@ export function commandPathRefs(command: ExecCommand): CommandRef[] {
   return refs
     .map((r) => ({ ...r, path: r.path.trim() }))
     .filter((r) => isAbsolutePath(r.path) && !KERNEL_PATHS.some((k) => r.path === k || r.path.startsWith(`${k}/`)));
+}
+
+/**
+ * Rule 3, implicit: a kube-apiserver given no serving certificate creates a self-signed pair in
+ * --cert-dir, default /var/run/kubernetes (k8s.io/apiserver SecureServingOptions
+ * MaybeDefaultWithSelfSignedCerts; kube-controller-manager and kube-scheduler keep theirs in memory).
+ * Not part of analyzeAccess (no flag names it): the planner asks for it separately.
+ */
+export function implicitWrites(pod: PodInfo, component: Component): { accesses: FileAccess[]; unmapped: UnmappedPath[] } {
+  const has = (name: string) => pod.flags.some((f) => f.name === name);
+  if (component !== 'kube-apiserver' || has('--tls-cert-file') || has('--tls-private-key-file') || has('--cert-dir') || lastFlag(pod.flags, '--secure-port') === '0') {
+    return { accesses: [], unmapped: [] };
+  }
+  const certDir = '/var/run/kubernetes';
+  const mapped = mapToHost(pod, certDir);
+  if (mapped === null) return { accesses: [], unmapped: [{ component, flag: '--cert-dir (default, no --tls-cert-file)', containerPath: certDir, access: 'write' }] };
+  return { accesses: [{ component, flag: '--cert-dir', containerPath: certDir, hostPath: mapped.hostPath, volume: mapped.volume, access: 'write', target: 'dir', secret: false }], unmapped: [] };
 }
 
 /** Code-unit order, independent of the locale. */

@@ -1,6 +1,6 @@
 // buildPlan: node state + config + clock → Plan. Pure: no I/O, no clock, no environment.
 import { semver } from '../model/semver.js';
-import { analyzeAccess } from '../model/access.js';
+import { analyzeAccess, implicitWrites } from '../model/access.js';
 import { expandConfigAccesses } from '../model/config-refs.js';
 import type { FileAccess } from '../model/access.types.js';
 import { COMPONENTS, sortComponents, type Component } from '../model/components.js';
@@ -119,7 +119,9 @@ export function buildPlan(node: NodeState, config: Config, opts: PlanOptions): P
   // What each migrated component reads and writes, from its own manifest.
   const accesses: FileAccess[] = [];
   for (const f of migrating) {
-    const result = analyzeAccess(f.pod, f.component);
+    const direct = analyzeAccess(f.pod, f.component);
+    const implicit = implicitWrites(f.pod, f.component);
+    const result = { accesses: [...direct.accesses, ...implicit.accesses], unmapped: [...direct.unmapped, ...implicit.unmapped] };
     accesses.push(...result.accesses);
     const inner = expandConfigAccesses(f.pod, f.component, result.accesses, node.configs);
     accesses.push(...inner.accesses);

@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { Pod as KmPod } from 'kubernetes-models/v1/Pod';
+import { parse } from 'yaml';
 import { analyzeAccess, commandPathRefs } from '../../src/model/access.js';
 import { parsePod } from '../../src/model/pod.js';
 import { validatePodManifest } from '../../src/model/pod-schema.js';
@@ -80,6 +82,27 @@ describe('item 2: the Pod schema, as the kubelet decodes and validates it', () =
     const typeIssue = validatePodManifest(kas).find((i) => i.field === 'spec.hostNetwork')!;
     assert.match(typeIssue.message, /must be a boolean, not the string "true"/);
     assert.equal(typeIssue.line, lineOf(kas, '  hostNetwork: "true"'));
+  });
+
+  it('agrees with kubernetes-models (a maintained schema package) on wrong types and missing required fields', () => {
+    let kas = text('kube-apiserver.yaml');
+    kas = edit(kas, '\n    name: ca-certs\n', '\n');
+    kas = edit(kas, '  hostNetwork: true', '  hostNetwork: "true"');
+    kas = edit(kas, '    - mountPath: /etc/kubernetes/pki\n', '    - mountPath: 6443\n');
+    kas = edit(kas, '      periodSeconds: 10', '      periodSeconds: ten');
+    let theirs: string[] = [];
+    try {
+      new KmPod(parse(kas, { version: '1.1' })).validate();
+    } catch (e) {
+      theirs = (e as { errors: Array<{ instancePath: string; keyword: string; params: { missingProperty?: string } }> }).errors.map(
+        (x) => (x.instancePath.slice(1).replace(/\/(\d+)/g, '[$1]').replace(/\//g, '.') + (x.keyword === 'required' ? `.${x.params.missingProperty}` : '')),
+      );
+    }
+    const ours = validatePodManifest(kas)
+      .filter((i) => !/is not a field|names no volume/.test(i.message))
+      .map((i) => i.field);
+    assert.equal(theirs.length, 4, theirs.join(', '));
+    assert.deepEqual([...ours].sort(), [...theirs].sort());
   });
 
   it('YAML 1.1 values are judged as the kubelet reads them (yes is a boolean, 0750 an integer)', () => {
