@@ -45,12 +45,21 @@
 //      plugin settings that point at kubeconfig files by path, no credentials of its own),
 //      --config component configs, structured authn/authz configs, tracing/egress configs, dirs.
 //    - write targets are never secret: they are directories whose permissions the caller decides.
-// 5. One FileAccess per (hostPath, access, flag), sorted by hostPath then flag; callers group by
+// 5. Exec probes and lifecycle hooks (startup/liveness/readiness probe, postStart/preStop exec) run
+//    inside the container as its user (CRI ExecSync), so the files they name are reads of the
+//    component too: `etcdctl --key=/etc/kubernetes/pki/etcd/healthcheck-client.key` in kubeadm's etcd
+//    probe up to v1.15 (cmd/kubeadm/app/phases/etcd/local.go). The command is not one of the
+//    component's binaries, so its flags cannot be judged by name: EVERY absolute path it names is a
+//    read — a `--flag=/path` or `--flag /path`, a `VAR=/path` assignment, a bare `/path` argument —
+//    except the program itself and the kernel's /dev, /proc, /sys. A `sh -c SCRIPT` (or -ec…) is
+//    split into shell words first. Secrecy follows rule 4 with the command's flag or variable name.
+// 6. One FileAccess per (hostPath, access, flag), sorted by hostPath then flag; callers group by
 //    hostPath (one file is often read through several flags).
 import { posix } from 'node:path';
 import type { Component } from './components.js';
 import type { FileAccess, UnmappedPath } from './access.types.js';
-import type { Flag, PodInfo } from './pod.types.js';
+import type { ExecCommand, Flag, PodInfo } from './pod.types.js';
+import { lastFlag } from './flags.js';
 
 const PATH_NAME_SUFFIXES = [
   '-file',
@@ -197,8 +206,8 @@ type Analysis = { accesses: FileAccess[]; unmapped: UnmappedPath[] };
 export function analyzeAccess(pod: PodInfo, component: Component): Analysis {
   const accesses = new Map<string, FileAccess>();
   const unmapped = new Map<string, UnmappedPath>();
-  const noteUnmapped = (flag: string, containerPath: string): void => {
-    unmapped.set(`${flag}\0${containerPath}`, { component, flag, containerPath });
+  const noteUnmapped = (flag: string, containerPath: string, access: 'read' | 'write' = 'read'): void => {
+    unmapped.set(`${flag}\0${containerPath}`, { component, flag, containerPath, access });
   };
   const add = (a: FileAccess): void => {
     const key = `${a.hostPath}\0${a.access}\0${a.flag}`;
@@ -229,7 +238,7 @@ export function analyzeAccess(pod: PodInfo, component: Component): Analysis {
       if (rule === 'dir' || (mapped !== null && mapped.exact)) {
         // A directory written into, or a log file that is itself a single-file mount.
         if (mapped === null) {
-          noteUnmapped(ref.flag, ref.path);
+          noteUnmapped(ref.flag, ref.path, 'write');
           continue;
         }
         const target = rule === 'dir' ? 'dir' : 'file';
@@ -239,10 +248,31 @@ export function analyzeAccess(pod: PodInfo, component: Component): Analysis {
       // A log file: the component creates (and rotates) files in its directory.
       const dir = mapToHost(pod, posix.dirname(normalise(ref.path)));
       if (dir === null) {
-        noteUnmapped(ref.flag, ref.path);
+        noteUnmapped(ref.flag, ref.path, 'write');
         continue;
       }
       add({ ...base, hostPath: dir.hostPath, volume: dir.volume, access: 'write', target: 'dir', secret: false });
+    }
+  }
+
+  // Rule 5: what exec probes and lifecycle hooks read.
+  for (const command of pod.execCommands) {
+    for (const ref of commandPathRefs(command)) {
+      const mapped = mapToHost(pod, ref.path);
+      if (mapped === null) {
+        noteUnmapped(ref.flag, ref.path);
+        continue;
+      }
+      add({
+        component,
+        flag: ref.flag,
+        containerPath: ref.path,
+        hostPath: mapped.hostPath,
+        volume: mapped.volume,
+        access: 'read',
+        target: 'file',
+        secret: isSecret(ref.name, ref.path),
+      });
     }
   }
 
@@ -252,6 +282,87 @@ export function analyzeAccess(pod: PodInfo, component: Component): Analysis {
     accesses: [...accesses.values()].sort(byHostThenFlag),
     unmapped: [...unmapped.values()].sort((a, b) => cmp(a.containerPath, b.containerPath) || cmp(a.flag, b.flag)),
   };
+}
+
+const SHELLS = new Set(['sh', 'bash', 'ash', 'dash', 'zsh']);
+/** Kernel filesystems and devices: never host files a component needs permissions on. */
+const KERNEL_PATHS = ['/dev', '/proc', '/sys'];
+
+/**
+ * The words an exec command runs: its argv, or for `sh -c SCRIPT` (also -ec, -xc…) the script's
+ * shell words (quotes removed; no expansion: kubeadm's probes use none).
+ */
+export function commandWords(argv: readonly string[]): string[] {
+  const shell = argv.length > 0 && SHELLS.has(posix.basename(argv[0]));
+  const c = shell ? argv.findIndex((a, i) => i > 0 && /^-[a-z]*c[a-z]*$/.test(a)) : -1;
+  if (c === -1 || c + 1 >= argv.length) return [...argv];
+  const words: string[] = [];
+  // A word is a run of unquoted non-blank characters and quoted strings; ;, &, | and newlines separate commands.
+  for (const m of argv[c + 1].matchAll(/(?:[^\s'";&|]+|'[^']*'|"(?:[^"\\]|\\.)*")+|[;&|\n]+/g)) {
+    words.push(m[0].replace(/'([^']*)'|"((?:[^"\\]|\\.)*)"/g, (_all, sq?: string, dq?: string) => sq ?? dq!.replace(/\\(.)/g, '$1')));
+  }
+  return words;
+}
+
+interface CommandRef {
+  /** What FileAccess.flag says: "livenessProbe --key", "preStop ETCDCTL_KEY", "readinessProbe" (a bare path). */
+  flag: string;
+  /** The flag or variable, as a flag name for rule 4 ("--key", "--etcdctl-key"), "" for a bare path. */
+  name: string;
+  path: string;
+}
+
+/** Rule 5: every absolute path an exec probe or hook names, but the programs it runs. */
+export function commandPathRefs(command: ExecCommand): CommandRef[] {
+  const words = commandWords(command.argv);
+  const refs: CommandRef[] = [];
+  let programNext = true;
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i];
+    if (/^[;&|\n]+$/.test(w)) {
+      programNext = true;
+      continue;
+    }
+    const assignment = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(w);
+    if (assignment && programNext) {
+      // VAR=value before the program: an environment variable of that command.
+      refs.push({ flag: `${command.source} ${assignment[1]}`, name: `--${assignment[1].toLowerCase().replace(/_/g, '-')}`, path: assignment[2] });
+      continue;
+    }
+    if (programNext) {
+      programNext = false; // the program itself is in the image (or named by PATH), not a file it reads
+      continue;
+    }
+    const flag = /^(--?[A-Za-z0-9][A-Za-z0-9-]*)=(.*)$/.exec(w);
+    if (flag) {
+      refs.push({ flag: `${command.source} ${flag[1]}`, name: flag[1], path: flag[2] });
+    } else if (/^--?[A-Za-z]/.test(w) && i + 1 < words.length && isAbsolutePath(words[i + 1])) {
+      refs.push({ flag: `${command.source} ${w}`, name: w, path: words[i + 1] });
+      i++;
+    } else {
+      refs.push({ flag: command.source, name: '', path: w });
+    }
+  }
+  return refs
+    .map((r) => ({ ...r, path: r.path.trim() }))
+    .filter((r) => isAbsolutePath(r.path) && !KERNEL_PATHS.some((k) => r.path === k || r.path.startsWith(`${k}/`)));
+}
+
+/**
+ * Rule 3, implicit: a kube-apiserver given no serving certificate creates a self-signed pair in
+ * --cert-dir, default /var/run/kubernetes (k8s.io/apiserver SecureServingOptions
+ * MaybeDefaultWithSelfSignedCerts; kube-controller-manager and kube-scheduler keep theirs in memory).
+ * Not part of analyzeAccess (no flag names it): the planner asks for it separately.
+ */
+export function implicitWrites(pod: PodInfo, component: Component): { accesses: FileAccess[]; unmapped: UnmappedPath[] } {
+  const has = (name: string) => pod.flags.some((f) => f.name === name);
+  if (component !== 'kube-apiserver' || has('--tls-cert-file') || has('--tls-private-key-file') || has('--cert-dir') || lastFlag(pod.flags, '--secure-port') === '0') {
+    return { accesses: [], unmapped: [] };
+  }
+  const certDir = '/var/run/kubernetes';
+  const mapped = mapToHost(pod, certDir);
+  if (mapped === null) return { accesses: [], unmapped: [{ component, flag: '--cert-dir (default, no --tls-cert-file)', containerPath: certDir, access: 'write' }] };
+  return { accesses: [{ component, flag: '--cert-dir', containerPath: certDir, hostPath: mapped.hostPath, volume: mapped.volume, access: 'write', target: 'dir', secret: false }], unmapped: [] };
 }
 
 /** Code-unit order, independent of the locale. */

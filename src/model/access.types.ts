@@ -4,7 +4,10 @@ import type { Component } from './components.js';
 
 export interface FileAccess {
   component: Component;
-  /** The flag that references the path, e.g. "--tls-private-key-file". */
+  /**
+   * The flag that references the path, e.g. "--tls-private-key-file"; for an exec probe or lifecycle
+   * hook, its source and the command's own flag or variable: "livenessProbe --key", "preStop ETCDCTL_KEY".
+   */
   flag: string;
   /** Path as the container sees it (the flag's value, or one element of a list value). */
   containerPath: string;
@@ -25,4 +28,6 @@ export interface UnmappedPath {
   component: Component;
   flag: string;
   containerPath: string;
+  /** write: the component must create files there, which a non-root process cannot do in the image. */
+  access: 'read' | 'write';
 }

@@ -1,15 +1,7 @@
-// Parse one static-pod manifest into PodInfo, and decide whether it is one of kubeadm's four
-// control-plane pods. Pure: the caller reads the file.
-//
-// Identification: file name AND content. kubeadm writes
-// `<component>.yaml` with metadata.name = labels.component = <component>, tier: control-plane, and
-// the container command starts with the component's binary (manifests.go / local.go). Other static
-// pods (haproxy, keepalived, kube-vip) and look-alikes (a `my-scheduler.yaml` copied from
-// kube-scheduler.yaml, running the same image) fail at least one of those checks and are left alone.
+// Parse one static-pod manifest into PodInfo: the fields the tool reasons about. Pure: the caller
+// reads the file. Which pods are kubeadm's components is decided in identify.ts.
 import { firstError, parseYamlDocuments } from '../yaml/go-yaml.js';
-import { posix } from 'node:path';
-import { COMPONENTS, type Component } from './components.js';
-import type { HostPathVolume, HttpProbe, PodInfo, VolumeMount } from './pod.types.js';
+import type { ExecCommand, HostPathVolume, HttpProbe, PodInfo, VolumeMount } from './pod.types.js';
 import { parseFlags } from './flags.js';
 import { InputError } from '../errors.js';
 
@@ -103,7 +95,8 @@ function podInfo(root: unknown, path: string): PodInfo {
   if (image === null || image.trim() === '') {
     throw new InputError(`${path}: container ${JSON.stringify(containerName)} has no image; set spec.containers[0].image`, path);
   }
-  const argv = [...list(c.command), ...list(c.args)].map((a) => str(a) ?? '');
+  const command = list(c.command).map((a) => str(a) ?? '');
+  const argv = [...command, ...list(c.args).map((a) => str(a) ?? '')];
   const mounts: VolumeMount[] = list(c.volumeMounts)
     .filter(isObj)
     .map((m) => ({ name: str(m.name) ?? '', mountPath: str(m.mountPath) ?? '', readOnly: m.readOnly === true }));
@@ -125,14 +118,50 @@ function podInfo(root: unknown, path: string): PodInfo {
     containerName,
     image: image.trim(),
     argv,
+    command,
     flags: parseFlags(argv),
     mounts,
     volumes,
     podSecurityContext: obj(spec.securityContext),
     containerSecurityContext: obj(c.securityContext),
     probes: parseProbes(c),
+    execCommands: parseExecCommands(c),
     hostNetwork: spec.hostNetwork === true,
+    dumpSigns: dumpSigns(metadata, obj(root.status)),
   };
+}
+
+/**
+ * exec probes and lifecycle hooks (postStart/preStop): the runtime runs them inside the container
+ * with the container's user and groups (CRI ExecSync), so every file they name must be readable by
+ * the migrated identity too — kubeadm's etcd up to v1.15 probes with
+ * `etcdctl --key=/etc/kubernetes/pki/etcd/healthcheck-client.key` (cmd/kubeadm/app/phases/etcd/local.go).
+ */
+function parseExecCommands(container: Obj): ExecCommand[] {
+  const out: ExecCommand[] = [];
+  for (const source of PROBE_KINDS) {
+    const exec = obj(obj(container[source]).exec);
+    const argv = list(exec.command).map((a) => str(a) ?? '');
+    if (argv.length > 0) out.push({ source, argv });
+  }
+  const lifecycle = obj(container.lifecycle);
+  for (const source of ['postStart', 'preStop'] as const) {
+    const exec = obj(obj(lifecycle[source]).exec);
+    const argv = list(exec.command).map((a) => str(a) ?? '');
+    if (argv.length > 0) out.push({ source, argv });
+  }
+  return out;
+}
+
+/** What marks an API-server dump of a pod (fields only the API server fills in; kubeadm writes none). */
+function dumpSigns(metadata: Obj, status: Obj): string[] {
+  const signs: string[] = [];
+  if (str(metadata.uid)) signs.push('metadata.uid');
+  if (str(metadata.resourceVersion)) signs.push('metadata.resourceVersion');
+  if (list(metadata.ownerReferences).length > 0) signs.push('metadata.ownerReferences');
+  if (str(obj(metadata.annotations)['kubernetes.io/config.mirror'])) signs.push('the kubernetes.io/config.mirror annotation');
+  if (list(status.containerStatuses).length > 0) signs.push('status.containerStatuses');
+  return signs;
 }
 
 const PROBE_KINDS = ['startupProbe', 'livenessProbe', 'readinessProbe'] as const;
@@ -176,23 +205,5 @@ function probePort(v: unknown, named: Map<string, number>): number | null {
   return named.get(s) ?? null;
 }
 
-/** The component a file is named after ("kube-apiserver.yaml" → "kube-apiserver"), by name only. */
-export function looksLikeComponentFile(fileName: string): Component | null {
-  const base = posix.basename(fileName);
-  return COMPONENTS.find((c) => base === `${c}.yaml`) ?? null;
-}
-
-/**
- * The kubeadm component this manifest is, or null when it is any other static pod. All must hold:
- * the file is `<component>.yaml`, metadata.name and labels.component equal the component,
- * labels.tier is control-plane, and argv[0]'s basename is the component's binary (same name).
- */
-export function identifyComponent(fileName: string, pod: PodInfo): Component | null {
-  const component = looksLikeComponentFile(fileName);
-  if (component === null) return null;
-  if (pod.name !== component) return null;
-  if (pod.labels.component !== component) return null;
-  if (pod.labels.tier !== 'control-plane') return null;
-  if (pod.argv.length === 0 || posix.basename(pod.argv[0]) !== component) return null;
-  return component;
-}
+// Identification lives in identify.ts; re-exported here for the callers that parse and identify together.
+export { identifyComponent, looksLikeComponentFile } from './identify.js';

@@ -32,6 +32,13 @@ export interface HttpProbe {
   path: string;
 }
 
+/** A command the container runtime runs INSIDE the container, as the container's user: an exec probe or lifecycle hook. */
+export interface ExecCommand {
+  source: 'startupProbe' | 'livenessProbe' | 'readinessProbe' | 'postStart' | 'preStop';
+  /** exec.command as written (e.g. ["/bin/sh", "-ec", "ETCDCTL_API=3 etcdctl --key=… get foo"]). */
+  argv: string[];
+}
+
 export interface PodInfo {
   /** metadata.name */
   name: string;
@@ -43,6 +50,8 @@ export interface PodInfo {
   image: string;
   /** command followed by args. */
   argv: string[];
+  /** containers[0].command alone ([] when the image's entrypoint runs, e.g. kube-vip with only args). */
+  command: string[];
   flags: Flag[];
   mounts: VolumeMount[];
   /** hostPath volumes only; other volume kinds are ignored. */
@@ -52,5 +61,13 @@ export interface PodInfo {
   /** containers[0].securityContext as plain data ({} when absent). */
   containerSecurityContext: Record<string, unknown>;
   probes: HttpProbe[];
+  /** exec probes and lifecycle hooks of the container: they open files as the container's user too. */
+  execCommands: ExecCommand[];
   hostNetwork: boolean;
+  /**
+   * Signs that the file is a `kubectl get pod -o yaml` dump of a (mirror) pod rather than a manifest
+   * (metadata.uid, resourceVersion, ownerReferences, the kubernetes.io/config.mirror annotation,
+   * status.containerStatuses); empty for a manifest as kubeadm writes it.
+   */
+  dumpSigns: string[];
 }

@@ -55,14 +55,37 @@ export function privilegedGroup(name: string, gid: number): string | null {
 export interface SharedGroupSpec {
   name: string;
   members: Component[];
+  /** The group for the service-account signing key shared by kube-apiserver and kube-controller-manager. */
+  saKey: boolean;
 }
 
-/** Name of the reader group for a secret shared by several components. {kas, kcm} is kubeadm's sa-key-readers. */
-export function sharedGroupName(members: Component[], config: Config): string {
+/** Flags through which kube-apiserver and kube-controller-manager read the service-account key pair. */
+const SA_KEY_FLAGS = new Set(['--service-account-private-key-file', '--service-account-signing-key-file', '--service-account-key-file']);
+
+/**
+ * Which reader group a secret read by several components goes to: one group per set of readers, and
+ * for kube-apiserver + kube-controller-manager the service-account key apart from any other secret
+ * they share (a cloud config, a CA key in a custom path), so that kubeadm-sa-key-readers grants
+ * exactly what kubeadm's gate granted (sa.key) and its name never hides what else a group opens.
+ */
+export function sharedGroupKey(readers: readonly Component[], flags: readonly string[]): string {
+  const sorted = sortComponents(readers);
+  return `${sorted.join(',')}${isKasKcm(sorted) && flags.some((f) => SA_KEY_FLAGS.has(f)) ? '/sa-key' : ''}`;
+}
+
+function isKasKcm(sorted: readonly Component[]): boolean {
+  return sorted.length === 2 && sorted[0] === 'kube-apiserver' && sorted[1] === 'kube-controller-manager';
+}
+
+/**
+ * Name of a shared reader group. The service-account key shared by kas and kcm: kubeadm's
+ * kubeadm-sa-key-readers (cmd/kubeadm/app/constants/constants.go, or config saKeyReaders.group).
+ * Any other secret shared by a set of components: kubeadm-<short names>-readers, e.g.
+ * kubeadm-kas-kcm-readers for an Azure cloud config, kubeadm-etcd-kas-readers for a key both use.
+ */
+export function sharedGroupName(members: Component[], config: Config, saKey: boolean): string {
   const sorted = sortComponents(members);
-  if (sorted.length === 2 && sorted[0] === 'kube-apiserver' && sorted[1] === 'kube-controller-manager') {
-    return config.saKeyReaders.group ?? SA_KEY_READERS_GROUP;
-  }
+  if (saKey && isKasKcm(sorted)) return config.saKeyReaders.group ?? SA_KEY_READERS_GROUP;
   return `kubeadm-${sorted.map((c) => SHORT_NAME[c]).join('-')}-readers`;
 }
 
@@ -108,9 +131,9 @@ export function planIdentities(node: NodeState, config: Config, components: Comp
       groups.push({ name, gid: null, members: [], existing: firstGroup(name), pinned: config.accounts[c]?.gid });
     }
   }
-  const sharedSorted = [...shared].sort((a, b) => (a.name === SA_KEY_READERS_GROUP || a.name === config.saKeyReaders.group ? -1 : b.name === SA_KEY_READERS_GROUP || b.name === config.saKeyReaders.group ? 1 : compareText(a.name, b.name)));
+  const sharedSorted = [...shared].sort((a, b) => (a.saKey ? -1 : b.saKey ? 1 : compareText(a.name, b.name)));
   for (const s of sharedSorted) {
-    const pinned = s.name === sharedGroupName(['kube-apiserver', 'kube-controller-manager'], config) ? config.saKeyReaders.gid : undefined;
+    const pinned = s.saKey ? config.saKeyReaders.gid : undefined;
     groups.push({ name: s.name, gid: null, members: sortComponents(s.members).map(userName), existing: firstGroup(s.name), pinned });
   }
 

@@ -23,6 +23,7 @@ import { GROUP_PATH, GSHADOW_PATH, PASSWD_PATH, SHADOW_PATH, TOOL_STATE_DIR } fr
 import { can, formatMode, type ProcessIdentity } from '../model/perms.js';
 import type { FileAction, Identity, Ownership, Problem } from './types.js';
 import { compareText } from '../model/order.js';
+import { sharedGroupKey } from './identities.js';
 
 /** Everything the migrated components do with one host path. */
 export interface PathUse {
@@ -200,10 +201,12 @@ export function groupUses(accesses: FileAccess[], contents: Record<string, Secre
 }
 
 /** Reader sets of secrets read by more than one component: each needs a shared group. */
-export function sharedReaderSets(uses: PathUse[]): Component[][] {
-  const sets = new Map<string, Component[]>();
+export function sharedReaderSets(uses: PathUse[]): Array<{ key: string; members: Component[]; saKey: boolean }> {
+  const sets = new Map<string, { key: string; members: Component[]; saKey: boolean }>();
   for (const u of uses) {
-    if (u.secret && u.access === 'read' && u.readers.length > 1) sets.set(u.readers.join(','), u.readers);
+    if (!(u.secret && u.access === 'read' && u.readers.length > 1)) continue;
+    const key = sharedGroupKey(u.readers, u.flags);
+    sets.set(key, { key, members: u.readers, saKey: key.endsWith('/sa-key') });
   }
   return [...sets.values()];
 }
@@ -327,7 +330,7 @@ export function planFiles(node: NodeState, uses: PathUse[], identities: Identity
         desired = own(ids[0]!.uid, ids[0]!.gid, 0o600);
         reason = `secret read only by ${readers[0]} (${use.flags.join(', ')})${byContent}`;
       } else {
-        const gid = sharedGids.get(readers.join(','));
+        const gid = sharedGids.get(sharedGroupKey(readers, use.flags));
         if (gid === undefined) continue; // group allocation failed: already a problem
         desired = own(0, gid, 0o640);
         reason = `secret shared by ${readers.join(' and ')}: readable through group ${names.group(gid) ?? gid}${byContent}`;

@@ -1,12 +1,15 @@
 // buildPlan: node state + config + clock → Plan. Pure: no I/O, no clock, no environment.
 import { semver } from '../model/semver.js';
-import { analyzeAccess } from '../model/access.js';
+import { analyzeAccess, implicitWrites } from '../model/access.js';
 import { expandConfigAccesses } from '../model/config-refs.js';
 import type { FileAccess } from '../model/access.types.js';
 import { COMPONENTS, sortComponents, type Component } from '../model/components.js';
 import type { Config } from '../model/config.js';
 import type { NodeState } from '../model/node.js';
-import { identifyComponent, parsePod } from '../model/pod.js';
+import { identify } from '../model/identify.js';
+import { validatePodManifest } from '../model/pod-schema.js';
+import { parsePod } from '../model/pod.js';
+import { errorMessage } from '../errors.js';
 import type { PodInfo } from '../model/pod.types.js';
 import { listenPorts } from '../model/ports.js';
 import { kubernetesSupport, KNOWN_KUBERNETES, targetNotes } from '../model/support.js';
@@ -16,7 +19,7 @@ import { fingerprintInputs, sha256 } from './fingerprint.js';
 import { planIdentities, sharedGroupName, type SharedGroupSpec } from './identities.js';
 import { applySecurity, type DesiredSecurity } from './manifest-edit.js';
 import { groupUses, planFiles, sharedReaderSets } from './ownership.js';
-import { PLAN_API_VERSION, PLAN_KIND, type ComponentPlan, type Identity, type ManifestAction, type Plan, type Problem } from './types.js';
+import { PLAN_API_VERSION, PLAN_KIND, type ComponentPlan, type Identity, type IgnoredManifest, type ManifestAction, type Plan, type Problem } from './types.js';
 import { compareText } from '../model/order.js';
 import { normalizeNodePath } from '../paths.js';
 
@@ -34,24 +37,41 @@ interface FoundComponent {
   pod: PodInfo;
 }
 
-/** Static pods that are not kubeadm's are left byte-identical (kube-vip, haproxy, a second scheduler…). */
-export function findComponents(node: NodeState): { found: FoundComponent[]; ignored: string[] } {
+/** Static pods that are not kubeadm's are left byte-identical (kube-vip, haproxy, a second scheduler…), each with its reason. */
+export function findComponents(node: NodeState): { found: FoundComponent[]; ignored: IgnoredManifest[]; refused: Problem[]; warnings: Problem[] } {
   const found: FoundComponent[] = [];
-  const ignored: string[] = [];
+  const ignored: IgnoredManifest[] = [];
+  const refused: Problem[] = [];
+  const warnings: Problem[] = [];
   for (const m of node.manifests) {
     let pod: PodInfo;
     try {
       pod = parsePod(m.text, m.path);
-    } catch {
-      ignored.push(m.fileName); // discovery already rejected malformed files named like a component
+    } catch (e) {
+      // discovery already rejected malformed files named like a component
+      ignored.push({ file: m.fileName, reason: `not a Pod manifest the tool can read (${errorMessage(e).replace(`${m.path}: `, '')})` });
       continue;
     }
-    const component = identifyComponent(m.fileName, pod);
-    if (component) found.push({ component, path: m.path, text: m.text, pod });
-    else ignored.push(m.fileName);
+    const id = identify(m.fileName, pod);
+    // A manifest the kubelet would reject or misread blocks the plan when it is a component's; a pod
+    // left alone only gets a warning (it is not ours to fix, and the plan does not touch it).
+    for (const issue of validatePodManifest(m.text)) {
+      const at = issue.line === null ? m.fileName : `${m.fileName} line ${issue.line}`;
+      (id.kind === 'ignored' ? warnings : refused).push({ code: 'invalid-pod-spec', message: `${at}: ${issue.message}`, path: m.path, ...(id.kind === 'ignored' ? {} : { component: id.component }), fix: issue.fix });
+    }
+    if (id.kind === 'component') {
+      found.push({ component: id.component, path: m.path, text: m.text, pod });
+    } else if (id.kind === 'refused') {
+      refused.push({ code: id.code, message: id.reason, path: m.path, component: id.component, fix: id.fix });
+    } else {
+      ignored.push({ file: m.fileName, reason: id.reason });
+      if (id.kubeadmNamed) {
+        warnings.push({ code: 'kubeadm-manifest-left-alone', message: `${m.fileName} is left untouched: ${id.reason}; if it is a control-plane component, it keeps running as it does today`, path: m.path });
+      }
+    }
   }
   found.sort((a, b) => COMPONENTS.indexOf(a.component) - COMPONENTS.indexOf(b.component));
-  return { found, ignored: ignored.sort() };
+  return { found, ignored: ignored.sort((a, b) => compareText(a.file, b.file)), refused, warnings };
 }
 
 export function desiredSecurity(identity: Identity, kubernetesVersion: string | null): DesiredSecurity {
@@ -73,7 +93,9 @@ export function desiredSecurity(identity: Identity, kubernetesVersion: string | 
 export function buildPlan(node: NodeState, config: Config, opts: PlanOptions): Plan {
   const problems: Problem[] = [];
   const warnings: Problem[] = [];
-  const { found, ignored } = findComponents(node);
+  const { found, ignored, refused, warnings: identifyWarnings } = findComponents(node);
+  problems.push(...refused);
+  warnings.push(...identifyWarnings);
 
   const versionOf = (c: Component) => found.find((f) => f.component === c)?.pod.image;
   const kubeImage = versionOf('kube-apiserver') ?? versionOf('kube-controller-manager') ?? versionOf('kube-scheduler');
@@ -81,7 +103,7 @@ export function buildPlan(node: NodeState, config: Config, opts: PlanOptions): P
   const etcdImage = versionOf('etcd');
   const etcdVersion = etcdImage ? etcdVersionFromImage(etcdImage) : null;
   const support = kubernetesSupport(kubernetesVersion);
-  if (found.length === 0) {
+  if (found.length === 0 && refused.length === 0) {
     problems.push({ code: 'no-components', message: `no kubeadm control-plane manifests in ${node.manifestsDir}`, path: node.manifestsDir, fix: 'run on a kubeadm control-plane node, or point --root / manifestsDir at one' });
   } else if (support !== 'known' && kubeImage) {
     warnings.push({ code: 'kubernetes-version', message: `Kubernetes version ${kubernetesVersion ?? `of image ${kubeImage}`} is outside the versions this tool knows (${KNOWN_KUBERNETES}); review the plan carefully`, path: node.manifestsDir });
@@ -97,7 +119,9 @@ export function buildPlan(node: NodeState, config: Config, opts: PlanOptions): P
   // What each migrated component reads and writes, from its own manifest.
   const accesses: FileAccess[] = [];
   for (const f of migrating) {
-    const result = analyzeAccess(f.pod, f.component);
+    const direct = analyzeAccess(f.pod, f.component);
+    const implicit = implicitWrites(f.pod, f.component);
+    const result = { accesses: [...direct.accesses, ...implicit.accesses], unmapped: [...direct.unmapped, ...implicit.unmapped] };
     accesses.push(...result.accesses);
     const inner = expandConfigAccesses(f.pod, f.component, result.accesses, node.configs);
     accesses.push(...inner.accesses);
@@ -109,7 +133,13 @@ export function buildPlan(node: NodeState, config: Config, opts: PlanOptions): P
       );
     }
     for (const u of result.unmapped) {
-      warnings.push({ code: 'path-not-on-host', message: `${f.component} ${u.flag}=${u.containerPath} is not on a hostPath volume (it is inside the image); nothing to change for it`, path: f.path, component: f.component });
+      if (u.access === 'write') {
+        // A non-root process cannot create files in the image's directories (root-owned): the
+        // component would exit at start (kube-apiserver: "open /var/log/…: permission denied").
+        problems.push({ code: 'write-path-in-image', message: `${f.component} must write ${u.containerPath} (${u.flag}), which is on no hostPath volume: inside the image, where the non-root ${f.component} cannot create it`, path: f.path, component: f.component, fix: `mount the directory of ${u.containerPath} from the host (a hostPath volume, type DirectoryOrCreate, and a volumeMount without readOnly) in ${f.path}, or remove ${u.flag}` });
+        continue;
+      }
+      warnings.push({ code: 'path-not-on-host', message: `${f.component} ${u.flag}${u.flag.startsWith('--') ? '=' : ' '}${u.containerPath} is not on a hostPath volume (it is inside the image); nothing to change for it`, path: f.path, component: f.component });
     }
     for (const p of listenPorts(f.pod, f.component)) {
       // Only kube-apiserver images from v1.21 carry cap_net_bind_service on the binary (kubernetes#99145);
@@ -127,15 +157,16 @@ export function buildPlan(node: NodeState, config: Config, opts: PlanOptions): P
     }
   }
   const uses = groupUses(accesses, node.contents);
-  const shared: SharedGroupSpec[] = sharedReaderSets(uses).map((members) => ({ name: sharedGroupName(members, config), members }));
+  const sharedSets = sharedReaderSets(uses);
+  const shared: SharedGroupSpec[] = sharedSets.map((s) => ({ name: sharedGroupName(s.members, config, s.saKey), members: s.members, saKey: s.saKey }));
 
   const ids = planIdentities(node, config, migrating.map((f) => f.component), shared);
   problems.push(...ids.problems);
   warnings.push(...ids.warnings);
   const sharedGids = new Map<string, number>();
-  for (const s of shared) {
+  for (const [i, s] of shared.entries()) {
     const a = ids.accounts.find((x) => x.name === s.name && x.action !== 'create-user' && x.action !== 'reuse-user');
-    if (a && 'gid' in a) sharedGids.set(sortComponents(s.members).join(','), a.gid);
+    if (a && 'gid' in a) sharedGids.set(sharedSets[i].key, a.gid);
   }
   const userNames = new Map<number, string>();
   const groupNames = new Map<number, string>();

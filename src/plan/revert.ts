@@ -36,7 +36,8 @@ export function kubeadmDefaultMode(path: string, secret: boolean): number {
 export function buildRevertPlan(node: NodeState, config: Config, opts: { now: Date }): Plan {
   const problems: Problem[] = [];
   const warnings: Problem[] = [];
-  const { found, ignored } = findComponents(node);
+  const { found, ignored, refused } = findComponents(node);
+  problems.push(...refused);
   const selected = found.filter((f) => config.components.includes(f.component));
   const kubeImage = found.find((f) => f.component !== 'etcd')?.pod.image ?? null;
   const version = kubeImage ? kubeVersionFromImage(kubeImage) : null;

@@ -85,6 +85,13 @@ export interface Problem {
   fix?: string;
 }
 
+/** A manifest the plan leaves byte-identical, and why (not a kubeadm component, a second instance…). */
+export interface IgnoredManifest {
+  /** File name in the manifests directory. */
+  file: string;
+  reason: string;
+}
+
 export interface ComponentPlan {
   component: Component;
   manifest: string;
@@ -116,8 +123,8 @@ export interface Plan {
   kubernetesVersion: string | null;
   etcdVersion: string | null;
   components: ComponentPlan[];
-  /** Non-kubeadm static pods found and left untouched (file names). */
-  ignoredManifests: string[];
+  /** Static pods found and left untouched, each with the reason (file names sorted). */
+  ignoredManifests: IgnoredManifest[];
   accounts: AccountAction[];
   files: FileAction[];
   manifests: ManifestAction[];

@@ -50,7 +50,7 @@ export function renderPlanHuman(plan: Plan, s: Style): string {
     const id = c.identity ? `runs as ${c.identity.user} (uid ${c.identity.uid}, gid ${c.identity.gid}${c.identity.supplementalGroups.length ? `, groups ${c.identity.supplementalGroups.map((g) => `${g.name}=${g.gid}`).join(',')}` : ''})` : c.migrate ? 'no identity (see problems)' : 'not selected; stays as it is';
     out.push(`  ${c.component.padEnd(24)} ${id}`);
   }
-  if (plan.ignoredManifests.length) out.push(`  ${s.dim(`not kubeadm components, left untouched: ${plan.ignoredManifests.join(', ')}`)}`);
+  for (const m of plan.ignoredManifests) out.push(`  ${s.dim(`left untouched: ${m.file}: ${m.reason}`)}`);
   if (plan.accounts.length) out.push('', 'Accounts:', ...plan.accounts.map((a) => account(a, s)));
   if (plan.files.length) out.push('', 'Files:', ...plan.files.flatMap((f) => file(f, s)));
   if (plan.manifests.length) {

@@ -15,9 +15,10 @@ import { FIXTURES_DIR } from './paths.js';
 const file = (mode: number, uid = 0, gid = 0): FileStat => ({ type: 'file', uid, gid, mode, size: 100 });
 const dir = (mode: number, uid = 0, gid = 0): FileStat => ({ type: 'dir', uid, gid, mode, size: 4096 });
 
-export function fixtureNode(caseName: string, opts: { passwd?: string; group?: string } = {}): NodeState {
+export function fixtureNode(caseName: string, opts: { passwd?: string; group?: string; /** file name → text, instead of the case's files */ manifests?: Record<string, string> } = {}): NodeState {
   const caseDir = join(FIXTURES_DIR, caseName);
-  const manifests = readdirSync(caseDir).sort().map((fileName) => ({ fileName, path: `/etc/kubernetes/manifests/${fileName}`, text: readFileSync(join(caseDir, fileName), 'utf8'), stat: file(0o600) }));
+  const texts = opts.manifests ?? Object.fromEntries(readdirSync(caseDir).map((f) => [f, readFileSync(join(caseDir, f), 'utf8')]));
+  const manifests = Object.keys(texts).sort().map((fileName) => ({ fileName, path: `/etc/kubernetes/manifests/${fileName}`, text: texts[fileName]!, stat: file(0o600) }));
   const paths: Record<string, FileStat | null> = {};
   const trees: NodeState['trees'] = {};
   const addParents = (p: string) => {

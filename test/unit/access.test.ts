@@ -303,7 +303,7 @@ describe('analyzeAccess rules on hand-built manifests', () => {
   it('a path under no mount is unmapped (it lives in the image)', () => {
     const { accesses, unmapped } = run(['--tracing-config-file=/opt/tracing/config.yaml', '--client-ca-file=/etc/kubernetes/pki/ca.crt'], [PKI]);
     assert.deepEqual(accesses.map((a) => a.flag), ['--client-ca-file']);
-    assert.deepEqual(unmapped, [{ component: 'kube-apiserver', flag: '--tracing-config-file', containerPath: '/opt/tracing/config.yaml' }]);
+    assert.deepEqual(unmapped, [{ component: 'kube-apiserver', flag: '--tracing-config-file', containerPath: '/opt/tracing/config.yaml', access: 'read' }]);
   });
 
   it('a path whose longest mount is an emptyDir is unmapped, not mapped through a shorter hostPath mount', () => {

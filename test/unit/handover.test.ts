@@ -153,7 +153,7 @@ describe('IDs that are root in disguise', () => {
     config.accounts.etcd = { group: 'disk' };
     config.saKeyReaders = { group: 'adm' };
     const node = nodeState({ group: group('root:x:0:\ndisk:x:6:\nadm:x:4:') });
-    const plan = planIdentities(node, config, ['etcd', 'kube-apiserver', 'kube-controller-manager'], [{ name: 'adm', members: ['kube-apiserver', 'kube-controller-manager'] }]);
+    const plan = planIdentities(node, config, ['etcd', 'kube-apiserver', 'kube-controller-manager'], [{ name: 'adm', members: ['kube-apiserver', 'kube-controller-manager'], saKey: true }]);
     assert.deepEqual(plan.problems.map((p) => [p.code, p.message.split(' ')[1]]), [['account-privileged-group', 'disk'], ['account-privileged-group', 'adm']]);
   });
 

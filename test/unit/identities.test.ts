@@ -6,7 +6,7 @@ import { allocate, planIdentities } from '../../src/plan/identities.js';
 import type { AccountAction } from '../../src/plan/types.js';
 import { group, nodeState, passwd } from '../support/node-state.js';
 
-const SA = { name: 'kubeadm-sa-key-readers', members: ['kube-apiserver', 'kube-controller-manager'] as ('kube-apiserver' | 'kube-controller-manager')[] };
+const SA = { name: 'kubeadm-sa-key-readers', members: ['kube-apiserver', 'kube-controller-manager'] as ('kube-apiserver' | 'kube-controller-manager')[], saKey: true };
 
 function ids(accounts: AccountAction[]): string {
   // kubeadm's String() format (users_linux.go): name{id,gid}; sorted — to compare with §6 verbatim.

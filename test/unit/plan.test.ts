@@ -73,9 +73,10 @@ describe('plan on the fixture cases', () => {
   });
 
   it('leaves non-kubeadm static pods alone and names them', () => {
-    assert.deepEqual(plan('v1.30-port443-webhooks-haproxy-keepalived').ignoredManifests, ['haproxy.yaml', 'keepalived.yaml']);
+    const files = (p: Plan) => p.ignoredManifests.map((m) => m.file);
+    assert.deepEqual(files(plan('v1.30-port443-webhooks-haproxy-keepalived')), ['haproxy.yaml', 'keepalived.yaml']);
     const p = plan('v1.31-ubuntu-stacked-kube-vip');
-    assert.deepEqual(p.ignoredManifests, ['kube-vip.yaml']);
+    assert.deepEqual(p.ignoredManifests, [{ file: 'kube-vip.yaml', reason: 'not a kubeadm control-plane pod (runs image ghcr.io/kube-vip/kube-vip:v0.8.2)' }]);
     assert.ok(!p.manifests.some((m) => m.path.endsWith('kube-vip.yaml')));
     // kube-vip mounts super-admin.conf; no component of the control plane reads it, so it is not touched.
     assert.ok(!p.files.some((f) => f.path.includes('admin.conf')));

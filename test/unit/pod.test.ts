@@ -168,10 +168,10 @@ describe('identifyComponent edge cases', () => {
     assert.equal(identifyComponent('kube-scheduler.yaml', pod), null);
   });
 
-  it('a different component label, a missing tier label, or a wrong binary make it not kubeadm', () => {
-    assert.equal(identifyComponent('kube-scheduler.yaml', parsePod(manifest({ component: 'scheduler' }), 'x')), null);
-    assert.equal(identifyComponent('kube-scheduler.yaml', parsePod(manifest({ tier: null }), 'x')), null);
-    assert.equal(identifyComponent('kube-scheduler.yaml', parsePod(manifest({ tier: 'node' }), 'x')), null);
+  it('labels are hints (hand edits drop them), but a wrong binary makes it not kubeadm', () => {
+    assert.equal(identifyComponent('kube-scheduler.yaml', parsePod(manifest({ component: 'scheduler' }), 'x')), 'kube-scheduler');
+    assert.equal(identifyComponent('kube-scheduler.yaml', parsePod(manifest({ tier: null }), 'x')), 'kube-scheduler');
+    assert.equal(identifyComponent('kube-scheduler.yaml', parsePod(manifest({ tier: 'node' }), 'x')), 'kube-scheduler');
     assert.equal(identifyComponent('kube-scheduler.yaml', parsePod(manifest({ command: ['kube-apiserver', '--x=1'] }), 'x')), null);
   });
 

@@ -1,0 +1,259 @@
+// The real-world manifests of ../shared/corpus (42 nodes from public repositories, v1.13–v1.34;
+// provenance in its INDEX.md; read in place, never copied into the project): each case must end
+// either MIGRATED CORRECTLY or REFUSED WITH ITS REASON, as written in EXPECTED below from reading
+// each case's files (not from the tool's output).
+//
+// Migrated: a sandbox node (test/support/sandbox.ts) plus every file the manifests name that the
+// sandbox lacks (so a file the tool overlooks — an exec probe's key — is there, root-only, as on a
+// real node), then `apply --no-wait`; afterwards the KERNEL (setpriv … test -r, no capabilities)
+// must let each component, with the uid/gid/groups of its migrated manifest, read every file its
+// flags, exec probes and lifecycle hooks name (searched by this test's own small reading of the pod,
+// not the tool's analysis), write the directories it writes, and not read the node's root-only
+// kubeconfigs. Refused: apply exits 2, the node is byte-identical, and the plan names the reason.
+// Skipped only without root/setpriv or without ../shared, which FAILS under KUBEADM_NONROOT_REQUIRE_E2E=1.
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { test } from 'node:test';
+import { parse } from 'yaml';
+import { isToolState, runCli, show } from '../support/cli.js';
+import { REPO_ROOT } from '../support/paths.js';
+import { buildSandbox, type Sandbox } from '../support/sandbox.js';
+import { kernelAccess, missingPrerequisites, skipUnlessPossible, type AccessCheck, type Identity } from '../support/setpriv.js';
+import { diffSnapshots, snapshotTree } from '../support/tree.js';
+
+const CORPUS = path.resolve(REPO_ROOT, '..', 'shared', 'corpus');
+const MANIFESTS = '/etc/kubernetes/manifests';
+
+type Expected = { outcome: 'migrated'; warnings?: string[] } | { outcome: 'refused'; problems: string[] };
+const MIGRATED: Expected = { outcome: 'migrated' };
+/** Kubernetes before 1.16 is outside the versions the tool knows: migrated, with that warning. */
+const OLD: Expected = { outcome: 'migrated', warnings: ['kubernetes-version'] };
+
+// From reading each case (INDEX.md row + files). Refusals and why:
+const EXPECTED: Record<string, Expected> = {
+  'v1.13.4-hpa-tuned-kcm': OLD, // etcd exec probe reads healthcheck-client.key: etcd must be able to
+  'v1.14-zhoujing-custom-hostpaths': MIGRATED, // hostPath ≠ mountPath, cfssl names, key shared by etcd and kas
+  'v1.14.0-azure-cloud-config': OLD,
+  'v1.14.1-aliyun-mirror': OLD,
+  // kube-apiserver has no --tls-cert-file/--tls-private-key-file and no volumes: it writes a
+  // self-signed pair to /var/run/kubernetes inside the image, which a non-root apiserver cannot.
+  'v1.15-handwritten-insecure-external-etcd': { outcome: 'refused', problems: ['write-path-in-image'] },
+  'v1.15.1-external-etcd-no-etcd-manifest': OLD,
+  'v1.15.3-edge-no-status-no-eol': OLD,
+  'v1.15.3-katacoda-apiserver-only': OLD,
+  'v1.15.4-centos-etc-pki': OLD,
+  'v1.16.0-nodeport-80': MIGRATED,
+  'v1.17.0-nodeport-range-no-eol': MIGRATED,
+  'v1.18.16-aliyun-nodeport-all': MIGRATED,
+  'v1.18.2-stacked-a': MIGRATED,
+  'v1.18.2-stacked-b': MIGRATED,
+  'v1.19.0-kodekloud-lab': MIGRATED,
+  // --audit-log-path=/var/log/kubernetes/apiserver.log with no volume for it.
+  'v1.19.1-cis-hardened-comments': { outcome: 'refused', problems: ['write-path-in-image'] },
+  'v1.20.10-audit-policy-in-logdir-apiserver-only': MIGRATED,
+  'v1.20.2-minikube': MIGRATED,
+  // readOlny, a volume with no name, a mount naming no volume: the kubelet rejects it.
+  'v1.21.0-cks-encryption-broken-volume-apiserver-only': { outcome: 'refused', problems: ['invalid-pod-spec'] },
+  'v1.21.0-stacked': MIGRATED,
+  // kubectl dumps of kind's mirror pods, not manifests.
+  'v1.21.1-kind-mirror-pod-dump': { outcome: 'refused', problems: ['manifest-is-a-dump'] },
+  // `hostpath:` (lower case) twice: the kubelet would make both volumes emptyDirs.
+  'v1.21.4-cis-lowercase-hostpath-apiserver-only': { outcome: 'refused', problems: ['invalid-pod-spec'] },
+  'v1.22.17-aws-cloud-provider': MIGRATED,
+  'v1.23-etcd-restore-hostpath-only-etcd-only': MIGRATED,
+  // kas, kcm and ks pods renamed (file names and labels kept).
+  'v1.23.3-klustered-renamed-pods': { outcome: 'refused', problems: ['component-renamed'] },
+  'v1.23.4-stacked': MIGRATED,
+  'v1.23.6-perf-tuned-mixed-kcm-no-scheduler': MIGRATED,
+  'v1.24.2-aliyun-apiserver-only': MIGRATED,
+  // --audit-log-path=/var/log/apiserver/audit.log with no volume.
+  'v1.24.6-cis-unmounted-audit-log': { outcome: 'refused', problems: ['write-path-in-image'] },
+  'v1.25.2-stacked': MIGRATED,
+  'v1.26.1-audit-file-mount': MIGRATED,
+  'v1.27.3-joined-cp-etcd-existing': MIGRATED,
+  'v1.27.4-minikube-audit-crlf-apiserver-only': MIGRATED,
+  'v1.29.0-external-etcd-pem-apiserver-only': MIGRATED,
+  'v1.29.0-inline-comments-etcd-apiserver': MIGRATED,
+  'v1.29.0-killercoda-stacked': MIGRATED,
+  'v1.29.0-kodekloud-stacked': MIGRATED,
+  'v1.29.6-apiserver-only': MIGRATED,
+  'v1.30.0-stacked': MIGRATED,
+  'v1.30.14-audit-encryption-apiserver-only': MIGRATED,
+  'v1.30.14-rhel-etc-pki-stacked': MIGRATED,
+  'v1.32.0-minikube': MIGRATED,
+};
+
+const COMPONENT_BINARIES = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'];
+
+// ---- this test's own small reading of a pod (deliberately not src/model/*) ----
+
+type Obj = Record<string, any>;
+
+interface Named {
+  /** Host path (through the pod's hostPath volumes), node-absolute. */
+  host: string;
+  via: string;
+  write: boolean;
+}
+
+/** Words of an exec command; `sh -c SCRIPT` split on blanks and quotes. */
+function execWords(argv: string[]): string[] {
+  const i = argv.findIndex((a, j) => j > 0 && /^-\w*c\w*$/.test(a));
+  if (i === -1 || !/(^|\/)(ba)?sh$/.test(argv[0])) return argv;
+  return (argv[i + 1] ?? '').split(/[\s;&|]+/).map((w) => w.replace(/['"]/g, ''));
+}
+
+/** Absolute paths in words: values of --flag=…/VAR=… (comma lists too) and bare /paths. */
+function absolutePaths(words: string[], via: string): Array<{ path: string; via: string; flag: string }> {
+  const out: Array<{ path: string; via: string; flag: string }> = [];
+  for (const w of words) {
+    const eq = w.indexOf('=');
+    const flag = eq === -1 ? '' : w.slice(0, eq);
+    for (const v of (eq === -1 ? w : w.slice(eq + 1)).split(',')) {
+      const p = v.trim().split(':')[0];
+      if (p.startsWith('/') && !p.startsWith('//') && !/^\/(dev|proc|sys)(\/|$)/.test(p)) out.push({ path: p, via, flag });
+    }
+  }
+  return out;
+}
+
+const WRITE_FLAGS = new Set(['--data-dir', '--wal-dir', '--audit-log-path', '--cert-dir', '--log-dir', '--log-file']);
+const NOT_FILES = new Set(['--etcd-prefix', '--runtime-config']);
+
+function namedPaths(pod: Obj): Named[] {
+  const c = pod.spec.containers[0];
+  const mounts: Array<{ name: string; mountPath: string }> = c.volumeMounts ?? [];
+  const vols = new Map<string, string>((pod.spec.volumes ?? []).filter((v: Obj) => v.hostPath).map((v: Obj) => [v.name, String(v.hostPath.path).replace(/(.)\/+$/, '$1')]));
+  const toHost = (p: string): string | null => {
+    const n = path.posix.normalize(p).replace(/(.)\/+$/, '$1');
+    let best: { m: string; host: string } | null = null;
+    for (const m of mounts) {
+      const mp = path.posix.normalize(m.mountPath).replace(/(.)\/+$/, '$1');
+      if ((n === mp || n.startsWith(`${mp}/`)) && (!best || mp.length > best.m.length)) best = { m: mp, host: vols.get(m.name) ?? '' };
+    }
+    if (!best || best.host === '') return null;
+    return path.posix.join(best.host, n.slice(best.m.length));
+  };
+  const refs = absolutePaths([...(c.command ?? []).slice(1), ...(c.args ?? [])].map(String), 'flags').filter((r) => !NOT_FILES.has(r.flag));
+  for (const kind of ['livenessProbe', 'readinessProbe', 'startupProbe']) {
+    const cmd = c[kind]?.exec?.command;
+    if (Array.isArray(cmd)) refs.push(...absolutePaths(execWords(cmd.map(String)).slice(1), kind));
+  }
+  for (const hook of ['postStart', 'preStop']) {
+    const cmd = c.lifecycle?.[hook]?.exec?.command;
+    if (Array.isArray(cmd)) refs.push(...absolutePaths(execWords(cmd.map(String)).slice(1), hook));
+  }
+  const out: Named[] = [];
+  for (const r of refs) {
+    const write = WRITE_FLAGS.has(r.flag);
+    // A written log file: the component creates files in its directory.
+    const target = write && /\.\w+$/.test(r.path) && r.flag !== '--data-dir' ? path.posix.dirname(r.path) : r.path;
+    const host = toHost(target);
+    if (host !== null) out.push({ host, via: `${r.via} ${r.flag}`.trim(), write });
+  }
+  return out;
+}
+
+/** uid/gid/groups of the first container, as the runtime sets them (container over pod; fsGroup added). */
+function identity(pod: Obj): Identity {
+  const p = pod.spec.securityContext ?? {};
+  const c = pod.spec.containers[0].securityContext ?? {};
+  const groups = [...(p.supplementalGroups ?? []), ...(p.fsGroup !== undefined ? [p.fsGroup] : [])].map(Number);
+  return { uid: Number(c.runAsUser ?? p.runAsUser ?? 0), gid: Number(c.runAsGroup ?? p.runAsGroup ?? 0), groups: [...new Set(groups)].sort((a, b) => a - b) };
+}
+
+function readPod(text: string): Obj {
+  return parse(text, { version: '1.1' }) as Obj;
+}
+
+function componentPods(dir: string): Array<{ file: string; component: string; pod: Obj }> {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
+    .map((file) => ({ file, pod: readPod(readFileSync(path.join(dir, file), 'utf8')) }))
+    .filter(({ file, pod }) => COMPONENT_BINARIES.includes(path.posix.basename(String(pod?.spec?.containers?.[0]?.command?.[0] ?? ''))) && file === `${pod.metadata?.name}.yaml`)
+    .map(({ file, pod }) => ({ file, component: pod.metadata.name as string, pod }));
+}
+
+/** Give the node every FILE its manifests name that the sandbox lacks (root-owned; keys and kubeconfigs 0600). */
+async function completeNode(sb: Sandbox): Promise<void> {
+  for (const { pod } of componentPods(sb.path(MANIFESTS))) {
+    for (const n of namedPaths(pod)) {
+      if (n.write || !/\.\w+$/.test(n.host) || existsSync(sb.path(n.host))) continue;
+      await mkdir(path.dirname(sb.path(n.host)), { recursive: true });
+      const secret = /(\.key|-key\.pem|\.conf|\.kubeconfig)$/.test(n.host);
+      await writeFile(sb.path(n.host), secret ? await readFile(sb.path('/etc/kubernetes/pki/ca.key')).catch(() => 'secret\n') : '# public\n', { mode: secret ? 0o600 : 0o644 });
+    }
+  }
+}
+
+async function checkMigrated(sb: Sandbox, caseName: string): Promise<string[]> {
+  const violations: string[] = [];
+  const pods = componentPods(sb.path(MANIFESTS));
+  assert.ok(pods.length > 0, `${caseName}: no component manifests after apply`);
+  for (const { component, pod } of pods) {
+    const id = identity(pod);
+    if (id.uid === 0) violations.push(`${component} still runs as root`);
+    const checks: AccessCheck[] = [];
+    const why: string[] = [];
+    for (const n of namedPaths(pod)) {
+      const host = sb.path(n.host);
+      const st = await stat(host).catch(() => null);
+      if (st === null) continue; // not on this node (a trust store the distro lacks): nothing to read
+      const modes: Array<AccessCheck['mode']> = st.isDirectory() ? (n.write ? ['r', 'w', 'x'] : ['r', 'x']) : ['r'];
+      for (const mode of modes) {
+        checks.push({ path: host, mode });
+        why.push(`${n.host} (${n.via})`);
+      }
+    }
+    const own = new Set(namedPaths(pod).map((n) => n.host));
+    const rootOnly = ['/etc/kubernetes/admin.conf', '/etc/shadow'].filter((p) => !own.has(p) && existsSync(sb.path(p)));
+    const answers = await kernelAccess(id, [...checks, ...rootOnly.map((p) => ({ path: sb.path(p), mode: 'r' as const }))]);
+    answers.forEach((a, i) => {
+      if (i < checks.length && !a.allowed) violations.push(`${component} (uid ${id.uid} gid ${id.gid} groups [${id.groups}]) is DENIED test -${a.mode} ${why[i]}`);
+      if (i >= checks.length && a.allowed) violations.push(`${component} CAN read ${rootOnly[i - checks.length]}`);
+    });
+  }
+  return violations;
+}
+
+const cases = existsSync(CORPUS) ? readdirSync(CORPUS).filter((d) => existsSync(path.join(CORPUS, d)) && !d.endsWith('.md')).sort() : [];
+
+test('the corpus is there and every case has an expected outcome', (t) => {
+  if (skipUnlessPossible(t, existsSync(CORPUS) ? [] : [`${CORPUS} is missing (CI has ../shared beside the clone)`])) return;
+  assert.deepEqual(cases, Object.keys(EXPECTED).sort());
+});
+
+for (const caseName of cases) {
+  test(`corpus: ${caseName}`, { timeout: 180_000 }, async (t) => {
+    if (skipUnlessPossible(t, missingPrerequisites())) return;
+    const expected = EXPECTED[caseName];
+    assert.ok(expected, `no expected outcome written for ${caseName}`);
+    const dir = path.join(CORPUS, caseName);
+    const manifests = Object.fromEntries(readdirSync(dir).sort().map((f) => [f, readFileSync(path.join(dir, f), 'utf8')]));
+    const sb = await buildSandbox({ manifests });
+    try {
+      await completeNode(sb);
+      const plan = await runCli(['plan', '--root', sb.root, '-o', 'json']);
+      const json = JSON.parse(plan.stdout) as { problems: Array<{ code: string; message: string; fix?: string }>; warnings: Array<{ code: string }> };
+      const before = await snapshotTree(sb.root);
+      const apply = await runCli(['apply', '--root', sb.root, '--yes', '--no-wait'], { timeoutMs: 120_000 });
+      if (expected.outcome === 'refused') {
+        assert.equal(apply.code, 2, show(apply));
+        assert.deepEqual(diffSnapshots(before, await snapshotTree(sb.root), { ignore: isToolState }), [], 'a refused apply changed the node');
+        const codes = [...new Set(json.problems.map((p) => p.code))].sort();
+        assert.deepEqual(codes, [...expected.problems].sort(), `plan problems: ${JSON.stringify(json.problems, null, 1)}`);
+        assert.ok(json.problems.every((p) => p.fix), 'every refusal says how to fix it');
+        return;
+      }
+      assert.deepEqual(json.problems, [], `plan is blocked: ${plan.stdout.slice(0, 2000)}`);
+      for (const w of expected.warnings ?? []) assert.ok(json.warnings.some((x) => x.code === w), `expected warning ${w}`);
+      assert.equal(apply.code, 0, show(apply));
+      assert.deepEqual(await checkMigrated(sb, caseName), [], `kernel access checks failed in ${caseName}`);
+    } finally {
+      await sb.cleanup();
+    }
+  });
+}
