@@ -220,7 +220,7 @@ describe('rollback variants and the automatic rollback', { skip: NEEDS_ROOT, con
       const back = await runCli(['rollback', '--root', sb.root, '--yes', '--no-wait', '--keep-accounts']);
       assert.equal(back.code, 0, show(back));
       assert.doesNotMatch(back.stdout, /↶ (create|save) /, 'the preview lists no account undo');
-      assert.match(back.stdout, /↶ write \/etc\/kubernetes\/manifests\/etcd\.yaml/);
+      assert.match(back.stdout, /↶ \/etc\/kubernetes\/manifests\/etcd\.yaml back to its saved original/);
       // Only the account databases (and shadow-utils' "-" copies of them) still differ from the original.
       const d = diffSnapshots(original, await snapshotTree(sb.root), { ignore: isToolState });
       assert.deepEqual(d, ACCOUNT_FILES.flatMap((f) => [`${f}: content changed`, `+ ${f}- (file ${f.includes('shadow') ? '0640 0:42' : '0644 0:0'})`]));
