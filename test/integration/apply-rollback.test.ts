@@ -23,6 +23,7 @@ import { parse } from 'yaml';
 import { addSystemDirs, isToolState, NEEDS_ROOT, runCli, show, withoutLockDirTimes } from '../support/cli.js';
 import { buildSandbox, listFixtures, type Sandbox } from '../support/sandbox.js';
 import { diffSnapshots, snapshotTree, type Entry } from '../support/tree.js';
+import { skipUnlessPossible } from '../support/prerequisites.js';
 
 type Short = 'etcd' | 'kas' | 'kcm' | 'ks';
 
@@ -287,7 +288,7 @@ describe('rollback variants and the automatic rollback', { skip: NEEDS_ROOT, con
       // An immutable file (chattr +i) cannot be renamed over: the last manifest write fails with EPERM
       // after every other change, while nothing the plan fingerprints (content, owner, mode) differs.
       const chattr = await runCmd('chattr', ['+i', scheduler]);
-      if (chattr !== 0) return t.skip('chattr +i is not supported on this file system');
+      if (skipUnlessPossible(t, chattr !== 0 ? ['chattr +i is not supported on this file system'] : [])) return;
       const r = await runCli(['apply', '--root', sb.root, '--yes', '--no-wait']);
       assert.equal(r.code, 1, show(r));
       assert.match(r.stderr, /apply failed and was rolled back \(backup \S+\): .*(EPERM|operation not permitted)/i);

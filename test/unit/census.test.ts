@@ -6,8 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { findCensus, smallTreeCensus, treeSummary, walkCensus } from '../../src/discover/fs.js';
+import { skipOrFail } from '../support/prerequisites.js';
 
-describe('ownership census', { skip: process.getuid?.() !== 0 ? 'needs root to chown' : false }, () => {
+describe('ownership census', { skip: skipOrFail(process.getuid?.() !== 0 && 'needs root to chown') }, () => {
   it('the small-tree walk, find and the concurrent walk count the same owners, links not followed', async () => {
     const root = await mkdtemp(join(tmpdir(), 'census-'));
     try {
