@@ -21,7 +21,7 @@
 //   readOnlyRootFilesystem, SELinux/AppArmor. None of them changes which FILES the process may open.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import type { PodInfo } from '../../src/model/pod.types.js';
+import type { PodReading } from './pod-reading.js';
 
 export const SETPRIV = '/usr/bin/setpriv';
 
@@ -72,7 +72,7 @@ export function capName(k8s: string): string {
 }
 
 /** UID, GID and supplementary groups of the pod's (first) container, as the runtime would set them. */
-export function identityOf(pod: PodInfo): Identity {
+export function identityOf(pod: Pick<PodReading, 'podSecurityContext' | 'containerSecurityContext'>): Identity {
   const p = pod.podSecurityContext as Obj;
   const c = pod.containerSecurityContext as Obj;
   const uid = num(c.runAsUser) ?? num(p.runAsUser) ?? 0;
@@ -84,7 +84,7 @@ export function identityOf(pod: PodInfo): Identity {
 }
 
 /** Identity plus capabilities and no_new_privs, per the rules in the header. */
-export function privilegesOf(pod: PodInfo): Privileges {
+export function privilegesOf(pod: Pick<PodReading, 'podSecurityContext' | 'containerSecurityContext'>): Privileges {
   const c = pod.containerSecurityContext as Obj;
   const caps = (typeof c.capabilities === 'object' && c.capabilities !== null ? c.capabilities : {}) as Obj;
   const drop = strings(caps.drop).map(capName);
