@@ -1,7 +1,7 @@
 // The apply runner: journal → steps → health gates, with automatic rollback on any failure, timeout
 // or signal. Both the cause and any rollback failure reach the caller — never one swallowed by the
 // other (kubeadm's rollbackOldManifests dropped its errs in several versions: cmd/kubeadm/app/phases/upgrade/staticpods.go).
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { errorMessage, RollbackFailedError, RolledBackError } from '../errors.js';
 import type { Component } from '../model/components.js';
@@ -61,6 +61,9 @@ export async function applyPlan(plan: Plan, o: RunOptions, resume?: { id: string
   if (resume) {
     journal = resume.journal;
     await journal.record({ t: 'resume', at: o.now().toISOString(), pid: process.pid });
+    // A step killed between its temp file's fchown/fsync and the rename leaves the temp file behind; this
+    // run redoes the step with a new one, so the old one would be left forever (a copy of a secret).
+    for (const i of journal.intents()) if (!i.done && i.undo && 'temp' in i.undo && i.undo.temp) await rm(i.undo.temp, { force: true });
   } else {
     // mkdir -p gives EVERY directory it creates the mode: parents that do not exist yet (/var/lib on a
     // bare root) must stay traversable (0755) for everyone else; only the tool's own state is 0700.
