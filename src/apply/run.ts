@@ -2,7 +2,7 @@
 // or signal. Both the cause and any rollback failure reach the caller — never one swallowed by the
 // other (kubeadm's rollbackOldManifests dropped its errs in several versions: cmd/kubeadm/app/phases/upgrade/staticpods.go).
 import { mkdir, readFile, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { errorMessage, RollbackFailedError, RolledBackError } from '../errors.js';
 import type { Component } from '../model/components.js';
 import { hasChanges } from '../plan/summary.js';
@@ -63,7 +63,10 @@ export async function applyPlan(plan: Plan, o: RunOptions, resume?: { id: string
     await journal.record({ t: 'resume', at: o.now().toISOString(), pid: process.pid });
     // A step killed between its temp file's fchown/fsync and the rename leaves the temp file behind; this
     // run redoes the step with a new one, so the old one would be left forever (a copy of a secret).
-    for (const i of journal.intents()) if (!i.done && i.undo && 'temp' in i.undo && i.undo.temp) await rm(i.undo.temp, { force: true });
+    // (Found next to the target under THIS root: the recorded host path is wrong if the root moved.)
+    for (const { done, undo: u } of journal.intents()) {
+      if (!done && u && 'temp' in u && u.temp) await rm(join(safeHostPath(o.root, dirname(u.path)), basename(u.temp)), { force: true });
+    }
   } else {
     // mkdir -p gives EVERY directory it creates the mode: parents that do not exist yet (/var/lib on a
     // bare root) must stay traversable (0755) for everyone else; only the tool's own state is 0700.
