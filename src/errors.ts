@@ -14,10 +14,18 @@ export class RefusedError extends Error {
   override name = 'RefusedError';
 }
 
-/** An apply/revert failed and was rolled back completely; the node is as it was before. */
+/**
+ * An apply/revert failed and was rolled back completely; the node is as it was before. `unconfirmed`
+ * names restored components whose health could not be confirmed (restored, health unconfirmed: every
+ * change was undone, only the wait for the component to come back ended without an answer).
+ */
 export class RolledBackError extends Error {
   override name = 'RolledBackError';
-  constructor(message: string, override readonly cause?: unknown) {
+  constructor(
+    message: string,
+    override readonly cause?: unknown,
+    readonly unconfirmed: string[] = [],
+  ) {
     super(message);
   }
 }

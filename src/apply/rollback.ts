@@ -23,6 +23,10 @@ export interface RollbackOptions {
   events: (e: ApplyEvent) => void;
   reason: string;
   afterRecord?: () => Promise<void> | void;
+  /** Undos NOT to run (rollback --keep-accounts): neither run nor journaled as undone. */
+  keep?: (u: Undo) => boolean;
+  /** Aborted: stop waiting for restored components' health (every undo still runs). */
+  gateSignal?: AbortSignal;
 }
 
 export interface RollbackResult {
@@ -30,10 +34,12 @@ export interface RollbackResult {
   failures: string[];
   manualSteps: string[];
   warnings: string[];
+  /** Restored components whose health could not be confirmed: not a rollback failure (every change was undone). */
+  unconfirmed: string[];
 }
 
 export async function rollbackJournal(journal: Journal, o: RollbackOptions): Promise<RollbackResult> {
-  const res: RollbackResult = { undone: 0, failures: [], manualSteps: [], warnings: [] };
+  const res: RollbackResult = { undone: 0, failures: [], manualSteps: [], warnings: [], unconfirmed: [] };
   // A journal that cannot be written (a full /var is a likely cause of the failure being rolled back)
   // must not stop the undos — they are idempotent and need no record to run — but it is a failure to
   // report: the next rollback would not know what this one did.
@@ -46,12 +52,12 @@ export async function rollbackJournal(journal: Journal, o: RollbackOptions): Pro
   };
   await record({ t: 'rollback-begin', at: o.now().toISOString(), reason: o.reason });
   await o.afterRecord?.();
-  const pending = journal.intents().filter((i) => !i.undone && i.undo).reverse();
+  const pending = journal.intents().filter((i) => !i.undone && i.undo && !o.keep?.(i.undo)).reverse();
   // Accounts this run created or deleted: the only lines the account-file safety net may put back.
   const createdNames = journal.intents().flatMap((i) => (i.undo && 'name' in i.undo && /^(delete|recreate)-(user|group)$/.test(i.undo.kind) ? [i.undo.name] : []));
   const restored: Array<{ component: Component; path: string; text: string; before: Set<number>; at: number }> = [];
   // The gate needs its own signal: rollback must finish even when the apply was interrupted.
-  const signal = new AbortController().signal;
+  const signal = o.gateSignal ?? new AbortController().signal;
   for (const intent of pending) {
     const undo = intent.undo as Undo;
     try {
@@ -79,12 +85,16 @@ export async function rollbackJournal(journal: Journal, o: RollbackOptions): Pro
     // The identity the restored manifest asks for: a container-level runAsUser wins over the pod's.
     const pod = parsePod(r.text, r.path);
     const uid = Number(pod.containerSecurityContext.runAsUser ?? pod.podSecurityContext.runAsUser ?? 0);
+    const started = Date.now();
+    o.events({ type: 'gate', component: r.component, status: 'waiting', detail: `restored; waiting for the kubelet to restart ${r.component} as uid ${uid}`, elapsedMs: 0 });
     try {
-      const detail = await waitHealthy({ component: r.component, manifestPath: r.path, manifestText: r.text, uid, before: r.before, writtenAt: r.at, timeoutMs: o.timeoutMs, proc: o.proc, signal });
+      const detail = await waitHealthy({ component: r.component, manifestPath: r.path, manifestText: r.text, uid, before: r.before, writtenAt: r.at, timeoutMs: o.timeoutMs, proc: o.proc, signal, onProgress: (last) => o.events({ type: 'gate', component: r.component, status: 'waiting', detail: last, elapsedMs: Date.now() - started }) });
       o.events({ type: 'gate', component: r.component, status: 'healthy', detail });
     } catch (e) {
-      res.failures.push(`restored ${r.component} did not become healthy: ${errorMessage(e)}`);
-      res.manualSteps.push(`check the kubelet log (journalctl -u kubelet) and the ${r.component} container (crictl ps -a --name ${r.component}; crictl logs …)`);
+      // Every change was undone; only its health is unknown. Not a rollback failure.
+      const why = `${r.component}: ${errorMessage(e)}; check it with: crictl ps -a --name ${r.component}; journalctl -u kubelet`;
+      res.unconfirmed.push(why);
+      o.events({ type: 'gate', component: r.component, status: 'unconfirmed', detail: errorMessage(e) });
     }
   }
   if (res.failures.length) res.manualSteps.push(`then run: ${rollbackCommand(o.root)} (it resumes from the journal in ${o.backupDir})`);

@@ -1,8 +1,8 @@
 // The apply runner: journal → steps → health gates, with automatic rollback on any failure, timeout
 // or signal. Both the cause and any rollback failure reach the caller — never one swallowed by the
 // other (kubeadm's rollbackOldManifests dropped its errs in several versions: cmd/kubeadm/app/phases/upgrade/staticpods.go).
-import { mkdir, readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { errorMessage, RollbackFailedError, RolledBackError } from '../errors.js';
 import type { Component } from '../model/components.js';
 import { hasChanges } from '../plan/summary.js';
@@ -22,7 +22,8 @@ import { VERSION } from '../version.js';
 export type ApplyEvent =
   | { type: 'begin'; backupId: string; resumed: boolean }
   | { type: 'step'; title: string; status: 'done' | 'skipped' }
-  | { type: 'gate'; component: Component; status: 'waiting' | 'healthy' | 'skipped'; detail: string }
+  /** A health gate: `waiting` repeats with the elapsed time and the last observation while it waits. */
+  | { type: 'gate'; component: Component; status: 'waiting' | 'healthy' | 'skipped' | 'unconfirmed'; detail: string; elapsedMs?: number }
   | { type: 'rollback'; title: string; status: 'undone' | 'failed'; detail?: string }
   | { type: 'warn'; message: string };
 
@@ -33,6 +34,8 @@ export interface RunOptions {
   timeoutMs: number;
   proc: string;
   signal: AbortSignal;
+  /** Aborted: the rollback after a failure stops waiting for restored components' health (a second Ctrl-C). */
+  gateSignal?: AbortSignal;
   now: () => Date;
   events: (e: ApplyEvent) => void;
   tools?: AccountTools;
@@ -58,6 +61,12 @@ export async function applyPlan(plan: Plan, o: RunOptions, resume?: { id: string
   if (resume) {
     journal = resume.journal;
     await journal.record({ t: 'resume', at: o.now().toISOString(), pid: process.pid });
+    // A step killed between its temp file's fchown/fsync and the rename leaves the temp file behind; this
+    // run redoes the step with a new one, so the old one would be left forever (a copy of a secret).
+    // (Found next to the target under THIS root: the recorded host path is wrong if the root moved.)
+    for (const { done, undo: u } of journal.intents()) {
+      if (!done && u && 'temp' in u && u.temp) await rm(join(safeHostPath(o.root, dirname(u.path)), basename(u.temp)), { force: true });
+    }
   } else {
     // mkdir -p gives EVERY directory it creates the mode: parents that do not exist yet (/var/lib on a
     // bare root) must stay traversable (0755) for everyone else; only the tool's own state is 0700.
@@ -88,12 +97,13 @@ export async function applyPlan(plan: Plan, o: RunOptions, resume?: { id: string
     try {
       rb = await rollbackJournal(journal, { ...o, backupDir: dir, tools, reason: why });
     } catch (e) {
-      rb = { undone: 0, failures: [`rollback stopped: ${errorMessage(e)}`], manualSteps: [`${rollbackCommand(o.root)} (it resumes from the journal in ${dir})`], warnings: [] };
+      rb = { undone: 0, failures: [`rollback stopped: ${errorMessage(e)}`], manualSteps: [`${rollbackCommand(o.root)} (it resumes from the journal in ${dir})`], warnings: [], unconfirmed: [] };
     }
     if (rb.failures.length > 0) {
       throw new RollbackFailedError(`apply failed: ${why}; rollback failed too`, rb.failures, rb.manualSteps);
     }
-    throw new RolledBackError(`apply failed and was rolled back (backup ${id}): ${why}`, cause);
+    const health = rb.unconfirmed.length ? `; restored, health unconfirmed: ${rb.unconfirmed.map((u) => u.split(':')[0]).join(', ')}` : '';
+    throw new RolledBackError(`apply failed and was rolled back (backup ${id}): ${why}${health}`, cause, rb.unconfirmed);
   }
 }
 
@@ -122,7 +132,9 @@ async function runStep(step: Step, jid: string, plan: Plan, journal: Journal, di
     return;
   }
   const identity = plan.components.find((c) => c.component === component)?.identity;
-  o.events({ type: 'gate', component, status: 'waiting', detail: `waiting for the kubelet to restart ${component} as uid ${identity?.uid}` });
+  o.events({ type: 'gate', component, status: 'waiting', detail: `waiting for the kubelet to restart ${component} as uid ${identity?.uid}`, elapsedMs: 0 });
+  const started = Date.now();
+  const onProgress = (last: string) => o.events({ type: 'gate', component, status: 'waiting', detail: last, elapsedMs: Date.now() - started });
   // Only when migrating: the tree step ran (and was journaled) before this manifest; a revert changes files after.
   const writeDirs = plan.kind !== PLAN_KIND ? [] : plan.files.filter((f) => f.access === 'write' && f.readers.includes(component) && f.action !== 'create-directory');
   const onOldGone = writeDirs.length
@@ -130,7 +142,7 @@ async function runStep(step: Step, jid: string, plan: Plan, journal: Journal, di
         for (const f of writeDirs) await chownTree(safeHostPath(o.root, f.path), f.desired.uid, f.desired.gid, { skipUnsafe: true });
       }
     : undefined;
-  const detail = await waitHealthy({ component, manifestPath: manifest.path, manifestText: manifest.after, uid: identity!.uid, gid: identity!.gid, before, writtenAt, timeoutMs: o.timeoutMs, proc: o.proc, signal: o.signal, onOldGone });
+  const detail = await waitHealthy({ component, manifestPath: manifest.path, manifestText: manifest.after, uid: identity!.uid, gid: identity!.gid, before, writtenAt, timeoutMs: o.timeoutMs, proc: o.proc, signal: o.signal, onOldGone, onProgress });
   await journal.record({ t: 'gate', component, ok: true, detail });
   result.gates.push({ component, detail });
   o.events({ type: 'gate', component, status: 'healthy', detail });
@@ -150,8 +162,10 @@ async function gateEarlierManifests(plan: Plan, journal: Journal, o: RunOptions,
     const c = plan.components.find((x) => x.manifest === undo.path);
     if (!c?.identity || gated.has(c.component)) continue;
     const text = await readFile(safeHostPath(o.root, c.manifest), 'utf8');
-    o.events({ type: 'gate', component: c.component, status: 'waiting', detail: `written by the interrupted run; waiting for ${c.component} to run as uid ${c.identity.uid}` });
-    const detail = await waitHealthy({ component: c.component, manifestPath: c.manifest, manifestText: text, uid: c.identity.uid, gid: c.identity.gid, before: new Set(), writtenAt: doneAt.get(i.step) ?? 0, timeoutMs: o.timeoutMs, proc: o.proc, signal: o.signal });
+    o.events({ type: 'gate', component: c.component, status: 'waiting', detail: `written by the interrupted run; waiting for ${c.component} to run as uid ${c.identity.uid}`, elapsedMs: 0 });
+    const started = Date.now();
+    const onProgress = (last: string) => o.events({ type: 'gate', component: c.component, status: 'waiting', detail: last, elapsedMs: Date.now() - started });
+    const detail = await waitHealthy({ component: c.component, manifestPath: c.manifest, manifestText: text, uid: c.identity.uid, gid: c.identity.gid, before: new Set(), writtenAt: doneAt.get(i.step) ?? 0, timeoutMs: o.timeoutMs, proc: o.proc, signal: o.signal, onProgress });
     await journal.record({ t: 'gate', component: c.component, ok: true, detail });
     result.gates.push({ component: c.component, detail });
     o.events({ type: 'gate', component: c.component, status: 'healthy', detail });

@@ -6,10 +6,11 @@ import { InputError, RefusedError } from '../errors.js';
 import type { Outcome, Wrap } from './main.js';
 import type { GlobalOptions } from './options.js';
 import { confirm, parseDuration } from './confirm.js';
-import { loadConfig, loadNode, requireDir } from './inputs.js';
-import { emit, note, style } from './output.js';
+import { loadConfig, loadNode, requireDir, requireRoot } from './inputs.js';
+import { emit, note, noteBlocked, style } from './output.js';
 import { withProgress } from './progress.js';
 import { rollbackCommand } from '../apply/rollback-hint.js';
+import { withInterrupts } from './signals.js';
 
 export function register(program: Command, run: Wrap): void {
   withRunOptions(
@@ -32,6 +33,7 @@ export function withRunOptions(cmd: Command, planHelp: string): Command {
 export async function runPlanCommand(opts: GlobalOptions, cmd: Command, verb: 'apply' | 'revert'): Promise<Outcome> {
   const o = cmd.opts<{ plan?: string; yes?: boolean; dryRun?: boolean; wait: boolean; timeout: string; proc: string }>();
   const timeoutMs = parseDuration(o.timeout);
+  if (!o.dryRun) requireRoot(verb);
   if (o.wait && !o.dryRun) requireDir(o.proc, '--proc');
   const [{ acquireLock }, { listBackups, unfinished }, { Journal }, { applyPlan }, { buildPlan }, { buildRevertPlan }, { actionsNotIn, hasChanges, isBlocked }, { renderPlanHuman }, { fingerprintInputs, stableStringify }, { PLAN_API_VERSION, PLAN_KIND, REVERT_PLAN_KIND }] = await Promise.all([
     import('../apply/lock.js'), import('../apply/backups.js'), import('../apply/journal.js'), import('../apply/run.js'), import('../plan/plan.js'), import('../plan/revert.js'), import('../plan/summary.js'), import('../render/plan-human.js'), import('../plan/fingerprint.js'), import('../plan/types.js'),
@@ -68,9 +70,7 @@ export async function runPlanCommand(opts: GlobalOptions, cmd: Command, verb: 'a
     if (isBlocked(fresh)) {
       await emit(opts, fresh, () => renderPlanHuman(fresh, style(opts)));
       // stdout carries the plan (maybe as JSON); the reason for exit 2 belongs on stderr too, naming the path.
-      const first = fresh.problems[0]!;
-      const where = first.path && !first.message.includes(first.path) ? `${first.path}: ` : '';
-      note(`kubeadm-nonroot: ${fresh.problems.length} blocking problem(s), nothing changed; first: ${where}${first.message}`);
+      noteBlocked(fresh);
       return 'refused';
     }
     if (!hasChanges(plan) && !previous) {
@@ -87,21 +87,18 @@ export async function runPlanCommand(opts: GlobalOptions, cmd: Command, verb: 'a
       note('Nothing changed.');
       return 'refused';
     }
-    const abort = new AbortController();
-    const onSignal = (sig: NodeJS.Signals) => abort.abort(sig);
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    try {
+    return await withInterrupts(verb, async ({ signal, gateSignal }) => {
       const resume = previous ? { id: previous.id, journal: await Journal.open(previous.dir) } : undefined;
       const result = await withProgress(verb === 'apply' ? 'Applying plan' : 'Reverting', opts, (events) =>
-        applyPlan(plan, { root: opts.root, wait: o.wait, timeoutMs, proc: o.proc, signal: abort.signal, now: () => new Date(), events }, resume),
+        applyPlan(plan, { root: opts.root, wait: o.wait, timeoutMs, proc: o.proc, signal, gateSignal, now: () => new Date(), events }, resume),
       );
-      await emit(opts, result, () => `${verb === 'apply' ? 'Applied' : 'Reverted'} (backup ${result.backupId}; undo with: ${rollbackCommand(opts.root)}).\n`);
-      return 'done';
-    } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    }
+      const rootFlag = opts.root === '/' ? '' : ` --root ${opts.root}`;
+      // --no-wait: nothing confirmed the components came back as their new users; say so, and how to check.
+      const unchecked = o.wait ? '' : `The components were NOT health-checked (--no-wait): check that each runs as its new user with: kubeadm-nonroot verify${rootFlag}\n`;
+      await emit(opts, { ...result, healthChecked: o.wait }, () => `${verb === 'apply' ? 'Applied' : 'Reverted'} (backup ${result.backupId}; undo with: ${rollbackCommand(opts.root)}).\n${unchecked}`);
+      if (unchecked && opts.output !== 'text') note(unchecked);
+      return 'done' as const;
+    });
   } finally {
     await lock?.release();
   }

@@ -2,7 +2,7 @@
 // Synchronous reads: the CLI reads one small file at a time, and node:fs/promises alone loads ~30
 // internal modules (streams, readline) that `plan` otherwise never needs.
 import { readFileSync, statSync } from 'node:fs';
-import { InputError } from '../errors.js';
+import { InputError, RefusedError } from '../errors.js';
 import type { Config } from '../model/config.js';
 import type { NodeState } from '../model/node.js';
 import type { GlobalOptions } from './options.js';
@@ -34,4 +34,13 @@ export function requireDir(dir: string, option: string): void {
     // ENOENT, ENOTDIR (a path through a file), EACCES: the same one-line answer
   }
   if (!isDir) throw new InputError(`${option} ${dir}: no such directory`, dir);
+}
+
+/**
+ * apply, revert and rollback change owners and accounts: only root can, and a run that fails half-way
+ * for lack of privilege is worse than one refused up front (exit 2, nothing changed).
+ */
+export function requireRoot(command: string): void {
+  const uid = process.geteuid?.() ?? 0;
+  if (uid !== 0) throw new RefusedError(`${command} must run as root (running as uid ${uid}): it changes file owners and creates accounts; run it with sudo. "plan" and "verify" run without root on a readable --root.`);
 }

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { loadConfig, loadNode } from './inputs.js';
 import type { Outcome, Wrap } from './main.js';
 import type { GlobalOptions } from './options.js';
-import { emit, style } from './output.js';
+import { emit, note, noteBlocked, style } from './output.js';
 
 export function register(program: Command, run: Wrap): void {
   program
@@ -20,5 +20,14 @@ export async function planCommand(opts: GlobalOptions, cmd: Command): Promise<Ou
   const node = await loadNode(opts, config);
   const plan = buildPlan(node, config, { now: new Date(), targetVersion: o.kubernetesVersion });
   await emit(opts, plan, () => renderPlanHuman(plan, style(opts)));
-  return isBlocked(plan) || (plan.target && plan.target.support !== 'known') ? 'refused' : 'done';
+  // Exit 2 always comes with its reason on stderr, also when stdout carries JSON or YAML for a script.
+  if (isBlocked(plan)) {
+    noteBlocked(plan);
+    return 'refused';
+  }
+  if (plan.target && plan.target.support !== 'known') {
+    note(`kubeadm-nonroot: the upgrade target ${plan.target.version} is not one this tool handles (${plan.target.support}); ${plan.target.notes[0] ?? 'see the plan'}`);
+    return 'refused';
+  }
+  return 'done';
 }

@@ -4,9 +4,11 @@ import { RefusedError, RollbackFailedError } from '../errors.js';
 import type { Outcome, Wrap } from './main.js';
 import type { GlobalOptions } from './options.js';
 import { confirm, parseDuration } from './confirm.js';
-import { requireDir } from './inputs.js';
+import { requireDir, requireRoot } from './inputs.js';
 import { emit, note } from './output.js';
 import { withProgress } from './progress.js';
+import { withInterrupts } from './signals.js';
+import { describeUndo } from '../render/undo.js';
 
 export function register(program: Command, run: Wrap): void {
   program
@@ -26,6 +28,8 @@ const KEEP_ACCOUNT_UNDOS = new Set(['delete-user', 'delete-group', 'remove-membe
 export async function rollbackCommand(opts: GlobalOptions, cmd: Command): Promise<Outcome> {
   const o = cmd.opts<{ backup?: string; keepAccounts?: boolean; yes?: boolean; wait: boolean; timeout: string; proc: string }>();
   const timeoutMs = parseDuration(o.timeout);
+  requireRoot('rollback');
+  requireDir(opts.root, '--root');
   if (o.wait) requireDir(o.proc, '--proc');
   const [{ acquireLock }, { listBackups }, { Journal }, { rollbackJournal }, { shadowUtils }] = await Promise.all([
     import('../apply/lock.js'), import('../apply/backups.js'), import('../apply/journal.js'), import('../apply/rollback.js'), import('../apply/accounts.js'),
@@ -46,23 +50,33 @@ export async function rollbackCommand(opts: GlobalOptions, cmd: Command): Promis
     const journal = await Journal.open(target.dir);
     if (target.status === 'unfinished') note(`Run ${target.id} did not finish (killed?); undoing what it recorded.`);
     if (target.status === 'rollback-unfinished') note(`A rollback of run ${target.id} did not finish; completing it.`);
-    // The preview shows what will really be undone: --keep-accounts skips the account undos.
-    const pending = journal.intents().filter((i) => !i.undone && i.undo && !(o.keepAccounts && KEEP_ACCOUNT_UNDOS.has(i.undo.kind)));
-    if (opts.output === 'text') process.stdout.write(`Rollback of run ${target.id} will undo:\n${pending.reverse().map((i) => `  ↶ ${i.title}`).join('\n')}\n`);
+    // --keep-accounts: the account undos are neither run nor journaled as undone (the journal keeps
+    // saying what was NOT undone); the preview shows what will really be done: the state it restores.
+    const keep = o.keepAccounts ? (u: { kind: string }) => KEEP_ACCOUNT_UNDOS.has(u.kind) : undefined;
+    const pending = journal.intents().filter((i) => !i.undone && i.undo && !keep?.(i.undo));
+    const kept = o.keepAccounts ? journal.intents().filter((i) => !i.undone && i.undo && keep!(i.undo)) : [];
+    if (opts.output === 'text') {
+      process.stdout.write(`Rollback of run ${target.id} will restore:\n${pending.reverse().map((i) => `  ↶ ${describeUndo(i.undo!)}`).join('\n')}\n`);
+      if (kept.length) process.stdout.write(`Kept (--keep-accounts):\n${kept.map((i) => `  = ${i.title}`).join('\n')}\n`);
+    }
     if (!(await confirm('Roll back?', o.yes === true))) {
       note('Nothing changed.');
       return 'refused';
     }
-    if (o.keepAccounts) {
-      for (const i of journal.intents()) {
-        if (!i.undone && i.undo && KEEP_ACCOUNT_UNDOS.has(i.undo.kind)) await journal.record({ t: 'undone', step: i.step });
-      }
-    }
-    const res = await withProgress(`Rolling back ${target.id}`, opts, (events) =>
-      rollbackJournal(journal, { root: opts.root, backupDir: target.dir, tools: shadowUtils(opts.root), wait: o.wait, timeoutMs, proc: o.proc, now: () => new Date(), events, reason: 'rollback command' }),
+    const res = await withInterrupts('rollback', ({ gateSignal }) =>
+      withProgress(`Rolling back ${target.id}`, opts, (events) =>
+        rollbackJournal(journal, { root: opts.root, backupDir: target.dir, tools: shadowUtils(opts.root), wait: o.wait, timeoutMs, proc: o.proc, now: () => new Date(), events, reason: o.keepAccounts ? 'rollback command (--keep-accounts: account changes kept)' : 'rollback command', keep, gateSignal }),
+      ),
     );
     if (res.failures.length) throw new RollbackFailedError(`rollback of run ${target.id} failed`, res.failures, res.manualSteps);
-    await emit(opts, { outcome: 'rolled-back', backupId: target.id, undone: res.undone, warnings: res.warnings }, () => `Rolled back run ${target.id} (${res.undone} change(s) undone).\n${res.warnings.map((w) => `! ${w}\n`).join('')}`);
+    const lines = [
+      `Rolled back run ${target.id} (${res.undone} change(s) undone${kept.length ? `, ${kept.length} account change(s) kept` : ''}).`,
+      ...res.warnings.map((w) => `! ${w}`),
+      ...res.unconfirmed.map((u) => `? restored, health unconfirmed: ${u}`),
+      ...(o.wait ? [] : [`The restored components were NOT health-checked (--no-wait): check them with crictl ps -a and journalctl -u kubelet.`]),
+    ];
+    await emit(opts, { outcome: 'rolled-back', backupId: target.id, undone: res.undone, kept: kept.map((i) => i.title), warnings: res.warnings, healthUnconfirmed: res.unconfirmed, healthChecked: o.wait }, () => lines.join('\n') + '\n');
+    if (opts.output !== 'text') for (const u of res.unconfirmed) note(`restored, health unconfirmed: ${u}`);
     return 'done';
   } finally {
     await lock.release();

@@ -1,4 +1,5 @@
-// kubeadm-nonroot verify: exit 0 when the node holds the desired state, 1 on drift, 2 on error.
+// kubeadm-nonroot verify: exit 0 when the node holds the desired state; 1 when it does not (drift, or
+// never migrated): the check failed and nothing was changed; 2 on bad input.
 import type { Command } from 'commander';
 import type { Outcome, Wrap } from './main.js';
 import type { GlobalOptions } from './options.js';
@@ -21,7 +22,8 @@ export async function verifyCommand(opts: GlobalOptions, cmd: Command): Promise<
   const node = await loadNode(opts, config);
   const proc = !o.runtime ? null : (o.proc ?? (opts.root === '/' ? '/proc' : null));
   if (proc) requireDir(proc, '--proc');
-  const report = await verifyNode(node, config, { now: new Date(), proc, rootFlag: opts.root === '/' ? '' : ` --root ${opts.root}` });
-  await emit(opts, report, () => renderVerifyHuman(report, style(opts)));
+  const rootFlag = opts.root === '/' ? '' : ` --root ${opts.root}`;
+  const report = await verifyNode(node, config, { now: new Date(), proc, rootFlag });
+  await emit(opts, report, () => renderVerifyHuman(report, style(opts), rootFlag));
   return report.ok ? 'done' : 'drift';
 }

@@ -6,11 +6,21 @@ import { CAUSE, fileCause } from './causes.js';
 import type { Finding } from './types.js';
 import { GROUP_PATH, PASSWD_PATH } from '../model/node-paths.js';
 
+/** Components whose manifest already carries the planned identity (nothing to change in it). */
+function migratedManifestsOf(plan: Plan) {
+  return plan.components.filter((c) => c.identity && !plan.manifests.some((m) => m.component === c.component));
+}
+
+/** No component's manifest is migrated and none of the planned users exists: a node this tool never migrated (or rolled back). */
+export function neverMigrated(plan: Plan): boolean {
+  return migratedManifestsOf(plan).length === 0 && !plan.accounts.some((a) => a.action === 'reuse-user');
+}
+
 export function staticFindings(plan: Plan, rootFlag: string): Finding[] {
   const apply = `kubeadm-nonroot apply${rootFlag}`;
   const out: Finding[] = [];
-  const migratedManifests = plan.components.filter((c) => c.identity && !plan.manifests.some((m) => m.component === c.component));
-  const anyMigrated = migratedManifests.length > 0 || plan.accounts.some((a) => a.action === 'reuse-user');
+  const migratedManifests = migratedManifestsOf(plan);
+  const anyMigrated = !neverMigrated(plan);
   for (const p of plan.problems) {
     out.push({ kind: 'problem', subject: p.path ?? '', message: p.message, cause: 'the node cannot be brought to the desired state as it is', fix: p.fix ?? 'see the message' });
   }

@@ -14,6 +14,11 @@ export interface Finding {
 
 export interface VerifyReport {
   ok: boolean;
+  /**
+   * holds: no finding. drift: the node differs from the desired state. not-migrated: the node was
+   * never migrated (or was rolled back) — every finding says the same, so text output gives one line.
+   */
+  state: 'holds' | 'drift' | 'not-migrated';
   /** Whether running processes were checked (root is / or --proc was given). */
   runtimeChecked: boolean;
   findings: Finding[];

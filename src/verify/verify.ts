@@ -4,7 +4,7 @@ import type { Config } from '../model/config.js';
 import type { NodeState } from '../model/node.js';
 import { buildPlan } from '../plan/plan.js';
 import { runtimeFindings } from './runtime.js';
-import { staticFindings } from './static.js';
+import { neverMigrated, staticFindings } from './static.js';
 import type { VerifyReport } from './types.js';
 import { compareText } from '../model/order.js';
 
@@ -13,5 +13,6 @@ export async function verifyNode(node: NodeState, config: Config, opts: { now: D
   const findings = staticFindings(plan, opts.rootFlag);
   if (opts.proc) findings.push(...(await runtimeFindings(plan, node, opts.proc)));
   findings.sort((a, b) => compareText(a.kind, b.kind) || compareText(a.subject, b.subject));
-  return { ok: findings.length === 0, runtimeChecked: opts.proc !== null, findings };
+  const state = findings.length === 0 ? 'holds' : neverMigrated(plan) ? 'not-migrated' : 'drift';
+  return { ok: findings.length === 0, state, runtimeChecked: opts.proc !== null, findings };
 }

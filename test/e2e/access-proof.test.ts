@@ -1,41 +1,129 @@
 // The kernel, not the tool, decides whether the migrated components can read what they need and
-// nothing else. For every fixture case that `apply --no-wait` migrates, and for every kubeadm component
-// in it, a process with that component's UID, GID and supplementary groups from its MIGRATED manifest
-// (no capabilities at all: bounding set empty, so no DAC_OVERRIDE) asks the kernel (test -r / -w / -x):
-//   - every host file the component's manifest references (analyzeAccess, mapped into the sandbox)
-//     must be readable, every directory it writes (etcd data dir, audit log dir, cert dirs) readable,
-//     writable and searchable;
-//   - every secret it does NOT reference must be refused: the private keys and kubeconfigs of the other
-//     components (scheduler vs apiserver.key, etcd vs sa.key, anyone but kcm vs ca.key), and the files
-//     no component reads, which only root may (admin.conf, super-admin.conf, kubelet.conf,
-//     etcd/ca.key, front-proxy-ca.key, /etc/shadow).
-// Skipped only when not root or setpriv is absent, and then FAILS instead when KUBEADM_NONROOT_REQUIRE_E2E=1.
+// nothing else — and what they need comes from the fixtures' hand-checked INDEX tables
+// (test/fixtures/manifests/INDEX.md: each path-valued flag, its access, and the host path a person
+// resolved through the volumeMounts), never from the tool's own access analysis. For every fixture case,
+// after `apply --no-wait`, for every kubeadm component the INDEX lists (by file name), a process with
+// the UID, GID and supplementary groups of its MIGRATED manifest (read by the test's own pod reading,
+// test/support/pod-reading.ts; no capabilities at all: bounding set empty, so no DAC_OVERRIDE) asks
+// the kernel (test -r / -w / -x):
+//   - every host path of its INDEX rows must be readable (a directory also searchable); a written
+//     directory readable, writable and searchable; a written file writable, or, when it does not exist
+//     yet (an audit log), its directory writable and searchable;
+//   - every secret its INDEX rows do NOT name must be refused: the private keys and kubeconfigs of the
+//     other components, and the files no component's flags name (admin.conf, super-admin.conf,
+//     kubelet.conf, etcd/ca.key, front-proxy-ca.key), and /etc/shadow, /etc/gshadow.
+// Manifests the INDEX lists that are not kubeadm components (haproxy, keepalived, kube-vip) must be
+// left byte-identical. A case whose apply is refused proves nothing: it is skipped with the reason,
+// and FAILS when KUBEADM_NONROOT_REQUIRE_E2E=1 (as does a missing prerequisite).
 import assert from 'node:assert/strict';
+import { lstat, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { accessViolations } from '../support/access-proof.js';
-import { buildSandbox, listFixtures } from '../support/sandbox.js';
-import { missingPrerequisites, skipUnlessPossible } from '../support/setpriv.js';
+import { BIN } from '../support/cli.js';
+import { readIndexTables, type IndexRow } from '../support/index-tables.js';
+import { readPod } from '../support/pod-reading.js';
+import { skipUnlessPossible } from '../support/prerequisites.js';
+import { buildSandbox, fixturesDir, listFixtures, type Sandbox } from '../support/sandbox.js';
+import { identityOf, kernelAccess, missingPrerequisites, type AccessCheck, type Identity } from '../support/setpriv.js';
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const CLI = path.join(REPO, 'bin/kubeadm-nonroot');
+const MANIFESTS = '/etc/kubernetes/manifests';
+/** kubeadm's static pod files (kubeadm: constants.go, GetStaticPodFilepath). */
+const KUBEADM_FILES = ['etcd.yaml', 'kube-apiserver.yaml', 'kube-controller-manager.yaml', 'kube-scheduler.yaml'];
+
+/** Files only root may read however the node is set up: account secrets. */
+const ROOT_ONLY = ['/etc/shadow', '/etc/gshadow'];
+
+const INDEX = readIndexTables();
+
+async function kind(p: string): Promise<'dir' | 'file' | 'missing'> {
+  try {
+    return (await lstat(p)).isDirectory() ? 'dir' : 'file';
+  } catch {
+    return 'missing';
+  }
+}
+
+/** Node paths of secret-looking files anywhere in the node (the tool's own state dir aside). */
+async function secretFilesOnNode(sb: Sandbox): Promise<string[]> {
+  const found: string[] = [];
+  async function walk(nodeDir: string): Promise<void> {
+    for (const e of await readdir(sb.path(nodeDir), { withFileTypes: true })) {
+      const p = path.posix.join(nodeDir, e.name);
+      if (p === '/var/lib/kubeadm-nonroot') continue;
+      if (e.isDirectory()) await walk(p);
+      else if (e.isFile() && (/\.key$|-key\.pem$|\.kubeconfig$/.test(e.name) || (nodeDir === '/etc/kubernetes' && e.name.endsWith('.conf')))) found.push(p);
+    }
+  }
+  await walk('/');
+  return found;
+}
+
+/** The kernel checks one INDEX row needs, by what the path is in the sandbox. */
+async function needs(sb: Sandbox, r: IndexRow): Promise<AccessCheck[]> {
+  const host = sb.path(r.hostPath);
+  const k = await kind(host);
+  if (r.access === 'write') {
+    if (k === 'dir') return (['r', 'w', 'x'] as const).map((mode) => ({ path: host, mode }));
+    if (k === 'file') return [{ path: host, mode: 'w' }];
+    return (['w', 'x'] as const).map((mode) => ({ path: path.dirname(host), mode })); // created by the component
+  }
+  return k === 'dir' ? (['r', 'x'] as const).map((mode) => ({ path: host, mode })) : [{ path: host, mode: 'r' }];
+}
+
+const describeId = (id: Identity) => `uid ${id.uid} gid ${id.gid} groups [${id.groups.join(',')}]`;
 
 for (const fixture of listFixtures()) {
-  test(`kernel access proof after apply: ${fixture}`, { timeout: 120_000 }, async (t) => {
+  test(`kernel access proof after apply (oracle: INDEX.md): ${fixture}`, { timeout: 120_000 }, async (t) => {
     if (skipUnlessPossible(t, missingPrerequisites())) return;
+    const tables = INDEX.get(fixture);
+    assert.ok(tables, `INDEX.md has no section for ${fixture}`);
     const sb = await buildSandbox({ fixture });
     try {
-      const apply = await execa(process.execPath, [CLI, 'apply', '--root', sb.root, '--yes', '--no-wait'], { reject: false, stdin: 'ignore' });
-      if (apply.exitCode === 2) {
-        // Refused or blocked: nothing was migrated, so there is nothing to prove here.
-        t.skip(`apply refused this case (exit 2): ${apply.stderr.trim().split('\n').pop()}`);
-        return;
-      }
+      const apply = await execa(process.execPath, [BIN, 'apply', '--root', sb.root, '--yes', '--no-wait'], { reject: false, stdin: 'ignore' });
+      if (apply.exitCode === 2 && skipUnlessPossible(t, [`apply refused this case (exit 2), so there is nothing to prove: ${apply.stderr.trim().split('\n').pop()}`])) return;
       assert.equal(apply.exitCode, 0, `apply --no-wait failed (${apply.exitCode}):\n${apply.stdout}\n${apply.stderr}`);
 
-      const violations = await accessViolations(sb);
+      // Not kubeadm's: left exactly as they were.
+      for (const file of [...tables.keys()].filter((f) => !KUBEADM_FILES.includes(f))) {
+        assert.equal(await readFile(sb.path(`${MANIFESTS}/${file}`), 'utf8'), await readFile(path.join(fixturesDir(), fixture, file), 'utf8'), `${file} is not a kubeadm component and must be left alone`);
+      }
+      const components = [...tables.entries()].filter(([file]) => KUBEADM_FILES.includes(file));
+      assert.ok(components.length > 0, 'the case has kubeadm components');
+
+      // Secret → the component files whose INDEX rows name it (none: only root may read it).
+      const owners = new Map<string, Set<string>>();
+      for (const p of [...(await secretFilesOnNode(sb)), ...ROOT_ONLY]) owners.set(p, new Set());
+      for (const [file, rows] of components) for (const r of rows) owners.get(r.hostPath)?.add(file);
+      assert.ok(owners.has('/etc/kubernetes/admin.conf'), 'the node has admin.conf (a root-only secret) to check against');
+
+      const violations: string[] = [];
+      for (const [file, rows] of components) {
+        const id = identityOf(readPod(await readFile(sb.path(`${MANIFESTS}/${file}`), 'utf8')));
+        assert.notEqual(id.uid, 0, `${file} still runs as root after apply`);
+        const mine = new Set(rows.map((r) => r.hostPath));
+        const allowed: AccessCheck[] = [];
+        const why = new Map<string, string>();
+        for (const r of rows) {
+          for (const c of await needs(sb, r)) {
+            allowed.push(c);
+            why.set(`${c.mode}:${c.path}`, `${r.flag} ${r.access}`);
+          }
+        }
+        const refused: AccessCheck[] = [...owners.keys()].filter((p) => !mine.has(p)).map((p) => ({ path: sb.path(p), mode: 'r' }));
+        assert.ok(allowed.length > 0 && refused.length > 0, `${file}: nothing to check (${allowed.length} allowed, ${refused.length} refused)`);
+        const answers = await kernelAccess(id, [...allowed, ...refused]);
+        for (const [i, r] of answers.entries()) {
+          const shouldBeAllowed = i < allowed.length;
+          if (r.allowed === shouldBeAllowed) continue;
+          const p = r.path.slice(sb.root.length);
+          if (shouldBeAllowed) violations.push(`${file} (${describeId(id)}) is DENIED test -${r.mode} ${p}, which INDEX.md says it needs (${why.get(`${r.mode}:${r.path}`)})`);
+          else {
+            const of = [...owners.get(p)!];
+            violations.push(`${file} (${describeId(id)}) CAN read ${p}, a secret of ${of.length ? of.join(', ') : 'root only'}`);
+          }
+        }
+      }
       assert.deepEqual(violations, [], `kernel access checks failed in ${fixture}:\n${violations.join('\n')}`);
     } finally {
       await sb.cleanup();

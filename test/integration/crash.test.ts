@@ -10,10 +10,18 @@
 // point and a rollback kill after every rollback record; the big one alternates (a) and (b) over its
 // kill points and kills its rollback at every third record, so that the file stays within ~2 minutes
 // while every record index of both is covered.
+//
+// Kills INSIDE a step, independent of how the step is implemented: (1) at the start of every rename(2)
+// of the run (the child wraps Node's rename: the instant between a temp file's fchown/fchmod/fsync and
+// its rename over the target, in every atomic publish — keys, manifests, the tool's own files); (2) at
+// many time offsets into the recursive re-owning of a large etcd data dir (12,000 entries, a few of
+// them owned by others, a symlink pointing out of the tree), SIGKILLed by this process from outside,
+// with at least one kill landing while the tree is part re-owned. After each: rollback restores the
+// original exactly, and a new apply converges to the clean result, which rollback still undoes.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { lchown, lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -49,6 +57,50 @@ async function killAt(root: string, mode: 'apply' | 'rollback', n: number): Prom
   return r;
 }
 
+/**
+ * After a kill, in `a`: (rollback) rollback restores the original tree exactly; (resume, on a copy when
+ * both) a new apply converges to the clean result, and a rollback after it restores the original.
+ * `killedAtRecord`: the kill came after a journal record (the run had begun), so the messages about
+ * taking over the lock and continuing the run are expected too. Returns the failures.
+ */
+async function convergesFrom(a: string, what: string, o: { rollback: boolean; resume: boolean; killedAtRecord: boolean }, t: { original: Map<string, Entry>; migrated: Map<string, Entry>; fresh: () => string }): Promise<string[]> {
+  const failures: string[] = [];
+  let b: string | null = null;
+  if (o.resume && o.rollback) {
+    b = t.fresh();
+    await copyTree(a, b);
+  } else if (o.resume) b = a;
+
+  // (a) roll back from the killed state.
+  const rb = o.rollback ? await runCli(['rollback', '--root', a, '--yes', '--no-wait']) : null;
+  if (rb && rb.code !== 0) failures.push(`${what}: rollback failed\n${show(rb)}`);
+  else if (rb) {
+    if (o.killedAtRecord && !/taking over a stale lock/.test(rb.stderr)) failures.push(`${what}: rollback did not report taking over the stale lock\n${show(rb)}`);
+    const d = diffSnapshots(t.original, await snapshotTree(a), { ignore: isToolState });
+    if (d.length) failures.push(`${what}: rollback left differences:\n  ${d.join('\n  ')}`);
+    const statuses = (await listBackups(a)).map((x) => x.status);
+    if (o.killedAtRecord && statuses.join() !== 'rolled-back') failures.push(`${what}: backups after rollback: ${statuses.join()}`);
+    if (existsSync(path.join(a, LOCK))) failures.push(`${what}: rollback left the lock behind`);
+  }
+
+  // (b) continue the killed run with a new apply, then roll the whole thing back.
+  if (b) {
+    const ap = await runCli(['apply', '--root', b, '--yes', '--no-wait']);
+    if (ap.code !== 0) failures.push(`${what}: continuing apply failed\n${show(ap)}`);
+    else {
+      if (o.killedAtRecord && !/did not finish; it will be continued/.test(ap.stderr)) failures.push(`${what}: apply did not say it continues the unfinished run\n${show(ap)}`);
+      const d = diffSnapshots(t.migrated, await snapshotTree(b), { ignore: isToolState });
+      if (d.length) failures.push(`${what}: continued apply differs from a clean apply:\n  ${d.join('\n  ')}`);
+      const rb2 = await runCli(['rollback', '--root', b, '--yes', '--no-wait']);
+      const d2 = rb2.code === 0 ? diffSnapshots(t.original, await snapshotTree(b), { ignore: isToolState }) : [];
+      if (rb2.code !== 0) failures.push(`${what}: rollback after the continued apply failed\n${show(rb2)}`);
+      else if (d2.length) failures.push(`${what}: rollback after the continued apply left differences:\n  ${d2.join('\n  ')}`);
+    }
+    if (b !== a) await rm(b, { recursive: true, force: true });
+  }
+  return failures;
+}
+
 interface Case {
   name: string;
   fixture: string;
@@ -59,6 +111,8 @@ interface Case {
   resumeAt: (n: number) => boolean;
   /** Which rollback records to kill after (1 = rollback-begin, k + 1 = the kth undo). */
   rollbackKillAt: (m: number, last: number) => boolean;
+  /** Which renames of the apply to kill at (1..count). */
+  renameKillAt: (k: number, count: number) => boolean;
 }
 
 const CASES: Case[] = [
@@ -69,6 +123,7 @@ const CASES: Case[] = [
     rollbackAt: (n) => n % 2 === 1,
     resumeAt: (n) => n % 2 === 0,
     rollbackKillAt: (m, last) => m % 3 === 1 || m === last,
+    renameKillAt: (k, count) => k % 4 === 2 || k === count,
   },
   {
     name: 'v1.17-kms-encryption-apiserver-only',
@@ -76,6 +131,7 @@ const CASES: Case[] = [
     rollbackAt: () => true,
     resumeAt: () => true,
     rollbackKillAt: () => true,
+    renameKillAt: () => true,
   },
 ];
 
@@ -90,6 +146,7 @@ for (const c of CASES) {
     let applyRecords: Array<{ t: string; step?: string }> = [];
     let seq = 0;
     const fresh = () => path.join(work, `n${++seq}`);
+    const converges = (a: string, what: string, o: { rollback: boolean; resume: boolean; killedAtRecord: boolean }) => convergesFrom(a, what, o, { original, migrated, fresh });
 
     before(async () => {
       if (NEEDS_ROOT) return;
@@ -135,39 +192,32 @@ for (const c of CASES) {
           const killed = await journalOf(a);
           assert.equal(killed.length, n, `${what}: the journal holds exactly the records before the kill`);
           assert.ok(existsSync(path.join(a, LOCK)), `${what}: a killed run leaves its lock`);
-          let b: string | null = null;
-          if (c.resumeAt(n) && c.rollbackAt(n)) {
-            b = fresh();
-            await copyTree(a, b);
-          } else if (c.resumeAt(n)) b = a;
+          failures.push(...(await converges(a, what, { rollback: c.rollbackAt(n), resume: c.resumeAt(n), killedAtRecord: true })));
+        } finally {
+          await rm(a, { recursive: true, force: true });
+        }
+      });
+      assert.deepEqual(failures, []);
+    });
 
-          // (a) roll back from the killed state.
-          const rb = c.rollbackAt(n) ? await runCli(['rollback', '--root', a, '--yes', '--no-wait']) : null;
-          if (rb && rb.code !== 0) failures.push(`${what}: rollback failed\n${show(rb)}`);
-          else if (rb) {
-            if (!/taking over a stale lock/.test(rb.stderr)) failures.push(`${what}: rollback did not report taking over the stale lock\n${show(rb)}`);
-            const d = diffSnapshots(original, await snapshotTree(a), { ignore: isToolState });
-            if (d.length) failures.push(`${what}: rollback left differences:\n  ${d.join('\n  ')}`);
-            const statuses = (await listBackups(a)).map((x) => x.status);
-            if (statuses.join() !== 'rolled-back') failures.push(`${what}: backups after rollback: ${statuses.join()}`);
-            if (existsSync(path.join(a, LOCK))) failures.push(`${what}: rollback left the lock behind`);
-          }
-
-          // (b) continue the killed run with a new apply, then roll the whole thing back.
-          if (b) {
-            const ap = await runCli(['apply', '--root', b, '--yes', '--no-wait']);
-            if (ap.code !== 0) failures.push(`${what}: continuing apply failed\n${show(ap)}`);
-            else {
-              if (!/did not finish; it will be continued/.test(ap.stderr)) failures.push(`${what}: apply did not say it continues the unfinished run\n${show(ap)}`);
-              const d = diffSnapshots(migrated, await snapshotTree(b), { ignore: isToolState });
-              if (d.length) failures.push(`${what}: continued apply differs from a clean apply:\n  ${d.join('\n  ')}`);
-              const rb2 = await runCli(['rollback', '--root', b, '--yes', '--no-wait']);
-              const d2 = rb2.code === 0 ? diffSnapshots(original, await snapshotTree(b), { ignore: isToolState }) : [];
-              if (rb2.code !== 0) failures.push(`${what}: rollback after the continued apply failed\n${show(rb2)}`);
-              else if (d2.length) failures.push(`${what}: rollback after the continued apply left differences:\n  ${d2.join('\n  ')}`);
-            }
-            if (b !== a) await rm(b, { recursive: true, force: true });
-          }
+    it(`${c.fixture}: killed inside an atomic publish (between fchown/fsync of the temp file and its rename), at every rename: rollback and a new apply both converge`, async () => {
+      const clean = fresh();
+      await copyTree(pristine, clean);
+      const counted = await startNode(CHILD, [clean, 'apply-rename', '0']).done;
+      await rm(clean, { recursive: true, force: true });
+      assert.equal(counted.code, 0, show(counted));
+      const renames = (JSON.parse(counted.stdout) as { renames: number }).renames;
+      assert.ok(renames >= 5, `the run publishes files atomically (${renames} renames)`);
+      const points = Array.from({ length: renames }, (_, i) => i + 1).filter((k) => c.renameKillAt(k, renames));
+      const failures: string[] = [];
+      await mapLimit(points, PARALLEL, async (k) => {
+        const what = `killed at rename ${k}/${renames}`;
+        const a = fresh();
+        await copyTree(pristine, a);
+        try {
+          const r = await startNode(CHILD, [a, 'apply-rename', String(k)]).done;
+          assert.equal(r.signal, 'SIGKILL', `${what}\n${show(r)}`);
+          failures.push(...(await converges(a, what, { rollback: true, resume: true, killedAtRecord: false })));
         } finally {
           await rm(a, { recursive: true, force: true });
         }
@@ -247,3 +297,108 @@ for (const c of CASES) {
     });
   });
 }
+
+describe('crash safety: killed while a large data dir is re-owned', { skip: NEEDS_ROOT }, () => {
+  const FIXTURE = 'v1.32-rhel-stacked';
+  const DATA = 'var/lib/etcd';
+  const FILES = 12_000;
+  const DIRS = 120;
+  /** Files owned by uid 1234 before the run (every 20th directory's f0). */
+  const EXCEPTIONS = 6;
+  let work = '';
+  let pristine = '';
+  let original: Map<string, Entry>;
+  let migrated: Map<string, Entry>;
+  let treeIntent = 0;
+  let seq = 0;
+  const fresh = () => path.join(work, `n${++seq}`);
+
+  /** How many entries below the data dir are owned by uid 0 / by someone else. */
+  async function owners(root: string): Promise<{ root: number; other: number }> {
+    const n = { root: 0, other: 0 };
+    async function walk(dir: string): Promise<void> {
+      for (const e of await readdir(dir, { withFileTypes: true })) {
+        const p = path.join(dir, e.name);
+        if ((await lstat(p)).uid === 0) n.root++;
+        else n.other++;
+        if (e.isDirectory()) await walk(p);
+      }
+    }
+    await walk(path.join(root, DATA));
+    return n;
+  }
+
+  before(async () => {
+    if (NEEDS_ROOT) return;
+    work = await mkdtemp(path.join(tmpdir(), 'kubeadm-nonroot-crash-tree-'));
+    pristine = path.join(work, 'pristine');
+    await buildSandbox({ fixture: FIXTURE, dir: pristine });
+    await addSystemDirs(pristine);
+    // 12,000 small files in 120 directories; a few owned by another user (exceptions rollback must
+    // restore); a symlink pointing OUT of the tree, whose target must never be re-owned.
+    const member = path.join(pristine, DATA, 'member', 'snap');
+    for (let d = 0; d < DIRS; d++) {
+      const dir = path.join(member, `d${d}`);
+      await mkdir(dir, { recursive: true });
+      await Promise.all(Array.from({ length: FILES / DIRS }, (_, f) => writeFile(path.join(dir, `f${f}`), 'x')));
+      if (d % (DIRS / EXCEPTIONS) === 0) await lchown(path.join(dir, 'f0'), 1234, 1234);
+    }
+    await symlink('/etc/kubernetes/admin.conf', path.join(pristine, DATA, 'member', 'escape'));
+    original = await snapshotTree(pristine);
+    const reference = path.join(work, 'reference');
+    await copyTree(pristine, reference);
+    const r = await runCli(['apply', '--root', reference, '--yes', '--no-wait'], { timeoutMs: 120_000 });
+    assert.equal(r.code, 0, show(r));
+    migrated = await snapshotTree(reference);
+    const records = await journalOf(reference);
+    treeIntent = records.findIndex((x) => x.t === 'intent' && /:tree\//.test(x.step ?? '')) + 1;
+    assert.ok(treeIntent > 0, 'the apply re-owns the data dir in a tree step');
+    await rm(reference, { recursive: true, force: true });
+  });
+
+  after(async () => {
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  it('SIGKILL at many instants while the tree is re-owned: some land mid-tree; rollback restores the original and a new apply converges', { timeout: 15 * 60_000 }, async () => {
+    // Offsets after the tree step's intent is durable; the kill comes from this process, so it does not
+    // depend on how (or in which process) the step walks the tree.
+    const offsets = [0, 3, 8, 15, 30, 60, 120, 250];
+    const failures: string[] = [];
+    const landings: string[] = [];
+    let midTree = 0;
+    await mapLimit(offsets, PARALLEL, async (ms, i) => {
+      const a = fresh();
+      await copyTree(pristine, a);
+      try {
+        const child = spawn(process.execPath, [CHILD, a, 'apply-announce'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+        let out = '';
+        let err = '';
+        child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+        const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_code, sig) => resolve(sig)));
+        child.stdout.setEncoding('utf8').on('data', (d: string) => {
+          out += d;
+          if (out.includes(`record ${treeIntent}\n`) && !child.killed) {
+            if (ms === 0) child.kill('SIGKILL');
+            else setTimeout(() => child.kill('SIGKILL'), ms);
+          }
+        });
+        const sig = await exited;
+        const journal = await journalOf(a);
+        const last = journal[journal.length - 1]!;
+        const inside = sig === 'SIGKILL' && last.t === 'intent' && /:tree\//.test(last.step ?? '');
+        const o = await owners(a);
+        const what = `killed ${ms} ms into the tree step (${sig ?? 'not killed'}; last record ${describeRecord(last)}; ${o.other} of ${o.root + o.other} entries re-owned)`;
+        landings.push(what);
+        if (sig !== 'SIGKILL') failures.push(`${what}: the child was not killed\n${err}`);
+        if (inside && o.root > 0 && o.other > EXCEPTIONS) midTree++;
+        // Every kill is rolled back; every other one is also continued by a new apply (on a copy).
+        failures.push(...(await convergesFrom(a, what, { rollback: true, resume: i % 2 === 1, killedAtRecord: false }, { original, migrated, fresh })));
+      } finally {
+        await rm(a, { recursive: true, force: true });
+      }
+    });
+    assert.deepEqual(failures, []);
+    assert.ok(midTree > 0, `no kill landed while the tree was part re-owned:\n${landings.join('\n')}`);
+  });
+});

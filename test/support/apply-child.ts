@@ -9,6 +9,18 @@
 //
 // N = 0 never kills. If the run ends before the Nth record, the child prints {"records": count} on
 // stdout and exits 0, so the caller can tell "killed" (signal SIGKILL) from "finished early".
+//
+// Kills INSIDE a step, whatever the step's implementation (test/integration/crash.test.ts):
+//   ROOT apply-announce     never kills itself: writes "record N" on stdout (synchronously) after each
+//                           durable record, so the PARENT can SIGKILL it at a chosen time into a step
+//                           (e.g. while a large data dir is being re-owned);
+//   ROOT apply-rename K     SIGKILLs itself at the start of the Kth rename(2) of the run — the instant
+//                           between a temp file's fchown/fchmod/fsync and its rename over the target
+//                           (an atomic publish). Node's rename functions are wrapped in this process
+//                           only (module.syncBuiltinESMExports makes ES-module imports see the wrapper).
+//                           The summary line also counts the renames: {"records": n, "renames": r}.
+import fs, { writeSync } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import { applyPlan } from '../../src/apply/run.js';
 import { listBackups } from '../../src/apply/backups.js';
 import { Journal } from '../../src/apply/journal.js';
@@ -23,16 +35,31 @@ async function main(): Promise<void> {
   // `node --test dist/test/` (npm test) runs every .js file under a directory named test, this one
   // included, without arguments: then there is nothing to do, and it must not count as a failure.
   if (process.argv.length <= 2) return;
-  const [root, mode, nText] = process.argv.slice(2);
-  const killAfter = Number(nText);
-  if (!root || (mode !== 'apply' && mode !== 'rollback') || !Number.isInteger(killAfter) || killAfter < 0) {
-    throw new Error('usage: apply-child.js ROOT apply|rollback N');
+  const [root, how, nText = '0'] = process.argv.slice(2);
+  const n = Number(nText);
+  if (!root || !['apply', 'rollback', 'apply-announce', 'apply-rename'].includes(how!) || !Number.isInteger(n) || n < 0) {
+    throw new Error('usage: apply-child.js ROOT apply|rollback N | ROOT apply-announce | ROOT apply-rename K');
   }
+  const mode = how === 'rollback' ? 'rollback' : 'apply';
+  const killAfter = how === 'apply' || how === 'rollback' ? n : 0;
   let records = 0;
   const afterRecord = (): void => {
     records++;
+    if (how === 'apply-announce') writeSync(1, `record ${records}\n`);
     if (records === killAfter) process.kill(process.pid, 'SIGKILL');
   };
+  let renames = 0;
+  if (how === 'apply-rename') {
+    const killAt = (): void => {
+      if (++renames === n) process.kill(process.pid, 'SIGKILL');
+    };
+    const { rename } = fs.promises;
+    const { rename: renameCb, renameSync } = fs;
+    fs.promises.rename = (a, b) => (killAt(), rename(a, b));
+    fs.rename = ((a: fs.PathLike, b: fs.PathLike, cb: fs.NoParamCallback) => (killAt(), renameCb(a, b, cb))) as typeof fs.rename;
+    fs.renameSync = (a, b) => (killAt(), renameSync(a, b));
+    syncBuiltinESMExports();
+  }
   const common = { root, wait: false, timeoutMs: 1000, proc: '/proc', now: () => new Date(), events: () => undefined, afterRecord };
   const lock = await acquireLock(root, mode, (m) => process.stderr.write(`${m}\n`));
   if (mode === 'apply') {
@@ -49,7 +76,7 @@ async function main(): Promise<void> {
     await rollbackJournal(journal, { ...common, backupDir: target.dir, tools: shadowUtils(root), reason: 'crash test' });
   }
   await lock.release();
-  process.stdout.write(JSON.stringify({ records }) + '\n');
+  process.stdout.write(JSON.stringify({ records, renames }) + '\n');
 }
 
 main().catch((e) => {

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { chmod, chown, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { skipOrFail } from './prerequisites.js';
 
 /** The repository root: the nearest ancestor holding bin/kubeadm-nonroot (from dist/test/support or test/support). */
 export const REPO = ((): string => {
@@ -128,5 +129,5 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
   return out;
 }
 
-/** Why root-only tests skip: they chown files and run useradd/groupadd --prefix. */
-export const NEEDS_ROOT = process.getuid?.() === 0 ? false : 'needs root: these tests chown files and run shadow-utils (useradd --prefix) on sandbox roots';
+/** Why root-only tests skip (fail when KUBEADM_NONROOT_REQUIRE_E2E=1): they chown files and run useradd/groupadd --prefix. */
+export const NEEDS_ROOT = skipOrFail(process.getuid?.() !== 0 && 'needs root: these tests chown files and run shadow-utils (useradd --prefix) on sandbox roots');

@@ -15,8 +15,9 @@
 //   - only pods whose binary (basename of command[0]) is on PATH run — on the test machines that is
 //     etcd — the others are reported as not runnable, so a sandbox may hold just etcd.yaml;
 //   - path-valued arguments are rewritten to the sandbox: a container path is mapped to its HOST path
-//     through the pod's volumeMounts and hostPath volumes (mapToHost, the same mapping the tool's access
-//     analysis uses), then prefixed with the sandbox root. "--data-dir=/var/lib/etcd" with the etcd-data
+//     through the pod's volumeMounts and hostPath volumes (pod-reading.ts: the runner's own reading of
+//     the pod, NOT the tool's parsePod/mapToHost, so that a mistake there cannot hide here), then
+//     prefixed with the sandbox root. "--data-dir=/var/lib/etcd" with the etcd-data
 //     volume at /var/lib/etcd becomes "--data-dir=<root>/var/lib/etcd". A path under no hostPath mount
 //     would be inside the image; it is left as it is and logged. Only values starting with "/" are
 //     touched, so URLs, names and numbers stay verbatim — which is what the tool's health gate matches;
@@ -30,9 +31,7 @@ import { accessSync, appendFileSync, closeSync, constants, mkdtempSync, openSync
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { mapToHost } from '../../src/model/access.js';
-import { parsePod } from '../../src/model/pod.js';
-import type { PodInfo } from '../../src/model/pod.types.js';
+import { hostPathOf, readPod, type PodReading } from './pod-reading.js';
 import { privilegesOf, setprivArgs, SETPRIV, type Privileges } from './setpriv.js';
 
 export interface RunnerOptions {
@@ -100,16 +99,16 @@ export function findOnPath(binary: string, searchPath: string): string | null {
 }
 
 /** One container path → host path inside the sandbox, or null when no hostPath volume carries it. */
-export function sandboxPath(pod: PodInfo, root: string, containerPath: string): string | null {
-  const mapped = mapToHost(pod, containerPath);
-  return mapped === null ? null : path.join(root, mapped.hostPath);
+export function sandboxPath(pod: PodReading, root: string, containerPath: string): string | null {
+  const mapped = hostPathOf(pod, containerPath);
+  return mapped === null ? null : path.join(root, mapped);
 }
 
 /**
  * The pod's argv with every absolute path (a bare argument, a `--flag=value` value, or an element of a
  * comma-separated value) mapped to the sandbox; unmapped paths are returned so the caller can log them.
  */
-export function sandboxArgv(pod: PodInfo, root: string): { argv: string[]; unmapped: string[] } {
+export function sandboxArgv(pod: PodReading, root: string): { argv: string[]; unmapped: string[] } {
   const unmapped: string[] = [];
   const mapValue = (value: string): string =>
     value
@@ -251,9 +250,10 @@ export function startRunner(o: RunnerOptions): Runner {
   function newEntry(file: string, text: string): Entry {
     const status: PodStatus = { file, name: '', state: 'invalid', pid: null, starts: 0, argv: [], privileges: null, reason: null };
     const e: Entry = { file, text, status, child: null, exec: null, timer: null, startedAt: 0, backoffMs: backoff.initialMs, retired: false };
-    let pod: PodInfo;
+    let pod: PodReading;
     try {
-      pod = parsePod(text, path.posix.join(o.manifestsDir ?? '/etc/kubernetes/manifests', file));
+      pod = readPod(text);
+      if (!pod.name) throw new Error('a static pod needs metadata.name');
     } catch (err) {
       status.reason = (err as Error).message;
       note(`${file}: not run: ${status.reason}`);

@@ -54,7 +54,7 @@ export interface Sandbox {
 const IS_ROOT = process.getuid?.() === 0;
 
 /** test/fixtures/manifests, found from either the compiled (dist/test/support) or the source location. */
-function fixturesDir(): string {
+export function fixturesDir(): string {
   const here = path.dirname(fileURLToPath(import.meta.url));
   const candidates = [path.resolve(here, '../../../test/fixtures/manifests'), path.resolve(here, '../fixtures/manifests')];
   const found = candidates.find((c) => existsSync(c));

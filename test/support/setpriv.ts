@@ -21,8 +21,7 @@
 //   readOnlyRootFilesystem, SELinux/AppArmor. None of them changes which FILES the process may open.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import type { TestContext } from 'node:test';
-import type { PodInfo } from '../../src/model/pod.types.js';
+import type { PodReading } from './pod-reading.js';
 
 export const SETPRIV = '/usr/bin/setpriv';
 
@@ -73,7 +72,7 @@ export function capName(k8s: string): string {
 }
 
 /** UID, GID and supplementary groups of the pod's (first) container, as the runtime would set them. */
-export function identityOf(pod: PodInfo): Identity {
+export function identityOf(pod: Pick<PodReading, 'podSecurityContext' | 'containerSecurityContext'>): Identity {
   const p = pod.podSecurityContext as Obj;
   const c = pod.containerSecurityContext as Obj;
   const uid = num(c.runAsUser) ?? num(p.runAsUser) ?? 0;
@@ -85,7 +84,7 @@ export function identityOf(pod: PodInfo): Identity {
 }
 
 /** Identity plus capabilities and no_new_privs, per the rules in the header. */
-export function privilegesOf(pod: PodInfo): Privileges {
+export function privilegesOf(pod: Pick<PodReading, 'podSecurityContext' | 'containerSecurityContext'>): Privileges {
   const c = pod.containerSecurityContext as Obj;
   const caps = (typeof c.capabilities === 'object' && c.capabilities !== null ? c.capabilities : {}) as Obj;
   const drop = strings(caps.drop).map(capName);
@@ -170,17 +169,4 @@ export function missingPrerequisites(need: { etcd?: boolean } = {}): string[] {
   return missing;
 }
 
-/** Env KUBEADM_NONROOT_REQUIRE_E2E=1 (set by .ci/run): missing prerequisites fail instead of skipping. */
-export const E2E_REQUIRED = process.env.KUBEADM_NONROOT_REQUIRE_E2E === '1';
-
-/**
- * Skip the test with the reasons (true: the caller returns), or, when the e2e tests are required,
- * throw so that the test FAILS: CI must never pass by skipping the proof.
- */
-export function skipUnlessPossible(t: TestContext, missing: readonly string[]): boolean {
-  if (missing.length === 0) return false;
-  const why = missing.join('; ');
-  if (E2E_REQUIRED) throw new Error(`KUBEADM_NONROOT_REQUIRE_E2E=1 but this end-to-end test cannot run: ${why}`);
-  t.skip(why);
-  return true;
-}
+export { skipUnlessPossible } from './prerequisites.js';

@@ -9,8 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { treeCensus, treeSummary } from '../../src/discover/fs.js';
+import { skipOrFail } from '../support/prerequisites.js';
 
-describe('ownership census', { skip: process.getuid?.() !== 0 ? 'needs root to chown' : false }, () => {
+describe('ownership census', { skip: skipOrFail(process.getuid?.() !== 0 && 'needs root to chown') }, () => {
   it('counts owners, lists only the exceptions, and never follows a link', async () => {
     const root = await mkdtemp(join(tmpdir(), 'census-'));
     try {

@@ -9,8 +9,10 @@ import { after, before, describe, it } from 'node:test';
 import { InputError } from '../../src/errors.js';
 import { parentsOf, statNode, treeSummary } from '../../src/discover/fs.js';
 import { hostPath, nodePathOf, normalizeNodePath, resolveUnderRoot } from '../../src/paths.js';
+import { skipOrFail } from '../support/prerequisites.js';
 
 const isRoot = process.getuid?.() === 0;
+const NEEDS_ROOT = skipOrFail(!isRoot && 'needs root to chown');
 
 async function tempRoot(): Promise<string> {
   return mkdtemp(path.join(os.tmpdir(), 'knr-fs-'));
@@ -167,7 +169,7 @@ describe('statNode', () => {
     assert.equal(await statNode(root, '/real/pki/sa.key/x'), null);
   });
 
-  it('reports owners (as root: chown in the sandbox)', { skip: !isRoot && 'needs root to chown' }, async () => {
+  it('reports owners (as root: chown in the sandbox)', { skip: NEEDS_ROOT }, async () => {
     await chown(path.join(root, 'real/pki/sa.key'), 101, 102);
     const st = await statNode(root, '/etc/pki/sa.key');
     assert.deepEqual(st && [st.uid, st.gid], [101, 102]);
@@ -203,7 +205,7 @@ describe('treeSummary', () => {
     assert.deepEqual(await treeSummary(root, '/empty'), { entries: 0, owners: [] });
   });
 
-  it('groups owners, most common first, ties by uid', { skip: !isRoot && 'needs root to chown' }, async () => {
+  it('groups owners, most common first, ties by uid', { skip: NEEDS_ROOT }, async () => {
     const r = await tempRoot();
     try {
       const files = ['a', 'b', 'c', 'd', 'e'];

@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { parsePod } from '../../src/model/pod.js';
+import { readPod } from '../support/pod-reading.js';
 import { findOnPath, sandboxArgv, startRunner, type Runner } from '../support/runner.js';
 import { identityOf, missingPrerequisites, privilegesOf, RUNTIME_DEFAULT_CAPS, setprivArgs, skipUnlessPossible } from '../support/setpriv.js';
 
@@ -35,7 +35,7 @@ function manifest(o: {
   return lines.join('\n') + '\n';
 }
 
-const pod = (text: string) => parsePod(text, '/etc/kubernetes/manifests/test.yaml');
+const pod = (text: string) => readPod(text);
 
 test('runner privileges: a pod without securityContext runs as root with containerd default capabilities', () => {
   const p = privilegesOf(pod(manifest({ command: ['etcd'] })));

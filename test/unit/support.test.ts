@@ -17,9 +17,11 @@ import { buildSandbox, listFixtures } from '../support/sandbox.js';
 import { GROUP, LOGIN_DEFS, PASSWD, withOddLines } from '../support/accounts.js';
 import { parsePod, identifyComponent } from '../../src/model/pod.js';
 import { analyzeAccess } from '../../src/model/access.js';
+import { skipOrFail } from '../support/prerequisites.js';
 
 const run = promisify(execFile);
 const IS_ROOT = process.getuid?.() === 0;
+const NEEDS_ROOT = skipOrFail(!IS_ROOT && 'chown needs root');
 
 async function openssl(...args: string[]): Promise<string> {
   return (await run('openssl', args)).stdout;
@@ -222,7 +224,7 @@ describe('support tree snapshots', () => {
     }
   });
 
-  test('tree: an owner change is reported', { skip: !IS_ROOT && 'chown needs root' }, async () => {
+  test('tree: an owner change is reported', { skip: NEEDS_ROOT }, async () => {
     const a = await snapshotTree(dir);
     await chown(path.join(dir, 'b.key'), 1000, 1001);
     try {

@@ -22,6 +22,7 @@ import { promisify } from 'node:util';
 import { Job } from 'kubernetes-models/batch/v1/Job';
 import ts from 'typescript';
 import { parse } from 'yaml';
+import { skipOrFail } from '../support/prerequisites.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const JOB_TEMPLATE = path.join(REPO, 'templates/rollout/job.yaml');
@@ -210,7 +211,7 @@ async function which(cmd: string): Promise<boolean> {
     return false;
   }
 }
-const NO_ENVSUBST = (await which('envsubst')) ? false : 'envsubst (gettext-base) is not installed; the fleet script needs it';
+const NO_ENVSUBST = skipOrFail(!(await which('envsubst')) && 'envsubst (gettext-base) is not installed; the fleet script needs it');
 if (NO_ENVSUBST) process.stderr.write(`templates.test: fleet script tests skipped: ${NO_ENVSUBST}\n`);
 
 /**
