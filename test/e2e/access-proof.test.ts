@@ -16,10 +16,11 @@
 // left byte-identical. A case whose apply is refused proves nothing: it is skipped with the reason,
 // and FAILS when KUBEADM_NONROOT_REQUIRE_E2E=1 (as does a missing prerequisite).
 import assert from 'node:assert/strict';
-import { lstat, readdir, readFile } from 'node:fs/promises';
+import { lstat, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { execa } from 'execa';
+import { secretFilesOnNode } from '../support/access-proof.js';
 import { BIN } from '../support/cli.js';
 import { readIndexTables, type IndexRow } from '../support/index-tables.js';
 import { readPod } from '../support/pod-reading.js';
@@ -42,21 +43,6 @@ async function kind(p: string): Promise<'dir' | 'file' | 'missing'> {
   } catch {
     return 'missing';
   }
-}
-
-/** Node paths of secret-looking files anywhere in the node (the tool's own state dir aside). */
-async function secretFilesOnNode(sb: Sandbox): Promise<string[]> {
-  const found: string[] = [];
-  async function walk(nodeDir: string): Promise<void> {
-    for (const e of await readdir(sb.path(nodeDir), { withFileTypes: true })) {
-      const p = path.posix.join(nodeDir, e.name);
-      if (p === '/var/lib/kubeadm-nonroot') continue;
-      if (e.isDirectory()) await walk(p);
-      else if (e.isFile() && (/\.key$|-key\.pem$|\.kubeconfig$/.test(e.name) || (nodeDir === '/etc/kubernetes' && e.name.endsWith('.conf')))) found.push(p);
-    }
-  }
-  await walk('/');
-  return found;
 }
 
 /** The kernel checks one INDEX row needs, by what the path is in the sandbox. */

@@ -55,7 +55,7 @@ async function migratedComponents(sb: Sandbox): Promise<MigratedComponent[]> {
 }
 
 /** Node paths of secret-looking files anywhere in the node (the tool's own state dir aside). */
-async function secretFilesOnNode(sb: Sandbox): Promise<string[]> {
+export async function secretFilesOnNode(sb: Sandbox): Promise<string[]> {
   const found: string[] = [];
   async function walk(nodeDir: string): Promise<void> {
     for (const e of await readdir(sb.path(nodeDir), { withFileTypes: true })) {
