@@ -375,7 +375,13 @@ describe('crash safety: killed while a large data dir is re-owned', { skip: NEED
         let out = '';
         let err = '';
         child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-        const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_code, sig) => resolve(sig)));
+        let code: number | null = null;
+        const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+          child.on('close', (c, sig) => {
+            code = c;
+            resolve(sig);
+          }),
+        );
         child.stdout.setEncoding('utf8').on('data', (d: string) => {
           out += d;
           if (out.includes(`record ${treeIntent}\n`) && !child.killed) {
@@ -390,7 +396,9 @@ describe('crash safety: killed while a large data dir is re-owned', { skip: NEED
         const o = await owners(a);
         const what = `killed ${ms} ms into the tree step (${sig ?? 'not killed'}; last record ${describeRecord(last)}; ${o.other} of ${o.root + o.other} entries re-owned)`;
         landings.push(what);
-        if (sig !== 'SIGKILL') failures.push(`${what}: the child was not killed\n${err}`);
+        // A late offset can miss on a fast machine: the apply finished first. That is not a crash, but
+        // it must then be a clean, complete apply (exit 0), and it is still rolled back below.
+        if (sig !== 'SIGKILL' && code !== 0) failures.push(`${what}: neither killed nor finished cleanly (exit ${code})\n${err}`);
         if (inside && o.root > 0 && o.other > EXCEPTIONS) midTree++;
         // Every kill is rolled back; every other one is also continued by a new apply (on a copy).
         failures.push(...(await convergesFrom(a, what, { rollback: true, resume: i % 2 === 1, killedAtRecord: false }, { original, migrated, fresh })));
