@@ -102,12 +102,37 @@ export class RealNode {
       initPid = Number(kids.split(/\s+/)[0] ?? 0);
       if (!initPid) await sleep(100);
     }
+    // `ready` is written just BEFORE the setup shell execs chroot: until the exec, /proc/<pid>/root is
+    // still the HOST's "/", and a write through path() would land in the machine's own /etc (it did, on a
+    // loaded machine: /etc/hosts and /etc/resolv.conf). Wait until the process's root is the overlay.
+    while (!RealNode.chrooted(initPid)) {
+      if (unshare.exitCode !== null || Date.now() > deadline) {
+        unshare.kill('SIGKILL');
+        throw new Error(`the node did not enter its root: ${readFileSync(setupLog, 'utf8').trim() || 'no output'} (${workDir})`);
+      }
+      await sleep(50);
+    }
     log(`node ${hostname} (${address}) up: PID 1 is host PID ${initPid}, scratch ${workDir}`);
     return new RealNode(workDir, address, hostname, unshare, initPid, log);
   }
 
-  /** A path inside the node, as seen from the host (through the node's root). */
+  /** True once `pid`'s root is the node's overlay: another filesystem than the host's "/", holding /kn-share. */
+  private static chrooted(pid: number): boolean {
+    if (!pid) return false;
+    try {
+      return statSync(`/proc/${pid}/root/`).dev !== statSync('/').dev && existsSync(`/proc/${pid}/root/kn-share`);
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * A path inside the node, as seen from the host (through the node's root). Refuses, rather than
+   * resolving on the host, if the node's PID 1 is gone or not inside its root: the host's own files must
+   * never be written through this.
+   */
   path(p: string): string {
+    if (!RealNode.chrooted(this.initPid)) throw new Error(`node ${this.hostname}: PID ${this.initPid} is not inside the node's root; refusing to resolve ${p} on the host`);
     return join(`/proc/${this.initPid}/root`, p);
   }
 
