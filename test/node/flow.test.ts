@@ -72,7 +72,7 @@ function passwdIds(comp: Comp, planJson: any): { uid: number; gid: number; group
   return { uid: Number(pw[2]), gid, groups: [...new Set([gid, ...groups])].sort((a, b) => a - b) };
 }
 
-describe(`real node ${FROM}`, { timeout: 3 * 3600_000 }, () => {
+describe(`real node ${FROM}`, { timeout: 60 * 60_000 }, () => {
   before(async () => {
     const t0 = Date.now();
     from = await release(FROM, undefined, { etcdBinaries: ETCD_BINARIES });
