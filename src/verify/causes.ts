@@ -3,8 +3,8 @@
 // `kubeadm certs renew` and `kubeadm upgrade apply` rewrite in place and keep owner and mode, observed
 // with kubeadm v1.36.3 and v1.37.2) is root 0600; an etcd snapshot restore run as root leaves
 // root-owned data (k0s#891, rancher/rke2#6466) — and so does etcd itself once an upgrade without the
-// patches has made it root again: observed with kubeadm v1.36.3/v1.37.2, etcd as root writes new WAL
-// and snapshot files into the data dir within seconds.
+// patches has made it root again: observed with kubeadm v1.36.3 (an upgrade that rewrote etcd's
+// manifest), etcd as root wrote a new WAL file into the data dir within seconds.
 import type { FileAction } from '../plan/types.js';
 
 export const CAUSE = {
