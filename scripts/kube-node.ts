@@ -3,7 +3,7 @@
 // Used by test/node/ and by `npm run bench`; importable by other scripts.
 import { appendFileSync, existsSync, readFileSync, rmSync, symlinkSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildEtcd, buildKubernetes, buildPause, etcdVersionFor, pauseVersionFor, type Progress } from './k8s-build.js';
+import { buildEtcd, buildKubernetes, buildPause, ETCD_PACKAGES, etcdVersionFor, K8S_BINARIES, pauseVersionFor, type EtcdBinary, type K8sBinary, type Progress } from './k8s-build.js';
 import { writeOciImage } from './oci-image.js';
 import { createCgroups, RealNode } from './real-node.js';
 
@@ -16,16 +16,29 @@ export interface Release {
   etcdTag: string;
   pauseBin: string;
   pauseTag: string;
+  /** The Kubernetes binaries built for this node (all five unless a subset was asked for). */
+  binaries?: readonly K8sBinary[];
+  /** etcd's binaries built (all three unless a subset was asked for); none: no etcd image of this release. */
+  etcdBinaries?: readonly EtcdBinary[];
 }
 
-/** Builds (or takes from the cache) everything a node of `version` runs. */
-export async function release(version: string, onProgress?: Progress): Promise<Release> {
-  const bin = await buildKubernetes({ version, onProgress });
+export interface ReleaseOptions {
+  /** Only these Kubernetes binaries, e.g. an upgrade target without its kubelet (default: all five). */
+  binaries?: readonly K8sBinary[];
+  /** Only these etcd binaries (default: all three); [] builds no etcd (the node keeps its etcd image). */
+  etcdBinaries?: readonly EtcdBinary[];
+}
+
+/** Builds (or takes from the cache) everything a node of `version` runs, or the subset `opts` names. */
+export async function release(version: string, onProgress?: Progress, opts: ReleaseOptions = {}): Promise<Release> {
+  const binaries = opts.binaries ?? K8S_BINARIES;
+  const etcdBinaries = opts.etcdBinaries ?? (Object.keys(ETCD_PACKAGES) as EtcdBinary[]);
+  const bin = await buildKubernetes({ version, binaries, onProgress });
   const etcd = await etcdVersionFor(version);
-  const etcdBin = await buildEtcd(etcd.module, { onProgress });
+  const etcdBin = etcdBinaries.length > 0 ? await buildEtcd(etcd.module, { binaries: etcdBinaries, onProgress }) : '';
   const pauseTag = await pauseVersionFor(version);
   const pauseBin = await buildPause(version, onProgress);
-  return { version, bin, etcdBin, etcdTag: etcd.image, pauseBin, pauseTag };
+  return { version, bin, etcdBin, etcdTag: etcd.image, pauseBin, pauseTag, binaries, etcdBinaries };
 }
 
 /**
@@ -79,14 +92,16 @@ export class KubeNode {
 
   /** Builds the images kubeadm's manifests name, from the release's binaries, and imports them. */
   async importImages(r: Release): Promise<string[]> {
+    const built = r.binaries ?? K8S_BINARIES;
+    const etcdBuilt = r.etcdBinaries ?? Object.keys(ETCD_PACKAGES);
     const specs = [
-      ...(['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const).map((b) => ({
+      ...(['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const).filter((b) => built.includes(b)).map((b) => ({
         name: `registry.k8s.io/${b}:${r.version}`, files: { [`usr/local/bin/${b}`]: join(r.bin, b) },
         // As upstream's image (build/server-image/kube-apiserver/Dockerfile): the binary carries
         // cap_net_bind_service=+ep, so exec fails with EPERM when the bounding set lacks it.
         ...(b === 'kube-apiserver' ? { fileCaps: { [`usr/local/bin/${b}`]: 'cap_net_bind_service=+ep' } } : {}),
       })),
-      { name: `registry.k8s.io/etcd:${r.etcdTag}`, files: Object.fromEntries(['etcd', 'etcdctl', 'etcdutl'].map((b) => [`usr/local/bin/${b}`, join(r.etcdBin, b)])), dirs: ['var/lib/etcd'] },
+      ...(etcdBuilt.length > 0 ? [{ name: `registry.k8s.io/etcd:${r.etcdTag}`, files: Object.fromEntries(etcdBuilt.map((b) => [`usr/local/bin/${b}`, join(r.etcdBin, b)])), dirs: ['var/lib/etcd'] }] : []),
       { name: `registry.k8s.io/pause:${r.pauseTag}`, files: { pause: join(r.pauseBin, 'pause') }, entrypoint: ['/pause'] },
     ];
     const names: string[] = [];
@@ -103,10 +118,14 @@ export class KubeNode {
     return names;
   }
 
-  /** Puts the release's kubeadm and kubelet on the node's PATH (the package install of a real node). */
-  install(r: Release): void {
+  /**
+   * Puts the release's kubeadm and kubelet (or only those named) on the node's PATH, the package
+   * install of a real node: an upgrade installs the new kubeadm first and may keep the kubelet.
+   */
+  install(r: Release, which: readonly ('kubeadm' | 'kubelet')[] = ['kubeadm', 'kubelet']): void {
     mkdirSync(this.node.path('/usr/local/bin'), { recursive: true });
-    for (const b of ['kubeadm', 'kubelet']) {
+    for (const b of which) {
+      if (!existsSync(join(r.bin, b))) throw new Error(`${b} ${r.version} is not built (${r.bin})`);
       const link = this.node.path(`/usr/local/bin/${b}`);
       rmSync(link, { force: true });
       symlinkSync(join(r.bin, b), link);

@@ -34,7 +34,7 @@ export function capMask(names: string[]): bigint {
   return names.reduce((m, n) => (CAP_BITS[n] === undefined ? m : m | (1n << BigInt(CAP_BITS[n]!))), 0n);
 }
 
-export async function runtimeFindings(plan: Plan, node: NodeState, proc: string): Promise<Finding[]> {
+export async function runtimeFindings(plan: Plan, node: NodeState, proc: string, rootFlag = ''): Promise<Finding[]> {
   const out: Finding[] = [];
   const procs = await listProcesses(proc);
   for (const c of plan.components) {
@@ -69,7 +69,11 @@ export async function runtimeFindings(plan: Plan, node: NodeState, proc: string)
       if ((st.capBnd & ~allowedCaps) !== 0n) bad.push(`CapBnd ${st.capBnd.toString(16).padStart(16, '0')} keeps capabilities beyond ${want.capabilitiesAdd.join(',') || 'none'} (drop: [ALL])`);
       if (want.allowPrivilegeEscalation === false && st.noNewPrivs !== 1) bad.push('NoNewPrivs 0, expected 1 (allowPrivilegeEscalation: false)');
       if (want.seccomp === 'field' && st.seccomp !== 2) bad.push(`Seccomp ${st.seccomp}, expected 2 (filter; seccompProfile RuntimeDefault)`);
-      if (bad.length) out.push({ kind: 'process', subject, message: bad.join('; '), cause: CAUSE.processStale, fix: 'wait for the kubelet to restart the pod; if it persists, check the container runtime honours the securityContext' });
+      if (!bad.length) continue;
+      // A manifest the plan still has to rewrite: the process does what that manifest says (observed
+      // after kubeadm upgrade apply without --patches, v1.36.3/v1.37.2); apply is the fix, not waiting.
+      if (plan.manifests.some((x) => x.component === c.component)) out.push({ kind: 'process', subject, message: bad.join('; '), cause: CAUSE.processFollowsManifest, fix: `kubeadm-nonroot apply${rootFlag}` });
+      else out.push({ kind: 'process', subject, message: bad.join('; '), cause: CAUSE.processStale, fix: 'wait for the kubelet to restart the pod; if it persists, check the container runtime honours the securityContext' });
     }
   }
   return out;

@@ -19,8 +19,9 @@ export function neverMigrated(plan: Plan): boolean {
 export function staticFindings(plan: Plan, rootFlag: string): Finding[] {
   const apply = `kubeadm-nonroot apply${rootFlag}`;
   const out: Finding[] = [];
-  const migratedManifests = migratedManifestsOf(plan);
   const anyMigrated = !neverMigrated(plan);
+  // Manifests that lost the planned identity on a migrated node (kubeadm regenerated them).
+  const regenerated = anyMigrated ? plan.manifests.filter((m) => m.changes.some((c) => /runAsUser/.test(c))).map((m) => m.component) : [];
   for (const p of plan.problems) {
     out.push({ kind: 'problem', subject: p.path ?? '', message: p.message, cause: 'the node cannot be brought to the desired state as it is', fix: p.fix ?? 'see the message' });
   }
@@ -40,7 +41,7 @@ export function staticFindings(plan: Plan, rootFlag: string): Finding[] {
       kind: secretExposed ? 'secret-exposed' : f.action === 'set-owner-recursive' ? 'data-dir' : 'file',
       subject: f.path,
       message: `${secretExposed ? 'secret readable by other users: ' : ''}${what}, should be ${f.desired.user ?? f.desired.uid}:${f.desired.group ?? f.desired.gid} ${f.desired.mode.toString(8).padStart(4, '0')}${below}`,
-      cause: fileCause(f, migratedManifests.length > 0),
+      cause: fileCause(f, anyMigrated, regenerated),
       fix: apply,
     });
   }

@@ -11,7 +11,7 @@ import { compareText } from '../model/order.js';
 export async function verifyNode(node: NodeState, config: Config, opts: { now: Date; proc: string | null; rootFlag: string }): Promise<VerifyReport> {
   const plan = buildPlan(node, config, { now: opts.now });
   const findings = staticFindings(plan, opts.rootFlag);
-  if (opts.proc) findings.push(...(await runtimeFindings(plan, node, opts.proc)));
+  if (opts.proc) findings.push(...(await runtimeFindings(plan, node, opts.proc, opts.rootFlag)));
   findings.sort((a, b) => compareText(a.kind, b.kind) || compareText(a.subject, b.subject));
   const state = findings.length === 0 ? 'holds' : neverMigrated(plan) ? 'not-migrated' : 'drift';
   return { ok: findings.length === 0, state, runtimeChecked: opts.proc !== null, findings };

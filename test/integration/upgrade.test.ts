@@ -90,6 +90,28 @@ describe('day-2 operations', { skip: NEEDS_ROOT }, () => {
     assert.equal((await verify(s.root)).code, 0);
   });
 
+  it('an upgrade without the patches: verify blames the regenerated manifests and the root etcd for its data files', async () => {
+    // As observed on the real node (kubeadm v1.36.3 → v1.37.2, npm run test:node): kubeadm upgrade
+    // apply without --patches regenerates every manifest as root; etcd, now root, writes new WAL and
+    // snapshot files into the data dir as root before anyone runs verify.
+    const s = await sandbox({ fixture: 'v1.32-rhel-stacked' });
+    await ok(['apply', '--root', s.root, '--yes', '--no-wait']);
+    for (const c of ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler']) {
+      const p = join(s.manifestsDir, `${c}.yaml`);
+      await writeFile(p, removeSecurity(await readFile(p, 'utf8'), { keepSeccompField: true, removeSeccompAnnotation: false }).text);
+    }
+    await mkdir(s.path('/var/lib/etcd/member/wal'), { recursive: true });
+    await writeFile(s.path('/var/lib/etcd/member/wal/0.tmp'), 'written by a root etcd'); // the test runs as root
+    const { code, report } = await verify(s.root);
+    assert.equal(code, 1);
+    const bySubject = new Map(report.findings.map((f) => [f.subject, f]));
+    assert.match(bySubject.get('/var/lib/etcd')!.cause, /written by etcd running as root/);
+    assert.match(bySubject.get('/etc/kubernetes/manifests/etcd.yaml')!.cause, /regenerated/);
+    assert.ok(!report.findings.some((f) => /not been migrated/.test(f.cause)), JSON.stringify(report.findings));
+    await ok(['apply', '--root', s.root, '--yes', '--no-wait']);
+    assert.equal((await verify(s.root)).code, 0);
+  });
+
   it("restores only the securityContext on a node that used kubeadm's RootlessControlPlane gate", async () => {
     // kubeadm's gate wrote these accounts (IDs 100-104, shell /bin/false, explicit group members).
     const passwd = 'root:x:0:0:root:/root:/bin/bash\nkubeadm-etcd:x:100:100::/:/bin/false\nkubeadm-kas:x:101:101::/:/bin/false\nkubeadm-kcm:x:102:102::/:/bin/false\nkubeadm-ks:x:103:103::/:/bin/false\n';
