@@ -134,7 +134,8 @@ const cpu = cpus()[0]?.model ?? 'unknown CPU';
 const os = readFileSync('/etc/os-release', 'utf8').match(/^PRETTY_NAME="?([^"\n]*)/m)?.[1] ?? 'Linux';
 const machine = `${os}, ${cpus().length} × ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`;
 const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-const LOAD = `\nLoad average when the run ended: ${load} (on ${cpus().length} CPUs; other work on the machine slows the tool and \`node -e ''\` alike, but not exactly alike).\n`;
+const loaded = Number(load.split(' ')[0]) > cpus().length;
+const LOAD = `\nLoad average when the run ended: ${load} (on ${cpus().length} CPUs; other work on the machine slows the tool and \`node -e ''\` alike, but not exactly alike).${loaded ? ' **A loaded machine:** absolute times are inflated several-fold and the ratios are distorted too (short runs such as `node -e \'\'` suffer less than long ones); rerun on a quiet machine before comparing with a target.' : ''}\n`;
 const md = `# Benchmarks
 
 Machine: ${machine}.
