@@ -1,8 +1,13 @@
 // The journal: an append-only JSON-lines file in the backup directory. Every change is recorded with
-// its undo BEFORE it is made ("intent") and marked when it is finished ("done"); each line is fsynced.
-// A run killed at any instant (SIGKILL, power loss) therefore leaves a journal from which rollback
-// can undo everything that might have happened: undo operations are idempotent, so undoing an intent
-// whose change never happened is harmless.
+// its undo BEFORE it is made ("intent", fsynced before the change starts) and marked when it is
+// finished ("done"). A run killed at any instant (SIGKILL, power loss) therefore leaves a journal from
+// which rollback can undo everything that might have happened: undo operations are idempotent, so
+// undoing an intent whose change never happened is harmless.
+// Records that only mark progress (done, undone, gate) protect no change, so they are appended without
+// an fsync of their own: the next durable record (the next intent, before its change; commit or
+// rollback-done at the end) makes them durable with it, as fsync flushes the whole file. Lost to a power
+// failure in between, such a record only makes a finished step look unfinished, and rollback undoes it
+// again (idempotent) — the safe direction. A killed process loses nothing: the write reached the kernel.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
@@ -53,6 +58,9 @@ export type RunStatus = 'applied' | 'rolled-back' | 'unfinished' | 'rollback-unf
 
 export const JOURNAL_FILE = 'journal.jsonl';
 
+/** Records made durable by the next durable record rather than by their own fsync (see the top of this file). */
+const PROGRESS_ONLY: ReadonlySet<JournalRecord['t']> = new Set(['done', 'undone', 'gate']);
+
 export class Journal {
   private constructor(readonly dir: string, private records: JournalRecord[]) {}
 
@@ -70,7 +78,7 @@ export class Journal {
 
   async record(r: JournalRecord): Promise<void> {
     const creating = this.records.length === 0;
-    await appendDurable(join(this.dir, JOURNAL_FILE), JSON.stringify(r) + '\n');
+    await appendDurable(join(this.dir, JOURNAL_FILE), JSON.stringify(r) + '\n', !PROGRESS_ONLY.has(r.t));
     if (creating) await syncDir(this.dir); // the new file's directory entry must be durable too
     this.records.push(r);
   }

@@ -39,7 +39,7 @@ export interface RunOptions {
   now: () => Date;
   events: (e: ApplyEvent) => void;
   tools?: AccountTools;
-  /** Test hook: called after each journal record is durable (used to kill the process at every point). */
+  /** Test hook: called after each journal record is written (durable, or made durable by the next one: src/apply/journal.ts); used to kill the process at every point. */
   afterRecord?: () => Promise<void> | void;
 }
 

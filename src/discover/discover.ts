@@ -3,11 +3,11 @@
 import path from 'node:path';
 import { InputError, errorMessage } from '../errors.js';
 import { analyzeAccess } from '../model/access.js';
-import { expandConfigAccesses } from '../model/config-refs.js';
+import { configRefs, expandConfigAccesses, type ConfigRef } from '../model/config-refs.js';
 import type { FileAccess } from '../model/access.types.js';
 import type { Component } from '../model/components.js';
 import type { FileStat, ManifestFile, NodeState, NssIds, TreeSummary } from '../model/node.js';
-import { identifyComponent, looksLikeComponentFile, parsePod } from '../model/pod.js';
+import { identifyComponent, looksLikeComponentFile } from '../model/pod.js';
 import type { PodInfo } from '../model/pod.types.js';
 import { normalizeNodePath, resolveUnderRoot } from '../paths.js';
 import { parseGroup, parsePasswd, unreadableLines } from './accounts.js';
@@ -101,14 +101,12 @@ function requireText(root: string, nodePath: string, text: string | null): strin
  * other file that does not parse is not ours; it stays in `manifests` and is never touched.
  */
 function identify(manifest: ManifestFile): FoundComponent[] {
-  let pod: PodInfo;
-  try {
-    pod = parsePod(manifest.text, manifest.path);
-  } catch (e) {
+  const { parsed } = manifest;
+  if (!parsed.ok) {
     if (looksLikeComponentFile(manifest.fileName) === null) return [];
-    if (e instanceof InputError) throw e;
-    throw new InputError(`cannot parse: ${errorMessage(e)}; fix the YAML`, manifest.path);
+    throw new InputError(parsed.error, manifest.path);
   }
+  const { pod } = parsed;
   const component = identifyComponent(manifest.fileName, pod);
   if (component === null) return [];
   if (manifest.stat.type === 'symlink') {
@@ -135,11 +133,11 @@ function checkHostPath(manifest: ManifestFile, what: string, hostPath: string): 
 const MAX_CONFIG_BYTES = 1024 * 1024;
 
 /**
- * Read the followed config files (src/model/config-refs.ts) level by level, adding the files named
- * inside them to each component's accesses so they are stat'ed like flag paths.
+ * Read the followed config files (src/model/config-refs.ts) level by level, each parsed once into the
+ * paths named inside it, adding those files to each component's accesses so they are stat'ed like flag paths.
  */
-function readConfigs(root: string, found: FoundComponent[]): Record<string, string> {
-  const configs: Record<string, string> = {};
+function readConfigs(root: string, found: FoundComponent[]): Record<string, ConfigRef[]> {
+  const configs: Record<string, ConfigRef[]> = {};
   const tried = new Set<string>();
   for (let round = 0; round < 4; round++) {
     let missing = false;
@@ -154,7 +152,7 @@ function readConfigs(root: string, found: FoundComponent[]): Record<string, stri
         const st = statNodeFollow(root, w);
         if (st?.type !== 'file' || st.size > MAX_CONFIG_BYTES) continue;
         const text = readNodeText(root, w);
-        if (text !== null) configs[w] = text;
+        if (text !== null) configs[w] = configRefs(text);
       }
     }
     if (!missing) break;

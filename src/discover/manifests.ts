@@ -5,12 +5,13 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { InputError } from '../errors.js';
+import { readManifest } from '../model/manifest.js';
 import type { ManifestFile } from '../model/node.js';
 import { hostPath, resolveUnderRoot } from '../paths.js';
 import { readNodeText, statNode, statNodeFollow } from './fs.js';
 
 /**
- * Every manifest the kubelet would load from manifestsDir, sorted by file name. `stat` is the lstat of
+ * Every manifest the kubelet would load from manifestsDir, sorted by file name, each read once (parsed). `stat` is the lstat of
  * the entry itself, so a symlinked manifest shows up as type 'symlink' (rewriting it needs care).
  * A missing manifests dir is an InputError: this is probably not a control-plane node, or --root is wrong.
  */
@@ -39,7 +40,7 @@ export function readManifests(root: string, manifestsDir: string): ManifestFile[
     if (target?.type !== 'file') continue;
     const text = readNodeText(root, nodePath);
     if (text === null) continue;
-    manifests.push({ fileName, path: nodePath, text, stat });
+    manifests.push({ fileName, path: nodePath, text, stat, parsed: readManifest(text, nodePath) });
   }
   return manifests;
 }

@@ -2,8 +2,8 @@
 // AdmissionConfiguration names a plugin config which names a kubeconfig, an EncryptionConfiguration
 // names a KMS socket (`endpoint: unix:///…`). A component that can read the outer file but not the
 // inner one fails to start after the migration, so the access analysis follows these references:
-// every string value that is an absolute path (or a unix:// endpoint) in a followed file. Pure: the
-// caller supplies the files' text (NodeState.configs), read by discovery.
+// every string value that is an absolute path (or a unix:// endpoint) in a followed file. Pure: discovery
+// reads each followed file and keeps its references (NodeState.configs).
 import { parseYamlDocuments } from '../yaml/go-yaml.js';
 import type { FileAccess } from './access.types.js';
 import { mapToHost } from './access.js';
@@ -51,9 +51,10 @@ export interface Expansion {
 
 /**
  * Add the files named inside followed files (up to three levels: admission config → plugin config →
- * kubeconfig → key). `configs` maps host node paths to text; missing entries are reported in `wanted`.
+ * kubeconfig → key). `configs` maps host node paths to the references in them (configRefs); missing
+ * entries are reported in `wanted`.
  */
-export function expandConfigAccesses(pod: PodInfo, component: Component, direct: FileAccess[], configs: Readonly<Record<string, string>>): Expansion {
+export function expandConfigAccesses(pod: PodInfo, component: Component, direct: FileAccess[], configs: Readonly<Record<string, readonly ConfigRef[]>>): Expansion {
   const accesses: FileAccess[] = [];
   const wanted = new Set<string>();
   const notes: Expansion['notes'] = [];
@@ -64,12 +65,12 @@ export function expandConfigAccesses(pod: PodInfo, component: Component, direct:
     for (const f of frontier) {
       if (seen.has(f.hostPath)) continue;
       seen.add(f.hostPath);
-      const text = configs[f.hostPath];
-      if (text === undefined) {
+      const refs = configs[f.hostPath];
+      if (refs === undefined) {
         wanted.add(f.hostPath);
         continue;
       }
-      for (const ref of configRefs(text)) {
+      for (const ref of refs) {
         const via = `${f.via} → ${ref.key || 'value'}`;
         const mapped = mapToHost(pod, ref.path);
         if (!mapped) {

@@ -1,6 +1,9 @@
 // NodeState: everything discovery reads from a node, as plain serializable data. Planning is a pure
 // function of this value (plus config and clock), so tests can build one by hand.
 // Every path here is a NODE path ("/etc/kubernetes/pki/sa.key"), never prefixed by --root.
+import type { ConfigRef } from './config-refs.js';
+import type { SchemaIssue } from './pod-schema.js';
+import type { PodInfo } from './pod.types.js';
 
 export interface LoginDefs {
   sysUidMin: number;
@@ -93,7 +96,15 @@ export interface ManifestFile {
   path: string;
   text: string;
   stat: FileStat;
+  /** What the file says, read once by discovery (src/model/manifest.ts readManifest); planning reads this, never the text again. */
+  parsed: ParsedManifest;
 }
+
+/**
+ * A manifest as the kubelet reads it: the Pod fields the tool reasons about and every way the Pod does
+ * not fit the schema (src/model/pod-schema.ts), or why it is not a Pod manifest the tool can read.
+ */
+export type ParsedManifest = { ok: true; pod: PodInfo; schemaIssues: SchemaIssue[] } | { ok: false; error: string };
 
 export interface NssIds {
   users: Array<{ name: string; uid: number }>;
@@ -120,11 +131,12 @@ export interface NodeState {
   /** Ownership census of directories a component writes to (etcd data dir, audit log dir). */
   trees: Record<string, TreeSummary>;
   /**
-   * Text of the kubeconfigs and config files components read (webhook kubeconfigs, admission and
-   * encryption configs…), by host node path: the files named inside them are accessed too
-   * (src/model/config-refs.ts). Absent entries were unreadable or too large.
+   * The kubeconfigs and config files components read (webhook kubeconfigs, admission and encryption
+   * configs…), by host node path, each as the absolute paths named inside it (src/model/config-refs.ts
+   * configRefs, read once by discovery): those files are accessed too. Absent entries were unreadable
+   * or too large.
    */
-  configs: Record<string, string>;
+  configs: Record<string, ConfigRef[]>;
   /**
    * Regular files the components read whose CONTENT is a secret, by node path (absent: not a secret, or
    * not read). The plan treats them as secrets whatever the flag naming them says.

@@ -17,7 +17,8 @@
 // The schema is Kubernetes' own (src/model/pod-schema.generated.ts, from the OpenAPI document of
 // the release named there). Fields only newer releases know are accepted for every node: an older
 // kubelet drops them, which changes nothing the tool plans for.
-import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Node as YamlNode } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, type Document, type Node as YamlNode } from 'yaml';
+import { parseYamlDocuments } from '../yaml/go-yaml.js';
 import { POD_SCHEMA, POD_SCHEMA_ROOT } from './pod-schema.generated.js';
 
 export interface SchemaIssue {
@@ -225,12 +226,15 @@ function lineOf(doc: { contents: unknown }, counter: LineCounter, path: readonly
  */
 export function validatePodManifest(text: string): SchemaIssue[] {
   const counter = new LineCounter();
-  const docs = parseAllDocuments(text, { version: '1.1', lineCounter: counter });
-  if (!Array.isArray(docs)) return [];
+  const docs = parseYamlDocuments(text, counter);
   const withContent = docs.filter((d) => d.errors.length === 0 && d.contents !== null);
   if (withContent.length !== 1 || docs.some((d) => d.errors.length > 0)) return [];
-  const doc = withContent[0];
-  const value = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  const doc = withContent[0]!;
+  return podSchemaIssues(doc, doc.toJS() as unknown, counter);
+}
+
+/** validatePodManifest over a document already parsed (with `counter`), and its plain value. */
+export function podSchemaIssues(doc: Document.Parsed, value: unknown, counter: LineCounter): SchemaIssue[] {
   if (!isObject(value)) return [];
   const found: Found[] = [];
   walk(POD_SCHEMA_ROOT, value, [], found);

@@ -1,5 +1,6 @@
 // Parse one static-pod manifest into PodInfo: the fields the tool reasons about. Pure: the caller
 // reads the file. Which pods are kubeadm's components is decided in identify.ts.
+import type { Document } from 'yaml';
 import { firstError, parseYamlDocuments } from '../yaml/go-yaml.js';
 import type { ExecCommand, HostPathVolume, HttpProbe, PodInfo, VolumeMount } from './pod.types.js';
 import { parseFlags } from './flags.js';
@@ -51,28 +52,28 @@ function describeKind(v: unknown): string {
  * Throws InputError for invalid YAML, more than one document, a non-Pod, no containers, or no image.
  */
 export function parsePod(text: string, path: string): PodInfo {
-  return podInfo(onlyDocument(text, path), path);
+  return podInfo(onlyDocument(parseYamlDocuments(text), path).value, path);
 }
 
-/** The one document of a manifest. */
-function onlyDocument(text: string, path: string): unknown {
-  const docs = parseYamlDocuments(text);
+/** The one document of a manifest (already parsed), and its plain value. */
+export function onlyDocument(docs: Document.Parsed[], path: string): { doc: Document.Parsed; value: unknown } {
   for (const doc of docs) {
     const error = firstError(doc);
     if (error !== null) throw new InputError(`${path}: invalid YAML: ${error}; fix the file so that it parses as a Pod manifest`, path);
   }
   // An empty document (a trailing `---`, a comment-only tail) carries nothing; do not count it.
-  const contents = docs.map((d) => d.toJS() as unknown).filter((c) => c !== null && c !== undefined);
+  const contents = docs.map((doc) => ({ doc, value: doc.toJS() as unknown })).filter((c) => c.value !== null && c.value !== undefined);
   if (contents.length !== 1) {
     throw new InputError(
       `${path}: not a single Pod document (found ${contents.length} YAML documents); kubeadm writes one Pod per file`,
       path,
     );
   }
-  return contents[0];
+  return contents[0]!;
 }
 
-function podInfo(root: unknown, path: string): PodInfo {
+/** The PodInfo of a manifest's plain value (see parsePod). */
+export function podInfo(root: unknown, path: string): PodInfo {
   if (!isObj(root)) {
     throw new InputError(`${path}: not a Kubernetes object (the document is ${describeKind(root)}); expected a Pod manifest`, path);
   }

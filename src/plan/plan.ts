@@ -7,9 +7,6 @@ import { COMPONENTS, sortComponents, type Component } from '../model/components.
 import type { Config } from '../model/config.js';
 import type { NodeState } from '../model/node.js';
 import { identify } from '../model/identify.js';
-import { validatePodManifest } from '../model/pod-schema.js';
-import { parsePod } from '../model/pod.js';
-import { errorMessage } from '../errors.js';
 import type { PodInfo } from '../model/pod.types.js';
 import { listenPorts } from '../model/ports.js';
 import { kubernetesSupport, KNOWN_KUBERNETES, targetNotes } from '../model/support.js';
@@ -44,18 +41,16 @@ export function findComponents(node: NodeState): { found: FoundComponent[]; igno
   const refused: Problem[] = [];
   const warnings: Problem[] = [];
   for (const m of node.manifests) {
-    let pod: PodInfo;
-    try {
-      pod = parsePod(m.text, m.path);
-    } catch (e) {
+    if (!m.parsed.ok) {
       // discovery already rejected malformed files named like a component
-      ignored.push({ file: m.fileName, reason: `not a Pod manifest the tool can read (${errorMessage(e).replace(`${m.path}: `, '')})` });
+      ignored.push({ file: m.fileName, reason: `not a Pod manifest the tool can read (${m.parsed.error.replace(`${m.path}: `, '')})` });
       continue;
     }
+    const { pod, schemaIssues } = m.parsed;
     const id = identify(m.fileName, pod);
     // A manifest the kubelet would reject or misread blocks the plan when it is a component's; a pod
     // left alone only gets a warning (it is not ours to fix, and the plan does not touch it).
-    for (const issue of validatePodManifest(m.text)) {
+    for (const issue of schemaIssues) {
       const at = issue.line === null ? m.fileName : `${m.fileName} line ${issue.line}`;
       (id.kind === 'ignored' ? warnings : refused).push({ code: 'invalid-pod-spec', message: `${at}: ${issue.message}`, path: m.path, ...(id.kind === 'ignored' ? {} : { component: id.component }), fix: issue.fix });
     }

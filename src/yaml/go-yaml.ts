@@ -11,7 +11,7 @@
 //     and decoding into interface{} keeps a timestamp as the string it was written as;
 //   - `!!binary` is the decoded bytes as a string (JSON has no bytes); `!!omap`, `!!pairs`, `!!set` are
 //     not special.
-import { Document, parseAllDocuments, parseDocument, type DocumentOptions, type ParseOptions, type SchemaOptions, type ScalarTag, type Tags, type ToStringOptions } from 'yaml';
+import { Document, parseAllDocuments, type LineCounter, parseDocument, type DocumentOptions, type ParseOptions, type SchemaOptions, type ScalarTag, type Tags, type ToStringOptions } from 'yaml';
 import { stringifyNumber } from 'yaml/util';
 
 const INT_TAG = 'tag:yaml.org,2002:int';
@@ -103,9 +103,9 @@ export function parseYaml(text: string): Document.Parsed {
   return parseDocument(text, YAML_OPTIONS);
 }
 
-/** Every document of a YAML stream; check each one's `.errors`. */
-export function parseYamlDocuments(text: string): Document.Parsed[] {
-  const docs = parseAllDocuments(text, YAML_OPTIONS);
+/** Every document of a YAML stream; check each one's `.errors`. A `lineCounter` learns the line starts (for line numbers in messages). */
+export function parseYamlDocuments(text: string, lineCounter?: LineCounter): Document.Parsed[] {
+  const docs = parseAllDocuments(text, lineCounter ? { ...YAML_OPTIONS, lineCounter } : YAML_OPTIONS);
   return Array.isArray(docs) ? docs : [docs as unknown as Document.Parsed];
 }
 

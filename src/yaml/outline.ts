@@ -63,7 +63,7 @@ export function outline(text: string): Outline {
   const error = firstError(doc);
   if (error !== null) return { ok: false, error };
   try {
-    return { ok: true, root: convert(doc, doc.contents, text) };
+    return { ok: true, root: convert(doc, doc.contents, text, doc.toJS()) };
   } catch (e) {
     if (e instanceof Unsupported) return { ok: false, error: e.message };
     throw e;
@@ -72,15 +72,21 @@ export function outline(text: string): Outline {
 
 class Unsupported extends Error {}
 
-function convert(doc: Document, node: unknown, text: string): ONode | null {
+/**
+ * `js` is the node's plain value, taken from its parent's (the document's value is computed once): a
+ * pair's value is its mapping's value at that key (an explicit key wins over a `<<` merge), an item is
+ * its sequence's value at that index.
+ */
+function convert(doc: Document, node: unknown, text: string, js: unknown): ONode | null {
   if (node === null || node === undefined) return null;
   if (isScalar(node)) {
     // `key:` with nothing after it: the library makes an empty null scalar; the outline has no node.
     if (node.value === null && node.source === '') return null;
     const [start, end] = node.range!;
-    return { kind: 'scalar', value: node.toJS(doc), start, end, block: node.type === 'BLOCK_FOLDED' || node.type === 'BLOCK_LITERAL', anchored: Boolean(node.anchor) };
+    return { kind: 'scalar', value: js, start, end, block: node.type === 'BLOCK_FOLDED' || node.type === 'BLOCK_LITERAL', anchored: Boolean(node.anchor) };
   }
   if (isMap(node)) {
+    const value = (isRecord(js) ? js : node.toJS(doc)) as OMap['js'];
     const items: OPair[] = [];
     for (const p of node.items) {
       if (!isPair(p)) continue;
@@ -88,26 +94,36 @@ function convert(doc: Document, node: unknown, text: string): ONode | null {
       if (!k?.range) throw new Unsupported('a mapping key that is empty or not a plain value; give every key a name');
       // A `<<` merge key resolves to a Symbol('<<') (yaml's merge tag).
       const key: unknown = isScalar(k) ? k.toJS(doc) : k;
+      const name = typeof key === 'symbol' ? (key.description ?? '') : String(key);
       items.push({
-        key: typeof key === 'symbol' ? (key.description ?? '') : String(key),
+        key: name,
         keyStart: k.range[0],
         end: pairEnd(text, p),
-        value: convert(doc, p.value, text),
+        value: convert(doc, p.value, text, typeof key === 'symbol' || !Object.hasOwn(value, name) ? toJSOf(doc, p.value) : value[name]),
       });
     }
-    return { kind: 'map', flow: Boolean(node.flow), anchored: Boolean(node.anchor), start: node.range![0], items, js: node.toJS(doc) as OMap['js'] };
+    return { kind: 'map', flow: Boolean(node.flow), anchored: Boolean(node.anchor), start: node.range![0], items, js: value };
   }
   if (isSeq(node)) {
+    const value = (Array.isArray(js) ? js : node.toJS(doc)) as unknown[];
     return {
       kind: 'seq',
       flow: Boolean(node.flow),
       anchored: Boolean(node.anchor),
       start: node.range![0],
-      items: node.items.map((item) => convert(doc, item, text)),
-      js: node.toJS(doc) as unknown[],
+      items: node.items.map((item, i) => convert(doc, item, text, value[i])),
+      js: value,
     };
   }
   return { kind: 'other', js: isNode(node) ? node.toJS(doc) : null };
+}
+
+function toJSOf(doc: Document, node: unknown): unknown {
+  return isNode(node) ? node.toJS(doc) : null;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** Start of the line after a pair's value, including comments the parser attached to that value. */

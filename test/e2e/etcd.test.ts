@@ -328,7 +328,9 @@ test('etcd e2e: SIGTERM while the gate waits rolls back to a healthy root etcd (
       // signal deterministically arrives during the wait.
       const { planFile } = await brokenPlan(n, scratch);
       const before = await snapshotTree(n.sb.root);
-      const run = execa(process.execPath, [CLI, 'apply', '--root', n.sb.root, '--plan', planFile, '--yes', '--timeout', '120s'], { reject: false, stdin: 'ignore', env: { NO_COLOR: '1' } });
+      // forceKillAfterDelay: false — execa would otherwise follow the SIGTERM with a SIGKILL after 5 s,
+      // which a loaded machine's rollback (undos, then waiting for the restored etcd) can outlast.
+      const run = execa(process.execPath, [CLI, 'apply', '--root', n.sb.root, '--plan', planFile, '--yes', '--timeout', '120s'], { reject: false, stdin: 'ignore', env: { NO_COLOR: '1' }, forceKillAfterDelay: false });
       await new Promise<void>((resolve) => {
         let seen = '';
         run.stderr!.on('data', (d: Buffer) => {

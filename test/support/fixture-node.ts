@@ -6,7 +6,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseGroup, parsePasswd } from '../../src/discover/accounts.js';
 import { analyzeAccess } from '../../src/model/access.js';
-import type { FileStat, NodeState } from '../../src/model/node.js';
+import type { FileStat, ManifestFile, NodeState } from '../../src/model/node.js';
+import { readManifest } from '../../src/model/manifest.js';
 import { identifyComponent, parsePod } from '../../src/model/pod.js';
 import { GROUP, PASSWD } from './accounts.js';
 import { DEFAULT_LOGIN_DEFS } from './node-state.js';
@@ -18,7 +19,10 @@ const dir = (mode: number, uid = 0, gid = 0): FileStat => ({ type: 'dir', uid, g
 export function fixtureNode(caseName: string, opts: { passwd?: string; group?: string; /** file name → text, instead of the case's files */ manifests?: Record<string, string> } = {}): NodeState {
   const caseDir = join(FIXTURES_DIR, caseName);
   const texts = opts.manifests ?? Object.fromEntries(readdirSync(caseDir).map((f) => [f, readFileSync(join(caseDir, f), 'utf8')]));
-  const manifests = Object.keys(texts).sort().map((fileName) => ({ fileName, path: `/etc/kubernetes/manifests/${fileName}`, text: texts[fileName]!, stat: file(0o600) }));
+  const manifests = Object.keys(texts).sort().map((fileName) => {
+    const path = `/etc/kubernetes/manifests/${fileName}`;
+    return { fileName, path, text: texts[fileName]!, stat: file(0o600), parsed: readManifest(texts[fileName]!, path) };
+  });
   const paths: Record<string, FileStat | null> = {};
   const trees: NodeState['trees'] = {};
   const addParents = (p: string) => {
@@ -54,4 +58,10 @@ export function fixtureNode(caseName: string, opts: { passwd?: string; group?: s
     trees,
     configs: {},
   };
+}
+
+/** Change a manifest's text in a hand-built NodeState, read again as discovery would read it. */
+export function editManifest(m: ManifestFile, change: (text: string) => string): void {
+  m.text = change(m.text);
+  m.parsed = readManifest(m.text, m.path);
 }

@@ -42,7 +42,7 @@ describe('files named inside config files', () => {
 
   it('the plan gives the webhook client key to kube-apiserver (v1.30 webhooks case)', () => {
     const node = fixtureNode('v1.30-port443-webhooks-haproxy-keepalived');
-    node.configs['/etc/kubernetes/webhooks/authn-webhook.kubeconfig'] = WEBHOOK_KUBECONFIG;
+    node.configs['/etc/kubernetes/webhooks/authn-webhook.kubeconfig'] = configRefs(WEBHOOK_KUBECONFIG);
     for (const f of ['ca.crt', 'client.crt']) node.paths[`/etc/kubernetes/webhooks/${f}`] = { type: 'file', uid: 0, gid: 0, mode: 0o644, size: 1 };
     node.paths['/etc/kubernetes/webhooks/client.key'] = { type: 'file', uid: 0, gid: 0, mode: 0o600, size: 1 };
     const plan = buildPlan(node, defaultConfig(), { now: new Date(0) });
@@ -54,7 +54,7 @@ describe('files named inside config files', () => {
 
   it('a referenced file that does not exist blocks the plan, naming the file it was found in', () => {
     const node = fixtureNode('v1.30-port443-webhooks-haproxy-keepalived');
-    node.configs['/etc/kubernetes/webhooks/authn-webhook.kubeconfig'] = WEBHOOK_KUBECONFIG;
+    node.configs['/etc/kubernetes/webhooks/authn-webhook.kubeconfig'] = configRefs(WEBHOOK_KUBECONFIG);
     const plan = buildPlan(node, defaultConfig(), { now: new Date(0) });
     const p = plan.problems.find((x) => x.path === '/etc/kubernetes/webhooks/client.key');
     assert.equal(p?.code, 'missing-file');
@@ -63,7 +63,7 @@ describe('files named inside config files', () => {
 
   it('a KMS socket is reported, never chowned', () => {
     const node = fixtureNode('v1.17-kms-encryption-apiserver-only');
-    node.configs['/etc/kubernetes/apiserver-encryption.conf'] = 'kind: EncryptionConfiguration\nresources:\n- resources: [secrets]\n  providers:\n  - kms: {name: k, endpoint: "unix:///var/run/k8s-kms-plugin/socket.sock"}\n';
+    node.configs['/etc/kubernetes/apiserver-encryption.conf'] = configRefs('kind: EncryptionConfiguration\nresources:\n- resources: [secrets]\n  providers:\n  - kms: {name: k, endpoint: "unix:///var/run/k8s-kms-plugin/socket.sock"}\n');
     const plan = buildPlan(node, defaultConfig(), { now: new Date(0) });
     assert.deepEqual(plan.warnings.map((w) => [w.code, w.path]), [['socket-reference', '/var/run/k8s-kms-plugin/socket.sock']]);
     assert.ok(!plan.files.some((f) => f.path.includes('socket')));

@@ -14,7 +14,7 @@ import { defaultConfig } from '../../src/plan/config.js';
 import { allocate, planIdentities, privilegedGroup } from '../../src/plan/identities.js';
 import { groupUses, handoverRefusal, hostCredential, pkiDirs, type HandoverContext } from '../../src/plan/ownership.js';
 import { buildRevertPlan } from '../../src/plan/revert.js';
-import { fixtureNode } from '../support/fixture-node.js';
+import { editManifest, fixtureNode } from '../support/fixture-node.js';
 import { group, nodeState, passwd } from '../support/node-state.js';
 
 const KUBEADM_USES: HandoverContext['used'] = [
@@ -185,9 +185,9 @@ describe('revert never "restores" what migrate never hands over', () => {
   it('/etc/shadow named by --audit-policy-file and /usr/bin named as the data dir are left alone; secret content stays 0600', () => {
     const node = fixtureNode('v1.31-ubuntu-stacked-kube-vip');
     const kas = node.manifests.find((m) => m.fileName === 'kube-apiserver.yaml')!;
-    kas.text = kas.text.replace('    - --allow-privileged=true\n', '    - --allow-privileged=true\n    - --audit-policy-file=/etc/shadow\n').replace('    volumeMounts:\n', '    volumeMounts:\n    - mountPath: /etc/shadow\n      name: shadow\n').replace('  volumes:\n', '  volumes:\n  - hostPath:\n      path: /etc/shadow\n      type: File\n    name: shadow\n');
+    editManifest(kas, (t) => t.replace('    - --allow-privileged=true\n', '    - --allow-privileged=true\n    - --audit-policy-file=/etc/shadow\n').replace('    volumeMounts:\n', '    volumeMounts:\n    - mountPath: /etc/shadow\n      name: shadow\n').replace('  volumes:\n', '  volumes:\n  - hostPath:\n      path: /etc/shadow\n      type: File\n    name: shadow\n'));
     const etcd = node.manifests.find((m) => m.fileName === 'etcd.yaml')!;
-    etcd.text = etcd.text.replace('      path: /var/lib/etcd\n', '      path: /usr/bin\n');
+    editManifest(etcd, (t) => t.replace('      path: /var/lib/etcd\n', '      path: /usr/bin\n'));
     node.paths['/etc/shadow'] = { type: 'file', uid: 0, gid: 42, mode: 0o640, size: 100 };
     node.paths['/usr/bin'] = { type: 'dir', uid: 0, gid: 0, mode: 0o755, size: 4096 };
     node.trees['/usr/bin'] = { entries: 2, owners: [{ uid: 0, gid: 0, count: 2 }], setid: 1 };

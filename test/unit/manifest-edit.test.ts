@@ -446,6 +446,13 @@ describe('applySecurity: refusals', () => {
     assert.throws(() => applySecurity('kind: Pod\nspec: [\n', desired, '/etc/kubernetes/manifests/x.yaml'), (e: unknown) => e instanceof InputError && e.message.startsWith('/etc/kubernetes/manifests/x.yaml: '));
   });
 
+  test('an edit that would also change an alias elsewhere is refused: the result must read back as the edit', () => {
+    // All edits are spliced together and the result parsed once: here runAsUser's anchor is also an env
+    // value, which the splice would change too.
+    const text = 'kind: Pod\nspec:\n  securityContext:\n    runAsUser: &u 0\n  containers:\n  - name: x\n    env:\n    - name: X\n      value: *u\n';
+    assert.throws(() => applySecurity(text, desired, 'etcd.yaml'), (e: unknown) => e instanceof InputError && /read back/.test(e.message) && /etcd\.yaml/.test(e.message));
+  });
+
   test('a manifest without spec.containers[0] is an InputError', () => {
     assert.throws(() => applySecurity('kind: Pod\nspec:\n  hostNetwork: true\n', desired), (e: unknown) => e instanceof InputError && e.message.includes('spec.containers'));
   });

@@ -10,7 +10,7 @@ import { defaultConfig } from '../../src/plan/config.js';
 import { buildPlan } from '../../src/plan/plan.js';
 import { hasChanges, isBlocked } from '../../src/plan/summary.js';
 import type { Plan } from '../../src/plan/types.js';
-import { fixtureNode } from '../support/fixture-node.js';
+import { editManifest, fixtureNode } from '../support/fixture-node.js';
 
 const NOW = new Date('2026-11-25T00:00:00Z');
 const plan = (c: string, opts?: Parameters<typeof fixtureNode>[1]) => buildPlan(fixtureNode(c, opts), defaultConfig(), { now: NOW });
@@ -128,7 +128,7 @@ describe('plan on the fixture cases', () => {
   it('blocks a data dir whose parent only root can traverse (a restore under /root)', () => {
     const node = fixtureNode('v1.32-rhel-stacked');
     const etcd = node.manifests.find((m) => m.fileName === 'etcd.yaml')!;
-    etcd.text = etcd.text.replace('path: /var/lib/etcd\n', 'path: /root/res-test\n');
+    editManifest(etcd, (t) => t.replace('path: /var/lib/etcd\n', 'path: /root/res-test\n'));
     node.paths['/root'] = { type: 'dir', uid: 0, gid: 0, mode: 0o700, size: 4096 };
     node.paths['/root/res-test'] = { type: 'dir', uid: 0, gid: 0, mode: 0o700, size: 4096 };
     node.trees['/root/res-test'] = { entries: 1, owners: [{ uid: 0, gid: 0, count: 1 }] };
@@ -148,7 +148,7 @@ describe('plan on the fixture cases', () => {
   it('blocks kube-scheduler on a privileged port', () => {
     const node = fixtureNode('v1.32-rhel-stacked');
     const ks = node.manifests.find((m) => m.fileName === 'kube-scheduler.yaml')!;
-    ks.text = ks.text.replace('    - --leader-elect=true\n', '    - --leader-elect=true\n    - --secure-port=259\n');
+    editManifest(ks, (t) => t.replace('    - --leader-elect=true\n', '    - --leader-elect=true\n    - --secure-port=259\n'));
     const p = buildPlan(node, defaultConfig(), { now: NOW });
     assert.deepEqual(p.problems.map((x) => x.code), ['privileged-port']);
   });
@@ -186,9 +186,9 @@ describe('review findings on planning', () => {
   it('a private key under /etc/ssl (Kubespray etcd client key) follows the secret rule, not the trust-store rule', () => {
     const node = fixtureNode('v1.32-rhel-stacked');
     const kas = node.manifests.find((m) => m.fileName === 'kube-apiserver.yaml')!;
-    kas.text = kas.text.replace('--etcd-keyfile=/etc/kubernetes/pki/apiserver-etcd-client.key', '--etcd-keyfile=/etc/ssl/etcd/ssl/node-cp1-key.pem')
+    editManifest(kas, (t) => t.replace('--etcd-keyfile=/etc/kubernetes/pki/apiserver-etcd-client.key', '--etcd-keyfile=/etc/ssl/etcd/ssl/node-cp1-key.pem')
       .replace('    volumeMounts:\n', '    volumeMounts:\n    - mountPath: /etc/ssl/etcd/ssl\n      name: etcd-certs-0\n      readOnly: true\n')
-      .replace('  volumes:\n', '  volumes:\n  - hostPath:\n      path: /etc/ssl/etcd/ssl\n      type: DirectoryOrCreate\n    name: etcd-certs-0\n');
+      .replace('  volumes:\n', '  volumes:\n  - hostPath:\n      path: /etc/ssl/etcd/ssl\n      type: DirectoryOrCreate\n    name: etcd-certs-0\n'));
     node.paths['/etc/ssl/etcd'] = { type: 'dir', uid: 0, gid: 0, mode: 0o755, size: 1 };
     node.paths['/etc/ssl/etcd/ssl'] = { type: 'dir', uid: 0, gid: 0, mode: 0o700, size: 1 };
     node.paths['/etc/ssl/etcd/ssl/node-cp1-key.pem'] = { type: 'file', uid: 0, gid: 0, mode: 0o600, size: 1 };
@@ -203,7 +203,7 @@ describe('review findings on planning', () => {
   it('an audit log mounted as a single file is given to kube-apiserver 0600', () => {
     const node = fixtureNode('v1.29-audit-encryption');
     const kas = node.manifests.find((m) => m.fileName === 'kube-apiserver.yaml')!;
-    kas.text = kas.text.replace(/path: \/var\/log\/kubernetes\/audit\n      type: DirectoryOrCreate/, 'path: /var/log/kubernetes/audit/audit.log\n      type: FileOrCreate').replace('- mountPath: /var/log/kubernetes/audit\n', '- mountPath: /var/log/kubernetes/audit/audit.log\n');
+    editManifest(kas, (t) => t.replace(/path: \/var\/log\/kubernetes\/audit\n      type: DirectoryOrCreate/, 'path: /var/log/kubernetes/audit/audit.log\n      type: FileOrCreate').replace('- mountPath: /var/log/kubernetes/audit\n', '- mountPath: /var/log/kubernetes/audit/audit.log\n'));
     node.paths['/var/log/kubernetes/audit'] = { type: 'dir', uid: 0, gid: 0, mode: 0o755, size: 1 }; // an ordinary directory now
     node.paths['/var/log/kubernetes/audit/audit.log'] = { type: 'file', uid: 0, gid: 0, mode: 0o644, size: 1 };
     const p = buildPlan(node, defaultConfig(), { now: NOW });
@@ -214,7 +214,7 @@ describe('review findings on planning', () => {
   it('blocks kube-apiserver on port 443 before v1.21 (no file capability on the binary yet)', () => {
     const node = fixtureNode('v1.20-minikube-certsdir-port8443');
     const kas = node.manifests.find((m) => m.fileName === 'kube-apiserver.yaml')!;
-    kas.text = kas.text.replace('--secure-port=8443', '--secure-port=443');
+    editManifest(kas, (t) => t.replace('--secure-port=8443', '--secure-port=443'));
     assert.deepEqual(buildPlan(node, defaultConfig(), { now: NOW }).problems.map((x) => [x.code, x.component]), [['privileged-port', 'kube-apiserver']]);
     assert.deepEqual(plan('v1.30-port443-webhooks-haproxy-keepalived').problems, []); // v1.30: allowed
   });
