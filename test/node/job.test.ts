@@ -256,6 +256,34 @@ describe(`templates/rollout/job.yaml on a real node ${VERSION}`, { skip: SKIP, t
     assert.deepEqual(COMPONENTS.map((c) => readFileSync(kn.node.path(`/etc/kubernetes/manifests/${c}.yaml`), 'utf8')), manifests, 'the rerun changed no manifest');
     assert.deepEqual(COMPONENTS.map((c) => procOf(kn, c)[0]?.pid), pids, 'the rerun restarted no component');
   });
+  test('a plan Job that fails stops the script before any apply Job (a fleet config ConfigMap with a typo)', async () => {
+    for (const j of await jobs(kn)) await kubectl(kn, ['-n', 'kube-system', 'delete', 'job', j.name, '--cascade=foreground']);
+    const manifests = COMPONENTS.map((c) => readFileSync(kn.node.path(`/etc/kubernetes/manifests/${c}.yaml`), 'utf8'));
+    writeFileSync(kn.node.path('/root/fleet-config.yaml'), 'apiVersion: kubeadm-nonroot/v1alpha1\nkind: NonRootConfiguration\nacounts: {}\n');
+    // As docs/fleet.md creates it.
+    await kubectl(kn, ['-n', 'kube-system', 'create', 'configmap', 'kubeadm-nonroot-config', '--from-file=config.yaml=/root/fleet-config.yaml']);
+    try {
+      const r = await kn.node.exec(['sh', '/root/rollout.sh'], {
+        env: { IMAGE, TEMPLATE: join(REPO_ROOT, 'templates', 'rollout', 'job.yaml'), KUBECONFIG: '/etc/kubernetes/admin.conf', POLL: '2' },
+        timeoutMs: 900_000,
+      });
+      observe(`rollout.sh with a fleet config holding a typo: exit ${r.code}\n--- stdout\n${r.stdout}--- stderr\n${r.stderr}---`);
+      assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
+      assert.match(r.stdout, /^using the fleet config in configmap kube-system\/kubeadm-nonroot-config\n== kn-job: plan /);
+      assert.match(r.stderr, /^!! kn-job: plan failed \(output above\); kubectl -n kube-system describe job\.batch\/kubeadm-nonroot-\w+$/m);
+      const js = await jobs(kn);
+      assert.deepEqual(js.map(step), ['plan'], 'no apply Job');
+      assert.deepEqual(js[0]!.args.slice(0, 2), ['--config', '/etc/kubeadm-nonroot/config.yaml']);
+      assert.match(js[0]!.conditions.Failed ?? '', /^True/);
+      assert.deepEqual([js[0]!.pods.length, js[0]!.pods[0]!.exitCode], [1, 2], 'one pod, exit 2 (refused before any change)');
+      const log = await kubectl(kn, ['-n', 'kube-system', 'logs', `job/${js[0]!.name}`]);
+      assert.match(log, /config\.yaml.*unknown key "acounts"/);
+      assert.ok(r.stdout.includes(log.trim()), 'the script printed the failed Job\'s log');
+      assert.deepEqual(COMPONENTS.map((c) => readFileSync(kn.node.path(`/etc/kubernetes/manifests/${c}.yaml`), 'utf8')), manifests, 'no manifest changed');
+    } finally {
+      await kubectl(kn, ['-n', 'kube-system', 'delete', 'configmap', 'kubeadm-nonroot-config']);
+    }
+  });
 });
 
 /** The shell commands of a ```sh block of docs/fleet.md (found by `re`, group 1), backslash-continued lines joined. */
