@@ -4,7 +4,7 @@
 import { appendFileSync, existsSync, readFileSync, rmSync, symlinkSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildEtcd, buildKubernetes, buildPause, ETCD_PACKAGES, etcdVersionFor, K8S_BINARIES, pauseVersionFor, type EtcdBinary, type K8sBinary, type Progress } from './k8s-build.js';
-import { writeOciImage } from './oci-image.js';
+import { type ImageSpec, writeOciImage } from './oci-image.js';
 import { createCgroups, RealNode } from './real-node.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -68,8 +68,8 @@ export const CRI_SOCKET = 'unix:///run/containerd/containerd.sock';
 export class KubeNode {
   constructor(readonly node: RealNode, readonly cgroupRoot: string) {}
 
-  static async start(opts: { binds: string[]; log?: (l: string) => void }): Promise<KubeNode> {
-    const node = await RealNode.start({ binds: opts.binds, log: opts.log });
+  static async start(opts: { binds: string[]; log?: (l: string) => void; hostname?: string }): Promise<KubeNode> {
+    const node = await RealNode.start({ binds: opts.binds, log: opts.log, hostname: opts.hostname });
     // The node's name resolves to its address without DNS (kubeadm's Hostname preflight check).
     appendFileSync(node.path('/etc/hosts'), `${node.address} ${node.hostname}\n`);
     // No network: a resolver that refuses at once (nothing listens on the node's loopback port 53), so
@@ -105,17 +105,20 @@ export class KubeNode {
       { name: `registry.k8s.io/pause:${r.pauseTag}`, files: { pause: join(r.pauseBin, 'pause') }, entrypoint: ['/pause'] },
     ];
     const names: string[] = [];
-    for (const spec of specs) {
-      const have = await this.node.exec(['ctr', '-n', 'k8s.io', 'images', 'check', `name==${spec.name}`]);
-      if (have.stdout.includes(spec.name)) { names.push(spec.name); continue; }
-      const file = `${spec.name.replace(/[/:]/g, '_')}.tar`;
-      writeOciImage(spec, join(this.node.workDir, 'share', file));
-      await this.node.run(['ctr', '-n', 'k8s.io', 'images', 'import', `/kn-share/${file}`]);
-      rmSync(join(this.node.workDir, 'share', file));
-      names.push(spec.name);
-    }
+    for (const spec of specs) names.push(await this.importImage(spec));
     this.node.log(`images imported: ${names.join(', ')}`);
     return names;
+  }
+
+  /** Builds one local image and imports it into the node's containerd (namespace k8s.io, the kubelet's), unless present. */
+  async importImage(spec: ImageSpec): Promise<string> {
+    const have = await this.node.exec(['ctr', '-n', 'k8s.io', 'images', 'check', `name==${spec.name}`]);
+    if (have.stdout.includes(spec.name)) return spec.name;
+    const file = `${spec.name.replace(/[/:]/g, '_')}.tar`;
+    writeOciImage(spec, join(this.node.workDir, 'share', file));
+    await this.node.run(['ctr', '-n', 'k8s.io', 'images', 'import', `/kn-share/${file}`]);
+    rmSync(join(this.node.workDir, 'share', file));
+    return spec.name;
   }
 
   /**

@@ -78,3 +78,25 @@ export function writeOciImage(spec: ImageSpec, out: string): string {
     rmSync(work, { recursive: true, force: true });
   }
 }
+
+/**
+ * Host executables for an image, with what the dynamic loader needs to run them there: each binary at
+ * its own path, plus every shared library `ldd` resolves for it (and the loader) at the path ldd names.
+ * For small tool images built from this machine's own Debian binaries (glibc, libstdc++, shadow-utils):
+ * the same files the host runs, no registry needed.
+ */
+export function hostBinariesWithLibraries(binaries: Record<string, string>): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const [inImage, host] of Object.entries(binaries)) {
+    files[inImage] = host;
+    // "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x…)" or "/lib64/ld-linux-x86-64.so.2 (0x…)";
+    // linux-vdso has no file. A static binary: ldd exits 1 ("not a dynamic executable").
+    let out = '';
+    try { out = execFileSync('ldd', [host], { encoding: 'utf8' }); } catch { continue; }
+    for (const line of out.split('\n')) {
+      const lib = /(?:=>\s*)?(\/\S+)\s+\(0x[0-9a-f]+\)/.exec(line)?.[1];
+      if (lib) files[lib.slice(1)] = lib;
+    }
+  }
+  return files;
+}

@@ -1,5 +1,7 @@
-// The fleet rollout templates: templates/rollout/job.yaml, templates/rollout/ansible/site.yml, and the
-// rollout script in docs/fleet.md.
+// The fleet rollout templates, parsed and schema-checked: templates/rollout/job.yaml and
+// templates/rollout/ansible/site.yml. Both also run for real: the Job, rendered by docs/fleet.md's
+// rollout script on a real kubeadm node (test/node/job.test.ts), the playbook by ansible-playbook
+// (test/integration/ansible-rollout.test.ts).
 //
 // The Job is checked against the Kubernetes API twice, because kubernetes-models' validate() checks
 // types, enums and required fields but NOT unknown fields (peers-and-standards.md: a typo such as
@@ -12,22 +14,17 @@
 //      whose compiled code keeps no list of properties. Walking them needs no hand-kept allowlist that
 //      could carry the same typo as the template.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { Job } from 'kubernetes-models/batch/v1/Job';
 import ts from 'typescript';
 import { parse } from 'yaml';
-import { skipOrFail } from '../support/prerequisites.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const JOB_TEMPLATE = path.join(REPO, 'templates/rollout/job.yaml');
 const PLAYBOOK = path.join(REPO, 'templates/rollout/ansible/site.yml');
-const FLEET_DOC = path.join(REPO, 'docs/fleet.md');
 const EXE = '/usr/local/bin/kubeadm-nonroot';
 
 // eslint-style any: the parsed YAML is explored by key, and every use below is asserted.
@@ -139,6 +136,13 @@ test('the Job runs the executable once, privileged, on the pinned control-plane 
       `no toleration for ${key}:NoSchedule`,
     );
   }
+  // Not evicted while apply has the node's own API server down (job.yaml's header): tolerated for good.
+  for (const key of ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable']) {
+    assert.ok(
+      pod.tolerations.some((t: Obj) => t.key === key && t.operator === 'Exists' && t.effect === 'NoExecute' && t.tolerationSeconds === undefined),
+      `no toleration for ${key}:NoExecute without tolerationSeconds`,
+    );
+  }
   assert.equal(pod.containers.length, 1);
   const [c] = pod.containers;
   assert.equal(c.image, VARS.IMAGE);
@@ -197,133 +201,4 @@ test('the playbook copies the executable, then runs plan, apply --yes and verify
   const apply = tasks[steps.indexOf('apply')]!;
   assert.match(String((apply['ansible.builtin.command'] as Obj).argv), /'apply', '--yes'/);
   assert.equal(apply.failed_when, undefined, 'apply must fail on its non-zero exits (1 rolled back, 3 rollback failed)');
-});
-
-// ---- The rollout script of docs/fleet.md, run against a kubectl test double
-
-const execFileP = promisify(execFile);
-
-async function which(cmd: string): Promise<boolean> {
-  try {
-    await execFileP('sh', ['-c', `command -v ${cmd}`]);
-    return true;
-  } catch {
-    return false;
-  }
-}
-const NO_ENVSUBST = skipOrFail(!(await which('envsubst')) && 'envsubst (gettext-base) is not installed; the fleet script needs it');
-if (NO_ENVSUBST) process.stderr.write(`templates.test: fleet script tests skipped: ${NO_ENVSUBST}\n`);
-
-/**
- * A kubectl that answers just what the script asks: three control-plane nodes, the ConfigMap only when
- * STUB_CONFIGMAP is set, Jobs that
- * complete at once — except the one matching STUB_FAIL ("<node> <step>"), which never completes and
- * reports .status.failed=1. Each created manifest is kept as job-<n>.yaml.
- */
-const KUBECTL_STUB = `#!/bin/sh
-dir=$STUB_DIR
-echo "$*" >> "$dir/calls"
-[ "$1" = "-n" ] && shift 2
-for last; do :; done
-case "$1" in
-  get)
-    case "$2" in
-      nodes) printf 'cp-a\\ncp-b\\ncp-c\\n' ;;
-      configmap) [ -n "\${STUB_CONFIGMAP:-}" ] || exit 1 ;;
-      job.batch/*) [ -f "$dir/fail-\${2#job.batch/}" ] && echo 1 ;;
-    esac ;;
-  create)
-    n=$(( $(cat "$dir/count" 2>/dev/null || echo 0) + 1 ))
-    echo "$n" > "$dir/count"
-    cat > "$dir/job-$n.yaml"
-    set -- $STUB_FAIL
-    if [ $# -eq 2 ] && grep -q "nodeName: \\"$1\\"" "$dir/job-$n.yaml" && grep -q "args: \\[.*\\"$2\\"" "$dir/job-$n.yaml"; then
-      touch "$dir/fail-kubeadm-nonroot-$n"
-    fi
-    echo "job.batch/kubeadm-nonroot-$n" ;;
-  wait) [ -f "$dir/fail-\${last#job.batch/}" ] && exec sleep 30 ;;
-  logs) echo "(log of $last)" ;;
-esac
-exit 0
-`;
-
-interface Rollout {
-  code: number;
-  stderr: string;
-  /** (node, step) of every Job created, in order. */
-  jobs: string[];
-  manifests: Obj[];
-}
-
-async function runRollout(fail: string, env: NodeJS.ProcessEnv = {}): Promise<Rollout> {
-  const doc = await readFile(FLEET_DOC, 'utf8');
-  const script = /```sh\n(#!\/bin\/sh\n[\s\S]*?)```/.exec(doc)?.[1];
-  assert.ok(script, 'no "#!/bin/sh" script block in docs/fleet.md');
-  const dir = await mkdtemp(path.join(tmpdir(), 'fleet-rollout-'));
-  try {
-    await mkdir(path.join(dir, 'bin'));
-    await mkdir(path.join(dir, 'state'));
-    await writeFile(path.join(dir, 'bin/kubectl'), KUBECTL_STUB);
-    await chmod(path.join(dir, 'bin/kubectl'), 0o755);
-    await writeFile(path.join(dir, 'rollout.sh'), script);
-    let code = 0;
-    let stderr = '';
-    try {
-      ({ stderr } = await execFileP('sh', [path.join(dir, 'rollout.sh')], {
-        cwd: REPO,
-        timeout: 60_000,
-        env: { ...process.env, PATH: `${path.join(dir, 'bin')}:${process.env.PATH}`, STUB_DIR: path.join(dir, 'state'), STUB_FAIL: fail, IMAGE: VARS.IMAGE, POLL: '0', TIMEOUT: '20', ...env },
-      }));
-    } catch (e) {
-      const x = e as { code?: number; stderr?: string };
-      code = typeof x.code === 'number' ? x.code : -1;
-      stderr = x.stderr ?? '';
-    }
-    const files = (await readdir(path.join(dir, 'state'))).filter((f) => /^job-\d+\.yaml$/.test(f));
-    files.sort((a, b) => parseInt(a.slice(4), 10) - parseInt(b.slice(4), 10));
-    const manifests = await Promise.all(files.map(async (f) => parse(await readFile(path.join(dir, 'state', f), 'utf8')) as Obj));
-    const step = (m: Obj): string => (podSpec(m).containers[0].args as string[]).find((a) => ['plan', 'apply', 'verify', 'rollback'].includes(a)) ?? '?';
-    const jobs = manifests.map((m) => `${podSpec(m).nodeName} ${step(m)}`);
-    return { code, stderr, jobs, manifests };
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
-test('the fleet script plans every node, then applies and verifies one node at a time, with valid Jobs', { skip: NO_ENVSUBST }, async () => {
-  const r = await runRollout('');
-  assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(r.jobs, ['cp-a plan', 'cp-b plan', 'cp-c plan', 'cp-a apply', 'cp-a verify', 'cp-b apply', 'cp-b verify', 'cp-c apply', 'cp-c verify']);
-  for (const m of r.manifests) {
-    assert.doesNotThrow(() => new Job(m as ConstructorParameters<typeof Job>[0]).validate());
-    assert.deepEqual(unknownJobFields(m), []);
-    assert.equal(podSpec(m).containers[0].image, VARS.IMAGE);
-  }
-  const verify = r.manifests[4]!;
-  assert.deepEqual(podSpec(verify).containers[0].args, ['verify', '--proc', '/host/proc']);
-  assert.deepEqual(podSpec(r.manifests[3]!).containers[0].args, ['apply', '--yes', '--proc', '/host/proc']);
-});
-
-test('the fleet script stops at the first failed apply and starts no Job on a later node', { skip: NO_ENVSUBST }, async () => {
-  const r = await runRollout('cp-b apply');
-  assert.notEqual(r.code, 0);
-  assert.deepEqual(r.jobs, ['cp-a plan', 'cp-b plan', 'cp-c plan', 'cp-a apply', 'cp-a verify', 'cp-b apply']);
-  assert.match(r.stderr, /cp-b: apply failed/);
-});
-
-test('the fleet script changes no node when the plan of the last node fails', { skip: NO_ENVSUBST }, async () => {
-  const r = await runRollout('cp-c plan');
-  assert.notEqual(r.code, 0);
-  assert.deepEqual(r.jobs, ['cp-a plan', 'cp-b plan', 'cp-c plan']);
-});
-
-test('with the ConfigMap kubeadm-nonroot-config present, every Job of the fleet script passes the mounted fleet config', { skip: NO_ENVSUBST }, async () => {
-  const r = await runRollout('', { STUB_CONFIGMAP: '1' });
-  assert.equal(r.code, 0, r.stderr);
-  assert.equal(r.manifests.length, 9);
-  for (const m of r.manifests) {
-    const args = podSpec(m).containers[0].args as string[];
-    assert.deepEqual(args.slice(0, 2), ['--config', '/etc/kubeadm-nonroot/config.yaml']);
-    assert.ok(podSpec(m).containers[0].volumeMounts.some((v: Obj) => v.mountPath === '/etc/kubeadm-nonroot'), 'the config volume is not mounted where --config points');
-  }
 });
