@@ -159,7 +159,12 @@ export async function k8sWrapper(dir: string, version: string, minor: number, lo
   const upstream = readFileSync(kmod.GoMod, 'utf8');
   const staging = [...upstream.matchAll(/^\s*(k8s\.io\/[\w.-]+)\s+=>\s+\.\/staging\/src\/k8s\.io\/[\w.-]+\s*$/gm)].map((m) => m[1]!);
   if (staging.length === 0) throw new Error(`no staging replace directives found in ${kmod.GoMod}: has the layout of k8s.io/kubernetes changed?`);
-  log(`k8s ${version}: wrapper module with ${staging.length} staging modules at v0.${minor}.x`);
+  // Up to v1.25 kubernetes pinned EVERY dependency with a replace directive (hack/pin-dependency.sh wrote
+  // `x => x vN` next to the require); from v1.26 the go.mod has none but the staging ones. Replace
+  // directives of a dependency are ignored, so the release's own pins are copied: the wrapper then
+  // builds with exactly the dependency versions the release was built and tested with.
+  const pins = [...upstream.matchAll(/^\s*([\w.\-/~]+)(?:\s+v\S+)?\s+=>\s+([\w.\-/~]+)\s+(v\S+)\s*(?:\/\/.*)?$/gm)].filter((m) => !staging.includes(m[1]!)).map((m) => `\t${m[0]!.trim()}`);
+  log(`k8s ${version}: wrapper module with ${staging.length} staging modules at v0.${minor}.x${pins.length ? ` and the release's ${pins.length} pinned dependencies` : ''}`);
   const patch = VERSION_RE.exec(version)![3];
   // The release's own `go` line: without one, Go reads the module as go 1.16 — no module graph
   // pruning — and tidy selects newer indirect dependencies than the release was built and tested with.
@@ -176,6 +181,7 @@ export async function k8sWrapper(dir: string, version: string, minor: number, lo
     '',
     'replace (',
     ...staging.map((m) => `\t${m} => ${m} v0.${minor}.${patch}`),
+    ...pins,
     ')',
     '',
   ].join('\n'));
