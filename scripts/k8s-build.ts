@@ -76,7 +76,8 @@ function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.Pro
     child.on('close', (code, signal) => {
       errTail += partial;
       if (code === 0) resolve(out);
-      else reject(new Error(`${cmd} ${args.join(' ')} failed (${signal ?? `exit ${code}`}):\n${errTail.trim()}`));
+      // `go mod download -json` reports its error in the JSON on stdout, not on stderr.
+      else reject(new Error(`${cmd} ${args.join(' ')} failed (${signal ?? `exit ${code}`}):\n${(errTail.trim() || out.slice(-4000)).trim()}`));
     });
   });
 }

@@ -23,6 +23,7 @@ import { addSystemDirs, isToolState, runCli, show } from '../support/cli.js';
 import { buildKubeadmCaseSandbox, listKubeadmCases, type KubeadmCase } from '../support/kubeadm-cases.js';
 import { KUBECTL, kubectlStrategicPatch } from '../support/kubectl.js';
 import { VERSION } from '../../src/version.js';
+import { blockOf, docPath, ownershipTables } from '../../scripts/ownership-table.js';
 import { missingPrerequisites, skipUnlessPossible } from '../support/setpriv.js';
 import { diffSnapshots, snapshotTree } from '../support/tree.js';
 
@@ -103,6 +104,13 @@ describe('kubeadm-generated cases', { concurrency: 2 }, () => {
       assert.match(c.config, new RegExp(`kubernetesVersion: ${c.release.replace(/\./g, '\\.')}\\n`), `${c.id}: config names the release`);
       assert.deepEqual(Object.keys(c.kubeadmPatched).sort(), Object.keys(c.manifests).sort(), `${c.id}: kubeadm-patched/ has every manifest: regenerate with npm run fixtures:kubeadm`);
     }
+  });
+
+  it('docs/ownership.md: the per-release tables are what the listings and plan give (npm run docs:ownership)', { timeout: 300_000 }, async (t) => {
+    if (skipUnlessPossible(t, missingPrerequisites())) return;
+    const block = blockOf(await readFile(docPath(), 'utf8'));
+    assert.ok(block, 'docs/ownership.md has the generated block');
+    assert.equal(block, await ownershipTables(), 'docs/ownership.md is stale: run npm run docs:ownership');
   });
 
   for (const c of cases) {
