@@ -76,7 +76,8 @@ function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.Pro
     child.on('close', (code, signal) => {
       errTail += partial;
       if (code === 0) resolve(out);
-      else reject(new Error(`${cmd} ${args.join(' ')} failed (${signal ?? `exit ${code}`}):\n${errTail.trim()}`));
+      // `go mod download -json` reports its error in the JSON on stdout, not on stderr.
+      else reject(new Error(`${cmd} ${args.join(' ')} failed (${signal ?? `exit ${code}`}):\n${(errTail.trim() || out.slice(-4000)).trim()}`));
     });
   });
 }
@@ -151,15 +152,30 @@ function missing(bin: string, names: readonly string[]): string[] {
   });
 }
 
-/** Writes the wrapper module for k8s.io/kubernetes `version` in `dir` and tidies it (once). */
-export async function k8sWrapper(dir: string, version: string, minor: number, log: Progress): Promise<string> {
+/**
+ * Writes the wrapper module for k8s.io/kubernetes `version` in `dir` and tidies it for the cmd packages
+ * of `binaries` (once; again with the union when a later build asks for more). Only the commands asked
+ * for: the module proxy does not serve every staging module of every old release (it refuses
+ * k8s.io/kube-controller-manager v0.22.17), and kubeadm alone needs none of the other commands' modules.
+ * `.tidy-done` lists the commands the module was tidied for (empty: all five, as before it listed them).
+ */
+export async function k8sWrapper(dir: string, version: string, minor: number, log: Progress, binaries: readonly K8sBinary[] = K8S_BINARIES): Promise<string> {
   mkdirSync(dir, { recursive: true });
   const kmod = await goDownload(`k8s.io/kubernetes@${version}`, dir);
-  if (existsSync(join(dir, 'go.sum')) && existsSync(join(dir, '.tidy-done'))) return kmod.Dir;
+  const doneFile = join(dir, '.tidy-done');
+  const listed = existsSync(join(dir, 'go.sum')) && existsSync(doneFile) ? readFileSync(doneFile, 'utf8').split('\n').filter(Boolean) : null;
+  const tidiedFor: readonly string[] = listed === null ? [] : listed.length === 0 ? K8S_BINARIES : listed;
+  if (binaries.every((b) => tidiedFor.includes(b))) return kmod.Dir;
+  const cmds = K8S_BINARIES.filter((b) => binaries.includes(b) || tidiedFor.includes(b));
   const upstream = readFileSync(kmod.GoMod, 'utf8');
   const staging = [...upstream.matchAll(/^\s*(k8s\.io\/[\w.-]+)\s+=>\s+\.\/staging\/src\/k8s\.io\/[\w.-]+\s*$/gm)].map((m) => m[1]!);
   if (staging.length === 0) throw new Error(`no staging replace directives found in ${kmod.GoMod}: has the layout of k8s.io/kubernetes changed?`);
-  log(`k8s ${version}: wrapper module with ${staging.length} staging modules at v0.${minor}.x`);
+  // Up to v1.25 kubernetes pinned EVERY dependency with a replace directive (hack/pin-dependency.sh wrote
+  // `x => x vN` next to the require); from v1.26 the go.mod has none but the staging ones. Replace
+  // directives of a dependency are ignored, so the release's own pins are copied: the wrapper then
+  // builds with exactly the dependency versions the release was built and tested with.
+  const pins = [...upstream.matchAll(/^\s*([\w.\-/~]+)(?:\s+v\S+)?\s+=>\s+([\w.\-/~]+)\s+(v\S+)\s*(?:\/\/.*)?$/gm)].filter((m) => !staging.includes(m[1]!)).map((m) => `\t${m[0]!.trim()}`);
+  log(`k8s ${version}: wrapper module with ${staging.length} staging modules at v0.${minor}.x${pins.length ? ` and the release's ${pins.length} pinned dependencies` : ''}`);
   const patch = VERSION_RE.exec(version)![3];
   // The release's own `go` line: without one, Go reads the module as go 1.16 — no module graph
   // pruning — and tidy selects newer indirect dependencies than the release was built and tested with.
@@ -176,6 +192,7 @@ export async function k8sWrapper(dir: string, version: string, minor: number, lo
     '',
     'replace (',
     ...staging.map((m) => `\t${m} => ${m} v0.${minor}.${patch}`),
+    ...pins,
     ')',
     '',
   ].join('\n'));
@@ -186,13 +203,14 @@ export async function k8sWrapper(dir: string, version: string, minor: number, lo
     'package tools',
     '',
     'import (',
-    ...K8S_BINARIES.map((b) => `\t_ "k8s.io/kubernetes/cmd/${b}"`),
+    ...cmds.map((b) => `\t_ "k8s.io/kubernetes/cmd/${b}"`),
     ')',
     '',
   ].join('\n'));
-  log(`k8s ${version}: go mod tidy`);
+  log(`k8s ${version}: go mod tidy (${cmds.join(', ')})`);
+  rmSync(doneFile, { force: true });
   await run('go', ['mod', 'tidy'], { cwd: dir, env: { GOFLAGS: '-mod=mod' } });
-  writeFileSync(join(dir, '.tidy-done'), '');
+  writeFileSync(doneFile, cmds.map((c) => `${c}\n`).join(''));
   return kmod.Dir;
 }
 
@@ -218,7 +236,7 @@ export async function buildKubernetes(opts: BuildOptions): Promise<string> {
   return withLock(dir, log, async () => {
     const todo = missing(bin, binaries);
     if (todo.length === 0) return bin;
-    await k8sWrapper(dir, opts.version, minor, log);
+    await k8sWrapper(dir, opts.version, minor, log, todo as K8sBinary[]);
     const pkgs = Object.fromEntries(todo.map((b) => [b, `k8s.io/kubernetes/cmd/${b}`]));
     await goBuild(dir, `k8s ${opts.version}`, pkgs, versionLdflags(opts.version, major, minor), log);
     return bin;

@@ -8,6 +8,13 @@
 //                                                             own passwd/group), path — never content
 //   test/fixtures/kubeadm/<release>/<case>/accounts.txt      passwd/group lines kubeadm added (its
 //                                                             RootlessControlPlane gate), when any
+//   test/fixtures/kubeadm/<release>/<case>/patches/*.yaml    what `kubeadm-nonroot patches` wrote for the case
+//                                                             after `kubeadm-nonroot apply` on a sandbox root
+//                                                             laid out from the listing (the tool's output)
+//   test/fixtures/kubeadm/<release>/<case>/kubeadm-patched/*.yaml  the manifests the same kubeadm wrote for
+//                                                             the same config and phases with those patch
+//                                                             files (InitConfiguration `patches.directory`):
+//                                                             the oracle for apply's manifests
 //   test/fixtures/kubeadm/<release>/kubeadm-version.txt      `kubeadm version -o short` of the binary used
 // Nothing random is committed: certificates, keys and kubeconfigs (which embed certificates) are listed
 // with owner and mode only; manifests, configs, listings and account lines are deterministic, so a second
@@ -28,6 +35,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GROUP, PASSWD, writeAccounts } from '../test/support/accounts.js';
+import { addSystemDirs, runCli, show } from '../test/support/cli.js';
+import { buildKubeadmCaseSandbox, kubeadmCaseOf, readCaseDir } from '../test/support/kubeadm-cases.js';
 import { K8S_CACHE } from './k8s-build.js';
 
 /**
@@ -164,6 +173,10 @@ export interface CaseOutput {
   listing: string;
   /** accounts.txt: passwd/group lines kubeadm added; '' when none. */
   accounts: string;
+  /** patches/: file name → the patch file `kubeadm-nonroot patches` wrote (after apply) for this case. */
+  patches: Record<string, string>;
+  /** kubeadm-patched/: manifest file name → what kubeadm wrote with those patches. */
+  kubeadmPatched: Record<string, string>;
 }
 
 interface Seen {
@@ -257,8 +270,64 @@ const added = (before: string, after: string): string[] => {
   return after.split('\n').filter((l) => l !== '' && !had.has(l));
 };
 
-/** Runs kubeadm for one case in a throwaway root and returns what it wrote. */
+/**
+ * `config` with InitConfiguration `patches: {directory: dir}` — what `--patches DIR` sets (kubeadm refuses
+ * the flag together with --config). kubeadm.k8s.io/v1beta3 (v1.22+) and v1beta4 have the field; the
+ * control-plane and the etcd local phases both apply it (cmd/kubeadm/app/phases/controlplane/manifests.go,
+ * phases/etcd/local.go).
+ */
+export function configWithPatches(config: string, dir: string): string {
+  const [init, ...rest] = config.split('\n---\n');
+  if (!/^kind: InitConfiguration$/m.test(init ?? '')) throw new Error('the first document of the config is not the InitConfiguration');
+  return [`${init}\npatches:\n  directory: ${dir}`, ...rest].join('\n---\n');
+}
+
+/** The manifests kubeadm wrote in a root. */
+async function manifestsIn(root: string): Promise<Record<string, string>> {
+  const mdir = path.join(root, 'etc/kubernetes/manifests');
+  const out: Record<string, string> = {};
+  for (const f of (await readdir(mdir)).sort()) out[f] = await readFile(path.join(mdir, f), 'utf8');
+  return out;
+}
+
+/**
+ * The patch oracle of a case: on a sandbox root laid out from kubeadm's own output (the same one the
+ * tests build), `kubeadm-nonroot apply` then `kubeadm-nonroot patches`; then this release's kubeadm runs
+ * the case's phases again, on the same config plus those patch files, in a fresh throwaway root. Returns
+ * the patch files and kubeadm's patched manifests.
+ */
+async function patchOracle(kubeadm: string, release: string, name: CaseName, base: Omit<CaseOutput, 'patches' | 'kubeadmPatched'>): Promise<Pick<CaseOutput, 'patches' | 'kubeadmPatched'>> {
+  const c = kubeadmCaseOf(release, name, `${release}/${name} (being generated)`, caseFiles({ ...base, patches: {}, kubeadmPatched: {} }));
+  const sb = await buildKubeadmCaseSandbox(c);
+  const patchDir = await mkdtemp(path.join(tmpdir(), 'kubeadm-fixture-patches-'));
+  try {
+    await addSystemDirs(sb.root);
+    const apply = await runCli(['apply', '--root', sb.root, '--yes', '--no-wait'], { timeoutMs: 120_000 });
+    if (apply.code !== 0) throw new Error(`${c.id}: kubeadm-nonroot apply failed: ${show(apply)}`);
+    const out = await runCli(['patches', '--root', sb.root, '--output-dir', patchDir]);
+    if (out.code !== 0) throw new Error(`${c.id}: kubeadm-nonroot patches failed: ${show(out)}`);
+    const patches: Record<string, string> = {};
+    for (const f of (await readdir(patchDir)).sort()) patches[f] = await readFile(path.join(patchDir, f), 'utf8');
+    const kubeadmPatched = await withKubeadmRoot(kubeadm, configWithPatches(base.config, '/patches'), async (root, kubeadmIn) => {
+      await mkdir(path.join(root, 'patches'), { mode: 0o755 });
+      for (const [f, text] of Object.entries(patches)) await writeFile(path.join(root, 'patches', f), text, { mode: 0o644 });
+      for (const args of phasesFor(name)) await kubeadmIn([...args, '--config', '/kubeadm.yaml']);
+      return manifestsIn(root);
+    });
+    return { patches, kubeadmPatched };
+  } finally {
+    await rm(patchDir, { recursive: true, force: true });
+    await sb.cleanup();
+  }
+}
+
+/** Runs kubeadm for one case in a throwaway root and returns what it wrote, with the case's patch oracle. */
 export async function generateCase(kubeadm: string, release: string, name: CaseName): Promise<CaseOutput> {
+  const base = await generateBase(kubeadm, release, name);
+  return { ...base, ...(await patchOracle(kubeadm, release, name, base)) };
+}
+
+async function generateBase(kubeadm: string, release: string, name: CaseName): Promise<Omit<CaseOutput, 'patches' | 'kubeadmPatched'>> {
   const config = configFor(release, name);
   return withKubeadmRoot(kubeadm, config, async (root, kubeadmIn) => {
     const before = await walk(root);
@@ -272,9 +341,7 @@ export async function generateCase(kubeadm: string, release: string, name: CaseN
       if (b && b.type === e.type && b.mode === e.mode && b.uid === e.uid && b.gid === e.gid && b.sha === e.sha) continue;
       lines.push(`${e.type.padEnd(4)} ${e.mode.toString(8).padStart(4, '0')} ${n.user(e.uid)}:${n.group(e.gid)} ${p}${b ? ' (changed)' : ''}`);
     }
-    const manifests: Record<string, string> = {};
-    const mdir = path.join(root, 'etc/kubernetes/manifests');
-    for (const f of (await readdir(mdir)).sort()) manifests[f] = await readFile(path.join(mdir, f), 'utf8');
+    const manifests = await manifestsIn(root);
     const acct = [
       ...added(PASSWD, await readFile(path.join(root, 'etc/passwd'), 'utf8')).map((l) => `passwd ${l}`),
       ...added(GROUP, await readFile(path.join(root, 'etc/group'), 'utf8')).map((l) => `group ${l}`),
@@ -295,19 +362,20 @@ export function caseFiles(out: CaseOutput): Record<string, string> {
   const files: Record<string, string> = { 'kubeadm.yaml': out.config, 'files.txt': out.listing };
   if (out.accounts) files['accounts.txt'] = out.accounts;
   for (const [f, text] of Object.entries(out.manifests)) files[`manifests/${f}`] = text;
+  for (const [f, text] of Object.entries(out.patches)) files[`patches/${f}`] = text;
+  for (const [f, text] of Object.entries(out.kubeadmPatched)) files[`kubeadm-patched/${f}`] = text;
   return files;
 }
 
 export async function writeCase(dir: string, out: CaseOutput): Promise<void> {
   await rm(dir, { recursive: true, force: true });
-  await mkdir(path.join(dir, 'manifests'), { recursive: true });
-  for (const [rel, text] of Object.entries(caseFiles(out))) await writeFile(path.join(dir, rel), text);
+  for (const [rel, text] of Object.entries(caseFiles(out))) {
+    await mkdir(path.dirname(path.join(dir, rel)), { recursive: true });
+    await writeFile(path.join(dir, rel), text);
+  }
 }
 
 /** Reads a committed case directory back as caseFiles() would give it. */
 export async function readCaseFiles(dir: string): Promise<Record<string, string>> {
-  const files: Record<string, string> = {};
-  for (const f of (await readdir(dir)).sort()) if (f !== 'manifests') files[f] = await readFile(path.join(dir, f), 'utf8');
-  for (const f of (await readdir(path.join(dir, 'manifests'))).sort()) files[`manifests/${f}`] = await readFile(path.join(dir, 'manifests', f), 'utf8');
-  return files;
+  return readCaseDir(dir);
 }

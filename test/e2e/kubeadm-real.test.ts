@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { cachedKubeadm, caseFiles, generateCase, phasesFor, readCaseFiles, RELEASES, withKubeadmRoot, type CaseName } from '../../scripts/kubeadm-fixtures.js';
+import { cachedKubeadm, caseFiles, configWithPatches, generateCase, phasesFor, readCaseFiles, RELEASES, withKubeadmRoot, type CaseName } from '../../scripts/kubeadm-fixtures.js';
 import { addSystemDirs, runCli, show } from '../support/cli.js';
 import { buildKubeadmCaseSandbox, listKubeadmCases } from '../support/kubeadm-cases.js';
 import { skipUnlessPossible } from '../support/prerequisites.js';
@@ -56,10 +56,7 @@ describe('real kubeadm on the generated cases', () => {
         assert.equal(apply.code, 0, `apply: ${show(apply)}`);
         const patches = await runCli(['patches', '--root', sb.root, '--output-dir', patchDir]);
         assert.equal(patches.code, 0, `patches: ${show(patches)}`);
-        const [init, ...rest] = c.config.split('\n---\n');
-        assert.match(init!, /^kind: InitConfiguration$/m);
-        const config = [`${init}\npatches:\n  directory: /patches`, ...rest].join('\n---\n');
-        const written = await withKubeadmRoot(kubeadm, config, async (root, kubeadmIn) => {
+        const written = await withKubeadmRoot(kubeadm, configWithPatches(c.config, '/patches'), async (root, kubeadmIn) => {
           await cp(patchDir, path.join(root, 'patches'), { recursive: true });
           for (const args of phasesFor(c.name as CaseName)) await kubeadmIn([...args, '--config', '/kubeadm.yaml']);
           const dir = path.join(root, 'etc/kubernetes/manifests');

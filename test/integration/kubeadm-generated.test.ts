@@ -2,9 +2,12 @@
 // through the real CLI on a sandbox root laid out as kubeadm left it (owners and modes from its listing,
 // the gate's accounts from its accounts.txt):
 //   plan (no problem; without the gate: one new account per component kubeadm wrote a manifest for) →
-//   apply --no-wait → verify → a second plan has nothing to do → the kernel access proof → `patches`
-//   applied with real strategic merge (kubectl patch --local) to kubeadm's manifests equal apply's
-//   manifests → rollback restores the tree exactly (content, owner, mode, type of every path).
+//   apply --no-wait → verify → a second plan has nothing to do → the kernel access proof → `patches`:
+//   (a) equal the patch files the generator fed to this release's real kubeadm (<case>/patches/; the
+//   tool version in the header comment aside), (b) apply's manifests equal the manifests that kubeadm
+//   wrote with them (<case>/kubeadm-patched/), byte for byte, (c) applied with real strategic merge (kubectl patch --local) to kubeadm's manifests equal
+//   apply's manifests → rollback restores the tree exactly (content, owner, mode, type of every path).
+// No kubeadm binary is needed here: kubeadm's answers are committed by `npm run fixtures:kubeadm`.
 // A gate-made case (RootlessControlPlane, v1.22–v1.34) must plan exactly "reuse the gate's accounts with
 // their IDs, add runAsNonRoot: true to each manifest" and nothing else: oracle = kubeadm's accounts.txt
 // and its manifests, one line added per manifest.
@@ -18,6 +21,8 @@ import { accessViolations } from '../support/access-proof.js';
 import { addSystemDirs, isToolState, runCli, show } from '../support/cli.js';
 import { buildKubeadmCaseSandbox, listKubeadmCases, type KubeadmCase } from '../support/kubeadm-cases.js';
 import { KUBECTL, kubectlStrategicPatch } from '../support/kubectl.js';
+import { VERSION } from '../../src/version.js';
+import { blockOf, docPath, ownershipTables } from '../../scripts/ownership-table.js';
 import { missingPrerequisites, skipUnlessPossible } from '../support/setpriv.js';
 import { diffSnapshots, snapshotTree } from '../support/tree.js';
 
@@ -83,6 +88,10 @@ function assertGatePlan(c: KubeadmCase, plan: PlanJson): void {
   }
 }
 
+/** The header names the tool version that wrote a patch; what kubeadm reads (the YAML) is compared exactly. */
+const versionless = (files: Record<string, string>): Record<string, string> =>
+  Object.fromEntries(Object.entries(files).map(([f, t]) => [f, t.replace(/^(# .*written by kubeadm-nonroot )\S+\.$/m, '$1<version>.')]));
+
 const cases = listKubeadmCases();
 
 describe('kubeadm-generated cases', { concurrency: 2 }, () => {
@@ -92,7 +101,15 @@ describe('kubeadm-generated cases', { concurrency: 2 }, () => {
       assert.ok(Object.keys(c.manifests).length >= 3, `${c.id}: manifests`);
       assert.ok(c.listing.some((e) => e.path === '/etc/kubernetes/admin.conf'), `${c.id}: files.txt lists admin.conf`);
       assert.match(c.config, new RegExp(`kubernetesVersion: ${c.release.replace(/\./g, '\\.')}\\n`), `${c.id}: config names the release`);
+      assert.deepEqual(Object.keys(c.kubeadmPatched).sort(), Object.keys(c.manifests).sort(), `${c.id}: kubeadm-patched/ has every manifest: regenerate with npm run fixtures:kubeadm`);
     }
+  });
+
+  it('docs/ownership.md: the per-release tables are what the listings and plan give (npm run docs:ownership)', { timeout: 300_000 }, async (t) => {
+    if (skipUnlessPossible(t, missingPrerequisites())) return;
+    const block = blockOf(await readFile(docPath(), 'utf8'));
+    assert.ok(block, 'docs/ownership.md has the generated block');
+    assert.equal(block, await ownershipTables(), 'docs/ownership.md is stale: run npm run docs:ownership');
   });
 
   for (const c of cases) {
@@ -125,6 +142,15 @@ describe('kubeadm-generated cases', { concurrency: 2 }, () => {
         const patches = await runCli(['patches', '--root', sb.root, '--output-dir', patchDir]);
         assert.equal(patches.code, 0, `patches: ${show(patches)}`);
         assert.deepEqual((await readdir(patchDir)).sort(), Object.keys(c.manifests).map((f) => PATCH_OF[f]!).sort(), `${c.id}: one patch per component`);
+        const written = Object.fromEntries(await Promise.all((await readdir(patchDir)).map(async (f) => [f, await readFile(path.join(patchDir, f), 'utf8')] as const)));
+        assert.match(Object.values(written)[0]!, new RegExp(`written by kubeadm-nonroot ${VERSION.replace(/\./g, '\\.')}\\.`), 'the header names the tool version');
+        assert.deepEqual(versionless(written), versionless(c.patches), `${c.id}: the tool's patches are not the ones kubeadm ${c.release} was run with (${c.dir}/patches): regenerate with npm run fixtures:kubeadm`);
+        for (const f of Object.keys(c.manifests)) {
+          // Byte for byte: apply edits kubeadm's manifest in place in kubeadm's own layout, and on every
+          // committed case that is exactly what kubeadm itself serialises with the patches.
+          const applied = await readFile(path.join(sb.manifestsDir, f), 'utf8');
+          assert.equal(applied, c.kubeadmPatched[f], `${c.id}: apply's ${f} equals, byte for byte, the one kubeadm ${c.release} wrote with the patches (${c.dir}/kubeadm-patched/${f})`);
+        }
         for (const f of Object.keys(c.manifests)) {
           const patched = await kubectlStrategicPatch(path.join(c.dir, 'manifests', f), path.join(patchDir, PATCH_OF[f]!));
           const applied = parse(await readFile(path.join(sb.manifestsDir, f), 'utf8'));

@@ -34,6 +34,10 @@ export interface KubeadmCase {
   /** passwd and group lines kubeadm added (without the "passwd "/"group " prefix). */
   passwdAdded: string[];
   groupAdded: string[];
+  /** patches/: the patch files `kubeadm-nonroot patches` wrote for this case after apply, fed to kubeadm. */
+  patches: Record<string, string>;
+  /** kubeadm-patched/: the manifests this release's kubeadm wrote with those patches (the oracle). */
+  kubeadmPatched: Record<string, string>;
 }
 
 /** Every committed case, releases newest first, cases by name. */
@@ -50,25 +54,48 @@ export function listKubeadmCases(): KubeadmCase[] {
 
 export function readKubeadmCase(release: string, name: string): KubeadmCase {
   const dir = path.join(KUBEADM_FIXTURES, release, name);
-  const mdir = path.join(dir, 'manifests');
-  const manifests = Object.fromEntries(readdirSync(mdir).sort().map((f) => [f, readFileSync(path.join(mdir, f), 'utf8')]));
-  const listing = readFileSync(path.join(dir, 'files.txt'), 'utf8').split('\n').filter(Boolean).map((l): Listed => {
+  return kubeadmCaseOf(release, name, dir, readCaseDir(dir));
+}
+
+/** A case directory as relative path → text (files at the top and one level of subdirectories). */
+export function readCaseDir(dir: string): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    if (e.isFile()) files[e.name] = readFileSync(path.join(dir, e.name), 'utf8');
+    else if (e.isDirectory()) for (const f of readdirSync(path.join(dir, e.name)).sort()) files[`${e.name}/${f}`] = readFileSync(path.join(dir, e.name, f), 'utf8');
+  }
+  return files;
+}
+
+/** The files of `sub/` in a case's files, name → text. */
+export const filesUnder = (files: Record<string, string>, sub: string): Record<string, string> =>
+  Object.fromEntries(Object.entries(files).filter(([f]) => f.startsWith(`${sub}/`)).map(([f, t]) => [f.slice(sub.length + 1), t]));
+
+/** A case from its files (relative path → text, as readCaseDir gives them or the generator makes them). */
+export function kubeadmCaseOf(release: string, name: string, dir: string, files: Record<string, string>): KubeadmCase {
+  const need = (f: string): string => {
+    const t = files[f];
+    if (t === undefined) throw new Error(`${dir}: ${f} is missing: regenerate with npm run fixtures:kubeadm`);
+    return t;
+  };
+  const listing = need('files.txt').split('\n').filter(Boolean).map((l): Listed => {
     const m = /^(\S+)\s+(\d{4}) ([^:\s]+):(\S+) (\/\S*)/.exec(l);
     if (!m) throw new Error(`${dir}/files.txt: cannot read line "${l}"`);
     return { type: m[1] as Listed['type'], mode: parseInt(m[2]!, 8), user: m[3]!, group: m[4]!, path: m[5]! };
   });
-  const accountsFile = path.join(dir, 'accounts.txt');
-  const accounts = existsSync(accountsFile) ? readFileSync(accountsFile, 'utf8').split('\n').filter(Boolean) : [];
+  const accounts = (files['accounts.txt'] ?? '').split('\n').filter(Boolean);
   return {
     id: `${release}/${name}`,
     release,
     name,
     dir,
-    config: readFileSync(path.join(dir, 'kubeadm.yaml'), 'utf8'),
-    manifests,
+    config: need('kubeadm.yaml'),
+    manifests: filesUnder(files, 'manifests'),
     listing,
     passwdAdded: accounts.filter((l) => l.startsWith('passwd ')).map((l) => l.slice(7)),
     groupAdded: accounts.filter((l) => l.startsWith('group ')).map((l) => l.slice(6)),
+    patches: filesUnder(files, 'patches'),
+    kubeadmPatched: filesUnder(files, 'kubeadm-patched'),
   };
 }
 
