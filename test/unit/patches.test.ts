@@ -78,11 +78,11 @@ function prepare() {
   return prepared;
 }
 
-const NO_KUBECTL = skipOrFail(KUBECTL_MISSING);
+const SKIP = skipOrFail(KUBECTL_MISSING);
 
 describe('kubeadm patches, merged by kubectl (real strategic merge)', { concurrency: 3 }, () => {
   for (const c of listFixtures()) {
-    it(`${c}: the node's manifests + the patches = apply's manifests`, { skip: NO_KUBECTL }, async () => {
+    it(`${c}: the node's manifests + the patches = apply's manifests`, { skip: SKIP }, async () => {
       const { merges, goRead } = await prepare();
       const list = merges.get(c)!;
       assert.ok(list.length > 0, `${c}: apply changes no manifest`);
@@ -96,16 +96,15 @@ describe('kubeadm patches, merged by kubectl (real strategic merge)', { concurre
 /** The release CI builds kubeadm for (.ci/run; kubeadm-real.test.ts REQUIRED). */
 const RELEASE = 'v1.36.3';
 const KUBEADM = cachedKubeadm(RELEASE);
-const NO_KUBEADM = skipOrFail(
+const NO_KUBEADM =
   [
     process.getuid?.() === 0 ? null : 'not running as root (kubeadm runs chrooted in a throwaway root)',
     KUBEADM ? null : `kubeadm ${RELEASE} is not built: npm run k8s:build -- ${RELEASE} --only kubeadm`,
     KUBECTL_MISSING,
-  ].filter(Boolean).join('; ') || false,
-);
+  ].filter(Boolean).join('; ') || false;
 
 describe(`kubeadm ${RELEASE} itself`, () => {
-  it('applies every file `patches` writes, by its name, as kubectl merges it', { skip: NO_KUBEADM, timeout: 180_000 }, async () => {
+  it('applies every file `patches` writes, by its name, as kubectl merges it', { skip: skipOrFail(NO_KUBEADM), timeout: 180_000 }, async () => {
     const c = readKubeadmCase(RELEASE, 'default');
     const sb = await buildKubeadmCaseSandbox(c);
     const patchDir = join(tmp, 'kubeadm-patches');
