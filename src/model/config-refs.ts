@@ -2,8 +2,11 @@
 // AdmissionConfiguration names a plugin config which names a kubeconfig, an EncryptionConfiguration
 // names a KMS socket (`endpoint: unix:///…`). A component that can read the outer file but not the
 // inner one fails to start after the migration, so the access analysis follows these references:
-// every string value that is an absolute path (or a unix:// endpoint) in a followed file. Pure: discovery
-// reads each followed file and keeps its references (NodeState.configs).
+// every string value that is an absolute path (or a unix:// endpoint) in a followed file, and a
+// kubeconfig's relative file paths. Pure: discovery reads each followed file and keeps its references
+// (NodeState.configs); a relative reference is resolved here, against the directory the component
+// reads the kubeconfig from.
+import { posix } from 'node:path';
 import { parseYamlDocuments } from '../yaml/go-yaml.js';
 import type { FileAccess } from './access.types.js';
 import { mapToHost } from './access.js';
@@ -18,23 +21,42 @@ export function isFollowedFlag(flag: string): boolean {
 export interface ConfigRef {
   /** The YAML key the path was found under (client-key, kubeConfigFile, endpoint, …). */
   key: string;
-  /** Absolute container path. */
+  /** Absolute container path; when `relative`, as written in a kubeconfig (relative to its directory). */
   path: string;
   socket: boolean;
+  relative?: boolean;
 }
 
-/** Absolute paths named by string values anywhere in a YAML/JSON document (non-YAML text: none). */
-export function configRefs(text: string): ConfigRef[] {
+/**
+ * kubeconfig fields holding a file path; a relative one is relative to the kubeconfig's own directory
+ * (client-go tools/clientcmd/loader.go, ResolveLocalPaths).
+ */
+const KUBECONFIG_PATH_KEYS = new Set(['certificate-authority', 'client-certificate', 'client-key', 'tokenFile']);
+
+/**
+ * Absolute paths named by string values anywhere in a YAML/JSON document (non-YAML text: none), and a
+ * kubeconfig's relative paths: resolved in `dir` (the container directory the file is read from) when
+ * given, else returned as written with `relative: true`.
+ */
+export function configRefs(text: string, dir?: string): ConfigRef[] {
   const out: ConfigRef[] = [];
-  const walk = (v: unknown, key: string): void => {
+  const walk = (v: unknown, key: string, base: string | null): void => {
     if (typeof v === 'string') {
       const socket = /^unix:\/\//.test(v);
       const p = socket ? v.replace(/^unix:\/\//, '') : v;
       if (p.startsWith('/') && !/\s/.test(p) && !/^\/\//.test(p)) out.push({ key, path: p, socket });
-    } else if (Array.isArray(v)) v.forEach((x) => walk(x, key));
-    else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, k);
+      else if (base !== null && KUBECONFIG_PATH_KEYS.has(key) && p !== '' && !/\s|^[a-z][a-z0-9+.-]*:/i.test(p)) {
+        out.push(base === '' ? { key, path: p, socket: false, relative: true } : { key, path: posix.resolve(base, p), socket: false });
+      }
+    } else if (Array.isArray(v)) v.forEach((x) => walk(x, key, base));
+    else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, k, base);
   };
-  for (const d of parseYamlDocuments(text)) if (d.errors.length === 0) walk(d.toJS(), '');
+  for (const d of parseYamlDocuments(text)) {
+    if (d.errors.length > 0) continue;
+    const js = d.toJS() as unknown;
+    const kubeconfig = typeof js === 'object' && js !== null && (js as { kind?: unknown }).kind === 'Config';
+    walk(js, '', kubeconfig ? (dir ?? '') : null);
+  }
   return out;
 }
 
@@ -59,7 +81,7 @@ export function expandConfigAccesses(pod: PodInfo, component: Component, direct:
   const wanted = new Set<string>();
   const notes: Expansion['notes'] = [];
   const seen = new Set<string>();
-  let frontier = direct.filter((a) => a.access === 'read' && a.target === 'file' && isFollowedFlag(a.flag)).map((a) => ({ hostPath: a.hostPath, via: a.flag }));
+  let frontier = direct.filter((a) => a.access === 'read' && a.target === 'file' && isFollowedFlag(a.flag)).map((a) => ({ hostPath: a.hostPath, containerPath: a.containerPath, via: a.flag }));
   for (let depth = 0; depth < 3 && frontier.length > 0; depth++) {
     const next: typeof frontier = [];
     for (const f of frontier) {
@@ -70,7 +92,8 @@ export function expandConfigAccesses(pod: PodInfo, component: Component, direct:
         wanted.add(f.hostPath);
         continue;
       }
-      for (const ref of refs) {
+      for (const r of refs) {
+        const ref = r.relative ? { ...r, path: posix.resolve(posix.dirname(f.containerPath), r.path) } : r;
         const via = `${f.via} → ${ref.key || 'value'}`;
         const mapped = mapToHost(pod, ref.path);
         if (!mapped) {
@@ -83,7 +106,7 @@ export function expandConfigAccesses(pod: PodInfo, component: Component, direct:
         }
         const secret = SECRET_KEY.test(ref.key) || /\.key$|-key\.pem$|\.kubeconfig$/.test(ref.path);
         accesses.push({ component, flag: via, containerPath: ref.path, hostPath: mapped.hostPath, volume: mapped.volume, access: 'read', target: 'file', secret });
-        if (CONFIG_LIKE.test(ref.path)) next.push({ hostPath: mapped.hostPath, via });
+        if (CONFIG_LIKE.test(ref.path)) next.push({ hostPath: mapped.hostPath, containerPath: ref.path, via });
       }
     }
     frontier = next;

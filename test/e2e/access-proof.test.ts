@@ -8,10 +8,13 @@
 // the kernel (test -r / -w / -x):
 //   - every host path of its INDEX rows must be readable (a directory also searchable); a written
 //     directory readable, writable and searchable; a written file writable, or, when it does not exist
-//     yet (an audit log), its directory writable and searchable;
-//   - every secret its INDEX rows do NOT name must be refused: the private keys and kubeconfigs of the
-//     other components, and the files no component's flags name (admin.conf, super-admin.conf,
-//     kubelet.conf, etcd/ca.key, front-proxy-ca.key), and /etc/shadow, /etc/gshadow.
+//     yet (an audit log), its directory writable and searchable; and every file named INSIDE a
+//     kubeconfig its rows name (a webhook kubeconfig's client-key, pod-reading.ts withKubeconfigFiles)
+//     readable;
+//   - every secret (by name or by content, access-proof.ts secretFilesOnNode) none of those names must
+//     be refused: the private keys and kubeconfigs of the other components, and the files no
+//     component's flags name (admin.conf, super-admin.conf, kubelet.conf, etcd/ca.key,
+//     front-proxy-ca.key), and /etc/shadow, /etc/gshadow.
 // Manifests the INDEX lists that are not kubeadm components (haproxy, keepalived, kube-vip) must be
 // left byte-identical. A case whose apply is refused proves nothing: it is skipped with the reason,
 // and FAILS when KUBEADM_NONROOT_REQUIRE_E2E=1 (as does a missing prerequisite).
@@ -20,10 +23,10 @@ import { lstat, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { execa } from 'execa';
-import { secretFilesOnNode } from '../support/access-proof.js';
+import { readNodeFile, secretFilesOnNode } from '../support/access-proof.js';
 import { BIN } from '../support/cli.js';
 import { readIndexTables, type IndexRow } from '../support/index-tables.js';
-import { readPod } from '../support/pod-reading.js';
+import { readPod, withKubeconfigFiles, type PodReading } from '../support/pod-reading.js';
 import { skipUnlessPossible } from '../support/prerequisites.js';
 import { buildSandbox, fixturesDir, listFixtures, type Sandbox } from '../support/sandbox.js';
 import { identityOf, kernelAccess, missingPrerequisites, type AccessCheck, type Identity } from '../support/setpriv.js';
@@ -74,10 +77,19 @@ for (const fixture of listFixtures()) {
       for (const file of [...tables.keys()].filter((f) => !KUBEADM_FILES.includes(f))) {
         assert.equal(await readFile(sb.path(`${MANIFESTS}/${file}`), 'utf8'), await readFile(path.join(fixturesDir(), fixture, file), 'utf8'), `${file} is not a kubeadm component and must be left alone`);
       }
-      const components = [...tables.entries()].filter(([file]) => KUBEADM_FILES.includes(file));
+      const components = [...tables.entries()].filter(([file]) => KUBEADM_FILES.includes(file)).map(([file, rows]): [string, IndexRow[]] => [file, [...rows]]);
       assert.ok(components.length > 0, 'the case has kubeadm components');
 
-      // Secret → the component files whose INDEX rows name it (none: only root may read it).
+      // Each component's INDEX rows, plus a read row for each file named inside a kubeconfig they name.
+      const pods = new Map<string, PodReading>();
+      for (const [file] of components) pods.set(file, readPod(await readFile(sb.path(`${MANIFESTS}/${file}`), 'utf8')));
+      for (const [file, rows] of components) {
+        const direct = rows.map((r) => ({ host: r.hostPath, containerPath: r.containerPath, via: r.flag, write: r.access === 'write' }));
+        const followed = (await withKubeconfigFiles(pods.get(file)!, direct, (p) => readNodeFile(sb, p))).slice(direct.length);
+        rows.push(...followed.map((n): IndexRow => ({ flag: n.via, containerPath: n.containerPath, access: 'read', hostPath: n.host })));
+      }
+
+      // Secret → the component files whose rows name it (none: only root may read it).
       const owners = new Map<string, Set<string>>();
       for (const p of [...(await secretFilesOnNode(sb)), ...ROOT_ONLY]) owners.set(p, new Set());
       for (const [file, rows] of components) for (const r of rows) owners.get(r.hostPath)?.add(file);
@@ -85,7 +97,7 @@ for (const fixture of listFixtures()) {
 
       const violations: string[] = [];
       for (const [file, rows] of components) {
-        const id = identityOf(readPod(await readFile(sb.path(`${MANIFESTS}/${file}`), 'utf8')));
+        const id = identityOf(pods.get(file)!);
         assert.notEqual(id.uid, 0, `${file} still runs as root after apply`);
         const mine = new Set(rows.map((r) => r.hostPath));
         const allowed: AccessCheck[] = [];
@@ -103,7 +115,7 @@ for (const fixture of listFixtures()) {
           const shouldBeAllowed = i < allowed.length;
           if (r.allowed === shouldBeAllowed) continue;
           const p = r.path.slice(sb.root.length);
-          if (shouldBeAllowed) violations.push(`${file} (${describeId(id)}) is DENIED test -${r.mode} ${p}, which INDEX.md says it needs (${why.get(`${r.mode}:${r.path}`)})`);
+          if (shouldBeAllowed) violations.push(`${file} (${describeId(id)}) is DENIED test -${r.mode} ${p}, which it needs (INDEX.md: ${why.get(`${r.mode}:${r.path}`)})`);
           else {
             const of = [...owners.get(p)!];
             violations.push(`${file} (${describeId(id)}) CAN read ${p}, a secret of ${of.length ? of.join(', ') : 'root only'}`);

@@ -19,8 +19,9 @@ import { test } from 'node:test';
 import { parse } from 'yaml';
 import { isToolState, runCli, show } from '../support/cli.js';
 import { REPO_ROOT } from '../support/paths.js';
+import { namedPaths, readPod, type PodReading } from '../support/pod-reading.js';
 import { buildSandbox, type Sandbox } from '../support/sandbox.js';
-import { kernelAccess, missingPrerequisites, skipUnlessPossible, type AccessCheck, type Identity } from '../support/setpriv.js';
+import { identityOf, kernelAccess, missingPrerequisites, skipUnlessPossible, type AccessCheck } from '../support/setpriv.js';
 import { diffSnapshots, snapshotTree } from '../support/tree.js';
 
 const CORPUS = path.resolve(REPO_ROOT, '..', 'shared', 'corpus');
@@ -87,94 +88,18 @@ const EXPECTED: Record<string, Expected> = {
 
 const COMPONENT_BINARIES = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'];
 
-// ---- this test's own small reading of a pod (deliberately not src/model/*) ----
+// ---- the tests' own small reading of a pod (test/support/pod-reading.ts, deliberately not src/model/*) ----
 
 type Obj = Record<string, any>;
 
-interface Named {
-  /** Host path (through the pod's hostPath volumes), node-absolute. */
-  host: string;
-  via: string;
-  write: boolean;
-}
-
-/** Words of an exec command; `sh -c SCRIPT` split on blanks and quotes. */
-function execWords(argv: string[]): string[] {
-  const i = argv.findIndex((a, j) => j > 0 && /^-\w*c\w*$/.test(a));
-  if (i === -1 || !/(^|\/)(ba)?sh$/.test(argv[0])) return argv;
-  return (argv[i + 1] ?? '').split(/[\s;&|]+/).map((w) => w.replace(/['"]/g, ''));
-}
-
-/** Absolute paths in words: values of --flag=…/VAR=… (comma lists too) and bare /paths. */
-function absolutePaths(words: string[], via: string): Array<{ path: string; via: string; flag: string }> {
-  const out: Array<{ path: string; via: string; flag: string }> = [];
-  for (const w of words) {
-    const eq = w.indexOf('=');
-    const flag = eq === -1 ? '' : w.slice(0, eq);
-    for (const v of (eq === -1 ? w : w.slice(eq + 1)).split(',')) {
-      const p = v.trim().split(':')[0];
-      if (p.startsWith('/') && !p.startsWith('//') && !/^\/(dev|proc|sys)(\/|$)/.test(p)) out.push({ path: p, via, flag });
-    }
-  }
-  return out;
-}
-
-const WRITE_FLAGS = new Set(['--data-dir', '--wal-dir', '--audit-log-path', '--cert-dir', '--log-dir', '--log-file']);
-const NOT_FILES = new Set(['--etcd-prefix', '--runtime-config']);
-
-function namedPaths(pod: Obj): Named[] {
-  const c = pod.spec.containers[0];
-  const mounts: Array<{ name: string; mountPath: string }> = c.volumeMounts ?? [];
-  const vols = new Map<string, string>((pod.spec.volumes ?? []).filter((v: Obj) => v.hostPath).map((v: Obj) => [v.name, String(v.hostPath.path).replace(/(.)\/+$/, '$1')]));
-  const toHost = (p: string): string | null => {
-    const n = path.posix.normalize(p).replace(/(.)\/+$/, '$1');
-    let best: { m: string; host: string } | null = null;
-    for (const m of mounts) {
-      const mp = path.posix.normalize(m.mountPath).replace(/(.)\/+$/, '$1');
-      if ((n === mp || n.startsWith(`${mp}/`)) && (!best || mp.length > best.m.length)) best = { m: mp, host: vols.get(m.name) ?? '' };
-    }
-    if (!best || best.host === '') return null;
-    return path.posix.join(best.host, n.slice(best.m.length));
-  };
-  const refs = absolutePaths([...(c.command ?? []).slice(1), ...(c.args ?? [])].map(String), 'flags').filter((r) => !NOT_FILES.has(r.flag));
-  for (const kind of ['livenessProbe', 'readinessProbe', 'startupProbe']) {
-    const cmd = c[kind]?.exec?.command;
-    if (Array.isArray(cmd)) refs.push(...absolutePaths(execWords(cmd.map(String)).slice(1), kind));
-  }
-  for (const hook of ['postStart', 'preStop']) {
-    const cmd = c.lifecycle?.[hook]?.exec?.command;
-    if (Array.isArray(cmd)) refs.push(...absolutePaths(execWords(cmd.map(String)).slice(1), hook));
-  }
-  const out: Named[] = [];
-  for (const r of refs) {
-    const write = WRITE_FLAGS.has(r.flag);
-    // A written log file: the component creates files in its directory.
-    const target = write && /\.\w+$/.test(r.path) && r.flag !== '--data-dir' ? path.posix.dirname(r.path) : r.path;
-    const host = toHost(target);
-    if (host !== null) out.push({ host, via: `${r.via} ${r.flag}`.trim(), write });
-  }
-  return out;
-}
-
-/** uid/gid/groups of the first container, as the runtime sets them (container over pod; fsGroup added). */
-function identity(pod: Obj): Identity {
-  const p = pod.spec.securityContext ?? {};
-  const c = pod.spec.containers[0].securityContext ?? {};
-  const groups = [...(p.supplementalGroups ?? []), ...(p.fsGroup !== undefined ? [p.fsGroup] : [])].map(Number);
-  return { uid: Number(c.runAsUser ?? p.runAsUser ?? 0), gid: Number(c.runAsGroup ?? p.runAsGroup ?? 0), groups: [...new Set(groups)].sort((a, b) => a - b) };
-}
-
-function readPod(text: string): Obj {
-  return parse(text, { version: '1.1' }) as Obj;
-}
-
-function componentPods(dir: string): Array<{ file: string; component: string; pod: Obj }> {
+function componentPods(dir: string): Array<{ file: string; component: string; pod: PodReading }> {
   return readdirSync(dir)
     .filter((f) => f.endsWith('.yaml'))
     .sort()
-    .map((file) => ({ file, pod: readPod(readFileSync(path.join(dir, file), 'utf8')) }))
-    .filter(({ file, pod }) => COMPONENT_BINARIES.includes(path.posix.basename(String(pod?.spec?.containers?.[0]?.command?.[0] ?? ''))) && file === `${pod.metadata?.name}.yaml`)
-    .map(({ file, pod }) => ({ file, component: pod.metadata.name as string, pod }));
+    .map((file) => ({ file, text: readFileSync(path.join(dir, file), 'utf8') }))
+    .map(({ file, text }) => ({ file, text, raw: parse(text, { version: '1.1' }) as Obj }))
+    .filter(({ file, raw }) => COMPONENT_BINARIES.includes(path.posix.basename(String(raw?.spec?.containers?.[0]?.command?.[0] ?? ''))) && file === `${raw.metadata?.name}.yaml`)
+    .map(({ file, text, raw }) => ({ file, component: raw.metadata.name as string, pod: readPod(text) }));
 }
 
 /** Give the node every FILE its manifests name that the sandbox lacks (root-owned; keys and kubeconfigs 0600). */
@@ -194,7 +119,7 @@ async function checkMigrated(sb: Sandbox, caseName: string): Promise<string[]> {
   const pods = componentPods(sb.path(MANIFESTS));
   assert.ok(pods.length > 0, `${caseName}: no component manifests after apply`);
   for (const { component, pod } of pods) {
-    const id = identity(pod);
+    const id = identityOf(pod);
     if (id.uid === 0) violations.push(`${component} still runs as root`);
     const checks: AccessCheck[] = [];
     const why: string[] = [];

@@ -9,45 +9,30 @@
 //   4. what the tool WRITES reads back to kubectl as the value it meant.
 // Without kubectl the test is skipped, and fails under KUBEADM_NONROOT_REQUIRE_E2E=1.
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it, type TestContext } from 'node:test';
-import { promisify } from 'node:util';
 import { parseYamlDocuments, stringifyYaml } from '../../src/yaml/go-yaml.js';
+import { KUBECTL_MISSING as KUBECTL_UNAVAILABLE, kubectlRead as goRead } from '../support/kubectl.js';
 import { FIXTURES_DIR, REPO_ROOT } from '../support/paths.js';
 import { skipUnlessPossible } from '../support/setpriv.js';
 
-const execFileP = promisify(execFile);
 const CORPUS = path.join(REPO_ROOT, '..', 'shared', 'corpus');
 const tmp = mkdtempSync(path.join(tmpdir(), 'kubeadm-nonroot-yaml-diff-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-const KUBECTL_MISSING = ((): string[] => {
-  try {
-    execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore' });
-    return [];
-  } catch {
-    return ['kubectl is not installed (the Go YAML decoder this test compares with)'];
-  }
-})();
+const KUBECTL_MISSING = KUBECTL_UNAVAILABLE ? [KUBECTL_UNAVAILABLE] : [];
 
 type Read = { ok: true; objects: unknown[] } | { ok: false; error: string };
 
-/** kubectl's reading of files or directories: the objects it decoded, in order, or its error. */
+/** kubectl's reading of files or directories (one call): the objects it decoded, in order, or its error. */
 async function kubectlRead(...targets: string[]): Promise<Read> {
   try {
-    const { stdout } = await execFileP('kubectl', ['patch', '--local', ...targets.flatMap((f) => ['-f', f]), '--type', 'merge', '-p', '{}', '-o', 'json'], { maxBuffer: 64 << 20, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', KUBECONFIG: '/dev/null' } });
-    return { ok: true, objects: splitJson(stdout) };
+    return { ok: true, objects: await goRead(targets) };
   } catch (e) {
-    return { ok: false, error: String((e as { stderr?: string }).stderr ?? e) };
+    return { ok: false, error: (e as Error).message };
   }
-}
-
-/** kubectl prints one pretty JSON object per input object, each starting with `{` at column 0. */
-function splitJson(out: string): unknown[] {
-  return out.split(/^(?=\{)/m).filter((s) => s.trim() !== '').map((s) => JSON.parse(s) as unknown);
 }
 
 /** The tool's reading: each non-empty document as plain data, JSON-normalised (as kubectl prints it). */

@@ -274,14 +274,21 @@ function clientCert(pkiDir: string, caCert: string, user: KubeconfigUser): Promi
 
 const b64 = (text: string): string => Buffer.from(text).toString('base64');
 
+/** A client certificate and key for `user`, signed by `pkiDir`/ca (PEM texts). */
+export async function clientCredentials(pkiDir: string, user: KubeconfigUser): Promise<{ cert: string; key: string }> {
+  return clientCert(pkiDir, await readFile(path.join(pkiDir, 'ca.crt'), 'utf8'), user);
+}
+
 /**
  * kubeconfig YAML as kubeadm writes it (cmd/kubeadm/app/util/kubeconfig: cluster "kubernetes", context
- * "<user>@kubernetes", keys sorted), with the CA and a fresh client cert/key signed by `pkiDir`/ca embedded.
+ * "<user>@kubernetes", keys sorted), with the CA and a fresh client cert/key signed by `pkiDir`/ca embedded
+ * — or, given `clientFiles`, naming the client certificate and key files by those paths instead.
  */
 export async function makeKubeconfig(
   pkiDir: string,
   user: KubeconfigUser,
   server = 'https://127.0.0.1:6443',
+  clientFiles?: { certificate: string; key: string },
 ): Promise<string> {
   const caCert = await readFile(path.join(pkiDir, 'ca.crt'), 'utf8');
   const { cert, key } = await clientCert(pkiDir, caCert, user);
@@ -303,8 +310,9 @@ export async function makeKubeconfig(
     'users:',
     `- name: ${user.cn}`,
     '  user:',
-    `    client-certificate-data: ${b64(cert)}`,
-    `    client-key-data: ${b64(key)}`,
+    ...(clientFiles
+      ? [`    client-certificate: ${clientFiles.certificate}`, `    client-key: ${clientFiles.key}`]
+      : [`    client-certificate-data: ${b64(cert)}`, `    client-key-data: ${b64(key)}`]),
     '',
   ].join('\n');
 }

@@ -7,6 +7,7 @@
 //   - PKI files copied from a real openssl-made PKI with kubeadm's modes (see pki.ts);
 //   - kubeconfigs 0600 (clientcmd.WriteToFile);
 //   - other secret files (encryption config, webhook kubeconfigs, token files) 0600, public ones 0644;
+//     a webhook kubeconfig names its client certificate and key as files beside it (webhookKubeconfig);
 //   - etcd data dir 0700 with member/snap and member/wal 0700, files 0600 (etcd fileutil.PrivateDirMode
 //     / PrivateFileMode); audit log dir 0700 with audit.log 0600;
 //   - hostPath volumes nobody wrote into yet as the kubelet creates them: DirectoryOrCreate 0755,
@@ -23,7 +24,7 @@ import { lastFlag } from '../../src/model/flags.js';
 import { identifyComponent, parsePod } from '../../src/model/pod.js';
 import type { PodInfo } from '../../src/model/pod.types.js';
 import { writeAccounts } from './accounts.js';
-import { cachedPki, copyPki, KUBECONFIG_USERS, makeKubeconfig, PKI_FILES, pkiFileMode } from './pki.js';
+import { cachedPki, clientCredentials, copyPki, KUBECONFIG_USERS, makeKubeconfig, PKI_FILES, pkiFileMode } from './pki.js';
 
 export interface SandboxOptions {
   /** A case name under test/fixtures/manifests (see listFixtures()). */
@@ -299,7 +300,28 @@ class SandboxBuilder {
       if (!GENERIC_PKI_NAMES.has(rel)) this.pkiRoots.add(root);
       return this.w.file(p, await readFile(path.join(this.pki, rel)), pkiFileMode(rel));
     }
+    if (a.flag.endsWith('webhook-config-file')) return this.webhookKubeconfig(a);
     return this.w.file(p, await this.contentFor(a), a.secret ? 0o600 : 0o644);
+  }
+
+  /**
+   * A webhook kubeconfig that names its client certificate and key as files beside it (0644 / 0600 root),
+   * as operators often write them: the authentication webhook's by absolute path, the authorization
+   * webhook's relative to the kubeconfig (client-go resolves those against the kubeconfig's own
+   * directory, tools/clientcmd/loader.go ResolveLocalPaths). A component that can read the kubeconfig
+   * but not the key fails to start.
+   */
+  private async webhookKubeconfig(a: FileAccess): Promise<void> {
+    const flag = a.flag.replace(/^--/, '');
+    const user = { cn: `kube-apiserver-${flag.replace(/-config-file$/, '')}` };
+    const { cert, key } = await clientCredentials(this.pki, user);
+    const stem = path.posix.basename(a.hostPath).replace(/\.[^.]*$/, '');
+    const relative = flag.startsWith('authorization');
+    const ref = (name: string) => (relative ? name : path.posix.join(path.posix.dirname(a.containerPath), name));
+    await this.w.file(path.posix.join(path.posix.dirname(a.hostPath), `${stem}-client.crt`), cert, 0o644);
+    await this.w.file(path.posix.join(path.posix.dirname(a.hostPath), `${stem}-client.key`), key, 0o600);
+    const text = await makeKubeconfig(this.pki, user, 'https://127.0.0.1:9443/', { certificate: ref(`${stem}-client.crt`), key: ref(`${stem}-client.key`) });
+    return this.w.file(a.hostPath, text, 0o600);
   }
 
   /** Plausible content for a non-PKI file, chosen by the flag that reads it, then by its name. */
@@ -310,9 +332,6 @@ class SandboxBuilder {
     if (flag === 'audit-policy-file') return AUDIT_POLICY;
     if (flag === 'token-auth-file') return 'sandbox-static-token,sandbox-user,1001,"system:masters"\n';
     if (flag === 'basic-auth-file') return 'sandbox-password,sandbox-user,1001\n';
-    if (flag.endsWith('webhook-config-file')) {
-      return makeKubeconfig(this.pki, { cn: `kube-apiserver-${flag.replace(/-config-file$/, '')}` }, 'https://127.0.0.1:9443/');
-    }
     if (flag.includes('kubeconfig') || /\.(conf|kubeconfig)$/.test(base)) {
       const user = KUBECONFIG_USERS[base] ?? { cn: `system:${a.component}` };
       return makeKubeconfig(this.pki, user, this.server);

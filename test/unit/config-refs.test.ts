@@ -40,6 +40,21 @@ describe('files named inside config files', () => {
     assert.deepEqual(configRefs('not: [valid'), []);
   });
 
+  it("a kubeconfig's relative paths are relative to its own directory (client-go ResolveLocalPaths); other files' are not paths", () => {
+    const relative = WEBHOOK_KUBECONFIG.replace('/etc/kubernetes/webhooks/client.key', 'client.key').replace('/etc/kubernetes/webhooks/ca.crt', '../ca/ca.crt');
+    assert.deepEqual(configRefs(relative, '/etc/kubernetes/webhooks').map((r) => `${r.key}=${r.path}`), [
+      'certificate-authority=/etc/kubernetes/ca/ca.crt',
+      'client-certificate=/etc/kubernetes/webhooks/client.crt',
+      'client-key=/etc/kubernetes/webhooks/client.key',
+    ]);
+    assert.deepEqual(configRefs(relative).map((r) => `${r.key}=${r.path}${r.relative ? ' (relative)' : ''}`), [
+      'certificate-authority=../ca/ca.crt (relative)',
+      'client-certificate=/etc/kubernetes/webhooks/client.crt',
+      'client-key=client.key (relative)',
+    ], 'without the directory: kept as written, marked relative (resolved where the component reads the file)');
+    assert.deepEqual(configRefs('kind: AdmissionConfiguration\nclient-key: client.key\n', '/etc/x'), [], 'not a kubeconfig');
+  });
+
   it('the plan gives the webhook client key to kube-apiserver (v1.30 webhooks case)', () => {
     const node = fixtureNode('v1.30-port443-webhooks-haproxy-keepalived');
     node.configs['/etc/kubernetes/webhooks/authn-webhook.kubeconfig'] = configRefs(WEBHOOK_KUBECONFIG);
