@@ -174,7 +174,9 @@ export async function k8sWrapper(dir: string, version: string, minor: number, lo
   // `x => x vN` next to the require); from v1.26 the go.mod has none but the staging ones. Replace
   // directives of a dependency are ignored, so the release's own pins are copied: the wrapper then
   // builds with exactly the dependency versions the release was built and tested with.
-  const pins = [...upstream.matchAll(/^\s*([\w.\-/~]+)(?:\s+v\S+)?\s+=>\s+([\w.\-/~]+)\s+(v\S+)\s*(?:\/\/.*)?$/gm)].filter((m) => !staging.includes(m[1]!)).map((m) => `\t${m[0]!.trim()}`);
+  const pins = [...upstream.matchAll(/^\s*([\w.\-/~]+)(?:\s+v\S+)?\s+=>\s+([\w.\-/~]+)\s+(v\S+)\s*(?:\/\/.*)?$/gm)]
+    .filter((m) => !staging.includes(m[1]!))
+    .map((m) => `\t${REBUILD_FIXES[`${m[2]} ${m[3]}`] ?? m[0]!.trim()}`);
   log(`k8s ${version}: wrapper module with ${staging.length} staging modules at v0.${minor}.x${pins.length ? ` and the release's ${pins.length} pinned dependencies` : ''}`);
   const patch = VERSION_RE.exec(version)![3];
   // The release's own `go` line: without one, Go reads the module as go 1.16 — no module graph
@@ -213,6 +215,18 @@ export async function k8sWrapper(dir: string, version: string, minor: number, lo
   writeFileSync(doneFile, cmds.map((c) => `${c}\n`).join(''));
   return kmod.Dir;
 }
+
+/**
+ * Pinned dependencies a release cannot be rebuilt with on today's Go, and the smallest fix. Keyed by
+ * "module version" as the release pins it.
+ * - reflect2 v1.0.0/v1.0.1 call reflect.mapiterinit with its pre-Go-1.18 signature (modern-go/reflect2#24);
+ *   built with Go ≥ 1.18, json-iterator faults iterating any map at run time (kubeadm v1.22 crashes). v1.0.2
+ *   is the fix (modern-go/reflect2#25), the version Kubernetes itself moved to for v1.23 (kubernetes#104949).
+ */
+const REBUILD_FIXES: Record<string, string> = {
+  'github.com/modern-go/reflect2 v1.0.0': 'github.com/modern-go/reflect2 => github.com/modern-go/reflect2 v1.0.2',
+  'github.com/modern-go/reflect2 v1.0.1': 'github.com/modern-go/reflect2 => github.com/modern-go/reflect2 v1.0.2',
+};
 
 /** The ldflags hack/lib/version.sh passes, for a clean tree at `version`. */
 function versionLdflags(version: string, major: number, minor: number): string {
