@@ -211,9 +211,52 @@ export async function k8sWrapper(dir: string, version: string, minor: number, lo
   ].join('\n'));
   log(`k8s ${version}: go mod tidy (${cmds.join(', ')})`);
   rmSync(doneFile, { force: true });
-  await run('go', ['mod', 'tidy'], { cwd: dir, env: { GOFLAGS: '-mod=mod' } });
+  rmSync(join(dir, SUBSTITUTED), { force: true });
+  const substituted: string[] = [];
+  for (;;) {
+    try {
+      await run('go', ['mod', 'tidy'], { cwd: dir, env: { GOFLAGS: '-mod=mod' } });
+      break;
+    } catch (e) {
+      const sub = await substituteUnserved((e as Error).message, dir, minor, Number(patch), log);
+      if (!sub) throw e;
+      substituted.push(sub.line);
+      const mod = readFileSync(join(dir, 'go.mod'), 'utf8');
+      writeFileSync(join(dir, 'go.mod'), mod.replace(`\t${sub.module} => ${sub.module} v0.${minor}.${patch}\n`, `\t${sub.module} => ${sub.module} ${sub.version}\n`));
+    }
+  }
+  if (substituted.length) writeFileSync(join(dir, SUBSTITUTED), substituted.map((l) => `${l}\n`).join(''));
   writeFileSync(doneFile, cmds.map((c) => `${c}\n`).join(''));
   return kmod.Dir;
+}
+
+/** In a release's cache dir: the staging modules built at another patch release (see substituteUnserved). */
+export const SUBSTITUTED = 'substituted-modules.txt';
+
+/**
+ * The module proxy these machines reach does not serve every staging module of every release (it
+ * refuses e.g. k8s.io/kube-proxy v0.31.14 with 403 "not available"). When `go mod tidy` fails on one, the
+ * newest earlier patch release of that same staging module that IS served replaces it: a patch release
+ * changes no API types (kubeadm only imports the kube-proxy and kubelet config types from them), and the
+ * substitution is printed and recorded in the cache dir (SUBSTITUTED), from where the fixtures generator
+ * copies it next to the fixtures. Returns null when the failure is not such a refusal.
+ */
+async function substituteUnserved(message: string, dir: string, minor: number, patch: number, log: Progress): Promise<{ module: string; version: string; line: string } | null> {
+  const m = /(k8s\.io\/[\w.-]+)@v0\.(\d+)\.(\d+): reading \S+: (?:403|404|410) /.exec(message);
+  if (!m || Number(m[2]) !== minor || Number(m[3]) !== patch) return null;
+  const module = m[1]!;
+  for (let p = patch - 1; p >= 0; p--) {
+    const version = `v0.${minor}.${p}`;
+    try {
+      await goDownload(`${module}@${version}`, dir);
+    } catch {
+      continue;
+    }
+    const line = `${module} v0.${minor}.${patch} is not served by the module proxy: built with ${version}`;
+    log(`k8s: ${line}`);
+    return { module, version, line };
+  }
+  return null;
 }
 
 /**

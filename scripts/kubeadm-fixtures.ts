@@ -16,6 +16,7 @@
 //                                                             files (InitConfiguration `patches.directory`):
 //                                                             the oracle for apply's manifests
 //   test/fixtures/kubeadm/<release>/kubeadm-version.txt      `kubeadm version -o short` of the binary used
+//   test/fixtures/kubeadm/<release>/substituted-modules.txt   staging modules built at another patch release (the proxy lacked them)
 // Nothing random is committed: certificates, keys and kubeconfigs (which embed certificates) are listed
 // with owner and mode only; manifests, configs, listings and account lines are deterministic, so a second
 // run gives the same bytes. Nothing is stripped from what is committed.
