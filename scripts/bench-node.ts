@@ -9,8 +9,8 @@
 // The baselines upgrade to the SAME version (BENCH_NODE_VERSION, default v1.36.3): the one release this
 // needs built. kubeadm regenerates every manifest and restarts each component whose manifest differs,
 // as for a patch release; so they run on the migrated node, once with `kubeadm-nonroot patches` (the
-// upgrade an operator of this tool runs) and once without (on a plain kubeadm node kubeadm would find
-// its manifests unchanged and skip every component).
+// upgrade an operator of this tool runs) and once without. Not on a plain kubeadm node: kubeadm skips a
+// component whose regenerated manifest equals the one on disk (phases/upgrade/staticpods.go).
 // Writes the section "## Downtime on a real node" of bench/results.md: the latest run's table and
 // timelines, one line per run (kept), and the hand-written analysis under "### Where the time goes"
 // (kept). `npm run bench` keeps the whole section. Poll logs, command outputs and the kubelet's log stay
