@@ -188,11 +188,12 @@ export async function benchNode(): Promise<string> {
     const upgrade = await measure('upgrade', () => kn.node.exec(upgradeArgv, { timeoutMs: 1_800_000 }));
     const s = (ms: number | null) => (ms === null ? '—' : `${(ms / 1000).toFixed(1)} s`);
     const ratio = (a: number | null, b: number | null) => (a !== null && b ? `**${(a / b).toFixed(2)}×**` : '—');
-    /** A component kubeadm left alone says so; otherwise write → healthy. */
+    /** Manifest write → healthy again. */
     const comp = (m: Measured, c: Comp): number | null => {
       const x = m.perComponent[c];
       return x && x.healthyMs !== null ? x.healthyMs - x.writeMs : null;
     };
+    /** A component kubeadm left alone says so. */
     const cell = (m: Measured, c: Comp) => (new RegExp(`manifests of ${c} are equal, skipping`, 'i').test(m.output) ? 'skipped (unchanged)' : s(comp(m, c)));
     const row = (what: string, f: (m: Measured) => number | null, cf: (m: Measured) => string = (m) => s(f(m))) =>
       `| ${what} | ${cf(apply)} | ${cf(upgrade)} | ${ratio(f(apply), f(upgrade))} | ${cf(patched)} | ${ratio(f(apply), f(patched))} |`;
