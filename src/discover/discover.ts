@@ -51,12 +51,14 @@ export async function discoverNode(opts: DiscoverOptions): Promise<NodeState> {
   const manifests = readManifests(root, manifestsDir);
   const found = manifests.flatMap((m) => identify(m));
 
-  const configs = readConfigs(root, found);
-  // The census of the write dirs runs GNU find in a child process: start it now, so it runs while the
-  // paths are stat'ed below. (Never left unobserved: awaited at the end, or its failure dropped when a
-  // stat fails first and that error is the one reported.)
+  // The census of the write dirs runs GNU find in a child process: start it as soon as the manifests
+  // name the dirs, so it runs on another core while the followed configs are read and parsed and the
+  // paths are stat'ed below. The write dirs come from the manifests alone (a followed config only adds
+  // files a component reads). Never left unobserved: awaited at the end, or its failure dropped when
+  // a read or stat fails first and that error is the one reported.
   const treesPending = summariseTrees(root, writeDirs(found));
   treesPending.catch(() => undefined);
+  const configs = readConfigs(root, found);
   const wanted = new Set<string>();
   for (const f of found) {
     for (const p of referencedPaths(f)) {
@@ -139,12 +141,13 @@ const MAX_CONFIG_BYTES = 1024 * 1024;
 function readConfigs(root: string, found: FoundComponent[]): Record<string, ConfigRef[]> {
   const configs: Record<string, ConfigRef[]> = {};
   const tried = new Set<string>();
+  // Each component's own accesses (from its manifest), computed once by identify().
+  const direct = new Map(found.map((f) => [f, f.accesses]));
   for (let round = 0; round < 4; round++) {
     let missing = false;
     for (const f of found) {
-      const direct = analyzeAccess(f.pod, f.component).accesses;
-      const ex = expandConfigAccesses(f.pod, f.component, direct, configs);
-      f.accesses = [...direct, ...ex.accesses];
+      const ex = expandConfigAccesses(f.pod, f.component, direct.get(f)!, configs);
+      f.accesses = [...direct.get(f)!, ...ex.accesses];
       for (const w of ex.wanted) {
         if (tried.has(w)) continue;
         tried.add(w);
