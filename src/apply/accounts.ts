@@ -2,8 +2,8 @@
 // as kubeadm did (cmd/kubeadm/app/util/users/users_linux.go: no shadow entries, no lckpwdf interoperation, non-atomic
 // writes). shadow-utils takes /etc/.pwd.lock, writes shadow/gshadow entries with a locked password and
 // publishes atomically. With --root DIR they run with --prefix DIR, which reads and writes DIR/etc/*.
-import { execa } from 'execa';
 import { resolve } from 'node:path';
+import { runProgram } from '../exec.js';
 
 export interface AccountTools {
   run(cmd: string, args: string[]): Promise<void>;
@@ -13,9 +13,9 @@ export function shadowUtils(root: string): AccountTools {
   const prefix = resolve(root) === '/' ? [] : ['--prefix', resolve(root)];
   return {
     async run(cmd, args) {
-      const r = await execa(cmd, [...prefix, ...args], { reject: false, stdin: 'ignore', env: { LC_ALL: 'C' } });
+      const r = await runProgram(cmd, [...prefix, ...args]);
       if (r.exitCode !== 0) {
-        throw new Error(`${cmd} ${[...prefix, ...args].join(' ')} failed (exit ${r.exitCode}): ${(r.stderr || r.stdout).trim().split('\n')[0]}`);
+        throw new Error(`${cmd} ${[...prefix, ...args].join(' ')} failed (exit ${r.exitCode ?? r.signal}): ${(r.stderr || r.stdout.toString('utf8')).trim().split('\n')[0]}`);
       }
     },
   };

@@ -1,9 +1,9 @@
 // File-system operations of apply and rollback, all on host paths under --root.
-import { execa } from 'execa';
 import { createHash } from 'node:crypto';
 import { chmodSync, chownSync, closeSync, constants, fstatSync, openSync, readFileSync, readSync, type Stats } from 'node:fs';
 import { chmod, chown, lstat, mkdir, rmdir } from 'node:fs/promises';
 import { isUnsafeEntry, relPathBytes, type RelPath, type TreeException } from '../discover/fs.js';
+import { runProgram } from '../exec.js';
 
 export interface OwnerMode {
   uid: number;
@@ -64,11 +64,11 @@ export async function chownTree(hostPath: string, uid: number, gid: number, o: C
     o.skipUnsafe || !hardlinksProtected()
       ? ['find', ['-P', hostPath, '(', '-type', 'b', '-o', '-type', 'c', '-o', '(', '!', '-type', 'd', '-links', '+1', ')', ')', '-printf', '', '-o', '-execdir', 'chown', '-h', ...from, '--', owner, '{}', '+']]
       : ['chown', ['-R', '-h', '-P', ...from, '--', owner, hostPath]];
-  const r = await execa(cmd, args, { reject: false, stdin: 'ignore', env: { LC_ALL: 'C' } });
+  const r = await runProgram(cmd, args);
   // An entry removed while the walk runs (etcd compacting its WAL) has nothing left to change.
   const errors = r.stderr.split('\n').filter((l) => l !== '' && !/No such file or directory$/.test(l));
   if (r.exitCode !== 0 && (errors.length > 0 || r.stderr === '')) {
-    throw new Error(`chown -R ${owner} ${hostPath} failed: ${errors[0] ?? `${cmd} exited ${r.exitCode}`}`);
+    throw new Error(`chown -R ${owner} ${hostPath} failed: ${errors[0] ?? `${cmd} exited ${r.exitCode ?? r.signal}`}`);
   }
 }
 

@@ -45,19 +45,29 @@ export async function discoverNode(opts: DiscoverOptions): Promise<NodeState> {
   const passwd = parsePasswd(requireText(root, PASSWD_PATH, passwdText), PASSWD_PATH);
   const group = parseGroup(requireText(root, GROUP_PATH, groupText), GROUP_PATH);
   const unreadable = [...unreadableLines(passwdText!, PASSWD_PATH, 'passwd'), ...unreadableLines(groupText!, GROUP_PATH, 'group')];
-  // getent asks the RUNNING system, so it says nothing about a sandbox root.
-  const nss: NssIds | null = path.resolve(root) === '/' ? await readNss() : null;
+  // getent asks the RUNNING system, so it says nothing about a sandbox root. Its two subprocesses run
+  // while the manifests are read (readNss never rejects).
+  const nssPending: Promise<NssIds | null> = path.resolve(root) === '/' ? readNss() : Promise.resolve(null);
 
-  const manifests = readManifests(root, manifestsDir);
-  const found = manifests.flatMap((m) => identify(m));
-
-  // The census of the write dirs runs GNU find in a child process: start it as soon as the manifests
-  // name the dirs, so it runs on another core while the followed configs are read and parsed and the
-  // paths are stat'ed below. The write dirs come from the manifests alone (a followed config only adds
-  // files a component reads). Never left unobserved: awaited at the end, or its failure dropped when
-  // a read or stat fails first and that error is the one reported.
-  const treesPending = summariseTrees(root, writeDirs(found));
-  treesPending.catch(() => undefined);
+  // The census of each write dir (etcd's data dir) runs GNU find in a child process: it is started as
+  // soon as a manifest naming the dir is parsed (etcd.yaml sorts first), so that it runs on another core
+  // while the other manifests and the followed configs are read and parsed and the paths are stat'ed
+  // below. A followed config never adds a write dir (it names files a component reads). Never left
+  // unobserved: awaited at the end, or its failure dropped when a read or parse fails first and that
+  // error is the one reported.
+  const found: FoundComponent[] = [];
+  const censuses = new Map<string, Promise<TreeSummary | null>>();
+  const manifests = readManifests(root, manifestsDir, (m) => {
+    for (const f of identify(m)) {
+      found.push(f);
+      for (const dir of writeDirs([f])) {
+        if (censuses.has(dir)) continue;
+        const census = summariseTree(root, dir);
+        census.catch(() => undefined);
+        censuses.set(dir, census);
+      }
+    }
+  });
   const configs = readConfigs(root, found);
   const wanted = new Set<string>();
   for (const f of found) {
@@ -69,7 +79,12 @@ export async function discoverNode(opts: DiscoverOptions): Promise<NodeState> {
   const paths = statAll(root, wanted);
   // Secret or public by content too, not only by flag (src/discover/content.ts).
   const contents = classifyFiles(root, readFiles(found), paths);
-  const trees = await treesPending;
+  const nss = await nssPending;
+  const trees: Record<string, TreeSummary> = {};
+  for (const dir of [...censuses.keys()].sort()) {
+    const tree = await censuses.get(dir)!;
+    if (tree !== null) trees[dir] = tree;
+  }
 
   return { root, manifestsDir, loginDefs, passwd, group, ...(unreadable.length ? { unreadableAccountLines: unreadable } : {}), nss, manifests, paths, trees, configs, contents };
 }
@@ -194,13 +209,8 @@ function statAll(root: string, wanted: Set<string>): Record<string, FileStat | n
   return paths;
 }
 
-/** Census of each directory a component writes into, when it exists (after following symlinks). */
-async function summariseTrees(root: string, dirs: string[]): Promise<Record<string, TreeSummary>> {
-  const trees: Record<string, TreeSummary> = {};
-  // One tree at a time: treeSummary already runs FS_CONCURRENCY calls in parallel.
-  for (const dir of dirs) {
-    if (statNodeFollow(root, dir)?.type !== 'dir') continue;
-    trees[dir] = await treeSummary(root, dir);
-  }
-  return trees;
+/** Census of a directory a component writes into; null when it does not exist (after following symlinks). */
+async function summariseTree(root: string, dir: string): Promise<TreeSummary | null> {
+  if (statNodeFollow(root, dir)?.type !== 'dir') return null;
+  return treeSummary(root, dir);
 }

@@ -3,10 +3,10 @@
 //
 // Single stats and small reads are synchronous: discovery stats a few hundred paths one after another
 // (each path's parents first). The one directory walker is GNU find (treeCensus below).
-import { spawn } from 'node:child_process';
 import { lstatSync, readFileSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import type { FileStat, FileType, TreeSummary } from '../model/node.js';
+import { runProgram, type RunResult } from '../exec.js';
 import { hostPath, normalizeNodePath, resolveUnderRoot } from '../paths.js';
 
 function fileType(st: Stats): FileType {
@@ -183,19 +183,15 @@ function parseException(rec: Buffer): TreeException {
 }
 
 /** GNU find (findutils) with its stdout as bytes; a failure names find's first error line. */
-export function runFind(args: string[]): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('find', args, { stdio: ['ignore', 'pipe', 'pipe'], env: { LC_ALL: 'C', PATH: process.env.PATH ?? '/usr/bin:/bin' } });
-    const chunks: Buffer[] = [];
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => chunks.push(c));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', (e) => reject(new Error(`cannot run find (GNU findutils is required): ${e.message}`)));
-    child.on('close', (code) => {
-      // find exits 1 when an entry vanished under it (ENOENT while etcd compacts): what remains is exact.
-      const vanished = stderr.split('\n').filter(Boolean).every((l) => /No such file or directory$/.test(l));
-      if (code === 0 || (code === 1 && vanished && stderr !== '')) resolve(Buffer.concat(chunks));
-      else reject(new Error(`find ${args[1] ?? ''} failed (exit ${code}): ${stderr.trim().split('\n')[0] ?? ''}`));
-    });
-  });
+export async function runFind(args: string[]): Promise<Buffer> {
+  let r: RunResult;
+  try {
+    r = await runProgram('find', args, { LC_ALL: 'C', PATH: process.env.PATH ?? '/usr/bin:/bin' });
+  } catch (e) {
+    throw new Error(`${(e as Error).message} (GNU findutils is required)`);
+  }
+  // find exits 1 when an entry vanished under it (ENOENT while etcd compacts): what remains is exact.
+  const vanished = r.stderr.split('\n').filter(Boolean).every((l) => /No such file or directory$/.test(l));
+  if (r.exitCode === 0 || (r.exitCode === 1 && vanished && r.stderr !== '')) return r.stdout;
+  throw new Error(`find ${args[1] ?? ''} failed (exit ${r.exitCode ?? r.signal}): ${r.stderr.trim().split('\n')[0] ?? ''}`);
 }

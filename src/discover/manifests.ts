@@ -13,9 +13,10 @@ import { readNodeText, statNode, statNodeFollow } from './fs.js';
 /**
  * Every manifest the kubelet would load from manifestsDir, sorted by file name, each read once (parsed). `stat` is the lstat of
  * the entry itself, so a symlinked manifest shows up as type 'symlink' (rewriting it needs care).
+ * `onManifest` sees each one as soon as it is parsed, before the next is read.
  * A missing manifests dir is an InputError: this is probably not a control-plane node, or --root is wrong.
  */
-export function readManifests(root: string, manifestsDir: string): ManifestFile[] {
+export function readManifests(root: string, manifestsDir: string, onManifest?: (m: ManifestFile) => void): ManifestFile[] {
   const dir = resolveUnderRoot(root, manifestsDir);
   const dirStat = statNode(root, dir);
   if (dirStat?.type !== 'dir') {
@@ -40,7 +41,9 @@ export function readManifests(root: string, manifestsDir: string): ManifestFile[
     if (target?.type !== 'file') continue;
     const text = readNodeText(root, nodePath);
     if (text === null) continue;
-    manifests.push({ fileName, path: nodePath, text, stat, parsed: readManifest(text, nodePath) });
+    const manifest: ManifestFile = { fileName, path: nodePath, text, stat, parsed: readManifest(text, nodePath) };
+    manifests.push(manifest);
+    onManifest?.(manifest);
   }
   return manifests;
 }

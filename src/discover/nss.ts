@@ -4,6 +4,7 @@
 // a stranger. Only meaningful when --root is "/": getent always asks the running system.
 import type { NssIds } from '../model/node.js';
 import { errorMessage } from '../errors.js';
+import { runProgram } from '../exec.js';
 import { parseGroup, parsePasswd } from './accounts.js';
 
 /** NssIds plus why they are empty when getent could not be run; the caller decides whether to warn. */
@@ -19,18 +20,19 @@ export interface NssResult extends NssIds {
  */
 export async function readNss(getent = 'getent'): Promise<NssResult> {
   try {
-    // Loaded here, not at the top: only a run on the real root needs it, and execa is the costliest
-    // import of the stack.
-    const { execa } = await import('execa');
-    const [passwd, group] = await Promise.all([
-      execa(getent, ['passwd'], { stripFinalNewline: false }),
-      execa(getent, ['group'], { stripFinalNewline: false }),
-    ]);
+    const [passwd, group] = await Promise.all([getentList(getent, 'passwd'), getentList(getent, 'group')]);
     return {
-      users: parsePasswd(passwd.stdout, 'getent passwd').map(({ name, uid }) => ({ name, uid })),
-      groups: parseGroup(group.stdout, 'getent group').map(({ name, gid }) => ({ name, gid })),
+      users: parsePasswd(passwd, 'getent passwd').map(({ name, uid }) => ({ name, uid })),
+      groups: parseGroup(group, 'getent group').map(({ name, gid }) => ({ name, gid })),
     };
   } catch (e) {
     return { users: [], groups: [], error: `could not list NSS accounts with ${getent}: ${errorMessage(e)}` };
   }
+}
+
+/** The output of `getent <database>`; rejects when getent cannot run or fails. */
+async function getentList(getent: string, database: 'passwd' | 'group'): Promise<string> {
+  const r = await runProgram(getent, [database]);
+  if (r.exitCode !== 0) throw new Error(`${getent} ${database} exited ${r.exitCode ?? r.signal}${r.stderr ? `: ${r.stderr.trim().split('\n')[0]}` : ''}`);
+  return r.stdout.toString('utf8');
 }
