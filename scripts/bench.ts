@@ -210,16 +210,22 @@ Notes:
 - The subprocesses of an apply on a node without the accounts yet: 1 find (census), 5 groupadd and
   4 useradd (shadow-utils; each of them also tries to run nscd and sss_cache to flush caches, which is
   theirs to do), 1 chown -R — 11 in all, one at a time except the census; a second find only when the
-  census found exceptions. They are started with node:child_process, not execa: loading execa and its
-  per-call machinery cost ~300 ms of CPU per apply (measured interleaved under load, 100,000 files:
-  2051 → 1738 ms CPU median for apply, 1304 → 1214 ms for rollback, \`chown -R\` 656 ms).
+  census found exceptions. They are started with node:child_process, not execa: loading the bundled
+  execa costs ~40 ms of CPU and each call ~5 ms more than child_process (measured apart); an apply
+  measured interleaved under heavy load went from 1073 to 970 ms of CPU on a 2,000-file tree and from
+  2051 to 1738 (a second series: 2157 to 2112) on 100,000 files, rollback from 509 to 424 ms.
 - Why \`apply\` cannot reach 1.5× \`chown -R\` at 100,000 files: the census must run before anything is
   handed over (a hard link to a file outside the tree, a setuid file or a device node must be seen
   first, and rollback needs the exceptions), and it is a second walk of the tree, costing about half a
-  \`chown -R\` by itself (census row). So census + tree step alone are already about 1.5×, and the fixed
-  costs (Node start-up, reading and planning the node, nine shadow-utils calls, backups, journal,
-  manifests) come on top; they do not grow with the tree, so the ratio falls toward
-  (census + step) ÷ \`chown -R\` as the tree grows (measure with BENCH_ONLY=data-dir BENCH_DATA_FILES=1000000).
+  \`chown -R\` by itself (census row; the lstat walk is the floor of any census). So census + tree step
+  alone are already about 1.7× (their row), and the fixed costs (Node start-up, reading and planning
+  the node, nine shadow-utils calls, backups, journal, manifests) come on top; they do not grow with
+  the tree, so the ratio falls toward (census + step) ÷ \`chown -R\`, about 1.7×, as the tree grows
+  (BENCH_ONLY=data-dir BENCH_DATA_FILES=1000000 measures it; building that tree takes long on a loaded
+  machine). The census overlaps discovery only while the manifests and configs are parsed (~0.1–0.3 s),
+  which matters at 100,000 files and not at 1,000,000. Reaching 1.5× would need a census cheaper
+  than the walk itself, or the census folded into the chown walk — which would hand entries over
+  before they were seen.
 `;
 mkdirSync(join(REPO_ROOT, 'bench'), { recursive: true });
 writeFileSync(join(REPO_ROOT, 'bench', 'results.md'), md + keptNodeSection());
