@@ -1,9 +1,14 @@
-// Run a program to its end and collect its output, with node:child_process. Every subprocess the tool
-// starts (GNU find, chown, shadow-utils, getent) goes through here. Not execa: loading it and its
-// per-call machinery cost about 40 ms + 5 ms a call of CPU (bench/results.md), an apply makes a dozen
-// calls, and the tool uses none of its extras. Its kill-the-child-on-exit has nothing to do here either:
-// the tool awaits every child, and SIGINT/SIGTERM/SIGHUP never end it mid-change (src/cli/signals.ts).
-import { spawn } from 'node:child_process';
+// Run a program to its end and collect its output. Every subprocess the tool starts (GNU find, chown,
+// shadow-utils, getent) goes through here, with execa (the project's process library).
+//
+// The programs are looked up on a fixed system PATH, never on the caller's: the tool runs as root, and
+// a root shell's PATH often lists directories an ordinary user can write to (~/.local/bin, version
+// managers' shims, /usr/local/bin) before /usr/sbin. A `chown` or `useradd` planted there would run
+// as root with the tool's arguments.
+import { execa } from 'execa';
+
+/** Where the tool looks for the programs it runs (see above). */
+export const SYSTEM_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
 
 export interface RunResult {
   /** null when the program was ended by a signal. */
@@ -14,18 +19,26 @@ export interface RunResult {
 }
 
 /**
- * Run `cmd` (looked up on PATH) with `args`, stdin closed, and wait for it. `env` is the child's whole
- * environment: by default the tool's own with LC_ALL=C (messages in English, bytewise collation).
- * Rejects only when the program cannot be started; any exit code is the caller's to judge.
+ * Run `cmd` (looked up on SYSTEM_PATH) with `args`, stdin closed, and wait for it. The child's
+ * environment is the tool's own with PATH=SYSTEM_PATH and LC_ALL=C (messages in English, bytewise
+ * collation), plus `env`. Rejects only when the program cannot be started; any exit code is the
+ * caller's to judge.
  */
-export function runProgram(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv = { ...process.env, LC_ALL: 'C' }): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
-    const out: Buffer[] = [];
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => out.push(c));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', (e) => reject(new Error(`cannot run ${cmd}: ${e.message}`)));
-    child.on('close', (exitCode, signal) => resolve({ exitCode, signal, stdout: Buffer.concat(out), stderr }));
+export async function runProgram(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
+  const r = await execa(cmd, args, {
+    stdin: 'ignore',
+    env: { ...process.env, LC_ALL: 'C', ...env, PATH: SYSTEM_PATH },
+    extendEnv: false,
+    encoding: 'buffer',
+    stripFinalNewline: false,
+    reject: false,
+    maxBuffer: 1 << 30,
   });
+  if (r.exitCode === undefined && !r.signal) throw new Error(`cannot run ${cmd}: ${(r.cause as Error | undefined)?.message ?? r.shortMessage}`);
+  return {
+    exitCode: r.exitCode ?? null,
+    signal: (r.signal as NodeJS.Signals | undefined) ?? null,
+    stdout: Buffer.from(r.stdout),
+    stderr: Buffer.from(r.stderr).toString('utf8'),
+  };
 }

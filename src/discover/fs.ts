@@ -186,7 +186,7 @@ function parseException(rec: Buffer): TreeException {
 export async function runFind(args: string[]): Promise<Buffer> {
   let r: RunResult;
   try {
-    r = await runProgram('find', args, { LC_ALL: 'C', PATH: process.env.PATH ?? '/usr/bin:/bin' });
+    r = await runProgram('find', args);
   } catch (e) {
     throw new Error(`${(e as Error).message} (GNU findutils is required)`);
   }

@@ -11,6 +11,25 @@ import { buildSandbox } from '../support/sandbox.js';
 import { diffSnapshots, snapshotTree } from '../support/tree.js';
 
 describe('hardening', { skip: NEEDS_ROOT }, () => {
+  it('the programs the tool runs as root come from the system PATH, never from a writable directory early on the caller\'s', async () => {
+    const sb = await buildSandbox({ fixture: 'v1.32-rhel-stacked' });
+    const planted = await mkdtemp(join(tmpdir(), 'kubeadm-nonroot-planted-'));
+    try {
+      await addSystemDirs(sb.root);
+      const marker = join(planted, 'ran');
+      for (const prog of ['find', 'chown', 'useradd', 'groupadd', 'getent', 'sync']) {
+        await writeFile(join(planted, prog), `#!/bin/sh\necho ${prog} >> ${marker}\nexit 0\n`, { mode: 0o755 });
+      }
+      const r = await runCli(['apply', '--root', sb.root, '--yes', '--no-wait'], { env: { PATH: `${planted}:${process.env.PATH ?? ''}` } });
+      assert.equal(r.code, 0, show(r));
+      assert.equal(await readFile(marker, 'utf8').catch(() => ''), '', 'a program planted early on PATH ran');
+      assert.notEqual((await stat(sb.path('/etc/kubernetes/pki/apiserver.key'))).uid, 0, 'apply did its work with the real programs');
+    } finally {
+      await rm(planted, { recursive: true, force: true });
+      await sb.cleanup();
+    }
+  });
+
   it('an absolute symlink in the root resolves inside the root: the host path of the same name is never touched', async () => {
     const sb = await buildSandbox({ fixture: 'v1.32-rhel-stacked' });
     // A host directory at the link's literal target, holding decoy copies of the keys.

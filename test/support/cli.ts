@@ -28,6 +28,8 @@ export interface CliResult {
 export interface RunOptions {
   /** Kill the child (SIGKILL) after this long; the test then fails on code null. Default 60 s. */
   timeoutMs?: number;
+  /** Variables added to (or replacing) the child's environment. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Start a Node script with captured output and stdin from /dev/null (not a TTY). */
@@ -35,7 +37,7 @@ export function startNode(script: string, args: string[], o: RunOptions = {}): {
   const child = spawn(process.execPath, [script, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     // NO_COLOR: text output is compared as text. LC_ALL=C: shadow-utils messages are not translated.
-    env: { ...process.env, NO_COLOR: '1', LC_ALL: 'C' },
+    env: { ...process.env, NO_COLOR: '1', LC_ALL: 'C', ...o.env },
   });
   let stdout = '';
   let stderr = '';
