@@ -60,8 +60,20 @@ export async function syncDir(dir: string): Promise<void> {
   }
 }
 
-/** Append a line and fsync: the journal's write primitive. */
-export async function appendDurable(hostPath: string, line: string, sync = true): Promise<void> {
+/** Append a line and fsync it: durable when this resolves (a journal intent, before its change starts). */
+export async function appendDurable(hostPath: string, line: string): Promise<void> {
+  await append(hostPath, line, true);
+}
+
+/**
+ * Append a line without fsync: in the kernel when this resolves (a killed process loses nothing), on
+ * disk only with the next fsync of the file (appendDurable) — a power failure may lose it.
+ */
+export async function appendLine(hostPath: string, line: string): Promise<void> {
+  await append(hostPath, line, false);
+}
+
+async function append(hostPath: string, line: string, sync: boolean): Promise<void> {
   const fh = await open(hostPath, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o600);
   try {
     await fh.write(line);

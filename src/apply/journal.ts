@@ -3,15 +3,27 @@
 // finished ("done"). A run killed at any instant (SIGKILL, power loss) therefore leaves a journal from
 // which rollback can undo everything that might have happened: undo operations are idempotent, so
 // undoing an intent whose change never happened is harmless.
-// Records that only mark progress (done, undone, gate) protect no change, so they are appended without
-// an fsync of their own: the next durable record (the next intent, before its change; commit or
-// rollback-done at the end) makes them durable with it, as fsync flushes the whole file. Lost to a power
-// failure in between, such a record only makes a finished step look unfinished, and rollback undoes it
-// again (idempotent) — the safe direction. A killed process loses nothing: the write reached the kernel.
+//
+// Which records are fsynced (appendDurable) and which are not (appendLine):
+// - fsynced: begin, resume, intent (before its change: rollback must know of every change that may have
+//   happened), commit, rollback-begin, rollback-done (the run's outcome: statusOf reads only these).
+// - not fsynced: done, undone, gate — progress marks that protect no change. A killed process loses
+//   none of them (the write reached the kernel before the next step); a power failure may lose those
+//   written since the last fsync, and fsync(2) of the file makes them durable together with the next
+//   fsynced record. What losing each means, as the code reads them:
+//   - done: rollback ignores it (it undoes every intent, done or not). Only a resumed apply reads it:
+//     for a step without done it removes the temp file the undo names (a finished step renamed that
+//     temp away, so nothing is there to remove), and it gates a manifest the interrupted run wrote
+//     from done.at (without it, from 0: the gate still waits for a process running as the new uid and
+//     answering its probe, which only a process started from the new manifest does). A step whose
+//     change happened is not redone: the resumed run plans from the node, where it is already made.
+//   - undone: a later rollback runs that undo again, which is idempotent (src/apply/undo.ts: each undo
+//     checks the current state first, or writes the same result).
+//   - gate: a resumed apply waits for that component's health once more.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
-import { appendDurable, syncDir } from './atomic.js';
+import { appendDurable, appendLine, syncDir } from './atomic.js';
 
 export type Undo =
   | { kind: 'delete-group'; name: string }
@@ -78,7 +90,7 @@ export class Journal {
 
   async record(r: JournalRecord): Promise<void> {
     const creating = this.records.length === 0;
-    await appendDurable(join(this.dir, JOURNAL_FILE), JSON.stringify(r) + '\n', !PROGRESS_ONLY.has(r.t));
+    await (PROGRESS_ONLY.has(r.t) ? appendLine : appendDurable)(join(this.dir, JOURNAL_FILE), JSON.stringify(r) + '\n');
     if (creating) await syncDir(this.dir); // the new file's directory entry must be durable too
     this.records.push(r);
   }

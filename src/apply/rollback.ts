@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { errorMessage } from '../errors.js';
 import type { Component } from '../model/components.js';
-import { parsePod } from '../model/pod.js';
+import { parsePod, runsAsUid } from '../model/pod.js';
 import type { AccountTools } from './accounts.js';
 import { backupFile } from './backup-file.js';
 import { pidsOf, waitHealthy } from './gates.js';
@@ -82,9 +82,8 @@ export async function rollbackJournal(journal: Journal, o: RollbackOptions): Pro
   }
   // Components restored in reverse rollout order; wait for each under its original identity.
   for (const r of restored) {
-    // The identity the restored manifest asks for: a container-level runAsUser wins over the pod's.
-    const pod = parsePod(r.text, r.path);
-    const uid = Number(pod.containerSecurityContext.runAsUser ?? pod.podSecurityContext.runAsUser ?? 0);
+    // The identity the restored manifest asks for (root when it sets none: kubeadm's images run as root).
+    const uid = runsAsUid(parsePod(r.text, r.path)) ?? 0;
     const started = Date.now();
     o.events({ type: 'gate', component: r.component, status: 'waiting', detail: `restored; waiting for the kubelet to restart ${r.component} as uid ${uid}`, elapsedMs: 0 });
     try {

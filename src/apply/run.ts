@@ -11,7 +11,7 @@ import { shadowUtils, type AccountTools } from './accounts.js';
 import { confinedHostPath, safeHostPath } from '../paths.js';
 import { syncDir, writeDurable } from './atomic.js';
 import { chownTree } from './fsops.js';
-import { pidsOf, waitHealthy } from './gates.js';
+import { pidsOf, waitHealthy, type GateSpec } from './gates.js';
 import { Journal } from './journal.js';
 import { rollbackJournal } from './rollback.js';
 import { rollbackCommand } from './rollback-hint.js';
@@ -132,9 +132,6 @@ async function runStep(step: Step, jid: string, plan: Plan, journal: Journal, di
     return;
   }
   const identity = plan.components.find((c) => c.component === component)?.identity;
-  o.events({ type: 'gate', component, status: 'waiting', detail: `waiting for the kubelet to restart ${component} as uid ${identity?.uid}`, elapsedMs: 0 });
-  const started = Date.now();
-  const onProgress = (last: string) => o.events({ type: 'gate', component, status: 'waiting', detail: last, elapsedMs: Date.now() - started });
   // Only when migrating: the tree step ran (and was journaled) before this manifest; a revert changes files after.
   const writeDirs = plan.kind !== PLAN_KIND ? [] : plan.files.filter((f) => f.access === 'write' && f.readers.includes(component) && f.action !== 'create-directory');
   const onOldGone = writeDirs.length
@@ -142,7 +139,16 @@ async function runStep(step: Step, jid: string, plan: Plan, journal: Journal, di
         for (const f of writeDirs) await chownTree(safeHostPath(o.root, f.path), f.desired.uid, f.desired.gid, { skipUnsafe: true });
       }
     : undefined;
-  const detail = await waitHealthy({ component, manifestPath: manifest.path, manifestText: manifest.after, uid: identity!.uid, gid: identity!.gid, before, writtenAt, timeoutMs: o.timeoutMs, proc: o.proc, signal: o.signal, onOldGone, onProgress });
+  await gate(`waiting for the kubelet to restart ${component} as uid ${identity?.uid}`, { component, manifestPath: manifest.path, manifestText: manifest.after, uid: identity!.uid, gid: identity!.gid, before, writtenAt, onOldGone }, journal, o, result);
+}
+
+/** Wait for a component's health gate, showing progress, and record it (journal, result, events). */
+async function gate(waiting: string, g: Omit<GateSpec, 'timeoutMs' | 'proc' | 'signal' | 'onProgress'>, journal: Journal, o: RunOptions, result: ApplyResult): Promise<void> {
+  const { component } = g;
+  o.events({ type: 'gate', component, status: 'waiting', detail: waiting, elapsedMs: 0 });
+  const started = Date.now();
+  const onProgress = (last: string) => o.events({ type: 'gate', component, status: 'waiting', detail: last, elapsedMs: Date.now() - started });
+  const detail = await waitHealthy({ ...g, timeoutMs: o.timeoutMs, proc: o.proc, signal: o.signal, onProgress });
   await journal.record({ t: 'gate', component, ok: true, detail });
   result.gates.push({ component, detail });
   o.events({ type: 'gate', component, status: 'healthy', detail });
@@ -162,13 +168,7 @@ async function gateEarlierManifests(plan: Plan, journal: Journal, o: RunOptions,
     const c = plan.components.find((x) => x.manifest === undo.path);
     if (!c?.identity || gated.has(c.component)) continue;
     const text = await readFile(safeHostPath(o.root, c.manifest), 'utf8');
-    o.events({ type: 'gate', component: c.component, status: 'waiting', detail: `written by the interrupted run; waiting for ${c.component} to run as uid ${c.identity.uid}`, elapsedMs: 0 });
-    const started = Date.now();
-    const onProgress = (last: string) => o.events({ type: 'gate', component: c.component, status: 'waiting', detail: last, elapsedMs: Date.now() - started });
-    const detail = await waitHealthy({ component: c.component, manifestPath: c.manifest, manifestText: text, uid: c.identity.uid, gid: c.identity.gid, before: new Set(), writtenAt: doneAt.get(i.step) ?? 0, timeoutMs: o.timeoutMs, proc: o.proc, signal: o.signal, onProgress });
-    await journal.record({ t: 'gate', component: c.component, ok: true, detail });
-    result.gates.push({ component: c.component, detail });
-    o.events({ type: 'gate', component: c.component, status: 'healthy', detail });
+    await gate(`written by the interrupted run; waiting for ${c.component} to run as uid ${c.identity.uid}`, { component: c.component, manifestPath: c.manifest, manifestText: text, uid: c.identity.uid, gid: c.identity.gid, before: new Set(), writtenAt: doneAt.get(i.step) ?? 0 }, journal, o, result);
     gated.add(c.component);
   }
 }

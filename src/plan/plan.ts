@@ -7,6 +7,7 @@ import { COMPONENTS, sortComponents, type Component } from '../model/components.
 import type { Config } from '../model/config.js';
 import type { NodeState } from '../model/node.js';
 import { identify } from '../model/identify.js';
+import { runsAsUid } from '../model/pod.js';
 import type { PodInfo } from '../model/pod.types.js';
 import { listenPorts } from '../model/ports.js';
 import { kubernetesSupport, KNOWN_KUBERNETES, targetNotes } from '../model/support.js';
@@ -197,7 +198,8 @@ export function buildPlan(node: NodeState, config: Config, opts: PlanOptions): P
     }
     const edit = applySecurity(f.text, desiredSecurity(identity, kubernetesVersion), f.path);
     if (edit.changes.length === 0) continue;
-    manifests.push({ action: 'write-manifest', component: f.component, path: f.path, beforeSha256: sha256(f.text), after: edit.text, diff: unifiedDiff(f.text, edit.text, `a${f.path}`, `b${f.path}`), changes: edit.changes });
+    const accountExists = ids.accounts.some((a) => a.action === 'reuse-user' && a.name === identity.user);
+    manifests.push(manifestAction(f, edit, accountExists && runsAsUid(f.pod) !== identity.uid));
   }
 
   const byPath = (a: Problem, b: Problem) => compareText(a.path ?? '', b.path ?? '') || compareText(a.code, b.code) || compareText(a.message, b.message);
@@ -219,6 +221,11 @@ export function buildPlan(node: NodeState, config: Config, opts: PlanOptions): P
     warnings: dedupe(warnings).sort(byPath),
     ...(opts.targetVersion !== undefined ? { target: targetOf(kubernetesVersion, opts.targetVersion) } : {}),
   };
+}
+
+/** The write-manifest action for an edit of a found component's manifest (migration and revert plans). */
+export function manifestAction(f: Pick<FoundComponent, 'component' | 'path' | 'text'>, edit: { text: string; changes: string[] }, identityLost: boolean): ManifestAction {
+  return { action: 'write-manifest', component: f.component, path: f.path, beforeSha256: sha256(f.text), after: edit.text, diff: unifiedDiff(f.text, edit.text, `a${f.path}`, `b${f.path}`), changes: edit.changes, identityLost };
 }
 
 /** Every host path each kubeadm component on the node uses (flags, files named in configs, volumes), migrated or not. */

@@ -12,12 +12,11 @@ import type { Config } from '../model/config.js';
 import type { NodeState } from '../model/node.js';
 import { KUBEADM_WRITES_SECCOMP_SINCE } from '../model/support.js';
 import { kubeVersionFromImage } from '../model/version.js';
-import { unifiedDiff } from './diff.js';
-import { fingerprintInputs, sha256 } from './fingerprint.js';
+import { fingerprintInputs } from './fingerprint.js';
 import { NOLOGIN_SHELLS } from './identities.js';
 import { removeSecurity } from './manifest-edit.js';
 import { groupUses, handoverRefusal, hostCredential, isTrustStore, satisfies } from './ownership.js';
-import { findComponents } from './plan.js';
+import { findComponents, manifestAction } from './plan.js';
 import { PLAN_API_VERSION, REVERT_PLAN_KIND, type AccountAction, type FileAction, type ManifestAction, type Ownership, type Plan, type Problem } from './types.js';
 import { GROUP_PATH, PASSWD_PATH } from '../model/node-paths.js';
 import { compareText } from '../model/order.js';
@@ -50,7 +49,7 @@ export function buildRevertPlan(node: NodeState, config: Config, opts: { now: Da
     accesses.push(...direct, ...expandConfigAccesses(f.pod, f.component, direct, node.configs).accesses);
     const edit = removeSecurity(f.text, { keepSeccompField, removeSeccompAnnotation: true }, f.path);
     if (edit.changes.length) {
-      manifests.push({ action: 'write-manifest', component: f.component, path: f.path, beforeSha256: sha256(f.text), after: edit.text, diff: unifiedDiff(f.text, edit.text, `a${f.path}`, `b${f.path}`), changes: edit.changes });
+      manifests.push(manifestAction(f, edit, false));
     }
   }
 

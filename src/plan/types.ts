@@ -71,8 +71,15 @@ export interface ManifestAction {
   after: string;
   /** Unified diff, before → after. */
   diff: string;
-  /** Human summary of each edit, e.g. "pod securityContext.runAsUser: 101". */
+  /** Human summary of each edit, e.g. "pod securityContext.runAsUser: 101". Display text: decide nothing from it. */
   changes: string[];
+  /**
+   * The manifest runs without the identity the node's accounts say the component had: the component's
+   * user exists already (the plan reuses it) and the manifest does not run as its uid — what kubeadm
+   * leaves when it regenerates a migrated manifest without the patches (upgrade apply/node, init phase
+   * control-plane/etcd). False when the plan creates the user (not migrated yet), and in a revert plan.
+   */
+  identityLost: boolean;
 }
 
 export interface Problem {

@@ -57,6 +57,8 @@ export function renderPlanHuman(plan: Plan, s: Style): string {
     out.push('', 'Manifests:');
     for (const m of plan.manifests) {
       out.push(`  ${s.change('~')} ${m.path}`);
+      const id = m.identityLost ? plan.components.find((c) => c.component === m.component)?.identity : null;
+      if (id) out.push(`    ${s.warn('!')} no longer runs as ${id.user} (uid ${id.uid}), whose account exists: regenerated without the patches (kubeadm upgrade?); this edit restores it`);
       out.push(...m.diff.trimEnd().split('\n').map((l) => '    ' + (l.startsWith('+') && !l.startsWith('+++') ? s.add(l) : l.startsWith('-') && !l.startsWith('---') ? s.remove(l) : l)));
     }
   }

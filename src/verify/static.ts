@@ -1,7 +1,7 @@
 // Static checks: the node's accounts, files and manifests against the desired state. The desired state
 // is what plan computes, so "is there anything to do?" and "is there drift?" are the same question,
 // answered by one function (src/plan/summary.ts) — verify only explains it.
-import type { Plan } from '../plan/types.js';
+import type { ManifestAction, Plan } from '../plan/types.js';
 import { CAUSE, fileCause } from './causes.js';
 import type { Finding } from './types.js';
 import { GROUP_PATH, PASSWD_PATH } from '../model/node-paths.js';
@@ -16,12 +16,21 @@ export function neverMigrated(plan: Plan): boolean {
   return migratedManifestsOf(plan).length === 0 && !plan.accounts.some((a) => a.action === 'reuse-user');
 }
 
+/** Why a manifest differs from the plan, from the plan's structured facts (never from its display text). */
+function manifestCause(plan: Plan, m: ManifestAction): string {
+  if (m.identityLost) return CAUSE.manifestRegenerated;
+  // The plan creates the component's user: this component was never migrated (or was rolled back).
+  const user = plan.components.find((c) => c.component === m.component)?.identity?.user;
+  if (plan.accounts.some((a) => a.action === 'create-user' && a.name === user)) return CAUSE.notMigrated;
+  return CAUSE.manifestEdited;
+}
+
 export function staticFindings(plan: Plan, rootFlag: string): Finding[] {
   const apply = `kubeadm-nonroot apply${rootFlag}`;
   const out: Finding[] = [];
   const anyMigrated = !neverMigrated(plan);
-  // Manifests that lost the planned identity on a migrated node (kubeadm regenerated them).
-  const regenerated = anyMigrated ? plan.manifests.filter((m) => m.changes.some((c) => /runAsUser/.test(c))).map((m) => m.component) : [];
+  // Manifests that run without the identity the node's accounts say they had (kubeadm regenerated them).
+  const regenerated = plan.manifests.filter((m) => m.identityLost).map((m) => m.component);
   for (const p of plan.problems) {
     out.push({ kind: 'problem', subject: p.path ?? '', message: p.message, cause: 'the node cannot be brought to the desired state as it is', fix: p.fix ?? 'see the message' });
   }
@@ -46,7 +55,7 @@ export function staticFindings(plan: Plan, rootFlag: string): Finding[] {
     });
   }
   for (const m of plan.manifests) {
-    out.push({ kind: 'manifest', subject: m.path, message: `securityContext differs from the plan: ${m.changes.join('; ')}`, cause: m.changes.some((c) => /runAsUser/.test(c)) ? (anyMigrated ? CAUSE.manifestRegenerated : CAUSE.notMigrated) : CAUSE.manifestEdited, fix: `${apply} (and pass kubeadm-nonroot patches to kubeadm upgrade --patches next time)` });
+    out.push({ kind: 'manifest', subject: m.path, message: `securityContext differs from the plan: ${m.changes.join('; ')}`, cause: manifestCause(plan, m), fix: `${apply} (and pass kubeadm-nonroot patches to kubeadm upgrade --patches next time)` });
   }
   return out;
 }

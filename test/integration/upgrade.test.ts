@@ -10,6 +10,7 @@ import { after, describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { removeSecurity } from '../../src/plan/manifest-edit.js';
 import { NEEDS_ROOT, runCli, show } from '../support/cli.js';
+import { buildKubeadmCaseSandbox, readKubeadmCase } from '../support/kubeadm-cases.js';
 import { buildSandbox, type Sandbox } from '../support/sandbox.js';
 import { diffSnapshots, snapshotTree } from '../support/tree.js';
 
@@ -110,6 +111,44 @@ describe('day-2 operations', { skip: NEEDS_ROOT }, () => {
     assert.ok(!report.findings.some((f) => /not been migrated/.test(f.cause)), JSON.stringify(report.findings));
     await ok(['apply', '--root', s.root, '--yes', '--no-wait']);
     assert.equal((await verify(s.root)).code, 0);
+  });
+
+  it("kubeadm's own v1.37.2 manifests over a migrated v1.36.3 node (an upgrade without the patches): identityLost in the plan, verify blames the regeneration", async () => {
+    // What `kubeadm upgrade apply v1.37.2` without --patches leaves on a node migrated at v1.36.3 (the
+    // real-node flow's step, npm run test:node): kubeadm's unpatched manifests of the target release,
+    // byte for byte as that release's kubeadm wrote them (test/fixtures/kubeadm), root 0600; etcd,
+    // running as root again, writes into its data dir. The oracle for "regenerated" is kubeadm's output.
+    const from = readKubeadmCase('v1.36.3', 'default');
+    const to = readKubeadmCase('v1.37.2', 'default');
+    const s = await buildKubeadmCaseSandbox(from);
+    sandboxes.push(s);
+    await ok(['apply', '--root', s.root, '--yes', '--no-wait']);
+    assert.equal((await verify(s.root)).code, 0);
+    const ids = await idsOf(s.root);
+    for (const [file, text] of Object.entries(to.manifests)) await writeFile(join(s.manifestsDir, file), text, { mode: 0o600 });
+    await mkdir(s.path('/var/lib/etcd/member/wal'), { recursive: true });
+    await writeFile(s.path('/var/lib/etcd/member/wal/1.tmp'), 'written by a root etcd'); // the test runs as root
+
+    const plan = JSON.parse((await ok(['plan', '--root', s.root, '-o', 'json'])).stdout) as { manifests: Array<{ component: string; identityLost: boolean }>; accounts: Array<{ action: string }> };
+    assert.deepEqual(plan.manifests.map((m) => [m.component, m.identityLost]), Object.keys(to.manifests).sort().map((f) => [f.replace(/\.yaml$/, ''), true]));
+    assert.ok(plan.accounts.every((a) => a.action.startsWith('reuse-')), 'the accounts are still there');
+    const human = (await ok(['plan', '--root', s.root])).stdout;
+    assert.match(human, /\/etc\/kubernetes\/manifests\/etcd\.yaml\n\s+! no longer runs as kubeadm-etcd \(uid \d+\), whose account exists/);
+
+    const { code, report } = await verify(s.root);
+    assert.equal(code, 1);
+    const manifests = report.findings.filter((f) => f.kind === 'manifest');
+    assert.deepEqual(manifests.map((f) => f.subject).sort(), Object.keys(to.manifests).map((f) => `/etc/kubernetes/manifests/${f}`).sort());
+    for (const f of manifests) assert.match(f.cause, /regenerated without the non-root securityContext/, f.subject);
+    const data = report.findings.find((f) => f.subject === '/var/lib/etcd');
+    assert.match(data?.cause ?? '', /written by etcd running as root/, JSON.stringify(report.findings));
+    assert.ok(!report.findings.some((f) => /not been migrated|edited by hand/.test(f.cause)), JSON.stringify(report.findings));
+    const text = await runCli(['verify', '--root', s.root]);
+    assert.match(text.stdout, /regenerated/, 'the text verify prints, which the real-node flow matches');
+
+    await ok(['apply', '--root', s.root, '--yes', '--no-wait']);
+    assert.equal((await verify(s.root)).code, 0);
+    assert.deepEqual(await idsOf(s.root), ids, 'the same IDs');
   });
 
   it("restores only the securityContext on a node that used kubeadm's RootlessControlPlane gate", async () => {
