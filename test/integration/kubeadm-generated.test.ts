@@ -105,7 +105,7 @@ describe('kubeadm-generated cases', { concurrency: 2 }, () => {
     }
   });
 
-  it('docs/ownership.md: the per-release tables are what the listings and plan give (npm run docs:ownership)', { timeout: 300_000 }, async (t) => {
+  it('docs/ownership.md: the per-release tables are what the listings and plan give (npm run docs:ownership)', { timeout: 600_000 }, async (t) => {
     if (skipUnlessPossible(t, missingPrerequisites())) return;
     const block = blockOf(await readFile(docPath(), 'utf8'));
     assert.ok(block, 'docs/ownership.md has the generated block');
