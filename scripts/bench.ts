@@ -210,11 +210,11 @@ Notes:
 - The subprocesses of an apply on a node without the accounts yet: 1 find (census), 5 groupadd and
   4 useradd (shadow-utils; each of them also tries to run nscd and sss_cache to flush caches, which is
   theirs to do), 1 chown -R — 11 in all, one at a time except the census; a second find only when the
-  census found exceptions. They are started with node:child_process, not execa: loading the bundled
-  execa costs ~40 ms of CPU and each call ~5 ms more than child_process (measured apart); an apply
-  measured interleaved under heavy load went from 1073 to 970 ms of CPU on a 2,000-file tree and from
-  2051 to 1738 (a second series: 2157 to 2112) on 100,000 files, rollback from 509 to 424 ms. The
-  CLI bundle no longer carries execa either: 1.23 → 0.93 MB for every command to read and compile.
+  census found exceptions. They are started with execa (the project's process library, one function in
+  src/exec.ts, on a fixed system PATH). A variant with node:child_process was measured and not kept:
+  loading the bundled execa costs ~40 ms of CPU and each call ~5 ms more (measured apart), an apply
+  under heavy load went from 1073 to 970 ms of CPU on a 2,000-file tree — tens of milliseconds, not
+  worth leaving the stack for, and no target comes within reach with it.
 - Why \`apply\` cannot reach 1.5× \`chown -R\` at 100,000 files: the census must run before anything is
   handed over (a hard link to a file outside the tree, a setuid file or a device node must be seen
   first, and rollback needs the exceptions), and it is a second walk of the tree, costing about half a
