@@ -51,6 +51,10 @@ function describeKind(v: unknown): string {
  * Parse a static-pod manifest as the kubelet reads it (YAML 1.1). `path` is only used in error messages.
  * Throws InputError for invalid YAML, more than one document, a non-Pod, no containers, or no image.
  */
+export function parsePod(text: string, path: string): PodInfo {
+  return podInfo(onlyDocument(parseYamlDocuments(text), path).value, path);
+}
+
 /**
  * The uid a pod's container runs as by its manifest: a container-level runAsUser wins over the pod's
  * (PodSecurityContext docs); null when neither is set (the image's user: root in kubeadm's images).
@@ -58,10 +62,6 @@ function describeKind(v: unknown): string {
 export function runsAsUid(pod: PodInfo): number | null {
   const v = pod.containerSecurityContext.runAsUser ?? pod.podSecurityContext.runAsUser;
   return v === undefined ? null : Number(v);
-}
-
-export function parsePod(text: string, path: string): PodInfo {
-  return podInfo(onlyDocument(parseYamlDocuments(text), path).value, path);
 }
 
 /** The one document of a manifest (already parsed), and its plain value. */
