@@ -15,6 +15,23 @@ export class RefusedError extends Error {
 }
 
 /**
+ * A restored component whose health could not be confirmed: every change was undone, only the wait
+ * for the component to come back ended without an answer. Not a rollback failure.
+ */
+export interface HealthUnconfirmed {
+  component: string;
+  /** Why the wait ended (the gate's last observation, a timeout, an interrupt). */
+  reason: string;
+  /** How the operator checks the component by hand. */
+  check: string;
+}
+
+/** One line for a person: "etcd: <reason>; check it with: <check>". */
+export function describeUnconfirmed(u: HealthUnconfirmed): string {
+  return `${u.component}: ${u.reason}; check it with: ${u.check}`;
+}
+
+/**
  * An apply/revert failed and was rolled back completely; the node is as it was before. `unconfirmed`
  * names restored components whose health could not be confirmed (restored, health unconfirmed: every
  * change was undone, only the wait for the component to come back ended without an answer).
@@ -24,7 +41,7 @@ export class RolledBackError extends Error {
   constructor(
     message: string,
     override readonly cause?: unknown,
-    readonly unconfirmed: string[] = [],
+    readonly unconfirmed: HealthUnconfirmed[] = [],
   ) {
     super(message);
   }

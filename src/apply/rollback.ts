@@ -1,7 +1,7 @@
 // Undo a journaled run: every intent not yet undone, newest first, then wait until the components
 // whose manifests were restored are healthy again under their original identity.
 import { readFile } from 'node:fs/promises';
-import { errorMessage } from '../errors.js';
+import { errorMessage, type HealthUnconfirmed } from '../errors.js';
 import type { Component } from '../model/components.js';
 import { parsePod, runsAsUid } from '../model/pod.js';
 import type { AccountTools } from './accounts.js';
@@ -35,7 +35,7 @@ export interface RollbackResult {
   manualSteps: string[];
   warnings: string[];
   /** Restored components whose health could not be confirmed: not a rollback failure (every change was undone). */
-  unconfirmed: string[];
+  unconfirmed: HealthUnconfirmed[];
 }
 
 export async function rollbackJournal(journal: Journal, o: RollbackOptions): Promise<RollbackResult> {
@@ -91,8 +91,7 @@ export async function rollbackJournal(journal: Journal, o: RollbackOptions): Pro
       o.events({ type: 'gate', component: r.component, status: 'healthy', detail });
     } catch (e) {
       // Every change was undone; only its health is unknown. Not a rollback failure.
-      const why = `${r.component}: ${errorMessage(e)}; check it with: crictl ps -a --name ${r.component}; journalctl -u kubelet`;
-      res.unconfirmed.push(why);
+      res.unconfirmed.push({ component: r.component, reason: errorMessage(e), check: `crictl ps -a --name ${r.component}; journalctl -u kubelet` });
       o.events({ type: 'gate', component: r.component, status: 'unconfirmed', detail: errorMessage(e) });
     }
   }

@@ -102,7 +102,7 @@ export async function applyPlan(plan: Plan, o: RunOptions, resume?: { id: string
     if (rb.failures.length > 0) {
       throw new RollbackFailedError(`apply failed: ${why}; rollback failed too`, rb.failures, rb.manualSteps);
     }
-    const health = rb.unconfirmed.length ? `; restored, health unconfirmed: ${rb.unconfirmed.map((u) => u.split(':')[0]).join(', ')}` : '';
+    const health = rb.unconfirmed.length ? `; restored, health unconfirmed: ${rb.unconfirmed.map((u) => u.component).join(', ')}` : '';
     throw new RolledBackError(`apply failed and was rolled back (backup ${id}): ${why}${health}`, cause, rb.unconfirmed);
   }
 }

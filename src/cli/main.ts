@@ -6,7 +6,7 @@
 //   3 failed and the rollback is incomplete: manual steps printed
 //   4 internal error (a bug): how to report it, and the state of the latest run's journal
 import { Command, CommanderError } from 'commander';
-import { InputError, RefusedError, RollbackFailedError, RolledBackError } from '../errors.js';
+import { describeUnconfirmed, InputError, RefusedError, RollbackFailedError, RolledBackError } from '../errors.js';
 import { VERSION, versionText } from '../version.js';
 import { parseGlobalOptions, type GlobalOptions } from './options.js';
 // Each command module is thin wiring (what it needs to run is imported when it runs), so all of them
@@ -83,7 +83,7 @@ export function reportError(e: unknown, verbose: boolean): void {
   const msg = e instanceof Error ? e.message : String(e);
   process.stderr.write(`kubeadm-nonroot: ${msg}\n`);
   if (e instanceof RolledBackError) {
-    for (const u of e.unconfirmed) process.stderr.write(`  restored, health unconfirmed: ${u}\n`);
+    for (const u of e.unconfirmed) process.stderr.write(`  restored, health unconfirmed: ${describeUnconfirmed(u)}\n`);
   }
   if (e instanceof RollbackFailedError) {
     for (const f of e.failures) process.stderr.write(`  rollback failure: ${f}\n`);

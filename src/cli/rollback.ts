@@ -1,6 +1,6 @@
 // kubeadm-nonroot rollback: undo the latest (or a chosen) apply from its journal.
 import type { Command } from 'commander';
-import { RefusedError, RollbackFailedError } from '../errors.js';
+import { describeUnconfirmed, RefusedError, RollbackFailedError } from '../errors.js';
 import type { Outcome, Wrap } from './main.js';
 import type { GlobalOptions } from './options.js';
 import { confirm, parseDuration } from './confirm.js';
@@ -72,11 +72,11 @@ export async function rollbackCommand(opts: GlobalOptions, cmd: Command): Promis
     const lines = [
       `Rolled back run ${target.id} (${res.undone} change(s) undone${kept.length ? `, ${kept.length} account change(s) kept` : ''}).`,
       ...res.warnings.map((w) => `! ${w}`),
-      ...res.unconfirmed.map((u) => `? restored, health unconfirmed: ${u}`),
+      ...res.unconfirmed.map((u) => `? restored, health unconfirmed: ${describeUnconfirmed(u)}`),
       ...(o.wait ? [] : [`The restored components were NOT health-checked (--no-wait): check them with crictl ps -a and journalctl -u kubelet.`]),
     ];
     await emit(opts, { outcome: 'rolled-back', backupId: target.id, undone: res.undone, kept: kept.map((i) => i.title), warnings: res.warnings, healthUnconfirmed: res.unconfirmed, healthChecked: o.wait }, () => lines.join('\n') + '\n');
-    if (opts.output !== 'text') for (const u of res.unconfirmed) note(`restored, health unconfirmed: ${u}`);
+    if (opts.output !== 'text') for (const u of res.unconfirmed) note(`restored, health unconfirmed: ${describeUnconfirmed(u)}`);
     return 'done';
   } finally {
     await lock.release();

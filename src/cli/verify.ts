@@ -5,6 +5,23 @@ import type { Outcome, Wrap } from './main.js';
 import type { GlobalOptions } from './options.js';
 import { loadConfig, loadNode, requireDir } from './inputs.js';
 import { emit, style } from './output.js';
+import { listBackups } from '../apply/backups.js';
+
+/**
+ * The latest run, when it was rolled back and no apply is left standing: the node is unmigrated even if
+ * `rollback --keep-accounts` kept the accounts. Only an explanation: a journal that cannot be read
+ * leaves verify to judge by the node alone.
+ */
+async function migrationRolledBack(root: string): Promise<string | undefined> {
+  try {
+    const runs = await listBackups(root);
+    const last = runs[runs.length - 1];
+    if (!last || last.status !== 'rolled-back' || runs.some((r) => r.op === 'apply' && r.status === 'applied')) return undefined;
+    return last.id;
+  } catch {
+    return undefined;
+  }
+}
 
 export function register(program: Command, run: Wrap): void {
   program
@@ -23,7 +40,7 @@ export async function verifyCommand(opts: GlobalOptions, cmd: Command): Promise<
   const proc = !o.runtime ? null : (o.proc ?? (opts.root === '/' ? '/proc' : null));
   if (proc) requireDir(proc, '--proc');
   const rootFlag = opts.root === '/' ? '' : ` --root ${opts.root}`;
-  const report = await verifyNode(node, config, { now: new Date(), proc, rootFlag });
+  const report = await verifyNode(node, config, { now: new Date(), proc, rootFlag, rolledBackRun: await migrationRolledBack(opts.root) });
   await emit(opts, report, () => renderVerifyHuman(report, style(opts), rootFlag));
   return report.ok ? 'done' : 'drift';
 }

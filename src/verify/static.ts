@@ -17,7 +17,8 @@ export function neverMigrated(plan: Plan): boolean {
 }
 
 /** Why a manifest differs from the plan, from the plan's structured facts (never from its display text). */
-function manifestCause(plan: Plan, m: ManifestAction): string {
+function manifestCause(plan: Plan, m: ManifestAction, undone: boolean): string {
+  if (undone) return CAUSE.notMigrated;
   if (m.identityLost) return CAUSE.manifestRegenerated;
   // The plan creates the component's user: this component was never migrated (or was rolled back).
   const user = plan.components.find((c) => c.component === m.component)?.identity?.user;
@@ -25,10 +26,11 @@ function manifestCause(plan: Plan, m: ManifestAction): string {
   return CAUSE.manifestEdited;
 }
 
-export function staticFindings(plan: Plan, rootFlag: string): Finding[] {
+/** `undone`: every apply on this node was rolled back (the accounts may have been kept), so nothing is "drift". */
+export function staticFindings(plan: Plan, rootFlag: string, undone = false): Finding[] {
   const apply = `kubeadm-nonroot apply${rootFlag}`;
   const out: Finding[] = [];
-  const anyMigrated = !neverMigrated(plan);
+  const anyMigrated = !undone && !neverMigrated(plan);
   // Manifests that run without the identity the node's accounts say they had (kubeadm regenerated them).
   const regenerated = plan.manifests.filter((m) => m.identityLost).map((m) => m.component);
   for (const p of plan.problems) {
@@ -55,7 +57,7 @@ export function staticFindings(plan: Plan, rootFlag: string): Finding[] {
     });
   }
   for (const m of plan.manifests) {
-    out.push({ kind: 'manifest', subject: m.path, message: `securityContext differs from the plan: ${m.changes.join('; ')}`, cause: manifestCause(plan, m), fix: `${apply} (and pass kubeadm-nonroot patches to kubeadm upgrade --patches next time)` });
+    out.push({ kind: 'manifest', subject: m.path, message: `securityContext differs from the plan: ${m.changes.join('; ')}`, cause: manifestCause(plan, m, undone), fix: `${apply} (and pass kubeadm-nonroot patches to kubeadm upgrade --patches next time)` });
   }
   return out;
 }

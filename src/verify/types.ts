@@ -19,6 +19,12 @@ export interface VerifyReport {
    * never migrated (or was rolled back) — every finding says the same, so text output gives one line.
    */
   state: 'holds' | 'drift' | 'not-migrated';
+  /**
+   * The run whose rollback left the node unmigrated (every apply rolled back, the latest one last),
+   * when that is why: `rollback --keep-accounts` keeps the accounts, which alone would read as a
+   * migrated node whose manifests were regenerated.
+   */
+  rolledBackRun?: string;
   /** Whether running processes were checked (root is / or --proc was given). */
   runtimeChecked: boolean;
   findings: Finding[];

@@ -8,11 +8,16 @@ import { neverMigrated, staticFindings } from './static.js';
 import type { VerifyReport } from './types.js';
 import { compareText } from '../model/order.js';
 
-export async function verifyNode(node: NodeState, config: Config, opts: { now: Date; proc: string | null; rootFlag: string }): Promise<VerifyReport> {
+/**
+ * `rolledBackRun`: set by the caller, which reads the tool's journals, when every apply on this node
+ * was rolled back (the id of the latest): the node is then unmigrated whatever accounts were kept.
+ */
+export async function verifyNode(node: NodeState, config: Config, opts: { now: Date; proc: string | null; rootFlag: string; rolledBackRun?: string }): Promise<VerifyReport> {
   const plan = buildPlan(node, config, { now: opts.now });
-  const findings = staticFindings(plan, opts.rootFlag);
+  const undone = opts.rolledBackRun !== undefined;
+  const findings = staticFindings(plan, opts.rootFlag, undone);
   if (opts.proc) findings.push(...(await runtimeFindings(plan, node, opts.proc, opts.rootFlag)));
   findings.sort((a, b) => compareText(a.kind, b.kind) || compareText(a.subject, b.subject));
-  const state = findings.length === 0 ? 'holds' : neverMigrated(plan) ? 'not-migrated' : 'drift';
-  return { ok: findings.length === 0, state, runtimeChecked: opts.proc !== null, findings };
+  const state = findings.length === 0 ? 'holds' : undone || neverMigrated(plan) ? 'not-migrated' : 'drift';
+  return { ok: findings.length === 0, state, runtimeChecked: opts.proc !== null, findings, ...(undone && state === 'not-migrated' ? { rolledBackRun: opts.rolledBackRun } : {}) };
 }

@@ -226,6 +226,21 @@ describe('rollback variants and the automatic rollback', { skip: NEEDS_ROOT, con
       const d = diffSnapshots(original, await snapshotTree(sb.root), { ignore: isToolState });
       assert.deepEqual(d, ACCOUNT_FILES.flatMap((f) => [`${f}: content changed`, `+ ${f}- (file ${f.includes('shadow') ? '0640 0:42' : '0644 0:0'})`]));
 
+      // verify: the kept accounts alone must not read as a migrated node whose manifests kubeadm
+      // regenerated — the migration was rolled back.
+      const id = /Applied \(backup (\S+);/.exec(first.stdout)?.[1];
+      assert.ok(id, first.stdout);
+      const v = await runCli(['verify', '--root', sb.root]);
+      assert.equal(v.code, 1, show(v));
+      assert.equal(v.stdout.trim().split('\n').length, 1, show(v));
+      assert.match(v.stdout, new RegExp(`migration was rolled back \\(run ${id}\\)`));
+      const vj = await runCli(['verify', '--root', sb.root, '-o', 'json']);
+      const report = JSON.parse(vj.stdout) as { state: string; rolledBackRun?: string; findings: Array<{ cause: string }> };
+      assert.equal(report.state, 'not-migrated');
+      assert.equal(report.rolledBackRun, id);
+      assert.ok(report.findings.length > 0);
+      assert.deepEqual(report.findings.filter((f) => /regenerated|re-created by root/.test(f.cause)), [], 'no finding blames kubeadm for what the rollback did');
+
       const again = await runCli(['apply', '--root', sb.root, '--yes', '--no-wait']);
       assert.equal(again.code, 0, show(again));
       assert.match(again.stdout, /= user  kubeadm-etcd .*\(exists, reused\)/);

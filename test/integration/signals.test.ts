@@ -88,4 +88,28 @@ describe('interrupting apply', { skip: NEEDS_ROOT }, () => {
       await sb.cleanup();
     }
   });
+
+  it('rollback whose restored components cannot be seen healthy: exit 0, each named in JSON with how to check it', async () => {
+    const sb = await buildSandbox({ fixture: FIXTURE });
+    try {
+      await addSystemDirs(sb.root);
+      const original = await snapshotTree(sb.root);
+      const a = await runCli(['apply', '--root', sb.root, '--yes', '--no-wait']);
+      assert.equal(a.code, 0, show(a));
+      // No kubelet: every restored component's wait times out; every change is still undone.
+      const r = await runCli(['rollback', '--root', sb.root, '--yes', '--timeout', '1s', '-o', 'json'], { timeoutMs: 90_000 });
+      assert.equal(r.code, 0, show(r));
+      const out = JSON.parse(r.stdout) as { outcome: string; healthUnconfirmed: Array<{ component: string; reason: string; check: string }> };
+      assert.equal(out.outcome, 'rolled-back');
+      assert.deepEqual(out.healthUnconfirmed.map((u) => u.component).sort(), ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler']);
+      for (const u of out.healthUnconfirmed) {
+        assert.match(u.reason, new RegExp(`^${u.component} did not become healthy within 1s`));
+        assert.equal(u.check, `crictl ps -a --name ${u.component}; journalctl -u kubelet`);
+      }
+      assert.match(r.stderr, /restored, health unconfirmed: etcd: etcd did not become healthy within 1s.*; check it with: crictl ps -a --name etcd/);
+      assert.deepEqual(diffSnapshots(original, await snapshotTree(sb.root), { ignore: isToolState }), []);
+    } finally {
+      await sb.cleanup();
+    }
+  });
 });
