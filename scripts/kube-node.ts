@@ -189,6 +189,13 @@ evictionHard:
   memory.available: 100Mi
   nodefs.available: 1%
   imagefs.available: 1%
+# Nor image garbage collection: above 85% disk use (capacity minus available, so a filesystem's reserved
+# blocks count as used) the kubelet deletes images no container uses, and with containerd 1.6 that
+# includes the sandbox image (pause is not pinned before containerd 1.7). Nothing can pull it back here
+# (no registry): every pod restarted afterwards — etcd's, during an apply — fails "failed to get sandbox
+# image". Observed with the v1.36.3 kubelet on a disk at 87%. 100 (with imageMaximumGCAge unset)
+# disables image GC (pkg/kubelet/kubelet.go, StartGarbageCollection).
+imageGCHighThresholdPercent: 100
 `;
   }
 
