@@ -8,7 +8,8 @@ import { emit, style } from './output.js';
 import { listBackups } from '../apply/backups.js';
 
 /**
- * The latest run, when it was rolled back and no apply is left standing: the node is unmigrated even if
+ * The latest run, when it is an apply that was rolled back and no apply is left standing (a rolled-back
+ * revert leaves the node migrated): the node is unmigrated even if
  * `rollback --keep-accounts` kept the accounts. Only an explanation: a journal that cannot be read
  * leaves verify to judge by the node alone.
  */
@@ -16,7 +17,7 @@ async function migrationRolledBack(root: string): Promise<string | undefined> {
   try {
     const runs = await listBackups(root);
     const last = runs[runs.length - 1];
-    if (!last || last.status !== 'rolled-back' || runs.some((r) => r.op === 'apply' && r.status === 'applied')) return undefined;
+    if (!last || last.op !== 'apply' || last.status !== 'rolled-back' || runs.some((r) => r.op === 'apply' && r.status === 'applied')) return undefined;
     return last.id;
   } catch {
     return undefined;
