@@ -30,7 +30,7 @@
 // /etc before and after a run.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmod, copyFile, lstat, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -243,7 +243,13 @@ export async function withKubeadmRoot<T>(kubeadm: string, config: string, fn: (r
     await chmod(path.join(root, 'tmp'), 0o1777);
     await chmod(path.join(root, 'root'), 0o700);
     await writeFile(path.join(root, 'etc/ssl/certs/ca-certificates.crt'), '');
-    await copyFile(kubeadm, path.join(root, 'kubeadm'));
+    // cp(1) writes the copy, not this process: a file open for writing in a process that forks (the
+    // tests run cases side by side, each spawning children) is held open by every child until it
+    // execs, and exec of a file someone holds for writing fails with ETXTBSY "Text file busy"
+    // (the same race as golang/go#22315). A CI run hit it. cp never forks, so once it exits no
+    // process holds the copy open for writing.
+    const cp = await run('/bin/cp', ['--', kubeadm, path.join(root, 'kubeadm')]);
+    if (cp.code !== 0) throw new Error(`cp ${kubeadm} ${root}/kubeadm: exit ${cp.code}: ${cp.out.trim()}`);
     await chmod(path.join(root, 'kubeadm'), 0o755);
     await writeFile(path.join(root, 'kubeadm.yaml'), config, { mode: 0o644 });
     const kubeadmIn = async (args: string[]): Promise<string> => {
