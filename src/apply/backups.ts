@@ -37,3 +37,17 @@ export function unfinished(backups: BackupInfo[]): BackupInfo | null {
   const last = backups[backups.length - 1];
   return last && (last.status === 'unfinished' || last.status === 'rollback-unfinished' || last.status === 'rollback-failed') ? last : null;
 }
+
+/**
+ * The rolled-back apply that leaves this node unmigrated, if any: the latest run was rolled back (an
+ * apply, or a revert run after it), the latest apply was rolled back, and no apply stands. Then the
+ * node is unmigrated even where `rollback --keep-accounts` kept the accounts. Any apply still 'applied'
+ * means the node was migrated and stays so (a rolled-back revert puts that migration back).
+ */
+export function rolledBackApply(backups: BackupInfo[]): BackupInfo | null {
+  const last = backups[backups.length - 1];
+  const applies = backups.filter((b) => b.op === 'apply');
+  const lastApply = applies[applies.length - 1];
+  if (last?.status !== 'rolled-back' || lastApply?.status !== 'rolled-back' || applies.some((b) => b.status === 'applied')) return null;
+  return lastApply;
+}

@@ -5,20 +5,16 @@ import type { Outcome, Wrap } from './main.js';
 import type { GlobalOptions } from './options.js';
 import { loadConfig, loadNode, requireDir } from './inputs.js';
 import { emit, style } from './output.js';
-import { listBackups } from '../apply/backups.js';
+import { listBackups, rolledBackApply } from '../apply/backups.js';
 
 /**
- * The latest run, when it is an apply that was rolled back and no apply is left standing (a rolled-back
- * revert leaves the node migrated): the node is unmigrated even if
- * `rollback --keep-accounts` kept the accounts. Only an explanation: a journal that cannot be read
+ * The id of the rolled-back apply that left this node unmigrated (rolledBackApply), for verify to say so
+ * instead of blaming kubeadm for the kept accounts. Only an explanation: a journal that cannot be read
  * leaves verify to judge by the node alone.
  */
 async function migrationRolledBack(root: string): Promise<string | undefined> {
   try {
-    const runs = await listBackups(root);
-    const last = runs[runs.length - 1];
-    if (!last || last.op !== 'apply' || last.status !== 'rolled-back' || runs.some((r) => r.op === 'apply' && r.status === 'applied')) return undefined;
-    return last.id;
+    return rolledBackApply(await listBackups(root))?.id;
   } catch {
     return undefined;
   }
