@@ -8,10 +8,10 @@ import { join } from 'node:path';
 import { InputError } from '../errors.js';
 import { safeHostPath } from '../paths.js';
 import { withAccountLocks } from './account-lock.js';
-import { backupFile } from './backup-file.js';
-import { publishFile, writeDurable } from './atomic.js';
+import { backupFile } from '../state/backup-file.js';
+import { publishFile, writeDurable } from '../fs/atomic.js';
 import { ownerModeOf, sameOwnerMode } from './fsops.js';
-import type { AccountFileRecord } from './journal.js';
+import type { AccountFileRecord } from '../state/journal.js';
 import { GROUP_PATH, GSHADOW_PATH, PASSWD_PATH, SHADOW_PATH } from '../model/node-paths.js';
 
 export const ACCOUNT_FILES = [PASSWD_PATH, GROUP_PATH, SHADOW_PATH, GSHADOW_PATH];

@@ -9,13 +9,13 @@ import { hasChanges } from '../plan/summary.js';
 import { PLAN_KIND, type Plan } from '../plan/types.js';
 import { shadowUtils, type AccountTools } from './accounts.js';
 import { confinedHostPath, safeHostPath } from '../paths.js';
-import { syncDir, writeDurable } from './atomic.js';
+import { syncDir, writeDurable } from '../fs/atomic.js';
 import { chownTree } from './fsops.js';
 import { pidsOf, waitHealthy, type GateSpec } from './gates.js';
-import { Journal } from './journal.js';
+import { Journal } from '../state/journal.js';
 import { rollbackJournal } from './rollback.js';
 import { rollbackCommand } from './rollback-hint.js';
-import { backupDir as backupDirOf, backupId, STATE_DIR } from './state.js';
+import { backupDir as backupDirOf, backupId, STATE_DIR } from '../state/locations.js';
 import { buildSteps, type Step } from './steps.js';
 import { VERSION } from '../version.js';
 
@@ -39,7 +39,7 @@ export interface RunOptions {
   now: () => Date;
   events: (e: ApplyEvent) => void;
   tools?: AccountTools;
-  /** Test hook: called after each journal record is written (durable, or made durable by the next one: src/apply/journal.ts); used to kill the process at every point. */
+  /** Test hook: called after each journal record is written (durable, or made durable by the next one: src/state/journal.ts); used to kill the process at every point. */
   afterRecord?: () => Promise<void> | void;
 }
 

@@ -14,11 +14,11 @@ import { sha256 } from '../plan/fingerprint.js';
 import { REVERT_PLAN_KIND, type AccountAction, type FileAction, type ManifestAction, type Plan } from '../plan/types.js';
 import { addToGroup, groupadd, groupdel, useradd, userdel, type AccountTools } from './accounts.js';
 import { snapshotAccountFiles } from './account-files.js';
-import { publishFile, republish, tempNameFor, writeDurable } from './atomic.js';
+import { publishFile, republish, tempNameFor, writeDurable } from '../fs/atomic.js';
 import { chownTree, hashSpecialFiles, mkdirs, ownerModeOf, sameOwnerMode, setDirOwnerMode } from './fsops.js';
 import { isUnsafeEntry, treeCensus, type TreeCensus } from '../discover/fs.js';
 import type { TreeSummary } from '../model/node.js';
-import type { Undo } from './journal.js';
+import type { Undo } from '../state/journal.js';
 import { GROUP_PATH, PASSWD_PATH } from '../model/node-paths.js';
 
 export interface StepContext {

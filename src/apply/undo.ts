@@ -4,15 +4,15 @@
 import { createHash } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { backupFile } from './backup-file.js';
+import { backupFile } from '../state/backup-file.js';
 import { parseGroup, parsePasswd } from '../discover/accounts.js';
 import { formatMode } from '../model/perms.js';
 import { safeHostPath } from '../paths.js';
 import { groupadd, groupdel, removeFromGroup, useradd, userdel, type AccountTools } from './accounts.js';
 import { restoreAccountFiles } from './account-files.js';
-import { isTempNameFor, publishFile, republish } from './atomic.js';
+import { isTempNameFor, publishFile, republish } from '../fs/atomic.js';
 import { applyExceptions, chownTree, ownerModeOf, rmdirIfEmpty, sameOwnerMode, setDirOwnerMode } from './fsops.js';
-import type { Undo } from './journal.js';
+import type { Undo } from '../state/journal.js';
 import { GROUP_PATH, PASSWD_PATH } from '../model/node-paths.js';
 
 export interface UndoContext {

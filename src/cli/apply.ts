@@ -36,7 +36,7 @@ export async function runPlanCommand(opts: GlobalOptions, cmd: Command, verb: 'a
   if (!o.dryRun) requireRoot(verb);
   if (o.wait && !o.dryRun) requireDir(o.proc, '--proc');
   const [{ acquireLock }, { listBackups, unfinished }, { Journal }, { applyPlan }, { buildPlan }, { buildRevertPlan }, { actionsNotIn, hasChanges, isBlocked }, { renderPlanHuman }, { fingerprintInputs, stableStringify }, { PLAN_API_VERSION, PLAN_KIND, REVERT_PLAN_KIND }] = await Promise.all([
-    import('../apply/lock.js'), import('../apply/backups.js'), import('../apply/journal.js'), import('../apply/run.js'), import('../plan/plan.js'), import('../plan/revert.js'), import('../plan/summary.js'), import('../render/plan-human.js'), import('../plan/fingerprint.js'), import('../plan/types.js'),
+    import('../state/lock.js'), import('../state/backups.js'), import('../state/journal.js'), import('../apply/run.js'), import('../plan/plan.js'), import('../plan/revert.js'), import('../plan/summary.js'), import('../render/plan-human.js'), import('../plan/fingerprint.js'), import('../plan/types.js'),
   ]);
   const kind = verb === 'apply' ? PLAN_KIND : REVERT_PLAN_KIND;
   const lock = o.dryRun ? null : await acquireLock(opts.root, verb, note);

@@ -12,7 +12,7 @@ export function register(program: Command, run: Wrap): void {
 export async function backupsCommand(opts: GlobalOptions): Promise<Outcome> {
   // A typo'd --root must not read as "No backups." on a node that has some.
   requireDir(opts.root, '--root');
-  const { listBackups } = await import('../apply/backups.js');
+  const { listBackups } = await import('../state/backups.js');
   const list = (await listBackups(opts.root)).map(({ dir: _dir, ...b }) => b);
   await emit(opts, list, () => (list.length ? list.map((b) => `${b.id}  ${b.op.padEnd(7)} ${b.status.padEnd(20)} ${b.changes} change(s)`).join('\n') + '\n' : 'No backups.\n'));
   return 'done';

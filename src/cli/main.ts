@@ -104,7 +104,7 @@ function rootOf(argv: string[]): string {
 async function reportBug(root: string): Promise<void> {
   process.stderr.write(`This is a bug in kubeadm-nonroot ${VERSION}. Please report it with the command line and this output (add -v for the stack trace).\n`);
   try {
-    const { listBackups } = await import('../apply/backups.js');
+    const { listBackups } = await import('../state/backups.js');
     const last = (await listBackups(root)).pop();
     if (!last) process.stderr.write(`Journal: no run recorded under ${root}; nothing was changed by this tool.\n`);
     else process.stderr.write(`Journal: latest run ${last.id} (${last.op}) is ${last.status}, ${last.changes} change(s) recorded in ${last.dir}; see "kubeadm-nonroot backups"${last.status === 'applied' || last.status === 'rolled-back' ? '' : ' and finish it with "kubeadm-nonroot rollback"'}.\n`);

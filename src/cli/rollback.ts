@@ -32,7 +32,7 @@ export async function rollbackCommand(opts: GlobalOptions, cmd: Command): Promis
   requireDir(opts.root, '--root');
   if (o.wait) requireDir(o.proc, '--proc');
   const [{ acquireLock }, { listBackups }, { Journal }, { rollbackJournal }, { shadowUtils }] = await Promise.all([
-    import('../apply/lock.js'), import('../apply/backups.js'), import('../apply/journal.js'), import('../apply/rollback.js'), import('../apply/accounts.js'),
+    import('../state/lock.js'), import('../state/backups.js'), import('../state/journal.js'), import('../apply/rollback.js'), import('../apply/accounts.js'),
   ]);
   const lock = await acquireLock(opts.root, 'rollback', note);
   try {

@@ -5,7 +5,7 @@ import type { Outcome, Wrap } from './main.js';
 import type { GlobalOptions } from './options.js';
 import { loadConfig, loadNode, requireDir } from './inputs.js';
 import { emit, style } from './output.js';
-import { listBackups, rolledBackApply } from '../apply/backups.js';
+import { listBackups, rolledBackApply } from '../state/backups.js';
 
 /**
  * The id of the rolled-back apply that left this node unmigrated (rolledBackApply), for verify to say so

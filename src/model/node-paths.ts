@@ -4,5 +4,5 @@ export const PASSWD_PATH = '/etc/passwd'; // node path, under --root
 export const GROUP_PATH = '/etc/group'; // node path, under --root
 export const SHADOW_PATH = '/etc/shadow'; // node path, under --root
 export const GSHADOW_PATH = '/etc/gshadow'; // node path, under --root
-/** The tool's own state (journal, backups holding copies of the account files); src/apply/state.ts keeps it there. */
+/** The tool's own state (journal, backups holding copies of the account files); src/state/locations.ts keeps it there. */
 export const TOOL_STATE_DIR = '/var/lib/kubeadm-nonroot'; // node path, under --root

@@ -1,6 +1,6 @@
 // What an undo restores, for the rollback preview: the owner, mode or content the node gets back —
 // not the forward step it takes back ("restore /x to 0:0 0600", not "chown 1001 /x").
-import type { Undo } from '../apply/journal.js';
+import type { Undo } from '../state/journal.js';
 import { formatMode as mode } from '../model/perms.js';
 
 export function describeUndo(u: Undo): string {

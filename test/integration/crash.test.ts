@@ -27,7 +27,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { listBackups } from '../../src/apply/backups.js';
+import { listBackups } from '../../src/state/backups.js';
 import { addSystemDirs, isToolState, mapLimit, NEEDS_ROOT, runCli, show, startNode, type CliResult } from '../support/cli.js';
 import { buildSandbox } from '../support/sandbox.js';
 import { diffSnapshots, snapshotTree, type Entry } from '../support/tree.js';

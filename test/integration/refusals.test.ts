@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { acquireLock } from '../../src/apply/lock.js';
+import { acquireLock } from '../../src/state/lock.js';
 import { addSystemDirs, isToolState, NEEDS_ROOT, runCli, show, startCli, type CliResult } from '../support/cli.js';
 import { buildSandbox, type Sandbox } from '../support/sandbox.js';
 import { diffSnapshots, snapshotTree, type Entry } from '../support/tree.js';

@@ -84,7 +84,7 @@ function headCommit(): string {
 }
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-/** Backup ids are the apply's start time, compact (src/apply/backups.ts): 20261125T020159.999Z. */
+/** Backup ids are the apply's start time, compact (src/state/backups.ts): 20261125T020159.999Z. */
 const BACKUP_ID = /^\d{8}T\d{6}\.\d{3}Z$/;
 
 /** Parsed stdout with the root and the run's times normalised; fails on output that is not JSON. */

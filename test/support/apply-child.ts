@@ -22,9 +22,9 @@
 import fs, { writeSync } from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import { applyPlan } from '../../src/apply/run.js';
-import { listBackups } from '../../src/apply/backups.js';
-import { Journal } from '../../src/apply/journal.js';
-import { acquireLock } from '../../src/apply/lock.js';
+import { listBackups } from '../../src/state/backups.js';
+import { Journal } from '../../src/state/journal.js';
+import { acquireLock } from '../../src/state/lock.js';
 import { rollbackJournal } from '../../src/apply/rollback.js';
 import { shadowUtils } from '../../src/apply/accounts.js';
 import { discoverNode } from '../../src/discover/discover.js';

@@ -69,7 +69,7 @@ export function show(r: CliResult): string {
   return `exit ${r.code}${r.signal ? ` (signal ${r.signal})` : ''}\n--- stdout\n${r.stdout.slice(-3000)}\n--- stderr\n${r.stderr.slice(-3000)}`;
 }
 
-// Where the tool keeps its own state under a root (src/apply/state.ts), relative as snapshotTree keys
+// Where the tool keeps its own state under a root (src/state/locations.ts), relative as snapshotTree keys
 // them. The backups and journal stay after a rollback by design; the lock file is gone after a run but
 // a killed run leaves it. Tree comparisons ignore exactly these.
 const STATE_DIR_REL = 'var/lib/kubeadm-nonroot';

@@ -1,4 +1,4 @@
-// Which journal writes are fsynced (src/apply/journal.ts header): appendDurable writes and fsyncs,
+// Which journal writes are fsynced (src/state/journal.ts header): appendDurable writes and fsyncs,
 // appendLine only writes. The fsyncs are observed on the real file handles: FileHandle.prototype.sync is
 // wrapped to note the path of each descriptor it flushes (/proc/self/fd), and still syncs.
 import assert from 'node:assert/strict';
@@ -7,8 +7,8 @@ import { mkdtemp, open, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { appendDurable, appendLine } from '../../src/apply/atomic.js';
-import { Journal, JOURNAL_FILE, readJournal, type JournalRecord } from '../../src/apply/journal.js';
+import { appendDurable, appendLine } from '../../src/fs/atomic.js';
+import { Journal, JOURNAL_FILE, readJournal, type JournalRecord } from '../../src/state/journal.js';
 
 let dir: string;
 const synced: string[] = [];

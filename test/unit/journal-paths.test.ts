@@ -6,8 +6,8 @@ import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { isTempNameFor, tempNameFor } from '../../src/apply/atomic.js';
-import { backupFile } from '../../src/apply/backup-file.js';
+import { isTempNameFor, tempNameFor } from '../../src/fs/atomic.js';
+import { backupFile } from '../../src/state/backup-file.js';
 import { confinedHostPath } from '../../src/paths.js';
 
 describe('paths read from a journal', () => {

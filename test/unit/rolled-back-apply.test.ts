@@ -2,8 +2,8 @@
 // `rollback --keep-accounts`): the expectations are the scenarios as an operator runs them.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { rolledBackApply, type BackupInfo } from '../../src/apply/backups.js';
-import type { RunStatus } from '../../src/apply/journal.js';
+import { rolledBackApply, type BackupInfo } from '../../src/state/backups.js';
+import type { RunStatus } from '../../src/state/journal.js';
 
 let n = 0;
 const run = (op: BackupInfo['op'], status: RunStatus): BackupInfo => {

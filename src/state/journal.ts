@@ -23,7 +23,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
-import { appendDurable, appendLine, syncDir } from './atomic.js';
+import { appendDurable, appendLine, syncDir } from '../fs/atomic.js';
 
 export type Undo =
   | { kind: 'delete-group'; name: string }

@@ -5,7 +5,7 @@ import { link, mkdir, open, readFile, rename, rmdir, stat, unlink } from 'node:f
 import { basename, dirname, join } from 'node:path';
 import { confinedHostPath } from '../paths.js';
 import { InputError, RefusedError } from '../errors.js';
-import { checkConfined, LOCK_FILE } from './state.js';
+import { checkConfined, LOCK_FILE } from './locations.js';
 
 export interface Lock {
   path: string;

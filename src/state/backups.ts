@@ -2,7 +2,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Journal, type RunStatus } from './journal.js';
-import { backupsHostDir } from './state.js';
+import { backupsHostDir } from './locations.js';
 
 export interface BackupInfo {
   id: string;
