@@ -26,6 +26,14 @@ export interface PlanOptions {
   now: Date;
   /** An upgrade target to assess (plan --kubernetes-version). */
   targetVersion?: string;
+  /**
+   * The node's migration record (src/state/record.ts), null when never migrated. Read from the tool's
+   * root-owned state dir, never from a file a component can write: what it granted is restored without
+   * asking; anything beyond it is a new grant that needs the operator's consent.
+   */
+  record?: import('../state/record.types.js').MigrationRecord | null;
+  /** Paths the operator consents to grant beyond the record (apply --grant PATH, config `grants:`). */
+  consentedGrants?: readonly string[];
 }
 
 interface FoundComponent {
