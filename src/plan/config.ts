@@ -58,7 +58,7 @@ export function parseConfig(text: string, path: string): Config {
   }
   if (raw.saKeyReaders !== undefined) {
     const o = parseAccount(raw.saKeyReaders, 'saKeyReaders', path, ['group', 'gid']);
-    config.saKeyReaders = { group: o.group, gid: o.gid };
+    config.saKeyReaders = { ...(o.group !== undefined ? { group: o.group } : {}), ...(o.gid !== undefined ? { gid: o.gid } : {}) };
   }
   const names = new Set<string>();
   for (const c of COMPONENTS) {

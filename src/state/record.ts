@@ -153,6 +153,13 @@ export interface RecordInputs {
   config: Config;
   /** Each manifest's text as the plan read it (node path → text): the "before" of every edit. */
   manifestsBefore: ReadonlyMap<string, string>;
+  /** The node's paths as the plan read them (their file type): whether each grant is a file or a directory. */
+  paths?: Readonly<Record<string, { type: string } | null>>;
+}
+
+/** What the record of a run of `plan` is made from, read from the node the plan was made from. */
+export function recordInputs(plan: Plan, config: Config, node: { manifests: ReadonlyArray<{ path: string; text: string }>; paths: RecordInputs['paths'] }): RecordInputs {
+  return { plan, config, manifestsBefore: new Map(node.manifests.map((m) => [m.path, m.text])), paths: node.paths };
 }
 
 /**
@@ -174,7 +181,7 @@ export function nextRecord(input: RecordInputs, previous: MigrationRecord | null
     status: 'migrated',
     config: input.config,
     accounts: mergeAccounts(recordedAccounts(plan), previous?.accounts ?? []),
-    grants: mergeGrants(plan.files.map(recordedGrant), earlier?.grants ?? []),
+    grants: mergeGrants(plan.files.map((f) => recordedGrant(f, input.paths?.[f.path]?.type)), earlier?.grants ?? []),
     manifestEdits: mergeEdits(recordedEdits(plan, input.manifestsBefore), earlier?.manifestEdits ?? []),
     kubernetesVersion: plan.kubernetesVersion,
     etcdVersion: plan.etcdVersion,
@@ -232,10 +239,11 @@ function mergeAccounts(now: RecordedAccount[], earlier: RecordedAccount[]): Reco
   return [...merged, ...earlier.filter((e) => e.created && !now.some((a) => key(a) === key(e)))];
 }
 
-function recordedGrant(f: FileAction): RecordedGrant {
+function recordedGrant(f: FileAction, type: string | undefined): RecordedGrant {
   return {
     path: f.path,
-    type: f.action === 'set-owner-mode' && !f.tree ? 'file' : 'directory',
+    // A recursive change or a created directory is a directory; otherwise as the plan saw it on the node.
+    type: f.action !== 'set-owner-mode' || type === 'dir' ? 'directory' : 'file',
     components: [...f.readers],
     access: f.access,
     recursive: f.action === 'set-owner-recursive',
