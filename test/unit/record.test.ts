@@ -14,9 +14,9 @@ import type { Plan } from '../../src/plan/types.js';
 import { resolveConfig } from '../../src/state/config-source.js';
 import { nextRecord, parseRecord, readRecord, rolledBackRecord, writeRecord } from '../../src/state/record.js';
 import { RECORD_API_VERSION, RECORD_KIND, type MigrationRecord } from '../../src/state/record.types.js';
+import { NEEDS_ROOT } from '../support/cli.js';
 import { group, nodeState, passwd } from '../support/node-state.js';
 
-const IS_ROOT = process.getuid?.() === 0;
 const roots: string[] = [];
 after(async () => Promise.all(roots.map((r) => rm(r, { recursive: true, force: true }))));
 async function root(): Promise<string> {
@@ -73,7 +73,7 @@ describe('migration record: validation', () => {
   }
 });
 
-describe('migration record: on disk', { skip: IS_ROOT ? false : 'chown needs root' }, () => {
+describe('migration record: on disk', { skip: NEEDS_ROOT }, () => {
   it('is written root:root 0600 and read back; a node without one has none', async () => {
     const r = await root();
     assert.equal(readRecord(r), null);
@@ -100,7 +100,7 @@ describe('migration record: on disk', { skip: IS_ROOT ? false : 'chown needs roo
   });
 });
 
-describe('config resolution', { skip: IS_ROOT ? false : 'chown needs root' }, () => {
+describe('config resolution', { skip: NEEDS_ROOT }, () => {
   const defaultFile = (r: string) => join(r, 'etc/kubeadm-nonroot/config.yaml');
 
   it('-c, else the default config file, else the record, else the defaults', async () => {
