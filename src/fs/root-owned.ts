@@ -13,7 +13,9 @@ export function readRootOwned(path: string, what: string, fix: string): string |
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return null;
-    throw new InputError(code === 'ELOOP' ? `${what} is a symbolic link, which is not followed; ${fix}` : `cannot read ${what} (${code ?? String(e)})`, path);
+    if (code === 'ELOOP') throw new InputError(`${what} is a symbolic link, which is not followed; ${fix}`, path);
+    if (code === 'EACCES') throw new InputError(`cannot read ${what}: permission denied; run as root (sudo), since the tool works from it`, path);
+    throw new InputError(`cannot read ${what} (${code ?? String(e)})`, path);
   }
   try {
     const st = fstatSync(fd);
