@@ -18,6 +18,7 @@ import { rollbackCommand } from './rollback-hint.js';
 import { backupDir as backupDirOf, backupId, STATE_DIR } from '../state/locations.js';
 import { buildSteps, type Step } from './steps.js';
 import { VERSION } from '../version.js';
+import { nextRecord, operatorName, parseRecord, readRecordText, recordHostPath, writeRecord, type RecordInputs } from '../state/record.js';
 
 export type ApplyEvent =
   | { type: 'begin'; backupId: string; resumed: boolean }
@@ -39,6 +40,11 @@ export interface RunOptions {
   now: () => Date;
   events: (e: ApplyEvent) => void;
   tools?: AccountTools;
+  /**
+   * What the migration record is made from (src/state/record.ts): written, journaled, as the run's last
+   * change before it commits. Absent: the record is left alone.
+   */
+  record?: RecordInputs;
   /** Test hook: called after each journal record is written (durable, or made durable by the next one: src/state/journal.ts); used to kill the process at every point. */
   afterRecord?: () => Promise<void> | void;
 }
@@ -88,6 +94,7 @@ export async function applyPlan(plan: Plan, o: RunOptions, resume?: { id: string
       await runStep(step, `${seq0 + i + 1}:${step.id}`, plan, journal, dir, tools, o, result);
     }
     if (resume && o.wait) await gateEarlierManifests(plan, journal, o, result);
+    if (o.record) await writeRecordStep(o.record, `${seq0 + steps.length + 1}:record`, id, journal, dir, o);
     await journal.record({ t: 'commit', at: o.now().toISOString() });
     result.outcome = 'applied';
     return result;
@@ -140,6 +147,25 @@ async function runStep(step: Step, jid: string, plan: Plan, journal: Journal, di
       }
     : undefined;
   await gate(`waiting for the kubelet to restart ${component} as uid ${identity?.uid}`, { component, manifestPath: manifest.path, manifestText: manifest.after, uid: identity!.uid, gid: identity!.gid, before, writtenAt, onOldGone }, journal, o, result);
+}
+
+/**
+ * The migration record, written as a journaled change like any other: the previous record is saved in
+ * the backup dir first, so a rollback of this run (asked for, or after a crash before the commit) puts
+ * it back. Last before the commit: a record never says "migrated" for a run that did not finish.
+ */
+async function writeRecordStep(input: RecordInputs, jid: string, runId: string, journal: Journal, dir: string, o: RunOptions): Promise<void> {
+  const previousText = readRecordText(o.root);
+  const previous = previousText === null ? null : parseRecord(previousText, recordHostPath(o.root));
+  const next = nextRecord(input, previous, { runId, at: o.now(), by: operatorName(), toolVersion: VERSION });
+  if (!next) return;
+  const saved = previousText === null ? null : `record.${jid.split(':')[0]}.json`;
+  if (saved !== null) await writeDurable(join(dir, saved), previousText!);
+  await journal.record({ t: 'intent', step: jid, title: 'write the migration record', undo: { kind: 'restore-record', runId, saved }, at: Date.now() });
+  await o.afterRecord?.();
+  await writeRecord(o.root, next);
+  await journal.record({ t: 'done', step: jid, at: Date.now() });
+  await o.afterRecord?.();
 }
 
 /** Wait for a component's health gate, showing progress, and record it (journal, result, events). */

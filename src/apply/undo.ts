@@ -13,6 +13,7 @@ import { restoreAccountFiles } from './account-files.js';
 import { isTempNameFor, publishFile, republish } from '../fs/atomic.js';
 import { applyExceptions, chownTree, ownerModeOf, rmdirIfEmpty, sameOwnerMode, setDirOwnerMode } from './fsops.js';
 import type { Undo } from '../state/journal.js';
+import { RECORD_FILE, restoreRecord } from '../state/record.js';
 import { GROUP_PATH, PASSWD_PATH } from '../model/node-paths.js';
 
 export interface UndoContext {
@@ -121,6 +122,9 @@ export async function performUndo(u: Undo, ctx: UndoContext): Promise<void> {
       await publishFile(p, saved, u);
       return;
     }
+    case 'restore-record':
+      await restoreRecord(ctx.root, u.saved === null ? null : await readFile(backupFile(ctx, u.saved), 'utf8'), u.runId);
+      return;
   }
 }
 
@@ -149,5 +153,9 @@ export function manualStep(u: Undo, root: string, backupDir: string): string {
       return `rmdir ${h(u.path)} (if it holds data, keep it: chown 0:0 ${h(u.path)} && chmod 0755 ${h(u.path)})`;
     case 'restore-manifest':
       return `cp ${join(backupDir, u.backupFile)} ${join(h(u.path), '..', `.${u.path.split('/').pop()}.restore`)} && chown ${u.uid}:${u.gid} … && chmod ${formatMode(u.mode)} … && mv it to ${h(u.path)} (keep the dot name until the owner and mode are right: the kubelet ignores dotfiles)`;
+    case 'restore-record':
+      return u.saved === null
+        ? `the migration record ${h(RECORD_FILE)} needs no restore: set its "status" to "rolled-back" (it is history now)`
+        : `install -o 0 -g 0 -m 0600 ${join(backupDir, u.saved)} ${h(RECORD_FILE)}`;
   }
 }

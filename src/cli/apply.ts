@@ -11,6 +11,7 @@ import { emit, note, noteBlocked, style } from './output.js';
 import { withProgress } from './progress.js';
 import { rollbackCommand } from '../apply/rollback-hint.js';
 import { withInterrupts } from './signals.js';
+import { recordInputs } from '../state/record.js';
 
 export function register(program: Command, run: Wrap): void {
   withRunOptions(
@@ -41,10 +42,10 @@ export async function runPlanCommand(opts: GlobalOptions, cmd: Command, verb: 'a
   const kind = verb === 'apply' ? PLAN_KIND : REVERT_PLAN_KIND;
   const lock = o.dryRun ? null : await acquireLock(opts.root, verb, note);
   try {
-    const config = await loadConfig(opts);
+    const { config, record } = await loadConfig(opts);
     const node = await loadNode(opts, config);
     // Decisions (blocked? identities?) always come from the node's own plan, never from a plan file.
-    const fresh = (verb === 'apply' ? buildPlan : buildRevertPlan)(node, config, { now: new Date() });
+    const fresh = (verb === 'apply' ? buildPlan : buildRevertPlan)(node, config, { now: new Date(), record });
     let plan = fresh;
     if (o.plan) {
       let saved: typeof plan;
@@ -90,7 +91,7 @@ export async function runPlanCommand(opts: GlobalOptions, cmd: Command, verb: 'a
     return await withInterrupts(verb, async ({ signal, gateSignal }) => {
       const resume = previous ? { id: previous.id, journal: await Journal.open(previous.dir) } : undefined;
       const result = await withProgress(verb === 'apply' ? 'Applying plan' : 'Reverting', opts, (events) =>
-        applyPlan(plan, { root: opts.root, wait: o.wait, timeoutMs, proc: o.proc, signal, gateSignal, now: () => new Date(), events }, resume),
+        applyPlan(plan, { root: opts.root, wait: o.wait, timeoutMs, proc: o.proc, signal, gateSignal, now: () => new Date(), events, record: recordInputs(plan, config, node) }, resume),
       );
       const rootFlag = opts.root === '/' ? '' : ` --root ${opts.root}`;
       // --no-wait: nothing confirmed the components came back as their new users; say so, and how to check.

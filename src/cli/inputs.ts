@@ -1,22 +1,18 @@
 // Read what every command starts from: the config file and the node.
 // Synchronous reads: the CLI reads one small file at a time, and node:fs/promises alone loads ~30
 // internal modules (streams, readline) that `plan` otherwise never needs.
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { InputError, RefusedError } from '../errors.js';
 import type { Config } from '../model/config.js';
 import type { NodeState } from '../model/node.js';
+import type { ResolvedConfig } from '../state/config-source.js';
 import type { GlobalOptions } from './options.js';
 
-export async function loadConfig(opts: GlobalOptions): Promise<Config> {
-  const { defaultConfig, parseConfig } = await import('../plan/config.js');
-  if (!opts.config) return defaultConfig();
-  let text: string;
-  try {
-    text = readFileSync(opts.config, 'utf8');
-  } catch (e) {
-    throw new InputError(`cannot read config file: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, opts.config);
-  }
-  return parseConfig(text, opts.config);
+/** The config in force (-c, else the node's default config file, else the record's, else defaults) and the migration record. */
+export async function loadConfig(opts: GlobalOptions): Promise<ResolvedConfig> {
+  requireDir(opts.root, '--root');
+  const { resolveConfig } = await import('../state/config-source.js');
+  return resolveConfig(opts.root, opts.config);
 }
 
 export async function loadNode(opts: GlobalOptions, config: Config): Promise<NodeState> {

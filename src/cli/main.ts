@@ -18,6 +18,7 @@ import * as patchesCmd from './patches.js';
 import * as planCmd from './plan.js';
 import * as revertCmd from './revert.js';
 import * as rollbackCmd from './rollback.js';
+import * as statusCmd from './status.js';
 import * as verifyCmd from './verify.js';
 
 export const EXIT = { ok: 0, failed: 1, refused: 2, rollbackFailed: 3, internal: 4 } as const;
@@ -64,7 +65,7 @@ export type Wrap = typeof action;
 async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
   // One module per command; each adds itself with register(program, action).
-  for (const mod of [planCmd, applyCmd, rollbackCmd, backupsCmd, verifyCmd, revertCmd, patchesCmd, completionCmd]) mod.register(program, action);
+  for (const mod of [planCmd, applyCmd, rollbackCmd, backupsCmd, verifyCmd, statusCmd, revertCmd, patchesCmd, completionCmd]) mod.register(program, action);
   try {
     await program.parseAsync(argv);
   } catch (e) {

@@ -7,7 +7,7 @@ import { InputError } from '../errors.js';
 import type { Outcome, Wrap } from './main.js';
 import type { GlobalOptions } from './options.js';
 import { loadConfig, loadNode } from './inputs.js';
-import { emit, note } from './output.js';
+import { emit } from './output.js';
 
 export function register(program: Command, run: Wrap): void {
   program
@@ -19,14 +19,14 @@ export function register(program: Command, run: Wrap): void {
 
 export async function patchesCommand(opts: GlobalOptions, cmd: Command): Promise<Outcome> {
   const o = cmd.opts<{ outputDir: string }>();
-  const [{ buildPlan }, { patchFileName, renderPatch }, { readTemplate }, { VERSION }, { seccompStyle }] = await Promise.all([import('../plan/plan.js'), import('../plan/patches.js'), import('../templates.js'), import('../version.js'), import('../model/version.js')]);
-  const config = await loadConfig(opts);
+  const [{ buildPlan }, { patchFileName, patchRefusal, renderPatch }, { readTemplate }, { VERSION }, { seccompStyle }] = await Promise.all([import('../plan/plan.js'), import('../plan/patches.js'), import('../templates.js'), import('../version.js'), import('../model/version.js')]);
+  const { config, record } = await loadConfig(opts);
   const node = await loadNode(opts, config);
-  const plan = buildPlan(node, config, { now: new Date() });
+  const plan = buildPlan(node, config, { now: new Date(), record });
   const ids = plan.components.flatMap((c) => (c.identity ? [c.identity] : []));
   if (ids.length === 0) throw new InputError('no component has a planned identity; run plan to see why', node.manifestsDir);
-  const missing = plan.accounts.filter((a) => a.action === 'create-user' || a.action === 'create-group').map((a) => a.name);
-  if (missing.length) note(`warning: accounts ${missing.join(', ')} do not exist yet; these patches use the IDs apply would give them — run apply first`);
+  const refusal = patchRefusal(ids, node);
+  if (refusal) throw new InputError(refusal);
   try {
     mkdirSync(o.outputDir, { recursive: true, mode: 0o755 });
   } catch (e) {

@@ -16,9 +16,9 @@ export function register(program: Command, run: Wrap): void {
 export async function planCommand(opts: GlobalOptions, cmd: Command): Promise<Outcome> {
   const o = cmd.opts<{ kubernetesVersion?: string }>();
   const [{ buildPlan }, { isBlocked }, { renderPlanHuman }] = await Promise.all([import('../plan/plan.js'), import('../plan/summary.js'), import('../render/plan-human.js')]);
-  const config = await loadConfig(opts);
+  const { config, record } = await loadConfig(opts);
   const node = await loadNode(opts, config);
-  const plan = buildPlan(node, config, { now: new Date(), targetVersion: o.kubernetesVersion });
+  const plan = buildPlan(node, config, { now: new Date(), targetVersion: o.kubernetesVersion, record });
   await emit(opts, plan, () => renderPlanHuman(plan, style(opts)));
   // Exit 2 always comes with its reason on stderr, also when stdout carries JSON or YAML for a script.
   if (isBlocked(plan)) {

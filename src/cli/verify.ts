@@ -12,7 +12,7 @@ import { listBackups, rolledBackApply } from '../state/backups.js';
  * instead of blaming kubeadm for the kept accounts. Only an explanation: a journal that cannot be read
  * leaves verify to judge by the node alone.
  */
-async function migrationRolledBack(root: string): Promise<string | undefined> {
+export async function migrationRolledBack(root: string): Promise<string | undefined> {
   try {
     return rolledBackApply(await listBackups(root))?.id;
   } catch {
@@ -21,23 +21,29 @@ async function migrationRolledBack(root: string): Promise<string | undefined> {
 }
 
 export function register(program: Command, run: Wrap): void {
-  program
-    .command('verify')
-    .description('check accounts, file ownership, manifests and (with --proc or on /) running processes against the desired state')
-    .option('--proc <dir>', 'check running processes in this proc filesystem (default: /proc when --root is /)')
-    .option('--no-runtime', 'skip the process checks')
-    .action(run(verifyCommand));
+  withRuntimeOptions(program.command('verify').description('check accounts, file ownership, manifests and (with --proc or on /) running processes against the desired state')).action(run(verifyCommand));
 }
 
-export async function verifyCommand(opts: GlobalOptions, cmd: Command): Promise<Outcome> {
+/** --proc and --no-runtime, shared by verify and status. */
+export function withRuntimeOptions(cmd: Command): Command {
+  return cmd.option('--proc <dir>', 'check running processes in this proc filesystem (default: /proc when --root is /)').option('--no-runtime', 'skip the process checks');
+}
+
+/** What verify and status need to judge a node: its config, record and state, where to see its processes, and the undone run. */
+export async function verifyInputs(opts: GlobalOptions, cmd: Command) {
   const o = cmd.opts<{ proc?: string; runtime: boolean }>();
-  const [{ verifyNode }, { renderVerifyHuman }] = await Promise.all([import('../verify/verify.js'), import('../render/verify-human.js')]);
-  const config = await loadConfig(opts);
+  const { config, source, record } = await loadConfig(opts);
   const node = await loadNode(opts, config);
   const proc = !o.runtime ? null : (o.proc ?? (opts.root === '/' ? '/proc' : null));
   if (proc) requireDir(proc, '--proc');
   const rootFlag = opts.root === '/' ? '' : ` --root ${opts.root}`;
-  const report = await verifyNode(node, config, { now: new Date(), proc, rootFlag, rolledBackRun: await migrationRolledBack(opts.root) });
+  return { config, source, record, node, rootFlag, options: { now: new Date(), proc, rootFlag, rolledBackRun: await migrationRolledBack(opts.root), record } };
+}
+
+export async function verifyCommand(opts: GlobalOptions, cmd: Command): Promise<Outcome> {
+  const [{ verifyNode }, { renderVerifyHuman }] = await Promise.all([import('../verify/verify.js'), import('../render/verify-human.js')]);
+  const { config, node, rootFlag, options } = await verifyInputs(opts, cmd);
+  const report = await verifyNode(node, config, options);
   await emit(opts, report, () => renderVerifyHuman(report, style(opts), rootFlag));
   return report.ok ? 'done' : 'drift';
 }

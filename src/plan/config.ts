@@ -58,7 +58,7 @@ export function parseConfig(text: string, path: string): Config {
   }
   if (raw.saKeyReaders !== undefined) {
     const o = parseAccount(raw.saKeyReaders, 'saKeyReaders', path, ['group', 'gid']);
-    config.saKeyReaders = { group: o.group, gid: o.gid };
+    config.saKeyReaders = { ...(o.group !== undefined ? { group: o.group } : {}), ...(o.gid !== undefined ? { gid: o.gid } : {}) };
   }
   const names = new Set<string>();
   for (const c of COMPONENTS) {
@@ -88,5 +88,24 @@ function parseAccount(value: unknown, where: string, path: string, allowed = ['u
       out[k as 'uid' | 'gid'] = v;
     }
   }
+  return out;
+}
+
+/**
+ * Every difference between two configs, one line each, in the config file's terms
+ * ("accounts.etcd.uid: 2001 → 2101", "components: etcd, kube-apiserver → etcd"). Empty when they mean the same.
+ */
+export function configDifferences(from: Config, to: Config): string[] {
+  const out: string[] = [];
+  const show = (v: unknown) => (v === undefined ? '(unset)' : Array.isArray(v) ? v.join(', ') : String(v));
+  const compare = (key: string, a: unknown, b: unknown) => {
+    if (JSON.stringify(a) !== JSON.stringify(b)) out.push(`${key}: ${show(a)} → ${show(b)}`);
+  };
+  compare('manifestsDir', from.manifestsDir, to.manifestsDir);
+  compare('components', from.components, to.components);
+  for (const c of COMPONENTS) {
+    for (const k of ['user', 'group', 'uid', 'gid'] as const) compare(`accounts.${c}.${k}`, from.accounts[c]?.[k], to.accounts[c]?.[k]);
+  }
+  for (const k of ['group', 'gid'] as const) compare(`saKeyReaders.${k}`, from.saKeyReaders[k], to.saKeyReaders[k]);
   return out;
 }

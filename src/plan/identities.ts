@@ -13,6 +13,16 @@ import type { GroupEntry, NodeState, PasswdEntry } from '../model/node.js';
 import type { AccountAction, Identity, Problem } from './types.js';
 import { GROUP_PATH, LOGIN_DEFS_PATH, PASSWD_PATH } from '../model/node-paths.js';
 import { compareText } from '../model/order.js';
+import type { RecordedAccount } from '../state/record.types.js';
+
+/**
+ * Did the tool create this account, with these IDs, according to the node's migration record? Such an
+ * account is the tool's whatever its ID: a fleet config may pin IDs above UID_MIN (docs/config.md),
+ * which would otherwise look like a login account on the next run.
+ */
+export function createdByTool(recorded: readonly RecordedAccount[], kind: 'user' | 'group', name: string, id: number): boolean {
+  return recorded.some((a) => a.kind === kind && a.name === name && a.id === id && a.created);
+}
 
 /** Shells that cannot log in; an existing account with any other shell is a human or service login. */
 /** The shell kubeadm's RootlessControlPlane gate writes and insists on for its accounts. */
@@ -104,7 +114,7 @@ interface GroupDecision {
   pinned: number | undefined;
 }
 
-export function planIdentities(node: NodeState, config: Config, components: Component[], shared: SharedGroupSpec[]): IdentityPlan {
+export function planIdentities(node: NodeState, config: Config, components: Component[], shared: SharedGroupSpec[], recorded: readonly RecordedAccount[] = []): IdentityPlan {
   const problems: Problem[] = [];
   const warnings: Problem[] = [];
   const ordered = sortComponents(components);
@@ -166,7 +176,7 @@ export function planIdentities(node: NodeState, config: Config, components: Comp
       problems.push({ code: 'account-id-conflict', message: `group ${g.name} exists with GID ${e.gid} but the config pins GID ${g.pinned}`, path: GROUP_PATH, fix: `change the config to gid: ${e.gid}, or renumber the group (groupmod -g ${g.pinned} ${g.name})` });
       continue;
     }
-    if (e.gid < node.loginDefs.sysGidMin || e.gid > node.loginDefs.sysGidMax) {
+    if ((e.gid < node.loginDefs.sysGidMin || e.gid > node.loginDefs.sysGidMax) && !createdByTool(recorded, 'group', e.name, e.gid)) {
       warnings.push({ code: 'account-outside-system-range', message: `group ${g.name} has GID ${e.gid}, outside the system range ${node.loginDefs.sysGidMin}-${node.loginDefs.sysGidMax} of /etc/login.defs; reusing it`, path: GROUP_PATH });
     }
     g.gid = e.gid;
@@ -223,9 +233,12 @@ export function planIdentities(node: NodeState, config: Config, components: Comp
     }
     const e = u.existing;
     const where = `user ${u.name} (uid ${e.uid}, line ${e.line + 1} of /etc/passwd)`;
+    // Created by the tool with this very uid (the record says so): its uid may be above UID_MIN, but a
+    // login shell still means someone made it a login account since.
+    const ours = createdByTool(recorded, 'user', e.name, e.uid);
     if (e.uid === 0) {
       problems.push({ code: 'account-is-root', message: `${where} is root; a component must not run as UID 0`, path: PASSWD_PATH, fix: `remove ${u.name} or choose another name with accounts.${u.component}.user` });
-    } else if (e.uid >= node.loginDefs.uidMin || !NOLOGIN_SHELLS.includes(e.shell)) {
+    } else if ((e.uid >= node.loginDefs.uidMin && !ours) || !NOLOGIN_SHELLS.includes(e.shell)) {
       problems.push({ code: 'account-is-login', message: `${where} looks like a login account (shell ${e.shell || '(none)'}${e.uid >= node.loginDefs.uidMin ? `, uid >= UID_MIN ${node.loginDefs.uidMin}` : ''}); refusing to run a component as it`, path: PASSWD_PATH, fix: `choose another name with accounts.${u.component}.user, or make it a system account (usermod -s /usr/sbin/nologin ${u.name})` });
     } else if (privilegedMembership(node, e).length > 0) {
       const groupsOf = privilegedMembership(node, e);
@@ -236,7 +249,7 @@ export function planIdentities(node: NodeState, config: Config, components: Comp
       const actual = node.group.find((x) => x.gid === e.gid);
       problems.push({ code: 'account-group-mismatch', message: `${where} has primary group ${actual ? actual.name : e.gid}, expected ${g.name} (GID ${g.gid})`, path: PASSWD_PATH, fix: `usermod -g ${g.name} ${u.name}, or remove the user so it is created afresh` });
     } else {
-      if (e.uid < node.loginDefs.sysUidMin || e.uid > node.loginDefs.sysUidMax) {
+      if ((e.uid < node.loginDefs.sysUidMin || e.uid > node.loginDefs.sysUidMax) && !ours) {
         warnings.push({ code: 'account-outside-system-range', message: `${where} is outside the system range ${node.loginDefs.sysUidMin}-${node.loginDefs.sysUidMax}; reusing it`, path: PASSWD_PATH });
       }
       u.uid = e.uid;

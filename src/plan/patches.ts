@@ -4,6 +4,7 @@
 import { parseYaml, stringifyYaml } from '../yaml/go-yaml.js';
 import type { Component } from '../model/components.js';
 import { SECCOMP_ANNOTATION } from './seccomp.js';
+import type { NodeState } from '../model/node.js';
 import type { Identity } from './types.js';
 
 /** kubeadm's patch file naming: <target>[suffix]+<patchtype>.yaml (kubeadm/app/util/patches). */
@@ -35,4 +36,20 @@ export function renderPatch(template: string, identity: Identity, toolVersion: s
     doc.set('spec', spec);
   }
   return stringifyYaml(doc, { indentSeq: false });
+}
+
+/**
+ * Why patch files for these identities must not be written, or null: every user ID, group ID and
+ * supplemental group a patch names must exist on the node under that name — kubeadm would otherwise
+ * start the component as an ID nobody owns (a config that was never applied, or a missing -c).
+ */
+export function patchRefusal(identities: readonly Identity[], node: Pick<NodeState, 'passwd' | 'group'>): string | null {
+  for (const id of identities) {
+    const user = node.passwd.find((p) => p.name === id.user && p.uid === id.uid);
+    const groups = [{ name: id.group, gid: id.gid }, ...id.supplementalGroups].filter((g) => !node.group.some((x) => x.name === g.name && x.gid === g.gid));
+    const missing = [...(user ? [] : [`user ${id.user} (uid ${id.uid})`]), ...groups.map((g) => `group ${g.name} (gid ${g.gid})`)];
+    if (missing.length === 0) continue;
+    return `${id.component}: ${missing.join(', ')} does not exist on this node, so no patch file was written; migrate the node first (kubeadm-nonroot apply), or pass the config it was migrated with (-c FILE)`;
+  }
+  return null;
 }

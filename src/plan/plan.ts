@@ -14,6 +14,7 @@ import { kubernetesSupport, KNOWN_KUBERNETES, targetNotes } from '../model/suppo
 import { etcdVersionFromImage, kubeVersionFromImage, seccompStyle } from '../model/version.js';
 import { unifiedDiff } from './diff.js';
 import { fingerprintInputs, sha256 } from './fingerprint.js';
+import { configDifferences } from './config.js';
 import { planIdentities, sharedGroupName, type SharedGroupSpec } from './identities.js';
 import { applySecurity, type DesiredSecurity } from './manifest-edit.js';
 import { groupUses, planFiles, sharedReaderSets } from './ownership.js';
@@ -100,6 +101,7 @@ export function buildPlan(node: NodeState, config: Config, opts: PlanOptions): P
   const { found, ignored, refused, warnings: identifyWarnings } = findComponents(node);
   problems.push(...refused);
   warnings.push(...identifyWarnings);
+  if (opts.record) warnings.push(...recordDifferences(opts.record.config, config, node.manifestsDir));
 
   const versionOf = (c: Component) => found.find((f) => f.component === c)?.pod.image;
   const kubeImage = versionOf('kube-apiserver') ?? versionOf('kube-controller-manager') ?? versionOf('kube-scheduler');
@@ -164,7 +166,7 @@ export function buildPlan(node: NodeState, config: Config, opts: PlanOptions): P
   const sharedSets = sharedReaderSets(uses);
   const shared: SharedGroupSpec[] = sharedSets.map((s) => ({ name: sharedGroupName(s.members, config, s.saKey), members: s.members, saKey: s.saKey }));
 
-  const ids = planIdentities(node, config, migrating.map((f) => f.component), shared);
+  const ids = planIdentities(node, config, migrating.map((f) => f.component), shared, opts.record?.accounts ?? []);
   problems.push(...ids.problems);
   warnings.push(...ids.warnings);
   const sharedGids = new Map<string, number>();
@@ -229,6 +231,19 @@ export function buildPlan(node: NodeState, config: Config, opts: PlanOptions): P
     warnings: dedupe(warnings).sort(byPath),
     ...(opts.targetVersion !== undefined ? { target: targetOf(kubernetesVersion, opts.targetVersion) } : {}),
   };
+}
+
+/**
+ * The config in force (-c, or the node's default config file) against the one the node was migrated
+ * with: each difference is a change the operator reviews in the plan, one warning each.
+ */
+function recordDifferences(recorded: Config, config: Config, manifestsDir: string): Problem[] {
+  return configDifferences(recorded, config).map((d) => ({
+    code: 'config-differs-from-record',
+    message: `config differs from the migration record: ${d}`,
+    path: manifestsDir,
+    fix: 'review the plan; apply makes the config the record\'s, or run without -c to keep the recorded config',
+  }));
 }
 
 /** The write-manifest action for an edit of a found component's manifest (migration and revert plans). */

@@ -13,13 +13,14 @@ import type { NodeState } from '../model/node.js';
 import { KUBEADM_WRITES_SECCOMP_SINCE } from '../model/support.js';
 import { kubeVersionFromImage } from '../model/version.js';
 import { fingerprintInputs } from './fingerprint.js';
-import { NOLOGIN_SHELLS } from './identities.js';
+import { createdByTool, NOLOGIN_SHELLS } from './identities.js';
 import { removeSecurity } from './manifest-edit.js';
 import { groupUses, handoverRefusal, hostCredential, isTrustStore, satisfies } from './ownership.js';
 import { findComponents, manifestAction } from './plan.js';
 import { PLAN_API_VERSION, REVERT_PLAN_KIND, type AccountAction, type FileAction, type ManifestAction, type Ownership, type Plan, type Problem } from './types.js';
 import { GROUP_PATH, PASSWD_PATH } from '../model/node-paths.js';
 import { compareText } from '../model/order.js';
+import type { MigrationRecord } from '../state/record.types.js';
 
 /** The comment the tool gives the users it creates ("kubeadm-nonroot etcd"; plan/identities.ts). */
 export const TOOL_COMMENT_PREFIX = 'kubeadm-nonroot ';
@@ -32,7 +33,7 @@ export function kubeadmDefaultMode(path: string, secret: boolean): number {
   return secret || path.endsWith('.pub') ? 0o600 : 0o644;
 }
 
-export function buildRevertPlan(node: NodeState, config: Config, opts: { now: Date }): Plan {
+export function buildRevertPlan(node: NodeState, config: Config, opts: { now: Date; record?: MigrationRecord | null }): Plan {
   const problems: Problem[] = [];
   const warnings: Problem[] = [];
   const { found, ignored, refused } = findComponents(node);
@@ -100,7 +101,9 @@ export function buildRevertPlan(node: NodeState, config: Config, opts: { now: Da
       warnings.push({ code: 'account-not-created', message: `user ${u.name} (uid ${u.uid}) was not created by kubeadm-nonroot (its comment is not "${TOOL_COMMENT_PREFIX}<component>"); it stays`, path: PASSWD_PATH, fix: 'remove it yourself if it is no longer needed' });
       continue;
     }
-    if (u.uid === 0 || !NOLOGIN_SHELLS.includes(u.shell) || u.uid >= node.loginDefs.uidMin) {
+    // The record says the tool created it with this uid: a pinned uid above UID_MIN is still the tool's.
+    const pinnedByTool = createdByTool(opts.record?.accounts ?? [], 'user', u.name, u.uid);
+    if (u.uid === 0 || !NOLOGIN_SHELLS.includes(u.shell) || (u.uid >= node.loginDefs.uidMin && !pinnedByTool)) {
       problems.push({ code: 'account-is-login', message: `user ${u.name} (uid ${u.uid}, shell ${u.shell}) is not a system account the tool would have created; refusing to delete it`, path: PASSWD_PATH, fix: 'remove it yourself if it is no longer needed, or leave it out with components in the config' });
       continue;
     }

@@ -25,5 +25,7 @@ export function describeUndo(u: Undo): string {
       return `remove ${u.path}${u.createdParents.length ? ` and its created parents ${u.createdParents.join(', ')}` : ''} (created by the run; kept, root 0755, if not empty)`;
     case 'restore-manifest':
       return `${u.path} back to its saved original (${u.backupFile}), ${u.uid}:${u.gid} ${mode(u.mode)}`;
+    case 'restore-record':
+      return u.saved === null ? 'the migration record marked rolled-back (kept as history)' : `the migration record back to its state before the run (${u.saved})`;
   }
 }

@@ -42,7 +42,13 @@ export type Undo =
   | { kind: 'restore-tree'; path: string; uid: number; gid: number; mode: number; defaultOwner: [number, number]; ownersFile: string | null; appliedOwner?: [number, number] }
   | { kind: 'remove-directory'; path: string; createdParents: string[] }
   /** sha256: of the saved original; a restore refuses a backup that does not match (torn or altered). */
-  | { kind: 'restore-manifest'; path: string; backupFile: string; sha256?: string; uid: number; gid: number; mode: number; temp?: string };
+  | { kind: 'restore-manifest'; path: string; backupFile: string; sha256?: string; uid: number; gid: number; mode: number; temp?: string }
+  /**
+   * Put the migration record back as it was before the run (src/state/record.ts): `saved`, the copy of
+   * the previous record in the backup dir, or null when there was none (the run's record is then kept,
+   * marked rolled-back, as history).
+   */
+  | { kind: 'restore-record'; runId: string; saved: string | null };
 
 export interface AccountFileRecord {
   /** Node path, e.g. /etc/passwd; also the "-" backups shadow-utils keeps (/etc/passwd-). */

@@ -157,6 +157,9 @@ test('the single executable writes the same kubeadm patches as the node build, f
   const s = await sandbox();
   const dir = await mkdtemp(path.join(tmpdir(), 'sea-patches-'));
   temps.push(dir);
+  // patches names only accounts that exist (it refuses otherwise): migrate the node first.
+  const apply = await runCli(['apply', '--root', s.root, '--yes', '--no-wait'], { timeoutMs: 120_000 });
+  assert.equal(apply.code, 0, show(apply));
   const sea = await runExe(['patches', '--root', s.root, '--output-dir', path.join(dir, 'sea')]);
   const node = await runCli(['patches', '--root', s.root, '--output-dir', path.join(dir, 'node')]);
   assert.equal(sea.code, 0, show(sea));

@@ -30,6 +30,7 @@ import { shadowUtils } from '../../src/apply/accounts.js';
 import { discoverNode } from '../../src/discover/discover.js';
 import { defaultConfig } from '../../src/plan/config.js';
 import { buildPlan } from '../../src/plan/plan.js';
+import { recordInputs } from '../../src/state/record.js';
 
 async function main(): Promise<void> {
   // `node --test dist/test/` (npm test) runs every .js file under a directory named test, this one
@@ -67,7 +68,8 @@ async function main(): Promise<void> {
     const node = await discoverNode({ root, manifestsDir: config.manifestsDir });
     const plan = buildPlan(node, config, { now: new Date() });
     if (plan.problems.length) throw new Error(`plan blocked: ${plan.problems.map((p) => p.code).join(', ')}`);
-    await applyPlan(plan, { ...common, signal: new AbortController().signal });
+    // The migration record is the run's last journaled change, as the CLI writes it.
+    await applyPlan(plan, { ...common, signal: new AbortController().signal, record: recordInputs(plan, config, node) });
   } else {
     const open = (await listBackups(root)).filter((b) => b.status !== 'rolled-back');
     const target = open[open.length - 1];

@@ -110,6 +110,9 @@ describe(`kubeadm ${RELEASE} itself`, () => {
     const patchDir = join(tmp, 'kubeadm-patches');
     try {
       await addSystemDirs(sb.root);
+      // patches names only accounts that exist (it refuses otherwise): migrate the node first, as docs/upgrade.md has it.
+      const apply = await runCli(['apply', '--root', sb.root, '--yes', '--no-wait'], { timeoutMs: 120_000 });
+      assert.equal(apply.code, 0, `apply: ${show(apply)}`);
       const r = await runCli(['patches', '--root', sb.root, '--output-dir', patchDir]);
       assert.equal(r.code, 0, `patches: ${show(r)}`);
     } finally {
