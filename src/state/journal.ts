@@ -44,7 +44,7 @@ export type Undo =
   | { kind: 'remove-directory'; path: string; createdParents: string[] }
   /**
    * sha256: of the saved original; a restore refuses a backup that does not match (torn or altered).
-   * writtenSha256 and edits (absent in journals before 0.3): the sha256 of the text the run wrote, and
+   * writtenSha256 and edits (absent in journals of earlier versions): the sha256 of the text the run wrote, and
    * each field it set. Rollback restores the saved bytes only over exactly what the run wrote; over a
    * manifest rewritten since (kubeadm upgrade --patches) it undoes just those fields (src/apply/manifest-restore.ts).
    */
