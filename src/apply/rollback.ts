@@ -1,15 +1,14 @@
 // Undo a journaled run: every intent not yet undone, newest first, then wait until the components
 // whose manifests were restored are healthy again under their original identity.
-import { readFile } from 'node:fs/promises';
 import { errorMessage, type HealthUnconfirmed } from '../errors.js';
 import type { Component } from '../model/components.js';
 import { parsePod, runsAsUid } from '../model/pod.js';
 import type { AccountTools } from './accounts.js';
-import { backupFile } from '../state/backup-file.js';
 import { pidsOf, waitHealthy } from './gates.js';
 import type { Journal, Undo } from '../state/journal.js';
 import type { ApplyEvent } from './run.js';
 import { manualStep, performUndo } from './undo.js';
+import { decideManifestRestore, manifestNow, preflightManifestRestores } from './manifest-restore.js';
 import { rollbackCommand } from './rollback-hint.js';
 
 export interface RollbackOptions {
@@ -50,9 +49,11 @@ export async function rollbackJournal(journal: Journal, o: RollbackOptions): Pro
       if (!res.failures.some((f) => f.startsWith('journal:'))) res.failures.push(`journal: cannot record progress in ${o.backupDir}: ${errorMessage(e)}`);
     }
   };
+  const pending = journal.intents().filter((i) => !i.undone && i.undo && !o.keep?.(i.undo)).reverse();
+  // Refuse (InputError, exit 2) before the first record or change when a manifest cannot be undone safely.
+  await preflightManifestRestores(pending.map((i) => i.undo as Undo), o);
   await record({ t: 'rollback-begin', at: o.now().toISOString(), reason: o.reason });
   await o.afterRecord?.();
-  const pending = journal.intents().filter((i) => !i.undone && i.undo && !o.keep?.(i.undo)).reverse();
   // Accounts this run created or deleted: the only lines the account-file safety net may put back.
   const createdNames = journal.intents().flatMap((i) => (i.undo && 'name' in i.undo && /^(delete|recreate)-(user|group)$/.test(i.undo.kind) ? [i.undo.name] : []));
   const restored: Array<{ component: Component; path: string; text: string; before: Set<number>; at: number }> = [];
@@ -63,9 +64,14 @@ export async function rollbackJournal(journal: Journal, o: RollbackOptions): Pro
     try {
       let gate: (typeof restored)[number] | null = null;
       if (undo.kind === 'restore-manifest' && o.wait) {
-        const text = await readFile(backupFile(o, undo.backupFile), 'utf8');
-        const component = parsePod(text, undo.path).name as Component;
-        gate = { component, path: undo.path, text, before: await pidsOf(component, text, undo.path, o.proc), at: 0 };
+        // The gate waits for what is actually written: the saved original, or the current manifest with
+        // the run's edits undone (nothing written: nothing to wait for).
+        const d = await decideManifestRestore(undo, await manifestNow(o, undo.path), o);
+        if (d.kind === 'write') {
+          const text = d.content.toString('utf8');
+          const component = parsePod(text, undo.path).name as Component;
+          gate = { component, path: undo.path, text, before: await pidsOf(component, text, undo.path, o.proc), at: 0 };
+        }
       }
       const started = Date.now();
       await performUndo(undo, { root: o.root, backupDir: o.backupDir, tools: o.tools, createdNames, warn: (m) => { res.warnings.push(m); o.events({ type: 'warn', message: m }); } });

@@ -11,6 +11,7 @@ import { parseGroup, parsePasswd } from '../discover/accounts.js';
 import type { Component } from '../model/components.js';
 import { ROLLOUT_ORDER } from '../model/components.js';
 import { sha256 } from '../plan/fingerprint.js';
+import { manifestEdits } from '../plan/manifest-undo.js';
 import { REVERT_PLAN_KIND, type AccountAction, type FileAction, type ManifestAction, type Plan } from '../plan/types.js';
 import { addToGroup, groupadd, groupdel, useradd, userdel, type AccountTools } from './accounts.js';
 import { snapshotAccountFiles } from './account-files.js';
@@ -229,6 +230,21 @@ function fileStep(f: FileAction): Step {
   }
 }
 
+/**
+ * Save a manifest's bytes in the backup dir; the path relative to it. An interrupted run may have saved
+ * this manifest already: the same bytes are kept as they are, other bytes (the manifest changed between
+ * the runs, e.g. kubeadm upgraded it) go to a new name, so no undo ever names bytes it did not replace.
+ */
+async function saveOriginal(backupDir: string, name: string, bytes: Buffer): Promise<string> {
+  await mkdir(join(backupDir, 'manifests'), { recursive: true, mode: 0o700 });
+  for (let n = 1; ; n++) {
+    const rel = `manifests/${name}${n === 1 ? '' : `.${n}`}`;
+    const saved = join(backupDir, rel);
+    await writeDurable(saved, bytes); // no-op when it exists
+    if ((await readFile(saved)).equals(bytes)) return rel;
+  }
+}
+
 function manifestStep(m: ManifestAction): Step {
   return {
     id: `manifest/${m.component}`,
@@ -242,15 +258,14 @@ function manifestStep(m: ManifestAction): Step {
       if (text === m.after) return null;
       if (sha256(text) !== m.beforeSha256) throw new InputError('changed since the plan was made (kubeadm upgrade? hand edit?); run plan again', m.path);
       // The original goes to the backup directory, never next to the manifest (see state.ts).
-      const backupFile = `manifests/${basename(m.path)}`;
-      await mkdir(join(ctx.backupDir, 'manifests'), { recursive: true, mode: 0o700 });
-      const saved = join(ctx.backupDir, backupFile);
-      await writeDurable(saved, bytes); // kept as it is when an earlier, interrupted run saved it already
-      const original = await readFile(saved);
+      const backupFile = await saveOriginal(ctx.backupDir, basename(m.path), bytes);
       const orig = { uid: now!.uid, gid: now!.gid, mode: now!.mode };
       const temp = tempNameFor(p);
+      // What is written and which fields that changes: rollback restores the saved bytes only over
+      // exactly this text, and over anything kubeadm wrote since undoes just these fields.
+      const edits = manifestEdits(text, m.after, m.component, m.path);
       return {
-        undo: { kind: 'restore-manifest', path: m.path, backupFile, sha256: createHash('sha256').update(original).digest('hex'), ...orig, temp },
+        undo: { kind: 'restore-manifest', path: m.path, backupFile, sha256: createHash('sha256').update(bytes).digest('hex'), ...orig, temp, writtenSha256: sha256(m.after), edits },
         run: () => publishFile(p, m.after, orig, temp),
       };
     },

@@ -1,7 +1,6 @@
 // Undo operations. Each is idempotent and safe to run when the change it undoes never happened (a run
 // killed between journaling an intent and making the change), so rollback after a crash at any
 // instant converges. Each also has a manual equivalent, printed when rollback itself fails.
-import { createHash } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { backupFile } from '../state/backup-file.js';
@@ -14,6 +13,7 @@ import { isTempNameFor, publishFile, republish } from '../fs/atomic.js';
 import { applyExceptions, chownTree, ownerModeOf, rmdirIfEmpty, sameOwnerMode, setDirOwnerMode } from './fsops.js';
 import type { Undo } from '../state/journal.js';
 import { RECORD_FILE, restoreRecord } from '../state/record.js';
+import { decideManifestRestore, manifestNow } from './manifest-restore.js';
 import { GROUP_PATH, PASSWD_PATH } from '../model/node-paths.js';
 
 export interface UndoContext {
@@ -110,16 +110,16 @@ export async function performUndo(u: Undo, ctx: UndoContext): Promise<void> {
       return;
     }
     case 'restore-manifest': {
+      // The saved original only over exactly what the run wrote; over a manifest rewritten since, just
+      // the run's own edits undone (src/apply/manifest-restore.ts): never an older release back.
       const p = host(ctx, u.path);
       await removeTemp(ctx, p, u.temp);
-      const saved = await readFile(backupFile(ctx, u.backupFile));
-      if (u.sha256 && createHash('sha256').update(saved).digest('hex') !== u.sha256) {
-        throw new Error(`the saved original ${backupFile(ctx, u.backupFile)} does not match its recorded sha256 (torn or altered); not restoring it`);
+      const d = await decideManifestRestore(u, await manifestNow(ctx, u.path), ctx);
+      if (d.kind === 'keep') {
+        if (d.note) ctx.warn(d.note);
+        return;
       }
-      const now = await ownerModeOf(p);
-      const current = now ? await readFile(p) : null;
-      if (current?.equals(saved) && sameOwnerMode(now, u)) return;
-      await publishFile(p, saved, u);
+      await publishFile(p, d.content, d.owner);
       return;
     }
     case 'restore-record':

@@ -54,6 +54,9 @@ export async function rollbackCommand(opts: GlobalOptions, cmd: Command): Promis
     // saying what was NOT undone); the preview shows what will really be done: the state it restores.
     const keep = o.keepAccounts ? (u: { kind: string }) => KEEP_ACCOUNT_UNDOS.has(u.kind) : undefined;
     const pending = journal.intents().filter((i) => !i.undone && i.undo && !keep?.(i.undo));
+    // A manifest rollback cannot undo safely (changed by hand since) refuses before the question.
+    const { preflightManifestRestores } = await import('../apply/manifest-restore.js');
+    await preflightManifestRestores(pending.map((i) => i.undo!).reverse(), { root: opts.root, backupDir: target.dir });
     const kept = o.keepAccounts ? journal.intents().filter((i) => !i.undone && i.undo && keep!(i.undo)) : [];
     if (opts.output === 'text') {
       process.stdout.write(`Rollback of run ${target.id} will restore:\n${pending.reverse().map((i) => `  ↶ ${describeUndo(i.undo!)}`).join('\n')}\n`);

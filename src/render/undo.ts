@@ -24,7 +24,9 @@ export function describeUndo(u: Undo): string {
     case 'remove-directory':
       return `remove ${u.path}${u.createdParents.length ? ` and its created parents ${u.createdParents.join(', ')}` : ''} (created by the run; kept, root 0755, if not empty)`;
     case 'restore-manifest':
-      return `${u.path} back to its saved original (${u.backupFile}), ${u.uid}:${u.gid} ${mode(u.mode)}`;
+      return u.edits
+        ? `${u.path} back to its saved original (${u.backupFile}), ${u.uid}:${u.gid} ${mode(u.mode)}, if still as the run wrote it; else (rewritten since, e.g. by kubeadm upgrade) the run's ${u.edits.length} field edit(s) undone on it`
+        : `${u.path} back to its saved original (${u.backupFile}), ${u.uid}:${u.gid} ${mode(u.mode)}`;
     case 'restore-record':
       return u.saved === null ? 'the migration record marked rolled-back (kept as history)' : `the migration record back to its state before the run (${u.saved})`;
   }

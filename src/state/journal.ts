@@ -24,6 +24,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
 import { appendDurable, appendLine, syncDir } from '../fs/atomic.js';
+import type { RecordedManifestEdit } from './record.types.js';
 
 export type Undo =
   | { kind: 'delete-group'; name: string }
@@ -41,8 +42,13 @@ export type Undo =
    */
   | { kind: 'restore-tree'; path: string; uid: number; gid: number; mode: number; defaultOwner: [number, number]; ownersFile: string | null; appliedOwner?: [number, number] }
   | { kind: 'remove-directory'; path: string; createdParents: string[] }
-  /** sha256: of the saved original; a restore refuses a backup that does not match (torn or altered). */
-  | { kind: 'restore-manifest'; path: string; backupFile: string; sha256?: string; uid: number; gid: number; mode: number; temp?: string }
+  /**
+   * sha256: of the saved original; a restore refuses a backup that does not match (torn or altered).
+   * writtenSha256 and edits (absent in journals of earlier versions): the sha256 of the text the run wrote, and
+   * each field it set. Rollback restores the saved bytes only over exactly what the run wrote; over a
+   * manifest rewritten since (kubeadm upgrade --patches) it undoes just those fields (src/apply/manifest-restore.ts).
+   */
+  | { kind: 'restore-manifest'; path: string; backupFile: string; sha256?: string; uid: number; gid: number; mode: number; temp?: string; writtenSha256?: string; edits?: RecordedManifestEdit[] }
   /**
    * Put the migration record back as it was before the run (src/state/record.ts): `saved`, the copy of
    * the previous record in the backup dir, or null when there was none (the run's record is then kept,
