@@ -11,7 +11,7 @@ import { safeHostPath } from '../paths.js';
 import { groupadd, groupdel, removeFromGroup, useradd, userdel, type AccountTools } from './accounts.js';
 import { restoreAccountFiles } from './account-files.js';
 import { isTempNameFor, publishFile } from '../fs/atomic.js';
-import { rmdirUnder, setOwnerModeFd, setOwnerModeUnder, stateUnder } from '../fs/handles.js';
+import { rmdirUnder, setOwnerModeFd, setOwnerModeUnder, stateUnder, UnsafePathError } from '../fs/handles.js';
 import { applyExceptions, chownTreeAt, ownerModeOf, sameOwnerMode, withTreeTop } from './fsops.js';
 import type { Undo } from '../state/journal.js';
 import { GROUP_PATH, PASSWD_PATH } from '../model/node-paths.js';
@@ -47,7 +47,22 @@ async function accounts(ctx: UndoContext) {
   return { passwd: parsePasswd(p, PASSWD_PATH), group: parseGroup(g, GROUP_PATH) };
 }
 
+/**
+ * Run one undo. An owner, mode or directory undo that finds its entry replaced by a symbolic link (or a
+ * link a component could have swapped on the way to it) leaves it alone with a warning: what the tool
+ * changed is no longer at that name — the component moved it, within a directory it can write, which
+ * is inside a tree the tool hands back as a whole — and nothing is ever done through the link.
+ */
 export async function performUndo(u: Undo, ctx: UndoContext): Promise<void> {
+  try {
+    await undoOnce(u, ctx);
+  } catch (e) {
+    if (!(e instanceof UnsafePathError) || !(u.kind === 'restore-owner-mode' || u.kind === 'restore-tree' || u.kind === 'remove-directory')) throw e;
+    ctx.warn(`${e.message}; left alone, nothing followed`);
+  }
+}
+
+async function undoOnce(u: Undo, ctx: UndoContext): Promise<void> {
   switch (u.kind) {
     case 'delete-user':
       if ((await accounts(ctx)).passwd.some((p) => p.name === u.name)) await userdel(ctx.tools, u.name);

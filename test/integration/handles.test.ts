@@ -84,10 +84,13 @@ describe('a component swaps its wal dir for a link the moment the tool starts on
         await addSystemDirs(sb.root);
         await chmod(outside, 0o755);
         await edit(sb, ETCD, (t) => t.replace('- --data-dir=/var/lib/etcd', '- --data-dir=/var/lib/etcd\n    - --wal-dir=/var/lib/etcd/wal'));
-        await mkdir(sb.path(`${DATA}/wal`), { mode: 0o700 });
+        await mkdir(sb.path(`${DATA}/wal`));
         await writeFile(sb.path(`${DATA}/wal/0000000000000000-0000000000000000.wal`), 'wal');
-        // Searchable before the migration, so the racer can watch it from the start (apply makes it 0700).
+        // Searchable before the migration, so the racer can watch it from the start; wal's mode differs
+        // from the plan's, so the wal step has its own change to make after the data dir's (apply makes
+        // both 0700).
         await chmod(sb.path(DATA), 0o755);
+        await chmod(sb.path(`${DATA}/wal`), 0o755);
         const [uid, gid] = await plannedOwner(sb, `${DATA}/wal`);
         const target = where === 'outside the root' ? outside : sb.path('/etc/kubernetes/manifests');
         const before = await ownerMode(target);
@@ -101,11 +104,11 @@ describe('a component swaps its wal dir for a link the moment the tool starts on
         assert.equal(await ownerMode(target), before, `apply left ${target} alone\n${show(r)}`);
         if (r.code === 0) {
           const rb = await runCli(['rollback', '--root', sb.root, '--yes', '--no-wait']);
-          assert.notEqual(rb.code, 4, show(rb));
+          assert.equal(rb.code, 0, show(rb));
           assert.equal(await ownerMode(target), before, `rollback left ${target} alone\n${show(rb)}`);
-          // What the component swapped away is root's again (the tool handed it over, it takes it back).
-          assert.equal((await lstat(sb.path(`${DATA}/wal.real`))).uid, 0, show(rb));
         }
+        // What the component swapped away is root's again: it is inside the data dir the tool took back.
+        assert.equal((await lstat(sb.path(`${DATA}/wal.real`))).uid, 0, show(r));
       } finally {
         racer?.kill('SIGKILL');
         await rm(outside, { recursive: true, force: true });
