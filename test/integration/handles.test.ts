@@ -32,7 +32,7 @@ const NO_PYTHON = ((): string | false => {
     return `needs ${PYTHON} (with ctypes) for the inotify racer`;
   }
 })();
-const NEEDS_PYTHON = skipOrFail(NEEDS_ROOT || NO_PYTHON);
+const SKIP = skipOrFail(NEEDS_ROOT || NO_PYTHON);
 
 async function edit(sb: Sandbox, nodePath: string, change: (text: string) => string): Promise<void> {
   const file = sb.path(nodePath);
@@ -74,7 +74,7 @@ async function plannedOwner(sb: Sandbox, path: string): Promise<[number, number]
   return [f.desired.uid, f.desired.gid];
 }
 
-describe('a component swaps its wal dir for a link the moment the tool starts on it (inotify, as etcd)', { skip: NEEDS_PYTHON }, () => {
+describe('a component swaps its wal dir for a link the moment the tool starts on it (inotify, as etcd)', { skip: SKIP }, () => {
   for (const where of ['outside the root', 'the manifests dir inside the root'] as const) {
     it(`apply and rollback leave the link's target (${where}) exactly as it was`, async () => {
       const sb = await buildSandbox({ fixture: 'v1.32-rhel-stacked' });
@@ -130,7 +130,7 @@ async function singleFileAuditLog(sb: Sandbox): Promise<void> {
   await writeFile(sb.path(AUDIT), '', { mode: 0o600 });
 }
 
-describe('files owned in place, on the same inode', { skip: NEEDS_PYTHON }, () => {
+describe('files owned in place, on the same inode', { skip: SKIP }, () => {
   it('a writer appending to a single-file audit log through apply and rollback loses no line', async () => {
     const sb = await buildSandbox({ fixture: 'v1.29-audit-encryption' });
     let writer: ChildProcess | null = null;
