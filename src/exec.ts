@@ -21,11 +21,12 @@ export interface RunResult {
 /**
  * Run `cmd` (looked up on SYSTEM_PATH) with `args`, stdin closed, and wait for it. The child's
  * environment is the tool's own with PATH=SYSTEM_PATH and LC_ALL=C (messages in English, bytewise
- * collation), plus `env`. Rejects only when the program cannot be started; any exit code is the
+ * collation), plus `env`; `cwd` is its working directory (e.g. /proc/self/fd/N: a directory held open). Rejects only when the program cannot be started; any exit code is the
  * caller's to judge.
  */
-export async function runProgram(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
+export async function runProgram(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Promise<RunResult> {
   const r = await execa(cmd, args, {
+    ...(cwd === undefined ? {} : { cwd }),
     stdin: 'ignore',
     env: { ...process.env, LC_ALL: 'C', ...env, PATH: SYSTEM_PATH },
     extendEnv: false,

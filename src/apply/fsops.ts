@@ -1,9 +1,12 @@
-// File-system operations of apply and rollback, all on host paths under --root.
+// File-system operations of apply and rollback on the node under --root. Single entries go through
+// src/fs/handles.ts (descriptors, never paths); trees through chown/find started INSIDE the tree's
+// top, held open (below).
 import { createHash } from 'node:crypto';
 import { chmodSync, chownSync, closeSync, constants, fstatSync, openSync, readFileSync, readSync, type Stats } from 'node:fs';
-import { chmod, chown, lstat, mkdir, rmdir } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import { isUnsafeEntry, relPathBytes, type RelPath, type TreeException } from '../discover/fs.js';
 import { runProgram } from '../exec.js';
+import { O_PATH, openDirEntry, setOwnerModeFd, viaFd, type EntryState } from '../fs/handles.js';
 
 export interface OwnerMode {
   uid: number;
@@ -23,12 +26,6 @@ export async function ownerModeOf(hostPath: string): Promise<(OwnerMode & { type
 
 export function sameOwnerMode(a: OwnerMode | null, b: OwnerMode): boolean {
   return a !== null && a.uid === b.uid && a.gid === b.gid && (a.mode & 0o7777) === (b.mode & 0o7777);
-}
-
-/** Directories change in place (a directory cannot be swapped atomically with its content). */
-export async function setDirOwnerMode(hostPath: string, want: OwnerMode): Promise<void> {
-  await chown(hostPath, want.uid, want.gid);
-  await chmod(hostPath, want.mode);
 }
 
 /** The kernel refuses a hard link to a file the linker does not own (fs.protected_hardlinks = 1). */
@@ -52,24 +49,53 @@ export interface ChownTreeOptions {
 
 /**
  * chown a whole tree (its top included) without following any symbolic link, even one swapped in for a
- * directory while it runs: both GNU chown -R -P and find -execdir walk with directory descriptors (fts)
- * and change each entry relative to its directory's descriptor (fchownat with AT_SYMLINK_NOFOLLOW), so
- * a component renaming its entries can redirect the walk only inside its own tree. Ownership only: modes
- * below the top are left as they are (the kernel clears setuid/setgid bits; the census records them).
+ * directory while it runs. The top is the directory `topFd` holds: the walker is started with its
+ * working directory there (/proc/self/fd/N, resolved by the kernel to the held inode) and walks ".",
+ * so no name on the way to the tree, not even the top's own, is looked up again. Inside, both GNU
+ * chown -R -P and find -P walk with directory descriptors (gnulib fts with FTS_PHYSICAL|FTS_CWDFD:
+ * each directory opened O_NOFOLLOW relative to its parent's descriptor, its dev/ino checked against
+ * the stat fts read, lib/fts.c fts_safe_changedir) and change each entry relative to that descriptor
+ * (coreutils src/chown-core.c change_file_owner: fchownat(fts_cwd_fd, name, AT_SYMLINK_NOFOLLOW) for
+ * -h; with --from, restricted_chown opens the entry O_NOFOLLOW and checks its owner on the open inode
+ * before fchown). An entry renamed under the walk is changed as what it is then (a link: the link
+ * itself), a directory swapped for a link is not entered. Ownership only: modes below the top are left
+ * as they are (the kernel clears setuid/setgid bits; the census records them).
  */
-export async function chownTree(hostPath: string, uid: number, gid: number, o: ChownTreeOptions): Promise<void> {
+export async function chownTreeAt(topFd: number, shownPath: string, uid: number, gid: number, o: ChownTreeOptions): Promise<void> {
   const from = o.from ? [`--from=${o.from[0]}:${o.from[1]}`] : [];
   const owner = `${uid}:${gid}`;
   const [cmd, args] =
     o.skipUnsafe || !hardlinksProtected()
-      ? ['find', ['-P', hostPath, '(', '-type', 'b', '-o', '-type', 'c', '-o', '(', '!', '-type', 'd', '-links', '+1', ')', ')', '-printf', '', '-o', '-execdir', 'chown', '-h', ...from, '--', owner, '{}', '+']]
-      : ['chown', ['-R', '-h', '-P', ...from, '--', owner, hostPath]];
-  const r = await runProgram(cmd, args);
+      ? ['find', ['-P', '.', '(', '-type', 'b', '-o', '-type', 'c', '-o', '(', '!', '-type', 'd', '-links', '+1', ')', ')', '-printf', '', '-o', '-execdir', 'chown', '-h', ...from, '--', owner, '{}', '+']]
+      : ['chown', ['-R', '-h', '-P', ...from, '--', owner, '.']];
+  const r = await runProgram(cmd, args, {}, viaFd(topFd).toString());
   // An entry removed while the walk runs (etcd compacting its WAL) has nothing left to change.
   const errors = r.stderr.split('\n').filter((l) => l !== '' && !/No such file or directory$/.test(l));
   if (r.exitCode !== 0 && (errors.length > 0 || r.stderr === '')) {
-    throw new Error(`chown -R ${owner} ${hostPath} failed: ${errors[0] ?? `${cmd} exited ${r.exitCode ?? r.signal}`}`);
+    throw new Error(`chown -R ${owner} ${shownPath} failed: ${errors[0] ?? `${cmd} exited ${r.exitCode ?? r.signal}`}`);
   }
+}
+
+/**
+ * Hold the directory `nodePath` names under `root` (reached by descriptors, never followed) while
+ * `act` works on it. Throws when it is missing or not a directory.
+ */
+export async function withTreeTop<T>(root: string, nodePath: string, act: (topFd: number, before: EntryState) => Promise<T> | T): Promise<T> {
+  const top = openDirEntry(root, nodePath);
+  if (!top) throw new Error(`${nodePath} is missing`);
+  try {
+    return await act(top.fd, top.before);
+  } finally {
+    closeSync(top.fd);
+  }
+}
+
+/** chown the tree `nodePath` names, then set `want` on its top: everything through the one held top. */
+export async function chownTree(root: string, nodePath: string, want: OwnerMode | null, owner: [number, number], o: ChownTreeOptions): Promise<void> {
+  await withTreeTop(root, nodePath, async (fd) => {
+    await chownTreeAt(fd, nodePath, owner[0], owner[1], o);
+    if (want) setOwnerModeFd(fd, want);
+  });
 }
 
 /** A recorded exception (see TreeException in discover/fs.ts), as rollback reads it from the owners file. */
@@ -87,9 +113,6 @@ export function savedException(e: SavedException | [string, number, number]): Sa
   return Array.isArray(e) ? { path: e[0], uid: e[1], gid: e[2], mode: -1 } : e;
 }
 
-const O_PATH = 0o10000000; // Linux: a descriptor naming the inode without opening it (open(2))
-const viaFd = (fd: number, name?: Buffer): Buffer => Buffer.concat([Buffer.from(`/proc/self/fd/${fd}`), ...(name ? [Buffer.from('/'), name] : [])]);
-
 /**
  * Act on one entry of a component-writable tree without following any link: every directory on the way
  * is opened with O_NOFOLLOW relative to the previous one's descriptor (/proc/self/fd/N/name, which the
@@ -97,11 +120,11 @@ const viaFd = (fd: number, name?: Buffer): Buffer => Buffer.concat([Buffer.from(
  * is pinned with O_PATH|O_NOFOLLOW before it is looked at or changed. `act` gets that pinned descriptor.
  * Returns why nothing was done, or null.
  */
-export function atEntry<T>(top: string, rel: RelPath, act: (fd: number, st: Stats) => T): { skipped: string } | { result: T } {
+export function atEntry<T>(topFd: number, rel: RelPath, act: (fd: number, st: Stats) => T): { skipped: string } | { result: T } {
   const segs = splitRel(relPathBytes(rel));
   const fds: number[] = [];
   try {
-    fds.push(openSync(top, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW));
+    fds.push(openSync(viaFd(topFd), constants.O_RDONLY | constants.O_DIRECTORY));
     for (const seg of segs.slice(0, -1)) {
       try {
         fds.push(openSync(viaFd(fds[fds.length - 1]!, seg), constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW));
@@ -161,11 +184,11 @@ export function pinnedSha256(fd: number): string {
 }
 
 /** The content hashes of the setuid/setgid regular files among `exceptions` (apply records them). */
-export function hashSpecialFiles(top: string, exceptions: TreeException[]): SavedException[] {
+export function hashSpecialFiles(topFd: number, exceptions: TreeException[]): SavedException[] {
   return exceptions.map((e) => {
     const saved: SavedException = { path: e.path, uid: e.uid, gid: e.gid, mode: e.mode };
     if (e.type !== 'f' || (e.mode & 0o6000) === 0 || isUnsafeEntry(e)) return saved;
-    const r = atEntry(top, e.path, (fd, st) => (st.isFile() && st.nlink === 1 ? pinnedSha256(fd) : null));
+    const r = atEntry(topFd, e.path, (fd, st) => (st.isFile() && st.nlink === 1 ? pinnedSha256(fd) : null));
     if ('result' in r && r.result) saved.sha256 = r.result;
     return saved;
   });
@@ -177,12 +200,12 @@ export function hashSpecialFiles(top: string, exceptions: TreeException[]): Save
  * on a file whose content is still what apply saw (the component owned it meanwhile and could have
  * written a program of its own into it). Returns one line per entry left alone.
  */
-export function applyExceptions(top: string, exceptions: Array<SavedException | [string, number, number]>): string[] {
+export function applyExceptions(topFd: number, exceptions: Array<SavedException | [string, number, number]>): string[] {
   const left: string[] = [];
   for (const raw of exceptions) {
     const e = savedException(raw);
     const name = typeof e.path === 'string' ? e.path : relPathBytes(e.path).toString('utf8');
-    const r = atEntry(top, e.path, (fd, st) => {
+    const r = atEntry(topFd, e.path, (fd, st) => {
       const unsafe = unsafeReason(st);
       if (unsafe) return st.uid === e.uid && st.gid === e.gid ? null : `${name}: ${unsafe}; its owner was not restored`;
       chownSync(viaFd(fd), e.uid, e.gid);
@@ -196,28 +219,4 @@ export function applyExceptions(top: string, exceptions: Array<SavedException | 
     } else if (r.result) left.push(r.result);
   }
   return left;
-}
-
-/** mkdir -p that reports which directories it created (so rollback removes exactly those). */
-export async function mkdirs(hostPaths: string[], mode = 0o755): Promise<void> {
-  for (const p of hostPaths) {
-    try {
-      await mkdir(p, { mode });
-      await chmod(p, mode); // mkdir's mode is filtered by the umask
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    }
-  }
-}
-
-export async function rmdirIfEmpty(hostPath: string): Promise<boolean> {
-  try {
-    await rmdir(hostPath);
-    return true;
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return true;
-    if (code === 'ENOTEMPTY' || code === 'EEXIST') return false;
-    throw e;
-  }
 }

@@ -143,7 +143,7 @@ async function runStep(step: Step, jid: string, plan: Plan, journal: Journal, di
   const writeDirs = plan.kind !== PLAN_KIND ? [] : plan.files.filter((f) => f.access === 'write' && f.readers.includes(component) && f.action !== 'create-directory');
   const onOldGone = writeDirs.length
     ? async () => {
-        for (const f of writeDirs) await chownTree(safeHostPath(o.root, f.path), f.desired.uid, f.desired.gid, { skipUnsafe: true });
+        for (const f of writeDirs) await chownTree(o.root, f.path, null, [f.desired.uid, f.desired.gid], { skipUnsafe: true });
       }
     : undefined;
   await gate(`waiting for the kubelet to restart ${component} as uid ${identity?.uid}`, { component, manifestPath: manifest.path, manifestText: manifest.after, uid: identity!.uid, gid: identity!.gid, before, writtenAt, onOldGone }, journal, o, result);

@@ -15,8 +15,9 @@ import { manifestEdits } from '../plan/manifest-undo.js';
 import { REVERT_PLAN_KIND, type AccountAction, type FileAction, type ManifestAction, type Plan } from '../plan/types.js';
 import { addToGroup, groupadd, groupdel, useradd, userdel, type AccountTools } from './accounts.js';
 import { snapshotAccountFiles } from './account-files.js';
-import { publishFile, republish, tempNameFor, writeDurable } from '../fs/atomic.js';
-import { chownTree, hashSpecialFiles, mkdirs, ownerModeOf, sameOwnerMode, setDirOwnerMode } from './fsops.js';
+import { publishFile, tempNameFor, writeDurable } from '../fs/atomic.js';
+import { mkdirsUnder, setOwnerModeUnder, stateUnder } from '../fs/handles.js';
+import { chownTree, hashSpecialFiles, ownerModeOf, sameOwnerMode, withTreeTop } from './fsops.js';
 import { isUnsafeEntry, treeCensus, type TreeCensus } from '../discover/fs.js';
 import type { TreeSummary } from '../model/node.js';
 import type { Undo } from '../state/journal.js';
@@ -150,19 +151,23 @@ function fileStep(f: FileAction): Step {
   const want = { uid: f.desired.uid, gid: f.desired.gid, mode: f.desired.mode };
   switch (f.action) {
     case 'set-owner-mode':
+      // In place, on the same inode, through its descriptor (src/fs/handles.ts): a file being written
+      // (a single-file audit log kube-apiserver appends to) keeps every write, and nothing is read or
+      // copied, whatever the file's size.
       return {
         id: `file/${f.path}`,
         title: `${f.path}: owner ${f.desired.user ?? f.desired.uid}:${f.desired.group ?? f.desired.gid}, mode ${want.mode.toString(8).padStart(4, '0')}`,
         phase: 'files',
         async prepare(ctx) {
-          const p = host(ctx, f.path);
-          const now = await ownerModeOf(p);
+          const now = stateUnder(ctx.root, f.path);
           if (!now) throw new InputError('disappeared since the plan was made', f.path);
+          if (now.type === 'other') throw new InputError('is no longer a regular file or a directory; run plan again', f.path);
           if (sameOwnerMode(now, want)) return null;
-          const temp = now.type === 'file' ? tempNameFor(p) : undefined;
           return {
-            undo: { kind: 'restore-owner-mode', path: f.path, uid: now.uid, gid: now.gid, mode: now.mode, temp },
-            run: () => (now.type === 'file' ? republish(p, want, temp) : setDirOwnerMode(p, want)),
+            undo: { kind: 'restore-owner-mode', path: f.path, uid: now.uid, gid: now.gid, mode: now.mode },
+            run: async () => {
+              if (!setOwnerModeUnder(ctx.root, f.path, want)) throw new InputError('disappeared since the plan was made', f.path);
+            },
           };
         },
       };
@@ -173,7 +178,7 @@ function fileStep(f: FileAction): Step {
         phase: 'files',
         async prepare(ctx) {
           const p = host(ctx, f.path);
-          const now = await ownerModeOf(p);
+          const now = stateUnder(ctx.root, f.path);
           if (!now || now.type !== 'dir') throw new InputError('is no longer a directory', f.path);
           // The top's owner is recorded once, and only the entries that differ from it or are special
           // (setuid/setgid, devices, hard links). When the plan's census (taken moments ago by this
@@ -192,14 +197,11 @@ function fileStep(f: FileAction): Step {
             // first run's record of the original owners.
             ownersFile = `trees/${sha256(f.path).slice(0, 16)}.${randomBytes(6).toString('hex')}.json`;
             await mkdir(join(ctx.backupDir, 'trees'), { recursive: true, mode: 0o700 });
-            await writeDurable(join(ctx.backupDir, ownersFile), JSON.stringify({ path: f.path, default: census.common, exceptions: hashSpecialFiles(p, census.exceptions) }));
+            await writeDurable(join(ctx.backupDir, ownersFile), JSON.stringify({ path: f.path, default: census.common, exceptions: await withTreeTop(ctx.root, f.path, (fd) => hashSpecialFiles(fd, census.exceptions)) }));
           }
           return {
             undo: { kind: 'restore-tree', path: f.path, uid: now.uid, gid: now.gid, mode: now.mode, defaultOwner: census.common, ownersFile, appliedOwner: [want.uid, want.gid] },
-            run: async () => {
-              await chownTree(p, want.uid, want.gid, { skipUnsafe: unsafe.length > 0 });
-              await setDirOwnerMode(p, want);
-            },
+            run: () => chownTree(ctx.root, f.path, want, [want.uid, want.gid], { skipUnsafe: unsafe.length > 0 }),
           };
         },
       };
@@ -209,21 +211,18 @@ function fileStep(f: FileAction): Step {
         title: `create ${f.path}/ owned by ${f.desired.user ?? f.desired.uid}, mode ${want.mode.toString(8).padStart(4, '0')}`,
         phase: 'files',
         async prepare(ctx) {
-          const p = host(ctx, f.path);
-          const now = await ownerModeOf(p);
+          const now = stateUnder(ctx.root, f.path);
           if (now) {
-            if (sameOwnerMode(now, want)) return null;
+            if (now.type === 'dir' && sameOwnerMode(now, want)) return null;
             throw new InputError('appeared since the plan was made; run plan again', f.path);
           }
           const missing: string[] = [];
-          for (let d = dirname(f.path); d !== '/' && !(await ownerModeOf(host(ctx, d))); d = dirname(d)) missing.unshift(d);
+          for (let d = dirname(f.path); d !== '/' && !stateUnder(ctx.root, d); d = dirname(d)) missing.unshift(d);
           return {
             undo: { kind: 'remove-directory', path: f.path, createdParents: missing },
-            run: async () => {
-              for (const d of missing) await mkdirs([host(ctx, d)]);
-              await mkdirs([p], 0o700);
-              await setDirOwnerMode(p, want);
-            },
+            // mkdir under the walked parent's descriptor, refused when the name exists as anything by
+            // then; owner and mode set through the new directory's own descriptor.
+            run: async () => mkdirsUnder(ctx.root, [...missing, f.path], 0o755, want),
           };
         },
       };

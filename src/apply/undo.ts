@@ -9,8 +9,9 @@ import { formatMode } from '../model/perms.js';
 import { safeHostPath } from '../paths.js';
 import { groupadd, groupdel, removeFromGroup, useradd, userdel, type AccountTools } from './accounts.js';
 import { restoreAccountFiles } from './account-files.js';
-import { isTempNameFor, publishFile, republish } from '../fs/atomic.js';
-import { applyExceptions, chownTree, ownerModeOf, rmdirIfEmpty, sameOwnerMode, setDirOwnerMode } from './fsops.js';
+import { isTempNameFor, publishFile } from '../fs/atomic.js';
+import { rmdirUnder, setOwnerModeFd, setOwnerModeUnder, stateUnder, UnsafePathError } from '../fs/handles.js';
+import { applyExceptions, chownTreeAt, ownerModeOf, sameOwnerMode, withTreeTop } from './fsops.js';
 import type { Undo } from '../state/journal.js';
 import { RECORD_FILE, restoreRecord } from '../state/record.js';
 import { decideManifestRestore, manifestNow } from './manifest-restore.js';
@@ -47,7 +48,22 @@ async function accounts(ctx: UndoContext) {
   return { passwd: parsePasswd(p, PASSWD_PATH), group: parseGroup(g, GROUP_PATH) };
 }
 
+/**
+ * Run one undo. An owner, mode or directory undo that finds its entry replaced by a symbolic link (or a
+ * link a component could have swapped on the way to it) leaves it alone with a warning: what the tool
+ * changed is no longer at that name — the component moved it, within a directory it can write, which
+ * is inside a tree the tool hands back as a whole — and nothing is ever done through the link.
+ */
 export async function performUndo(u: Undo, ctx: UndoContext): Promise<void> {
+  try {
+    await undoOnce(u, ctx);
+  } catch (e) {
+    if (!(e instanceof UnsafePathError) || !(u.kind === 'restore-owner-mode' || u.kind === 'restore-tree' || u.kind === 'remove-directory')) throw e;
+    ctx.warn(`${e.message}; left alone, nothing followed`);
+  }
+}
+
+async function undoOnce(u: Undo, ctx: UndoContext): Promise<void> {
   switch (u.kind) {
     case 'delete-user':
       if ((await accounts(ctx)).passwd.some((p) => p.name === u.name)) await userdel(ctx.tools, u.name);
@@ -75,38 +91,39 @@ export async function performUndo(u: Undo, ctx: UndoContext): Promise<void> {
       for (const line of await restoreAccountFiles(ctx.root, ctx.backupDir, u.files, ctx.createdNames)) ctx.warn(line);
       return;
     case 'restore-owner-mode': {
-      const p = host(ctx, u.path);
-      await removeTemp(ctx, p, u.temp);
-      const now = await ownerModeOf(p);
+      // In place, through the entry's descriptor (src/fs/handles.ts): never a copy (a file being written
+      // keeps every write; a sparse or huge file costs nothing), never through a link.
+      await removeTemp(ctx, host(ctx, u.path), u.temp); // journals of versions that republished a copy
+      const now = stateUnder(ctx.root, u.path);
       if (!now) throw new Error(`${u.path} is missing; cannot restore owner ${u.uid}:${u.gid} mode ${formatMode(u.mode)}`);
       if (sameOwnerMode(now, u)) return;
-      if (now.type === 'file') await republish(p, u);
-      else await setDirOwnerMode(p, u);
+      if (!setOwnerModeUnder(ctx.root, u.path, u)) throw new Error(`${u.path} disappeared; cannot restore owner ${u.uid}:${u.gid} mode ${formatMode(u.mode)}`);
       return;
     }
     case 'restore-tree': {
-      const p = host(ctx, u.path);
-      if (!(await ownerModeOf(p))) throw new Error(`${u.path} is missing; cannot restore its owners`);
-      // Only what apply handed over (owned by appliedOwner) goes back: anything else a component put in
-      // its tree since (a link or a hard link to a file it does not own) is left alone.
-      await chownTree(p, u.defaultOwner[0], u.defaultOwner[1], { from: u.appliedOwner, skipUnsafe: false });
-      if (u.ownersFile) {
-        const saved = JSON.parse(await readFile(backupFile(ctx, u.ownersFile), 'utf8')) as { exceptions: Parameters<typeof applyExceptions>[1] };
-        for (const line of applyExceptions(p, saved.exceptions)) ctx.warn(`${u.path}/${line}`);
-      }
-      await setDirOwnerMode(p, u);
+      // Everything through the one held top: the chown walk starts inside it, the exceptions are
+      // reached from it, and its own owner and mode are set on it.
+      await withTreeTop(ctx.root, u.path, async (top) => {
+        // Only what apply handed over (owned by appliedOwner) goes back: anything else a component put in
+        // its tree since (a link or a hard link to a file it does not own) is left alone.
+        await chownTreeAt(top, u.path, u.defaultOwner[0], u.defaultOwner[1], { from: u.appliedOwner, skipUnsafe: false });
+        if (u.ownersFile) {
+          const saved = JSON.parse(await readFile(backupFile(ctx, u.ownersFile), 'utf8')) as { exceptions: Parameters<typeof applyExceptions>[1] };
+          for (const line of applyExceptions(top, saved.exceptions)) ctx.warn(`${u.path}/${line}`);
+        }
+        setOwnerModeFd(top, u);
+      });
       return;
     }
     case 'remove-directory': {
-      const p = host(ctx, u.path);
-      if ((await ownerModeOf(p)) && !(await rmdirIfEmpty(p))) {
+      if (stateUnder(ctx.root, u.path) && !rmdirUnder(ctx.root, u.path)) {
         // The component already wrote into it (audit logs): keep the data, hand it back to root as the
         // kubelet would have created it (DirectoryOrCreate: root, 0755).
-        await setDirOwnerMode(p, { uid: 0, gid: 0, mode: 0o755 });
+        setOwnerModeUnder(ctx.root, u.path, { uid: 0, gid: 0, mode: 0o755 });
         ctx.warn(`${u.path} was not empty; kept it, owned by root`);
         return;
       }
-      for (const d of [...u.createdParents].reverse()) await rmdirIfEmpty(host(ctx, d));
+      for (const d of [...u.createdParents].reverse()) rmdirUnder(ctx.root, d);
       return;
     }
     case 'restore-manifest': {
@@ -128,6 +145,13 @@ export async function performUndo(u: Undo, ctx: UndoContext): Promise<void> {
   }
 }
 
+/**
+ * The printed steps never follow a link: chown -h, find -P with -execdir (each name changed from its own
+ * directory), and a test that the path itself is not a link before chmod (which has no -h).
+ */
+const notALink = (p: string) => `test ! -L ${p}`;
+const NO_LINK_ON_THE_WAY = '(first check with ls -ld that no directory on the way is a symbolic link a component could have put there)';
+
 /** The shell equivalent of an undo, for the operator when rollback fails. */
 export function manualStep(u: Undo, root: string, backupDir: string): string {
   const prefix = root === '/' ? '' : ` --prefix ${root}`;
@@ -146,11 +170,11 @@ export function manualStep(u: Undo, root: string, backupDir: string): string {
     case 'restore-account-files':
       return `compare ${u.files.filter((f) => f.saved).map((f) => h(f.path)).join(', ')} with the copies in ${backupDir} and restore them if only the tool's accounts differ`;
     case 'restore-owner-mode':
-      return `chown ${u.uid}:${u.gid} ${h(u.path)} && chmod ${formatMode(u.mode)} ${h(u.path)}`;
+      return `${notALink(h(u.path))} && chown -h ${u.uid}:${u.gid} ${h(u.path)} && chmod ${formatMode(u.mode)} ${h(u.path)} ${NO_LINK_ON_THE_WAY}`;
     case 'restore-tree':
-      return `chown -R -h ${u.defaultOwner[0]}:${u.defaultOwner[1]} ${h(u.path)} && chown ${u.uid}:${u.gid} ${h(u.path)} && chmod ${formatMode(u.mode)} ${h(u.path)}${u.ownersFile ? ` (then the exceptions listed in ${join(backupDir, u.ownersFile)})` : ''}`;
+      return `${notALink(h(u.path))} && find -P ${h(u.path)} -execdir chown -h${u.appliedOwner ? ` --from=${u.appliedOwner[0]}:${u.appliedOwner[1]}` : ''} -- ${u.defaultOwner[0]}:${u.defaultOwner[1]} {} + && chown -h ${u.uid}:${u.gid} ${h(u.path)} && chmod ${formatMode(u.mode)} ${h(u.path)}${u.ownersFile ? ` (then the exceptions listed in ${join(backupDir, u.ownersFile)}, each with chown -h)` : ''} ${NO_LINK_ON_THE_WAY}`;
     case 'remove-directory':
-      return `rmdir ${h(u.path)} (if it holds data, keep it: chown 0:0 ${h(u.path)} && chmod 0755 ${h(u.path)})`;
+      return `rmdir ${h(u.path)} (if it holds data, keep it: ${notALink(h(u.path))} && chown -h 0:0 ${h(u.path)} && chmod 0755 ${h(u.path)}) ${NO_LINK_ON_THE_WAY}`;
     case 'restore-manifest':
       return `cp ${join(backupDir, u.backupFile)} ${join(h(u.path), '..', `.${u.path.split('/').pop()}.restore`)} && chown ${u.uid}:${u.gid} … && chmod ${formatMode(u.mode)} … && mv it to ${h(u.path)} (keep the dot name until the owner and mode are right: the kubelet ignores dotfiles)`;
     case 'restore-record':

@@ -5,7 +5,7 @@
 // manifests directory (kubelet pkg/kubelet/config/file.go skips dotfiles).
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { open, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
+import { open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 export function tempNameFor(hostPath: string): string {
@@ -22,8 +22,6 @@ export interface Publish {
   uid: number;
   gid: number;
   mode: number;
-  /** Keep these times on the new inode (owner/mode changes should not look like content changes). */
-  times?: { atime: Date; mtime: Date };
 }
 
 /** Write `content` to `hostPath` atomically with the given owner and mode. `temp` lets the caller journal the temp name first. */
@@ -40,15 +38,8 @@ export async function publishFile(hostPath: string, content: Buffer | string, wa
     throw e;
   }
   await fh.close();
-  if (want.times) await utimes(temp, want.times.atime, want.times.mtime);
   await rename(temp, hostPath);
   await syncDir(dirname(hostPath));
-}
-
-/** Re-publish an existing file with a new owner and mode, keeping its content and times. */
-export async function republish(hostPath: string, want: Omit<Publish, 'times'>, temp?: string): Promise<void> {
-  const [content, st] = await Promise.all([readFile(hostPath), stat(hostPath)]);
-  await publishFile(hostPath, content, { ...want, times: { atime: st.atime, mtime: st.mtime } }, temp);
 }
 
 export async function syncDir(dir: string): Promise<void> {
