@@ -161,7 +161,7 @@ export function buildPlan(node: NodeState, config: Config, opts: PlanOptions): P
     }
   }
   const uses = groupUses(accesses, node.contents);
-  const sharedSets = sharedReaderSets(uses);
+  const sharedSets = sharedReaderSets(uses, node.paths);
   const shared: SharedGroupSpec[] = sharedSets.map((s) => ({ name: sharedGroupName(s.members, config, s.saKey), members: s.members, saKey: s.saKey }));
 
   const ids = planIdentities(node, config, migrating.map((f) => f.component), shared);
