@@ -81,6 +81,12 @@ export const PROTECTED_TREES: ReadonlyArray<{ path: string; what: string }> = [
   { path: '/var/lib/apt', what: "the package manager's state" },
   { path: '/var/lib/systemd', what: "systemd's state" },
   { path: TOOL_STATE_DIR, what: "kubeadm-nonroot's own state (journal, backups of the account files)" },
+  // Where the kubelet and the container runtime run programs from as root (the CNI plugins,
+  // containerd's and Flatcar's binaries); /usr/local/bin and the kubelet's flexvolume plugin dir
+  // (/usr/libexec/kubernetes/kubelet-plugins) lie in /usr above.
+  { path: '/opt/cni', what: 'the CNI plugins, run as root by the container runtime' },
+  { path: '/opt/containerd', what: "containerd's programs, run as root" },
+  { path: '/opt/bin', what: 'programs run by root (Flatcar, Kubespray)' },
 ];
 
 /**
@@ -164,6 +170,19 @@ export function handoverRefusal(path: string, writer: Component, ctx: HandoverCo
   if (facts.tree?.setid) return `it holds ${facts.tree.setid} setuid/setgid file(s) (find ${path} -perm /6000 ! -type d lists them)`;
   if (facts.stat && facts.stat.type !== 'dir' && (facts.stat.mode & 0o6000) !== 0) return 'it is a setuid/setgid file';
   return null;
+}
+
+/** The tree every kubeadm kubeconfig, manifest and (by default) certificate lives in (kubeadm constants.KubernetesDir). */
+export const KUBERNETES_DIR = '/etc/kubernetes';
+
+/**
+ * The allow rule for granting a READ: the path lies in the Kubernetes tree, a Kubernetes PKI dir (where
+ * kubeadm's CA files are: a custom certificatesDir), a directory a migrated component writes, or a path
+ * the config lists (allowPaths, a file or a directory holding it). Returns what it lies outside, or null.
+ */
+export function outsideAllowed(path: string, ctx: HandoverContext, writtenDirs: readonly string[], allowPaths: readonly string[]): string | null {
+  const trees = [KUBERNETES_DIR, ...pkiDirs(ctx.used), ...writtenDirs, ...allowPaths];
+  return trees.some((t) => isUnder(path, t)) ? null : `${KUBERNETES_DIR}, the Kubernetes PKI dirs (${pkiDirs(ctx.used).join(', ') || 'none'}) and the components' own dirs`;
 }
 
 /** kubeadm's CA file names (certs.go): the directory holding one is a certificatesDir. */
@@ -279,8 +298,9 @@ export interface FilePlan {
  * holds another component's files is never handed over; without it, only the migrated components' uses
  * are known.
  */
-export function planFiles(node: NodeState, uses: PathUse[], identities: Identity[], sharedGids: Map<string, number>, names: { user(uid: number): string | undefined; group(gid: number): string | undefined }, handover?: HandoverContext): FilePlan {
+export function planFiles(node: NodeState, uses: PathUse[], identities: Identity[], sharedGids: Map<string, number>, names: { user(uid: number): string | undefined; group(gid: number): string | undefined }, handover?: HandoverContext, allowPaths: readonly string[] = []): FilePlan {
   const ctx: HandoverContext = handover ?? { manifestsDir: node.manifestsDir, used: uses.flatMap((u) => u.readers.map((component) => ({ path: u.path, component }))) };
+  const writtenDirs = uses.filter((u) => u.access === 'write' && u.target === 'dir').map((u) => u.path);
   const files: FileAction[] = [];
   const problems: Problem[] = [];
   const warnings: Problem[] = [];
@@ -330,6 +350,10 @@ export function planFiles(node: NodeState, uses: PathUse[], identities: Identity
       if (stat === null || stat === undefined) {
         files.push({ action: 'create-directory', path: use.path, current: null, desired, readers: writers, access: 'write', secret: false, reason: `${writers[0]} writes here (${use.flags.join(', ')}); the kubelet would create it root-owned (DirectoryOrCreate)` });
         planned.set(use.path, desired);
+        continue;
+      }
+      if (stat.type === 'file' && (stat.mode & 0o111) !== 0) {
+        problems.push({ code: 'executable-write', message: `${writers[0]} writes ${use.path} (${use.flags.join(', ')}), which is executable (${formatMode(stat.mode)}); a program is never granted for writing: whoever runs it would run what ${writers[0]} wrote`, path: use.path, component: writers[0], fix: `point ${use.flags.join(', ')} at a file of the component's own that is not executable, e.g. under ${dedicatedExample(writers[0]!, use.flags)}` });
         continue;
       }
       if (stat.type === 'file' && use.target === 'file') {
@@ -383,6 +407,11 @@ export function planFiles(node: NodeState, uses: PathUse[], identities: Identity
     if (grant === null) continue;
     if (grant.gid === undefined) {
       problems.push({ code: 'no-reader-group', message: `${use.path} is read by ${readers.join(' and ')} (${use.flags.join(', ')}), but no group of theirs can be planned to read it through`, path: use.path, fix: 'see the account problems of this plan' });
+      continue;
+    }
+    const outside = outsideAllowed(use.path, ctx, writtenDirs, allowPaths);
+    if (outside !== null) {
+      problems.push({ code: 'path-not-allowed', message: `${readers.join(' and ')} would be granted read of ${use.path} (${use.flags.join(', ')}), which lies outside ${outside}; only those are granted without the config naming the path`, path: use.path, component: readers[0], fix: `move the file under /etc/kubernetes (and fix the flag and hostPath volume), or, if ${readers.join(' and ')} must read it there, list it in the config: allowPaths: [${use.path}]` });
       continue;
     }
     const desired = own(0, grant.gid, readOnlyMode(stat.mode, use.secret));

@@ -11,7 +11,7 @@ import { defaultConfig } from '../../src/plan/config.js';
 import { buildPlan } from '../../src/plan/plan.js';
 import { hasChanges, isBlocked } from '../../src/plan/summary.js';
 import type { Plan } from '../../src/plan/types.js';
-import { editManifest, fixtureNode } from '../support/fixture-node.js';
+import { editManifest, fixtureNode, kubesprayKeyNode } from '../support/fixture-node.js';
 
 const NOW = new Date('2026-11-25T00:00:00Z');
 const plan = (c: string, opts?: Parameters<typeof fixtureNode>[1]) => buildPlan(fixtureNode(c, opts), defaultConfig(), { now: NOW });
@@ -185,15 +185,10 @@ describe('saved plans (apply --plan)', () => {
 
 describe('review findings on planning', () => {
   it('a private key under /etc/ssl (Kubespray etcd client key) follows the secret rule, not the trust-store rule', () => {
-    const node = fixtureNode('v1.32-rhel-stacked');
-    const kas = node.manifests.find((m) => m.fileName === 'kube-apiserver.yaml')!;
-    editManifest(kas, (t) => t.replace('--etcd-keyfile=/etc/kubernetes/pki/apiserver-etcd-client.key', '--etcd-keyfile=/etc/ssl/etcd/ssl/node-cp1-key.pem')
-      .replace('    volumeMounts:\n', '    volumeMounts:\n    - mountPath: /etc/ssl/etcd/ssl\n      name: etcd-certs-0\n      readOnly: true\n')
-      .replace('  volumes:\n', '  volumes:\n  - hostPath:\n      path: /etc/ssl/etcd/ssl\n      type: DirectoryOrCreate\n    name: etcd-certs-0\n'));
-    node.paths['/etc/ssl/etcd'] = { type: 'dir', uid: 0, gid: 0, mode: 0o755, size: 1 };
-    node.paths['/etc/ssl/etcd/ssl'] = { type: 'dir', uid: 0, gid: 0, mode: 0o700, size: 1 };
-    node.paths['/etc/ssl/etcd/ssl/node-cp1-key.pem'] = { type: 'file', uid: 0, gid: 0, mode: 0o600, size: 1 };
-    const p = buildPlan(node, defaultConfig(), { now: NOW });
+    const node = kubesprayKeyNode(0o700);
+    const config = defaultConfig();
+    config.allowPaths = ['/etc/ssl/etcd/ssl']; // outside /etc/kubernetes: granted only when the config names it
+    const p = buildPlan(node, config, { now: NOW });
     assert.equal(changes(p)['/etc/ssl/etcd/ssl/node-cp1-key.pem'], 'root:kubeadm-kas 0640');
     assert.ok(!p.problems.some((x) => x.code === 'trust-store-unreadable'));
     // /etc/ssl/etcd/ssl is 0700 root: a parent problem, never advice to make the key world-readable

@@ -11,7 +11,7 @@ import { discoverNode } from '../../src/discover/discover.js';
 import { defaultConfig } from '../../src/plan/config.js';
 import { buildPlan } from '../../src/plan/plan.js';
 import type { Plan } from '../../src/plan/types.js';
-import { editManifest, fixtureNode } from '../support/fixture-node.js';
+import { editManifest, fixtureNode, kubesprayKeyNode } from '../support/fixture-node.js';
 import { skipOrFail } from '../support/prerequisites.js';
 import { buildSandbox } from '../support/sandbox.js';
 
@@ -156,4 +156,57 @@ describe('secrets are judged on the whole file', () => {
       await sb.cleanup();
     }
   });
+});
+
+describe('allow, do not deny: read grants outside the Kubernetes trees need the config', () => {
+  const kubesprayKey = () => kubesprayKeyNode(0o755);
+
+  it('a key outside /etc/kubernetes and the PKI dirs is refused, naming the config key that allows it', () => {
+    const p = planOf(kubesprayKey());
+    assert.deepEqual(p.problems.map((x) => [x.code, x.path]), [['path-not-allowed', '/etc/ssl/etcd/ssl/node-cp1-key.pem']]);
+    assert.match(p.problems[0]!.fix!, /allowPaths: \[\/etc\/ssl\/etcd\/ssl\/node-cp1-key\.pem\]/);
+    assert.ok(!p.files.some((f) => f.path === '/etc/ssl/etcd/ssl/node-cp1-key.pem'));
+  });
+
+  it('listed in the config (the file or a directory holding it), it is granted as any read', () => {
+    for (const allowed of ['/etc/ssl/etcd/ssl/node-cp1-key.pem', '/etc/ssl/etcd']) {
+      const config = defaultConfig();
+      config.allowPaths = [allowed];
+      const p = buildPlan(kubesprayKey(), config, { now: NOW });
+      assert.deepEqual(p.problems, [], allowed);
+      assert.equal(desiredOf(p, '/etc/ssl/etcd/ssl/node-cp1-key.pem'), 'root:kubeadm-kas 0640', allowed);
+    }
+  });
+
+  it('a custom certificatesDir (where kubeadm\'s CA files are) is a Kubernetes PKI dir: allowed', () => {
+    const p = planOf(fixtureNode('v1.20-minikube-certsdir-port8443'));
+    assert.deepEqual(p.problems, []);
+    assert.equal(desiredOf(p, '/var/lib/minikube/certs/apiserver.key'), 'root:kubeadm-kas 0640');
+  });
+});
+
+describe('executables are never granted for writing', () => {
+  it('a written single file with an execute bit is refused', () => {
+    const node = fixtureNode('v1.29-audit-encryption');
+    const kas = node.manifests.find((m) => m.fileName === 'kube-apiserver.yaml')!;
+    editManifest(kas, (t) => t.replace(/path: \/var\/log\/kubernetes\/audit\n      type: DirectoryOrCreate/, 'path: /var/log/kubernetes/audit/audit.log\n      type: FileOrCreate').replace('- mountPath: /var/log/kubernetes/audit\n', '- mountPath: /var/log/kubernetes/audit/audit.log\n'));
+    node.paths['/var/log/kubernetes/audit'] = { type: 'dir', uid: 0, gid: 0, mode: 0o755, size: 1 };
+    node.paths['/var/log/kubernetes/audit/audit.log'] = { type: 'file', uid: 0, gid: 0, mode: 0o755, size: 1 };
+    const p = planOf(node);
+    assert.deepEqual(p.problems.map((x) => [x.code, x.path]), [['executable-write', '/var/log/kubernetes/audit/audit.log']]);
+    assert.ok(!p.files.some((f) => f.path === '/var/log/kubernetes/audit/audit.log'));
+  });
+
+  for (const dir of ['/opt/cni/bin', '/usr/libexec/kubernetes/kubelet-plugins/volume/exec', '/usr/local/bin']) {
+    it(`a data dir at ${dir} (programs root runs) is never handed over`, () => {
+      const node = fixtureNode('v1.32-rhel-stacked');
+      const etcd = node.manifests.find((m) => m.fileName === 'etcd.yaml')!;
+      editManifest(etcd, (t) => t.replace('      path: /var/lib/etcd\n', `      path: ${dir}\n`));
+      node.paths[dir] = { type: 'dir', uid: 0, gid: 0, mode: 0o755, size: 4096 };
+      node.trees[dir] = { entries: 2, owners: [{ uid: 0, gid: 0, count: 2 }] };
+      const p = planOf(node);
+      assert.ok(p.problems.some((x) => x.code === 'not-dedicated' && x.path === dir), JSON.stringify(p.problems));
+      assert.ok(!p.files.some((f) => f.path === dir));
+    });
+  }
 });
