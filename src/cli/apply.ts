@@ -17,7 +17,9 @@ export function register(program: Command, run: Wrap): void {
   withRunOptions(
     program.command('apply').description('migrate the node: create accounts, change file ownership, rewrite manifests one component at a time with health gates'),
     'apply a plan saved with "plan -o json"; refused if the node changed since',
-  ).action(run((opts, cmd) => runPlanCommand(opts, cmd, 'apply')));
+  )
+    .option('--grant <path>', 'consent to a NEW GRANT the plan lists (a path beyond the migration record); repeat for each path', (v: string, all: string[]) => [...all, v], [] as string[])
+    .action(run((opts, cmd) => runPlanCommand(opts, cmd, 'apply')));
 }
 
 /** Options shared by apply and revert. */
@@ -32,7 +34,7 @@ export function withRunOptions(cmd: Command, planHelp: string): Command {
 }
 
 export async function runPlanCommand(opts: GlobalOptions, cmd: Command, verb: 'apply' | 'revert'): Promise<Outcome> {
-  const o = cmd.opts<{ plan?: string; yes?: boolean; dryRun?: boolean; wait: boolean; timeout: string; proc: string }>();
+  const o = cmd.opts<{ plan?: string; yes?: boolean; dryRun?: boolean; wait: boolean; timeout: string; proc: string; grant?: string[] }>();
   const timeoutMs = parseDuration(o.timeout);
   if (!o.dryRun) requireRoot(verb);
   if (o.wait && !o.dryRun) requireDir(o.proc, '--proc');
@@ -45,7 +47,7 @@ export async function runPlanCommand(opts: GlobalOptions, cmd: Command, verb: 'a
     const { config, record } = await loadConfig(opts);
     const node = await loadNode(opts, config);
     // Decisions (blocked? identities?) always come from the node's own plan, never from a plan file.
-    const fresh = (verb === 'apply' ? buildPlan : buildRevertPlan)(node, config, { now: new Date(), record });
+    const fresh = (verb === 'apply' ? buildPlan : buildRevertPlan)(node, config, { now: new Date(), record, consentedGrants: [...(config.grants ?? []), ...(o.grant ?? [])] });
     let plan = fresh;
     if (o.plan) {
       let saved: typeof plan;

@@ -18,7 +18,7 @@ export async function planCommand(opts: GlobalOptions, cmd: Command): Promise<Ou
   const [{ buildPlan }, { isBlocked }, { renderPlanHuman }] = await Promise.all([import('../plan/plan.js'), import('../plan/summary.js'), import('../render/plan-human.js')]);
   const { config, record } = await loadConfig(opts);
   const node = await loadNode(opts, config);
-  const plan = buildPlan(node, config, { now: new Date(), targetVersion: o.kubernetesVersion, record });
+  const plan = buildPlan(node, config, { now: new Date(), targetVersion: o.kubernetesVersion, record, consentedGrants: config.grants ?? [] });
   await emit(opts, plan, () => renderPlanHuman(plan, style(opts)));
   // Exit 2 always comes with its reason on stderr, also when stdout carries JSON or YAML for a script.
   if (isBlocked(plan)) {

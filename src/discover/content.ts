@@ -1,5 +1,5 @@
-// Secret or public by CONTENT: read the first bytes of each file a component reads and say whether it
-// holds a secret, whatever the flag naming it suggests. A flag is input that can be wrong: a kubeconfig
+// Secret or public by CONTENT: read each file a component reads, WHOLE, and say whether it holds a
+// secret, whatever the flag naming it suggests. A flag is input that can be wrong: a kubeconfig
 // with a client key (super-admin.conf) named by --client-ca-file is still a credential, and the plan must
 // not make it world-readable as it would a CA certificate (docs/ownership.md, "The threat model").
 //
@@ -10,13 +10,18 @@
 //    credential keys of client-go's AuthInfo (k8s.io/client-go/tools/clientcmd/api/v1/types.go):
 //    client-key, client-key-data, token, tokenFile, password — in YAML or JSON;
 //  - an EncryptionConfiguration (kind EncryptionConfiguration, or EncryptionConfig before v1.13): it
-//    holds the data-encryption keys of every Secret in etcd.
+//    holds the data-encryption keys of every Secret in etcd;
+//  - a file larger than CONTENT_MAX_BYTES: counted as a secret without reading further (a key placed
+//    after the part read must not make the file public).
 import { closeSync, constants, openSync, readSync } from 'node:fs';
 import type { FileStat, SecretContent } from '../model/node.js';
 import { hostPath, resolveUnderRoot } from '../paths.js';
 
-/** Enough for any certificate bundle's first blocks, a kubeconfig or an encryption config. */
-export const CONTENT_SAMPLE_BYTES = 64 * 1024;
+/**
+ * Files are judged whole up to this size; a larger one counts as a secret unread. A CA bundle of every
+ * public root (ca-certificates' is about 220 KiB) is well below it.
+ */
+export const CONTENT_MAX_BYTES = 1024 * 1024;
 
 const PRIVATE_KEY = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----/;
 const KUBECONFIG_SECTION = /(?:^|[\s{,])["']?(?:users|clusters|contexts)["']?\s*:/m;
@@ -32,8 +37,8 @@ export function classifyContent(text: string): SecretContent | null {
 }
 
 /**
- * The first CONTENT_SAMPLE_BYTES of a node file as latin1 text (bytes never fail to decode), or null
- * when it cannot be opened. Opened without following a final link, non-blocking (a FIFO planted at a
+ * A node file as latin1 text (bytes never fail to decode), at most CONTENT_MAX_BYTES + 1 bytes (so a
+ * longer text says the file is over the cap), or null when it cannot be opened. Opened without following a final link, non-blocking (a FIFO planted at a
  * key path must not hang discovery) and without updating the access time where the kernel allows it.
  */
 export function readSample(root: string, nodePath: string): string | null {
@@ -50,8 +55,13 @@ export function readSample(root: string, nodePath: string): string | null {
     }
   }
   try {
-    const buf = Buffer.alloc(CONTENT_SAMPLE_BYTES);
-    const n = readSync(fd, buf, 0, buf.length, 0);
+    const buf = Buffer.alloc(CONTENT_MAX_BYTES + 1);
+    let n = 0;
+    while (n < buf.length) {
+      const got = readSync(fd, buf, n, buf.length - n, n);
+      if (got === 0) break;
+      n += got;
+    }
     return buf.subarray(0, n).toString('latin1');
   } catch {
     return null;
@@ -66,7 +76,7 @@ export function classifyFiles(root: string, files: Iterable<string>, stats: Reco
   for (const p of [...new Set(files)].sort()) {
     if (stats[p]?.type !== 'file') continue;
     const text = readSample(root, p);
-    const kind = text === null ? null : classifyContent(text);
+    const kind = text === null ? null : text.length > CONTENT_MAX_BYTES ? 'too-large' : classifyContent(text);
     if (kind !== null) out[p] = kind;
   }
   return out;

@@ -17,4 +17,8 @@ export interface Config {
   accounts: Partial<Record<Component, AccountOverride>>;
   /** The shared reader group for secrets read by both kube-apiserver and kube-controller-manager (sa.key). */
   saKeyReaders: { group?: string; gid?: number };
+  /** Node paths the operator consents to grant beyond the migration record (`grants:`; apply --grant adds more). */
+  grants?: string[];
+  /** Node paths (files, or directories holding them) outside the Kubernetes trees a component may be granted read of (`allowPaths:`). */
+  allowPaths?: string[];
 }

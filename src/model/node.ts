@@ -42,7 +42,8 @@ export interface GroupEntry {
   line: number;
 }
 
-export type FileType = 'file' | 'dir' | 'symlink' | 'socket' | 'other';
+/** lstat's type: 'other' only for what Linux has no name for here. */
+export type FileType = 'file' | 'dir' | 'symlink' | 'socket' | 'fifo' | 'block-device' | 'char-device' | 'other';
 
 export interface FileStat {
   type: FileType;
@@ -73,9 +74,10 @@ export interface TreeSummary {
 /**
  * What a referenced file holds, judged by its content (src/discover/content.ts): only secrets are
  * recorded. A PEM private key block (any algorithm, OpenSSH keys included); a kubeconfig carrying
- * credentials (client-key, client-key-data, token, tokenFile, password); an EncryptionConfiguration.
+ * credentials (client-key, client-key-data, token, tokenFile, password); an EncryptionConfiguration;
+ * a file too large to judge whole (over 1 MiB).
  */
-export type SecretContent = 'private-key' | 'kubeconfig-credentials' | 'encryption-config';
+export type SecretContent = 'private-key' | 'kubeconfig-credentials' | 'encryption-config' | 'too-large';
 
 /** Words for messages: "a PEM private key". */
 export function describeContent(kind: SecretContent): string {
@@ -86,6 +88,8 @@ export function describeContent(kind: SecretContent): string {
       return 'a kubeconfig with credentials';
     case 'encryption-config':
       return 'an EncryptionConfiguration (data-encryption keys)';
+    case 'too-large':
+      return 'larger than 1 MiB (counted as a secret unread)';
   }
 }
 

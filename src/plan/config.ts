@@ -23,7 +23,7 @@ function readYaml(text: string, path: string): unknown {
 export function parseConfig(text: string, path: string): Config {
   const raw = (readYaml(text, path) ?? {}) as Record<string, unknown>;
   if (typeof raw !== 'object' || Array.isArray(raw)) throw new InputError('config must be a YAML mapping', path);
-  const known = new Set(['apiVersion', 'kind', 'manifestsDir', 'components', 'accounts', 'saKeyReaders']);
+  const known = new Set(['apiVersion', 'kind', 'manifestsDir', 'components', 'accounts', 'saKeyReaders', 'grants', 'allowPaths']);
   for (const key of Object.keys(raw)) {
     if (!known.has(key)) throw new InputError(`unknown key "${key}" (known: ${[...known].join(', ')})`, path);
   }
@@ -60,6 +60,8 @@ export function parseConfig(text: string, path: string): Config {
     const o = parseAccount(raw.saKeyReaders, 'saKeyReaders', path, ['group', 'gid']);
     config.saKeyReaders = { ...(o.group !== undefined ? { group: o.group } : {}), ...(o.gid !== undefined ? { gid: o.gid } : {}) };
   }
+  if (raw.grants !== undefined) config.grants = parsePaths(raw.grants, 'grants', path);
+  if (raw.allowPaths !== undefined) config.allowPaths = parsePaths(raw.allowPaths, 'allowPaths', path).map((p) => p.replace(/\/+$/, '') || '/');
   const names = new Set<string>();
   for (const c of COMPONENTS) {
     const user = config.accounts[c]?.user;
@@ -67,6 +69,14 @@ export function parseConfig(text: string, path: string): Config {
     if (user) names.add(user);
   }
   return config;
+}
+
+/** A list of absolute node paths (grants:, allowPaths:). */
+function parsePaths(value: unknown, where: string, path: string): string[] {
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || !v.startsWith('/'))) {
+    throw new InputError(`${where} must be a list of absolute node paths, e.g. [/etc/kubernetes/pki/etcd/ca.key]`, path);
+  }
+  return value as string[];
 }
 
 function parseAccount(value: unknown, where: string, path: string, allowed = ['user', 'group', 'uid', 'gid']): AccountOverride {

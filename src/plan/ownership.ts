@@ -2,16 +2,23 @@
 // planned identities, decide the owner, group and mode every host path must have. See
 // docs/ownership.md for the rules with their reasons.
 //
-//  - a secret read by exactly one component: that component's user:group, 0600 (as kubeadm's gate did: cmd/kubeadm/app/util/staticpod/utils_linux.go);
-//  - a secret read by several: root:<shared reader group> 0640 (sa.key → kubeadm-sa-key-readers);
-//  - a public file is changed only if a reader cannot read it today (sa.pub is 0600 root as kubeadm
-//    writes it, so kube-apiserver gets it, as with kubeadm's gate);
+//  - a file a component only READS stays root's and is made readable through a group: the component's
+//    own group (one reader) or a shared reader group (several, sa.key → kubeadm-sa-key-readers):
+//    root:<group>, the current mode with group read added and group/other write removed (0600 → 0640,
+//    0400 → 0440). So a compromised component cannot rewrite its kubeconfig, keys or configs, and what
+//    a later run reads from them is root's. kubeadm's gate gave each reader its files as owner
+//    (cmd/kubeadm/app/util/staticpod/utils_linux.go); a node it (or an earlier version of this tool)
+//    migrated is brought back to this layout by an ordinary plan;
+//  - a secret never gets a world bit; a public file never gets one either (the group does it);
+//  - a public file is changed only if a reader cannot read it, or could write it, or it is not root's;
 //  - system trust stores are never changed (they belong to the distribution's ca-certificates);
 //  - a directory a component writes (etcd data dir, audit log dir) is owned by it, recursively, 0700 —
 //    only when it is DEDICATED to that component (handoverRefusal), else a blocking problem;
 //  - a secret is judged by flag AND by content (src/discover/content.ts): a private key named by a CA
 //    flag is still a secret;
-//  - host credentials (shadow, sudoers, ssh keys, the kubelet's keys) are never handed over;
+//  - only regular files and directories are ever granted: a device, FIFO or socket is refused by type;
+//  - host credentials (shadow, sudoers, ssh keys, the kubelet's keys) and the kubeconfigs root uses
+//    (admin.conf, super-admin.conf, kubelet.conf, ~/.kube) are never granted;
 //  - every parent directory must be searchable by the component, else a blocking problem — the tool
 //    never loosens directories it does not own.
 import { posix } from 'node:path';
@@ -74,6 +81,12 @@ export const PROTECTED_TREES: ReadonlyArray<{ path: string; what: string }> = [
   { path: '/var/lib/apt', what: "the package manager's state" },
   { path: '/var/lib/systemd', what: "systemd's state" },
   { path: TOOL_STATE_DIR, what: "kubeadm-nonroot's own state (journal, backups of the account files)" },
+  // Where the kubelet and the container runtime run programs from as root (the CNI plugins,
+  // containerd's and Flatcar's binaries); /usr/local/bin and the kubelet's flexvolume plugin dir
+  // (/usr/libexec/kubernetes/kubelet-plugins) lie in /usr above.
+  { path: '/opt/cni', what: 'the CNI plugins, run as root by the container runtime' },
+  { path: '/opt/containerd', what: "containerd's programs, run as root" },
+  { path: '/opt/bin', what: 'programs run by root (Flatcar, Kubespray)' },
 ];
 
 /**
@@ -105,6 +118,11 @@ export const HOST_CREDENTIALS: ReadonlyArray<{ path: string; what: string }> = [
   { path: '/var/lib/kubelet', what: "the kubelet's own keys and pod secrets" },
   { path: '/etc/kubernetes/kubelet.conf', what: "the kubelet's kubeconfig" },
   { path: '/etc/kubernetes/bootstrap-kubelet.conf', what: "the kubelet's bootstrap kubeconfig" },
+  // The kubeconfigs root uses (kubeadm's constants.AdminKubeConfigFileName, SuperAdminKubeConfigFileName):
+  // a component that could rewrite one adds an exec: credential plugin and root's next kubectl runs it.
+  { path: '/etc/kubernetes/admin.conf', what: "root's admin kubeconfig (kubectl runs its exec: plugins as root)" },
+  { path: '/etc/kubernetes/super-admin.conf', what: "root's super-admin kubeconfig (kubectl runs its exec: plugins as root)" },
+  { path: '/root/.kube', what: "root's kubeconfigs (kubectl runs their exec: plugins as root)" },
 ];
 
 export function isUnder(path: string, dir: string): boolean {
@@ -116,6 +134,7 @@ export function hostCredential(path: string): string | null {
   const known = HOST_CREDENTIALS.find((c) => isUnder(path, c.path));
   if (known) return known.what;
   if (/^\/home\/[^/]+\/\.ssh(\/|$)/.test(path)) return "a user's SSH keys";
+  if (/^\/home\/[^/]+\/\.kube(\/|$)/.test(path)) return "a user's kubeconfigs (kubectl runs their exec: plugins as that user)";
   return null;
 }
 
@@ -151,6 +170,19 @@ export function handoverRefusal(path: string, writer: Component, ctx: HandoverCo
   if (facts.tree?.setid) return `it holds ${facts.tree.setid} setuid/setgid file(s) (find ${path} -perm /6000 ! -type d lists them)`;
   if (facts.stat && facts.stat.type !== 'dir' && (facts.stat.mode & 0o6000) !== 0) return 'it is a setuid/setgid file';
   return null;
+}
+
+/** The tree every kubeadm kubeconfig, manifest and (by default) certificate lives in (kubeadm constants.KubernetesDir). */
+export const KUBERNETES_DIR = '/etc/kubernetes';
+
+/**
+ * The allow rule for granting a READ: the path lies in the Kubernetes tree, a Kubernetes PKI dir (where
+ * kubeadm's CA files are: a custom certificatesDir), a directory a migrated component writes, or a path
+ * the config lists (allowPaths, a file or a directory holding it). Returns what it lies outside, or null.
+ */
+export function outsideAllowed(path: string, ctx: HandoverContext, writtenDirs: readonly string[], allowPaths: readonly string[]): string | null {
+  const trees = [KUBERNETES_DIR, ...pkiDirs(ctx.used), ...writtenDirs, ...allowPaths];
+  return trees.some((t) => isUnder(path, t)) ? null : `${KUBERNETES_DIR}, the Kubernetes PKI dirs (${pkiDirs(ctx.used).join(', ') || 'none'}) and the components' own dirs`;
 }
 
 /** kubeadm's CA file names (certs.go): the directory holding one is a certificatesDir. */
@@ -200,15 +232,50 @@ export function groupUses(accesses: FileAccess[], contents: Record<string, Secre
   return [...byPath.values()].sort((a, b) => compareText(a.path, b.path));
 }
 
-/** Reader sets of secrets read by more than one component: each needs a shared group. */
-export function sharedReaderSets(uses: PathUse[]): Array<{ key: string; members: Component[]; saKey: boolean }> {
+/**
+ * Reader sets that need a shared group: a file several components only read, which they must read
+ * through a group — every secret, and a public file that is not root-owned and world-readable
+ * without group/other write today (publicNeedsGroup). `paths` are the node's stats.
+ */
+export function sharedReaderSets(uses: PathUse[], paths: Record<string, FileStat | null> = {}): Array<{ key: string; members: Component[]; saKey: boolean }> {
   const sets = new Map<string, { key: string; members: Component[]; saKey: boolean }>();
   for (const u of uses) {
-    if (!(u.secret && u.access === 'read' && u.readers.length > 1)) continue;
+    if (!(u.access === 'read' && u.readers.length > 1)) continue;
+    const stat = paths[u.path];
+    if (isTrustStore(u.path) || !stat || stat.type !== 'file') continue;
+    if (!u.secret && !publicNeedsGroup(stat)) continue;
     const key = sharedGroupKey(u.readers, u.flags);
     sets.set(key, { key, members: u.readers, saKey: key.endsWith('/sa-key') });
   }
   return [...sets.values()];
+}
+
+/**
+ * A public file its readers may use as it is only when root owns it, everyone may read it and no one
+ * but root may write it (kubeadm's 0644 certificates). Anything else is given to root and its readers'
+ * group: a file owned by a component (kubeadm's gate, earlier versions of this tool) could be rewritten
+ * by it.
+ */
+export function publicNeedsGroup(stat: Pick<FileStat, 'uid' | 'mode'>): boolean {
+  return stat.uid !== 0 || (stat.mode & 0o004) === 0 || (stat.mode & 0o022) !== 0;
+}
+
+/**
+ * The mode of a file a component only reads, given to root and the readers' group: the owner (root)
+ * reads, the group reads, nobody else gains anything. A secret keeps no group write, other bits,
+ * execute or special bits (0600 → 0640, 0400 → 0440); a public file keeps its read and execute bits
+ * but loses group and other write (0600 → 0640, 0644 → 0644).
+ */
+export function readOnlyMode(mode: number, secret: boolean): number {
+  return secret ? (mode & 0o600) | 0o440 : (mode & 0o755) | 0o440;
+}
+
+/** Words for a file type in a refusal: "a block device". */
+const TYPE_WORDS: Record<FileStat['type'], string> = { file: 'a regular file', dir: 'a directory', symlink: 'a symbolic link', socket: 'a socket', fifo: 'a FIFO (named pipe)', 'block-device': 'a block device', 'char-device': 'a character device', other: 'a special file' };
+
+/** Only regular files and directories are ever granted: why `stat` is not one, or null. */
+export function notGrantableType(stat: Pick<FileStat, 'type'>): string | null {
+  return stat.type === 'file' || stat.type === 'dir' || stat.type === 'symlink' ? null : TYPE_WORDS[stat.type];
 }
 
 export function isTrustStore(path: string): boolean {
@@ -231,8 +298,9 @@ export interface FilePlan {
  * holds another component's files is never handed over; without it, only the migrated components' uses
  * are known.
  */
-export function planFiles(node: NodeState, uses: PathUse[], identities: Identity[], sharedGids: Map<string, number>, names: { user(uid: number): string | undefined; group(gid: number): string | undefined }, handover?: HandoverContext): FilePlan {
+export function planFiles(node: NodeState, uses: PathUse[], identities: Identity[], sharedGids: Map<string, number>, names: { user(uid: number): string | undefined; group(gid: number): string | undefined }, handover?: HandoverContext, allowPaths: readonly string[] = []): FilePlan {
   const ctx: HandoverContext = handover ?? { manifestsDir: node.manifestsDir, used: uses.flatMap((u) => u.readers.map((component) => ({ path: u.path, component }))) };
+  const writtenDirs = uses.filter((u) => u.access === 'write' && u.target === 'dir').map((u) => u.path);
   const files: FileAction[] = [];
   const problems: Problem[] = [];
   const warnings: Problem[] = [];
@@ -252,6 +320,12 @@ export function planFiles(node: NodeState, uses: PathUse[], identities: Identity
     const credential = hostCredential(use.path);
     if (credential) {
       problems.push({ code: 'host-credential', message: `${readers.join(' and ')} ${use.access === 'write' ? 'would write' : 'would read'} ${use.path} (${use.flags.join(', ')}), which is ${credential}; the tool never hands a credential of the host to a component`, path: use.path, component: readers[0], fix: `point ${use.flags.join(', ')} at a file of the component's own (and fix the hostPath volume); a component never needs the host's credentials` });
+      continue;
+    }
+
+    const badType = stat ? notGrantableType(stat) : null;
+    if (badType !== null) {
+      problems.push({ code: 'not-a-regular-file', message: `${readers.join(' and ')} ${use.access === 'write' ? 'would write' : 'would read'} ${use.path} (${use.flags.join(', ')}), which is ${badType}; only regular files and directories are ever granted to a component`, path: use.path, component: readers[0], fix: `point ${use.flags.join(', ')} at a regular file (or directory) of the component's own` });
       continue;
     }
 
@@ -276,6 +350,10 @@ export function planFiles(node: NodeState, uses: PathUse[], identities: Identity
       if (stat === null || stat === undefined) {
         files.push({ action: 'create-directory', path: use.path, current: null, desired, readers: writers, access: 'write', secret: false, reason: `${writers[0]} writes here (${use.flags.join(', ')}); the kubelet would create it root-owned (DirectoryOrCreate)` });
         planned.set(use.path, desired);
+        continue;
+      }
+      if (stat.type === 'file' && (stat.mode & 0o111) !== 0) {
+        problems.push({ code: 'executable-write', message: `${writers[0]} writes ${use.path} (${use.flags.join(', ')}), which is executable (${formatMode(stat.mode)}); a program is never granted for writing: whoever runs it would run what ${writers[0]} wrote`, path: use.path, component: writers[0], fix: `point ${use.flags.join(', ')} at a file of the component's own that is not executable, e.g. under ${dedicatedExample(writers[0]!, use.flags)}` });
         continue;
       }
       if (stat.type === 'file' && use.target === 'file') {
@@ -304,9 +382,12 @@ export function planFiles(node: NodeState, uses: PathUse[], identities: Identity
       problems.push({ code: 'missing-file', message: `${use.path} is referenced by ${readers.join(', ')} (${use.flags.join(', ')}) but does not exist`, path: use.path, fix: 'create the file (kubeadm init phase certs/kubeconfig) or fix the flag in the manifest' });
       continue;
     }
-    if (isTrustStore(use.path) && !use.secret) {
+    if (isTrustStore(use.path)) {
+      // Read where they are, never re-owned: a trust store belongs to the distribution's ca-certificates.
       const blind = ids.filter((i) => !can(stat, proc(i), 'read'));
-      if (blind.length > 0) {
+      if (use.secret) {
+        problems.push({ code: 'secret-in-trust-store', message: `${use.path} lies in a system trust store but holds a secret (${use.content ? describeContent(use.content) : use.flags.join(', ')}); the tool never changes trust stores`, path: use.path, component: readers[0], fix: `move the secret out of the trust store (e.g. to /etc/kubernetes/pki) and point ${use.flags.join(', ')} at it` });
+      } else if (blind.length > 0) {
         problems.push({ code: 'trust-store-unreadable', message: `${use.path} (system trust store, ${formatMode(stat.mode)}) is not readable by ${blind.map((i) => i.user).join(', ')}; the tool never changes trust stores`, path: use.path, fix: `make it world-readable (chmod a+r ${use.path}), as ca-certificates does` });
       }
       continue;
@@ -322,29 +403,20 @@ export function planFiles(node: NodeState, uses: PathUse[], identities: Identity
       }
       continue;
     }
-    let desired: Ownership | null = null;
-    let reason = '';
-    if (use.secret) {
-      const byContent = use.content ? ` — ${describeContent(use.content)} by its content` : '';
-      if (ids.length === 1) {
-        desired = own(ids[0]!.uid, ids[0]!.gid, 0o600);
-        reason = `secret read only by ${readers[0]} (${use.flags.join(', ')})${byContent}`;
-      } else {
-        const gid = sharedGids.get(sharedGroupKey(readers, use.flags));
-        if (gid === undefined) continue; // group allocation failed: already a problem
-        desired = own(0, gid, 0o640);
-        reason = `secret shared by ${readers.join(' and ')}: readable through group ${names.group(gid) ?? gid}${byContent}`;
-      }
-    } else if (ids.some((i) => !can(stat, proc(i), 'read'))) {
-      if (ids.length === 1) {
-        desired = own(ids[0]!.uid, ids[0]!.gid, (stat.mode & 0o777) | 0o400);
-        reason = `public, but not readable by ${readers[0]} today (${use.flags.join(', ')})`;
-      } else {
-        desired = own(stat.uid, stat.gid, (stat.mode & 0o777) | 0o444);
-        reason = `public, but not readable by all of ${readers.join(', ')} today: made world-readable`;
-      }
+    const grant = readGrant(use, stat, readers, ids, sharedGids, proc);
+    if (grant === null) continue;
+    if (grant.gid === undefined) {
+      problems.push({ code: 'no-reader-group', message: `${use.path} is read by ${readers.join(' and ')} (${use.flags.join(', ')}), but no group of theirs can be planned to read it through`, path: use.path, fix: 'see the account problems of this plan' });
+      continue;
     }
-    if (desired && !satisfies(stat, desired)) {
+    const outside = outsideAllowed(use.path, ctx, writtenDirs, allowPaths);
+    if (outside !== null) {
+      problems.push({ code: 'path-not-allowed', message: `${readers.join(' and ')} would be granted read of ${use.path} (${use.flags.join(', ')}), which lies outside ${outside}; only those are granted without the config naming the path`, path: use.path, component: readers[0], fix: `move the file under /etc/kubernetes (and fix the flag and hostPath volume), or, if ${readers.join(' and ')} must read it there, list it in the config: allowPaths: [${use.path}]` });
+      continue;
+    }
+    const desired = own(0, grant.gid, readOnlyMode(stat.mode, use.secret));
+    const reason = `${grant.why}: root's, readable through group ${names.group(grant.gid) ?? grant.gid}, so ${readers.length > 1 ? 'they' : 'it'} cannot rewrite it`;
+    if (!satisfies(stat, desired)) {
       files.push({ action: 'set-owner-mode', path: use.path, current: current(stat), desired, readers, access: 'read', secret: use.secret, reason });
       planned.set(use.path, desired);
     }
@@ -371,6 +443,35 @@ export function planFiles(node: NodeState, uses: PathUse[], identities: Identity
   }
   files.sort((a, b) => compareText(a.path, b.path));
   return { files, problems, warnings };
+}
+
+/**
+ * Whether a file the readers only read needs a change, and through which group they read it: the
+ * reader's own group (one reader) or the shared reader group (several; undefined when none could be
+ * planned). null when the file may stay as it is: a public file root owns that every reader can read
+ * and none can write.
+ */
+function readGrant(use: PathUse, stat: FileStat, readers: Component[], ids: Identity[], sharedGids: Map<string, number>, proc: (i: Identity) => ProcessIdentity): { gid: number | undefined; why: string } | null {
+  const byContent = use.content ? ` — ${describeContent(use.content)} by its content` : '';
+  const who = `${readers.join(' and ')} (${use.flags.join(', ')})`;
+  if (use.secret) return { gid: groupOf(readers, ids, sharedGids, use.flags), why: `secret read by ${who}${byContent}` };
+  const flaw = publicFlaw(stat, ids, proc, ids.length > 1 ? 'them' : 'it');
+  return flaw === null ? null : { gid: groupOf(readers, ids, sharedGids, use.flags), why: `public file read by ${who}, ${flaw}` };
+}
+
+/** What is wrong with a public file its readers use as it is, or null when nothing is. */
+function publicFlaw(stat: FileStat, ids: Identity[], proc: (i: Identity) => ProcessIdentity, them: string): string | null {
+  if (ids.some((i) => !can(stat, proc(i), 'read'))) return `not readable by ${them} today`;
+  if (ids.some((i) => can(stat, proc(i), 'write'))) return `writable by ${them} today`;
+  if (stat.uid !== 0) return `owned by uid ${stat.uid}, not root`;
+  if ((stat.mode & 0o022) !== 0) return 'writable by others';
+  if ((stat.mode & 0o004) === 0) return 'not world-readable: read through a group';
+  return null;
+}
+
+/** The group readers read a file through: the one reader's own group, or their shared reader group. */
+function groupOf(readers: Component[], ids: Identity[], sharedGids: Map<string, number>, flags: string[]): number | undefined {
+  return ids.length === 1 ? ids[0]!.gid : sharedGids.get(sharedGroupKey(readers, flags));
 }
 
 export function parents(path: string): string[] {

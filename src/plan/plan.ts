@@ -18,6 +18,7 @@ import { configDifferences } from './config.js';
 import { planIdentities, sharedGroupName, type SharedGroupSpec } from './identities.js';
 import { applySecurity, type DesiredSecurity } from './manifest-edit.js';
 import { groupUses, planFiles, sharedReaderSets } from './ownership.js';
+import { markNewGrants } from './consent.js';
 import { PLAN_API_VERSION, PLAN_KIND, type ComponentPlan, type Identity, type IgnoredManifest, type ManifestAction, type Plan, type Problem } from './types.js';
 import { compareText } from '../model/order.js';
 import { normalizeNodePath } from '../paths.js';
@@ -163,7 +164,7 @@ export function buildPlan(node: NodeState, config: Config, opts: PlanOptions): P
     }
   }
   const uses = groupUses(accesses, node.contents);
-  const sharedSets = sharedReaderSets(uses);
+  const sharedSets = sharedReaderSets(uses, node.paths);
   const shared: SharedGroupSpec[] = sharedSets.map((s) => ({ name: sharedGroupName(s.members, config, s.saKey), members: s.members, saKey: s.saKey }));
 
   const ids = planIdentities(node, config, migrating.map((f) => f.component), shared, opts.record?.accounts ?? []);
@@ -182,9 +183,11 @@ export function buildPlan(node: NodeState, config: Config, opts: PlanOptions): P
     if (a.action === 'create-user') userNames.set(a.uid, a.name);
     else if (a.action === 'create-group') groupNames.set(a.gid, a.name);
   }
-  const filePlan = planFiles(node, uses, ids.identities, sharedGids, { user: (u) => userNames.get(u), group: (g) => groupNames.get(g) }, { manifestsDir: node.manifestsDir, used: usedByAll(found, node) });
+  const filePlan = planFiles(node, uses, ids.identities, sharedGids, { user: (u) => userNames.get(u), group: (g) => groupNames.get(g) }, { manifestsDir: node.manifestsDir, used: usedByAll(found, node) }, config.allowPaths ?? []);
   problems.push(...filePlan.problems);
   warnings.push(...filePlan.warnings);
+  const consent = markNewGrants(filePlan.files, uses, opts.record, opts.consentedGrants);
+  problems.push(...consent.problems);
 
   const manifests: ManifestAction[] = [];
   const components: ComponentPlan[] = [];
@@ -225,7 +228,7 @@ export function buildPlan(node: NodeState, config: Config, opts: PlanOptions): P
     components,
     ignoredManifests: ignored,
     accounts: ids.accounts,
-    files: filePlan.files,
+    files: consent.files,
     manifests,
     problems: dedupe(problems).sort(byPath),
     warnings: dedupe(warnings).sort(byPath),

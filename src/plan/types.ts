@@ -59,6 +59,12 @@ export interface FileAction {
   secret: boolean;
   /** One line: why this owner and mode (the ownership rule applied). */
   reason: string;
+  /**
+   * Present when the change goes beyond the node's migration record (a path it does not hold, write
+   * where read was granted, a new reader): it needs the operator's consent (apply --grant PATH).
+   * `source`: the components and flags (→ keys inside followed files) that named the path.
+   */
+  newGrant?: { source: string };
 }
 
 export interface ManifestAction {

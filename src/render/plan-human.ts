@@ -52,7 +52,13 @@ export function renderPlanHuman(plan: Plan, s: Style): string {
   }
   for (const m of plan.ignoredManifests) out.push(`  ${s.dim(`left untouched: ${m.file}: ${m.reason}`)}`);
   if (plan.accounts.length) out.push('', 'Accounts:', ...plan.accounts.map((a) => account(a, s)));
-  if (plan.files.length) out.push('', 'Files:', ...plan.files.flatMap((f) => file(f, s)));
+  const restored = plan.files.filter((f) => !f.newGrant);
+  const added = plan.files.filter((f) => f.newGrant);
+  if (restored.length) out.push('', 'Files:', ...restored.flatMap((f) => file(f, s)));
+  if (added.length) {
+    out.push('', s.warn('NEW GRANTS (beyond the migration record; each needs apply --grant PATH):'));
+    for (const f of added) out.push(...file(f, s), `      ${s.warn('!')} named by ${f.newGrant!.source}`);
+  }
   if (plan.manifests.length) {
     out.push('', 'Manifests:');
     for (const m of plan.manifests) {

@@ -52,8 +52,8 @@ export function staticFindings(plan: Plan, rootFlag: string, undone = false): Fi
       kind: secretExposed ? 'secret-exposed' : f.action === 'set-owner-recursive' ? 'data-dir' : 'file',
       subject: f.path,
       message: `${secretExposed ? 'secret readable by other users: ' : ''}${what}, should be ${f.desired.user ?? f.desired.uid}:${f.desired.group ?? f.desired.gid} ${f.desired.mode.toString(8).padStart(4, '0')}${below}`,
-      cause: fileCause(f, anyMigrated, regenerated),
-      fix: apply,
+      cause: f.newGrant ? `a NEW GRANT the migration record does not hold, requested by ${f.newGrant.source}` : fileCause(f, anyMigrated, regenerated),
+      fix: f.newGrant ? `do not just apply: check why ${f.newGrant.source} names ${f.path} (a component may have edited a file it could write); only if it must have it: ${apply} --grant ${f.path}` : apply,
     });
   }
   for (const m of plan.manifests) {

@@ -11,6 +11,9 @@
 //     yet (an audit log), its directory writable and searchable; and every file named INSIDE a
 //     kubeconfig its rows name (a webhook kubeconfig's client-key, pod-reading.ts withKubeconfigFiles)
 //     readable;
+//   - every regular file its rows only READ (no write row names it or a directory holding it) must be
+//     refused for writing (test -w): a component cannot rewrite its kubeconfig, keys or configs
+//     (docs/ownership.md, the read-only rule);
 //   - every secret (by name or by content, access-proof.ts secretFilesOnNode) none of those names must
 //     be refused: the private keys and kubeconfigs of the other components, and the files no
 //     component's flags name (admin.conf, super-admin.conf, kubelet.conf, etcd/ca.key,
@@ -109,6 +112,9 @@ for (const fixture of listFixtures()) {
           }
         }
         const refused: AccessCheck[] = [...owners.keys()].filter((p) => !mine.has(p)).map((p) => ({ path: sb.path(p), mode: 'r' }));
+        const written = rows.filter((r) => r.access === 'write').map((r) => r.hostPath);
+        const readOnly = new Set(rows.filter((r) => r.access === 'read' && !written.some((w) => r.hostPath === w || r.hostPath.startsWith(`${w}/`))).map((r) => r.hostPath));
+        for (const p of [...readOnly].sort()) if ((await kind(sb.path(p))) === 'file') refused.push({ path: sb.path(p), mode: 'w' });
         assert.ok(allowed.length > 0 && refused.length > 0, `${file}: nothing to check (${allowed.length} allowed, ${refused.length} refused)`);
         const answers = await kernelAccess(id, [...allowed, ...refused]);
         for (const [i, r] of answers.entries()) {
@@ -116,6 +122,7 @@ for (const fixture of listFixtures()) {
           if (r.allowed === shouldBeAllowed) continue;
           const p = r.path.slice(sb.root.length);
           if (shouldBeAllowed) violations.push(`${file} (${describeId(id)}) is DENIED test -${r.mode} ${p}, which it needs (INDEX.md: ${why.get(`${r.mode}:${r.path}`)})`);
+          else if (r.mode === 'w') violations.push(`${file} (${describeId(id)}) CAN write ${p}, which it only reads (INDEX.md)`);
           else {
             const of = [...owners.get(p)!];
             violations.push(`${file} (${describeId(id)}) CAN read ${p}, a secret of ${of.length ? of.join(', ') : 'root only'}`);

@@ -35,7 +35,10 @@ const OLD: Expected = { outcome: 'migrated', warnings: ['kubernetes-version'] };
 // From reading each case (INDEX.md row + files). Refusals and why:
 const EXPECTED: Record<string, Expected> = {
   'v1.13.4-hpa-tuned-kcm': OLD, // etcd exec probe reads healthcheck-client.key: etcd must be able to
-  'v1.14-zhoujing-custom-hostpaths': MIGRATED, // hostPath ≠ mountPath, cfssl names, key shared by etcd and kas
+  // hostPath ≠ mountPath, cfssl names, key shared by etcd and kas — all under /media/psf/runX-pkgs/…,
+  // outside /etc/kubernetes and any kubeadm PKI dir (cfssl names: no ca.crt/ca.key): read grants there
+  // need the config's allowPaths (docs/ownership.md, "allow, don't deny")
+  'v1.14-zhoujing-custom-hostpaths': { outcome: 'refused', problems: ['path-not-allowed'] },
   'v1.14.0-azure-cloud-config': OLD,
   'v1.14.1-aliyun-mirror': OLD,
   // kube-apiserver has no --tls-cert-file/--tls-private-key-file and no volumes: it writes a

@@ -5,7 +5,10 @@
 //   - kube-apiserver reads sa.key itself only from v1.20 (--service-account-signing-key-file, present
 //     in the v1.20+ kube-apiserver manifests, absent in v1.16/v1.17/v1.19). From then on sa.key is read
 //     by two components and becomes root:kubeadm-sa-key-readers 0640; before, kcm is its only reader
-//     and owns it 0600, and no shared group exists. The apiserver-only cases (v1.17, v1.19-kind) have
+//     and reads it through its own group (root:kubeadm-kcm 0640), and no shared group exists.
+//   - A file a component only reads stays root's and is read through the component's group, 0600 →
+//     0640 (docs/ownership.md, the read-only rule): its kubeconfig, its keys, the encryption config,
+//     the webhook kubeconfigs. Only what it writes (etcd's data dir, the audit log dir) is its own. The apiserver-only cases (v1.17, v1.19-kind) have
 //     no kcm, so nobody migrated reads sa.key and it is left as it is.
 //   - etcd's data dir is the HOST path of --data-dir: /var/lib/minikube/etcd on minikube and
 //     /var/lib/etcd-old-copy on the v1.22 case (hostPath differs from the container path).
@@ -38,15 +41,15 @@ interface Expect {
   components: Short[];
   /** Non-kubeadm static pods in the manifests dir. */
   foreign: string[];
-  /** More files with the owner (account short name) and mode they must end with. */
-  extra?: Array<[string, Short, number]>;
+  /** More files with the account (short name) they end with and mode: 'owns' as owner (it writes), 'reads' as root:<its group>. */
+  extra?: Array<[string, Short, number, 'owns' | 'reads']>;
 }
 
 const ALL: Short[] = ['etcd', 'kas', 'kcm', 'ks'];
 const PKI = '/etc/kubernetes/pki';
 const EXPECT: Record<string, Expect> = {
   'v1.16-centos-stacked': { pki: PKI, saKey: 'kcm', etcdData: '/var/lib/etcd', components: ALL, foreign: [] },
-  'v1.17-kms-encryption-apiserver-only': { pki: PKI, saKey: 'untouched', etcdData: null, components: ['kas'], foreign: [], extra: [['/etc/kubernetes/apiserver-encryption.conf', 'kas', 0o600]] },
+  'v1.17-kms-encryption-apiserver-only': { pki: PKI, saKey: 'untouched', etcdData: null, components: ['kas'], foreign: [], extra: [['/etc/kubernetes/apiserver-encryption.conf', 'kas', 0o640, 'reads']] },
   'v1.19-kind-oidc-apiserver-only': { pki: PKI, saKey: 'untouched', etcdData: null, components: ['kas'], foreign: [] },
   'v1.19-ubuntu-stacked': { pki: PKI, saKey: 'kcm', etcdData: '/var/lib/etcd', components: ALL, foreign: [] },
   'v1.20-minikube-certsdir-port8443': { pki: '/var/lib/minikube/certs', saKey: 'shared', etcdData: '/var/lib/minikube/etcd', components: ALL, foreign: [] },
@@ -54,11 +57,11 @@ const EXPECT: Record<string, Expect> = {
   'v1.28.0-defaulted-fields': { pki: PKI, saKey: 'shared', etcdData: '/var/lib/etcd', components: ALL, foreign: [] },
   'v1.29-audit-encryption': {
     pki: PKI, saKey: 'shared', etcdData: '/var/lib/etcd', components: ALL, foreign: [],
-    extra: [['/var/log/kubernetes/audit', 'kas', 0o700], ['/var/log/kubernetes/audit/audit.log', 'kas', 0o600], ['/etc/kubernetes/enc/encryption-config.yaml', 'kas', 0o600]],
+    extra: [['/var/log/kubernetes/audit', 'kas', 0o700, 'owns'], ['/var/log/kubernetes/audit/audit.log', 'kas', 0o600, 'owns'], ['/etc/kubernetes/enc/encryption-config.yaml', 'kas', 0o640, 'reads']],
   },
   'v1.30-port443-webhooks-haproxy-keepalived': {
     pki: PKI, saKey: 'shared', etcdData: '/var/lib/etcd', components: ALL, foreign: ['haproxy.yaml', 'keepalived.yaml'],
-    extra: [['/etc/kubernetes/webhooks/authn-webhook.kubeconfig', 'kas', 0o600], ['/etc/kubernetes/webhooks/authz-webhook.kubeconfig', 'kas', 0o600]],
+    extra: [['/etc/kubernetes/webhooks/authn-webhook.kubeconfig', 'kas', 0o640, 'reads'], ['/etc/kubernetes/webhooks/authz-webhook.kubeconfig', 'kas', 0o640, 'reads']],
   },
   'v1.31-rootless-control-plane': { pki: PKI, saKey: 'shared', etcdData: '/var/lib/etcd', components: ALL, foreign: [] },
   'v1.31-ubuntu-stacked-kube-vip': { pki: PKI, saKey: 'shared', etcdData: '/var/lib/etcd', components: ALL, foreign: ['kube-vip.yaml'] },
@@ -115,6 +118,13 @@ async function assertMigrated(sb: Sandbox, x: Expect, before: Map<string, Entry>
     const e = entry(after, nodePath);
     assert.deepEqual([e.uid, e.gid, e.mode.toString(8)], [acct(s).uid, acct(s).gid, mode.toString(8)], `${nodePath} owner/mode`);
   };
+  const readable = (nodePath: string, s: Short, mode: number) => {
+    const e = entry(after, nodePath);
+    assert.deepEqual([e.uid, e.gid, e.mode.toString(8)], [0, acct(s).gid, mode.toString(8)], `${nodePath} root:kubeadm-${s} ${mode.toString(8)}`);
+  };
+  // What each component only reads stays root's: its kubeconfig and its own serving key.
+  const reads: Array<[Short, string]> = [['kcm', '/etc/kubernetes/controller-manager.conf'], ['ks', '/etc/kubernetes/scheduler.conf'], ['kas', `${x.pki}/apiserver.key`], ['etcd', `${x.pki}/etcd/server.key`]];
+  for (const [s, p] of reads) if (x.components.includes(s) && (s !== 'etcd' || x.etcdData)) readable(p, s, 0o640);
   const saKey = `${x.pki}/sa.key`;
   const readers = groups.get('kubeadm-sa-key-readers');
   if (x.saKey === 'shared') {
@@ -124,7 +134,7 @@ async function assertMigrated(sb: Sandbox, x: Expect, before: Map<string, Entry>
     assert.deepEqual([e.uid, e.gid, e.mode.toString(8)], [0, readers.gid, '640'], `${saKey} owner/mode`);
   } else {
     assert.equal(readers, undefined, 'no shared sa-key readers group when only one component reads sa.key');
-    if (x.saKey === 'kcm') owned(saKey, 'kcm', 0o600);
+    if (x.saKey === 'kcm') readable(saKey, 'kcm', 0o640);
     else assert.deepEqual(diffSnapshots(new Map([['k', entry(before, saKey)]]), new Map([['k', entry(after, saKey)]]), { ignoreCtime: false, ignoreMtime: false }), [], `${saKey} untouched`);
   }
   if (x.etcdData) {
@@ -134,7 +144,7 @@ async function assertMigrated(sb: Sandbox, x: Expect, before: Map<string, Entry>
     for (const [r, e] of below) assert.deepEqual([e.uid, e.gid], [uid, gid], `/${r} owned by kubeadm-etcd`);
     assert.equal(entry(after, x.etcdData).mode, 0o700);
   }
-  for (const [p, s, mode] of x.extra ?? []) owned(p, s, mode);
+  for (const [p, s, mode, how] of x.extra ?? []) (how === 'owns' ? owned : readable)(p, s, mode);
   // Files nothing migrated reads, and other people's static pods: not even their inode was touched.
   const untouched = ['/etc/kubernetes/admin.conf', '/etc/kubernetes/super-admin.conf', '/etc/kubernetes/kubelet.conf', `${x.pki}/etcd/ca.key`, `${x.pki}/front-proxy-ca.key`, ...x.foreign.map((f) => `/etc/kubernetes/manifests/${f}`)];
   for (const p of untouched) {

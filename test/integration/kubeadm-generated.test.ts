@@ -9,8 +9,10 @@
 //   apply's manifests → rollback restores the tree exactly (content, owner, mode, type of every path).
 // No kubeadm binary is needed here: kubeadm's answers are committed by `npm run fixtures:kubeadm`.
 // A gate-made case (RootlessControlPlane, v1.22–v1.34) must plan exactly "reuse the gate's accounts with
-// their IDs, add runAsNonRoot: true to each manifest" and nothing else: oracle = kubeadm's accounts.txt
-// and its manifests, one line added per manifest.
+// their IDs, add runAsNonRoot: true to each manifest, and give every FILE the gate made a component's
+// back to root, read through that component's group (0600 → 0640: the read-only rule of
+// docs/ownership.md)" and nothing else: oracle = kubeadm's accounts.txt, its files.txt and its
+// manifests, one line added per manifest. Directories the gate gave (etcd's data dir) stay etcd's.
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -72,7 +74,14 @@ function assertGatePlan(c: KubeadmCase, plan: PlanJson): void {
       assert.deepEqual([p.uid, p.gid], [ids.uid, ids.gid], `${c.id}: ${key} keeps its IDs`);
     }
   }
-  assert.deepEqual(plan.files, [], `${c.id}: the gate's ownership is kept as it is`);
+  const componentUsers = new Set(Object.values(ACCOUNT_OF));
+  const expected = c.listing
+    .filter((l) => l.type === 'file' && componentUsers.has(l.user))
+    .map((l) => ({ path: l.path, desired: `root:${l.group} ${(((l.mode & 0o600) | 0o440) >>> 0).toString(8)}` }))
+    .sort((a, b) => (a.path < b.path ? -1 : 1));
+  assert.ok(expected.length > 0, `${c.id}: the gate gave files to components`);
+  const files = (plan.files as Array<{ path: string; desired: { user?: string; group?: string; mode: number } }>).map((f) => ({ path: f.path, desired: `${f.desired.user}:${f.desired.group} ${f.desired.mode.toString(8)}` }));
+  assert.deepEqual(files, expected, `${c.id}: the files the gate gave to components go back to root, read through the component's group`);
   assert.deepEqual(plan.manifests.map((m) => path.posix.basename(m.path)).sort(), Object.keys(c.manifests).sort(), `${c.id}: every manifest gets runAsNonRoot`);
   for (const m of plan.manifests) {
     const before = c.manifests[path.posix.basename(m.path)]!;

@@ -169,7 +169,7 @@ describe('refusals leave the node untouched', { skip: NEEDS_ROOT, concurrency: 2
     await writeFile(planFile, p.stdout);
     const r = await runCli(['apply', '--root', sb.root, '--plan', planFile, '--yes', '--no-wait']);
     assert.equal(r.code, 0, show(r));
-    assert.equal((await snapshotTree(sb.root)).get('etc/kubernetes/pki/apiserver.key')?.mode, 0o600);
+    assert.equal((await snapshotTree(sb.root)).get('etc/kubernetes/pki/apiserver.key')?.mode, 0o640); // root:kubeadm-kas, read through the group
   });
 
   it('--dry-run prints the plan and changes nothing, not even inode times', async () => {

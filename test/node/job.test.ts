@@ -158,16 +158,20 @@ describe(`templates/rollout/job.yaml on a real node ${VERSION}`, { skip: SKIP, t
       assert.equal(procs[0]!.capEff & ~(1n << 10n), 0n, `${c} has no capability beyond NET_BIND_SERVICE`);
     }
     assert.equal(new Set(COMPONENTS.map(uid)).size, 4, 'four distinct accounts');
-    // Files kubeadm wrote for each component, now owned by it and private to it.
-    const owned: [string, Comp][] = [
-      ['/var/lib/etcd/member/snap/db', 'etcd'], ['/etc/kubernetes/pki/etcd/server.key', 'etcd'],
+    // What etcd writes is its own; what a component only reads stays root's, read through its group
+    // (docs/ownership.md, the read-only rule), and nobody else may read it.
+    const gid = (c: Comp) => Number(readFileSync(kn.node.path('/etc/passwd'), 'utf8').split('\n').map((l) => l.split(':')).find((f) => f[0] === ACCOUNT[c])![3]);
+    const etcdData = statSync(kn.node.path('/var/lib/etcd/member/snap/db'));
+    assert.equal(etcdData.uid, uid('etcd'), '/var/lib/etcd/member/snap/db owned by kubeadm-etcd');
+    const readOnly: [string, Comp][] = [
+      ['/etc/kubernetes/pki/etcd/server.key', 'etcd'],
       ['/etc/kubernetes/pki/apiserver.key', 'kube-apiserver'], ['/etc/kubernetes/pki/apiserver-etcd-client.key', 'kube-apiserver'],
       ['/etc/kubernetes/controller-manager.conf', 'kube-controller-manager'], ['/etc/kubernetes/scheduler.conf', 'kube-scheduler'],
     ];
-    for (const [p, c] of owned) {
+    for (const [p, c] of readOnly) {
       const st = statSync(kn.node.path(p));
-      assert.equal(st.uid, uid(c), `${p} owned by ${ACCOUNT[c]}`);
-      assert.equal(st.mode & 0o077, 0, `${p} readable by nobody else (mode ${(st.mode & 0o777).toString(8)})`);
+      assert.deepEqual([st.uid, st.gid], [0, gid(c)], `${p} is root:${ACCOUNT[c]}`);
+      assert.equal(st.mode & 0o027, 0, `${p} not writable by the group, nothing for others (mode ${(st.mode & 0o777).toString(8)})`);
     }
     // The manifests the kubelet runs name the same accounts.
     for (const c of COMPONENTS) {

@@ -6,6 +6,9 @@
 //     audit log dir, cert dirs) readable, writable and searchable. What it opens comes from the tests'
 //     OWN reading of the pod (pod-reading.ts, componentReads: the paths its flags, exec probes and hooks
 //     name, and the files named inside the kubeconfigs among them), never from the tool's analysis;
+//   - every regular file it only READS must be refused for writing (test -w), unless it lies in a
+//     directory the component writes: a component cannot rewrite its kubeconfig, keys or configs
+//     (docs/ownership.md, the read-only rule);
 //   - every secret it does NOT open must be refused: the private keys and kubeconfigs of the other
 //     components, and the files no component reads, which only root may (admin.conf, super-admin.conf,
 //     kubelet.conf, etcd/ca.key, front-proxy-ca.key, /etc/shadow). Secrets are judged by CONTENT (a PEM
@@ -105,6 +108,18 @@ async function needs(sb: Sandbox, n: Named): Promise<Array<AccessCheck['mode']>>
   return dir ? ['r', 'x'] : ['r'];
 }
 
+/** Regular files the component only reads: not written by it, not inside a directory it writes. */
+async function readOnlyFiles(sb: Sandbox, reads: Named[]): Promise<string[]> {
+  const written = reads.filter((n) => n.write).map((n) => n.host);
+  const out = new Set<string>();
+  for (const n of reads) {
+    if (n.write || written.some((w) => n.host === w || n.host.startsWith(`${w}/`))) continue;
+    const st = await lstat(sb.path(n.host)).catch(() => null);
+    if (st?.isFile()) out.add(n.host);
+  }
+  return [...out].sort();
+}
+
 const describe = (id: Identity) => `uid ${id.uid} gid ${id.gid} groups [${id.groups.join(',')}]`;
 
 /**
@@ -131,6 +146,7 @@ export async function accessViolations(sb: Sandbox): Promise<string[]> {
       for (const mode of await needs(sb, n)) allowed.push({ path: sb.path(n.host), mode });
     }
     const refused: AccessCheck[] = [...owners.keys()].filter((p) => !mine.has(p)).map((p) => ({ path: sb.path(p), mode: 'r' }));
+    refused.push(...(await readOnlyFiles(sb, c.reads)).map((p): AccessCheck => ({ path: sb.path(p), mode: 'w' })));
     assert.ok(allowed.length > 0 && refused.length > 0, `${c.component}: nothing to check (${allowed.length} allowed, ${refused.length} refused)`);
     const answers = await kernelAccess(c.identity, [...allowed, ...refused]);
     const nodePath = (hostPath: string) => hostPath.slice(sb.root.length);
@@ -142,6 +158,10 @@ export async function accessViolations(sb: Sandbox): Promise<string[]> {
         const why = c.reads.filter((n) => n.host === p).map((n) => n.via).join(', ');
         violations.push(`${c.component} (${describe(c.identity)}) is DENIED test -${r.mode} ${p}, which it needs (${why})`);
       } else {
+        if (r.mode === 'w') {
+          violations.push(`${c.component} (${describe(c.identity)}) CAN write ${p}, which it only reads`);
+          continue;
+        }
         const of = [...owners.get(p)!];
         violations.push(`${c.component} (${describe(c.identity)}) CAN read ${p}, a secret of ${of.length ? of.join(', ') : 'root only'}`);
       }

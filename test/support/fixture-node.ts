@@ -65,3 +65,20 @@ export function editManifest(m: ManifestFile, change: (text: string) => string):
   m.text = change(m.text);
   m.parsed = readManifest(m.text, m.path);
 }
+
+/**
+ * The v1.32 stacked node with kube-apiserver's etcd client key moved to Kubespray's layout:
+ * --etcd-keyfile=/etc/ssl/etcd/ssl/node-cp1-key.pem (root 0600), mounted from the host; the directory
+ * /etc/ssl/etcd/ssl has `sslDirMode`.
+ */
+export function kubesprayKeyNode(sslDirMode: number): NodeState {
+  const node = fixtureNode('v1.32-rhel-stacked');
+  const kas = node.manifests.find((m) => m.fileName === 'kube-apiserver.yaml')!;
+  editManifest(kas, (t) => t.replace('--etcd-keyfile=/etc/kubernetes/pki/apiserver-etcd-client.key', '--etcd-keyfile=/etc/ssl/etcd/ssl/node-cp1-key.pem')
+    .replace('    volumeMounts:\n', '    volumeMounts:\n    - mountPath: /etc/ssl/etcd/ssl\n      name: etcd-certs-0\n      readOnly: true\n')
+    .replace('  volumes:\n', '  volumes:\n  - hostPath:\n      path: /etc/ssl/etcd/ssl\n      type: DirectoryOrCreate\n    name: etcd-certs-0\n'));
+  node.paths['/etc/ssl/etcd'] = dir(0o755);
+  node.paths['/etc/ssl/etcd/ssl'] = dir(sslDirMode);
+  node.paths['/etc/ssl/etcd/ssl/node-cp1-key.pem'] = file(0o600);
+  return node;
+}

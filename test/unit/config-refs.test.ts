@@ -63,7 +63,8 @@ describe('files named inside config files', () => {
     const plan = buildPlan(node, defaultConfig(), { now: new Date(0) });
     const key = plan.files.find((f) => f.path === '/etc/kubernetes/webhooks/client.key');
     assert.ok(key, plan.files.map((f) => f.path).join(', '));
-    assert.deepEqual([key.desired.user, key.desired.mode, key.secret], ['kubeadm-kas', 0o600, true]);
+    // read only: root's, through kube-apiserver's group (docs/ownership.md, the read-only rule)
+    assert.deepEqual([key.desired.user, key.desired.group, key.desired.mode, key.secret], ['root', 'kubeadm-kas', 0o640, true]);
     assert.ok(!plan.files.some((f) => f.path.endsWith('/client.crt') || f.path.endsWith('/ca.crt')), 'readable certificates stay as they are');
   });
 

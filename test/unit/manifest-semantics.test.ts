@@ -160,7 +160,7 @@ describe('item 3: exec probes and lifecycle hooks read files as the component', 
     );
   });
 
-  it('the plan gives the key to etcd, and verify reports it when it is root-only again', async () => {
+  it('the plan lets etcd read the key through its group, and verify reports it when it is root-only again', async () => {
     const manifests = stacked();
     manifests['etcd.yaml'] = etcdWithExecProbe();
     const node = fixtureNode(CASE, { manifests });
@@ -169,7 +169,8 @@ describe('item 3: exec probes and lifecycle hooks read files as the component', 
     const p = buildPlan(node, defaultConfig(), { now: NOW });
     const key = p.files.find((f) => f.path === '/etc/kubernetes/pki/etcd/healthcheck-client.key');
     assert.ok(key, 'the plan changes the healthcheck key');
-    assert.deepEqual([key.desired.user, key.desired.group, key.desired.mode], ['kubeadm-etcd', 'kubeadm-etcd', 0o600]);
+    // read only: root's, through etcd's group (docs/ownership.md, the read-only rule)
+    assert.deepEqual([key.desired.user, key.desired.group, key.desired.mode], ['root', 'kubeadm-etcd', 0o640]);
     const report = await verifyNode(node, defaultConfig(), { now: NOW, proc: null, rootFlag: '' });
     assert.ok(report.findings.some((f) => f.subject === '/etc/kubernetes/pki/etcd/healthcheck-client.key'), 'verify names the probe key');
   });

@@ -1,7 +1,8 @@
-// Planning over every fixture case. Expected file changes are written by hand from kubeadm's own
-// RootlessControlPlane table (/work/shared/reference/kubeadm-rootless.md §3, mirrored in
-// docs/ownership.md) plus the extra files each case's INDEX.md entry lists; they are not copied from
-// the planner's output.
+// Planning over every fixture case. Expected file changes are written by hand from the read-only rule
+// (docs/ownership.md: a file a component only reads stays root's and is read through the component's
+// group, 0600 → 0640; only what it writes is its own) applied to the files of kubeadm's own
+// RootlessControlPlane table (which instead gives each reader its files as owner) plus the extra files
+// each case's INDEX.md entry lists; they are not copied from the planner's output.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
@@ -10,7 +11,7 @@ import { defaultConfig } from '../../src/plan/config.js';
 import { buildPlan } from '../../src/plan/plan.js';
 import { hasChanges, isBlocked } from '../../src/plan/summary.js';
 import type { Plan } from '../../src/plan/types.js';
-import { editManifest, fixtureNode } from '../support/fixture-node.js';
+import { editManifest, fixtureNode, kubesprayKeyNode } from '../support/fixture-node.js';
 
 const NOW = new Date('2026-11-25T00:00:00Z');
 const plan = (c: string, opts?: Parameters<typeof fixtureNode>[1]) => buildPlan(fixtureNode(c, opts), defaultConfig(), { now: NOW });
@@ -19,25 +20,25 @@ function changes(p: Plan): Record<string, string> {
   return Object.fromEntries(p.files.map((f) => [f.path, `${f.desired.user}:${f.desired.group} ${formatMode(f.desired.mode)}${f.action === 'set-owner-recursive' ? ' -R' : f.action === 'create-directory' ? ' mkdir' : ''}`]));
 }
 
-const KAS = 'kubeadm-kas:kubeadm-kas 0600';
+const KAS = 'root:kubeadm-kas 0640';
 const kasFiles = (pki: string) => ({
   [`${pki}/apiserver-etcd-client.key`]: KAS,
   [`${pki}/apiserver-kubelet-client.key`]: KAS,
   [`${pki}/apiserver.key`]: KAS,
   [`${pki}/front-proxy-client.key`]: KAS,
-  [`${pki}/sa.pub`]: KAS, // kubeadm writes sa.pub 0600 root, so the apiserver must own it (kubeadm's gate does the same)
+  [`${pki}/sa.pub`]: KAS, // kubeadm writes sa.pub 0600 root: the apiserver reads it through its group (the gate made it the owner)
 });
 function stacked(o: { pki?: string; data?: string; saShared: boolean }) {
   const pki = o.pki ?? '/etc/kubernetes/pki';
   return {
     ...kasFiles(pki),
-    '/etc/kubernetes/controller-manager.conf': 'kubeadm-kcm:kubeadm-kcm 0600',
-    '/etc/kubernetes/scheduler.conf': 'kubeadm-ks:kubeadm-ks 0600',
-    [`${pki}/ca.key`]: 'kubeadm-kcm:kubeadm-kcm 0600',
-    [`${pki}/etcd/peer.key`]: 'kubeadm-etcd:kubeadm-etcd 0600',
-    [`${pki}/etcd/server.key`]: 'kubeadm-etcd:kubeadm-etcd 0600',
+    '/etc/kubernetes/controller-manager.conf': 'root:kubeadm-kcm 0640',
+    '/etc/kubernetes/scheduler.conf': 'root:kubeadm-ks 0640',
+    [`${pki}/ca.key`]: 'root:kubeadm-kcm 0640',
+    [`${pki}/etcd/peer.key`]: 'root:kubeadm-etcd 0640',
+    [`${pki}/etcd/server.key`]: 'root:kubeadm-etcd 0640',
     // From v1.20 kube-apiserver reads sa.key too (--service-account-signing-key-file): shared via a group.
-    [`${pki}/sa.key`]: o.saShared ? 'root:kubeadm-sa-key-readers 0640' : 'kubeadm-kcm:kubeadm-kcm 0600',
+    [`${pki}/sa.key`]: o.saShared ? 'root:kubeadm-sa-key-readers 0640' : 'root:kubeadm-kcm 0640',
     [o.data ?? '/var/lib/etcd']: 'kubeadm-etcd:kubeadm-etcd 0700 -R',
   };
 }
@@ -184,16 +185,11 @@ describe('saved plans (apply --plan)', () => {
 
 describe('review findings on planning', () => {
   it('a private key under /etc/ssl (Kubespray etcd client key) follows the secret rule, not the trust-store rule', () => {
-    const node = fixtureNode('v1.32-rhel-stacked');
-    const kas = node.manifests.find((m) => m.fileName === 'kube-apiserver.yaml')!;
-    editManifest(kas, (t) => t.replace('--etcd-keyfile=/etc/kubernetes/pki/apiserver-etcd-client.key', '--etcd-keyfile=/etc/ssl/etcd/ssl/node-cp1-key.pem')
-      .replace('    volumeMounts:\n', '    volumeMounts:\n    - mountPath: /etc/ssl/etcd/ssl\n      name: etcd-certs-0\n      readOnly: true\n')
-      .replace('  volumes:\n', '  volumes:\n  - hostPath:\n      path: /etc/ssl/etcd/ssl\n      type: DirectoryOrCreate\n    name: etcd-certs-0\n'));
-    node.paths['/etc/ssl/etcd'] = { type: 'dir', uid: 0, gid: 0, mode: 0o755, size: 1 };
-    node.paths['/etc/ssl/etcd/ssl'] = { type: 'dir', uid: 0, gid: 0, mode: 0o700, size: 1 };
-    node.paths['/etc/ssl/etcd/ssl/node-cp1-key.pem'] = { type: 'file', uid: 0, gid: 0, mode: 0o600, size: 1 };
-    const p = buildPlan(node, defaultConfig(), { now: NOW });
-    assert.equal(changes(p)['/etc/ssl/etcd/ssl/node-cp1-key.pem'], 'kubeadm-kas:kubeadm-kas 0600');
+    const node = kubesprayKeyNode(0o700);
+    const config = defaultConfig();
+    config.allowPaths = ['/etc/ssl/etcd/ssl']; // outside /etc/kubernetes: granted only when the config names it
+    const p = buildPlan(node, config, { now: NOW });
+    assert.equal(changes(p)['/etc/ssl/etcd/ssl/node-cp1-key.pem'], 'root:kubeadm-kas 0640');
     assert.ok(!p.problems.some((x) => x.code === 'trust-store-unreadable'));
     // /etc/ssl/etcd/ssl is 0700 root: a parent problem, never advice to make the key world-readable
     assert.deepEqual(p.problems.map((x) => [x.code, x.path]), [['parent-not-traversable', '/etc/ssl/etcd/ssl']]);
