@@ -10,7 +10,8 @@ import { formatMode } from '../model/perms.js';
 import { safeHostPath } from '../paths.js';
 import { groupadd, groupdel, removeFromGroup, useradd, userdel, type AccountTools } from './accounts.js';
 import { restoreAccountFiles } from './account-files.js';
-import { isTempNameFor, publishFile, republish } from '../fs/atomic.js';
+import { publishFile, republish } from '../fs/atomic.js';
+import { isOwnTempFor } from '../state/journal-check.js';
 import { applyExceptions, chownTree, ownerModeOf, rmdirIfEmpty, sameOwnerMode, setDirOwnerMode } from './fsops.js';
 import type { Undo } from '../state/journal.js';
 import { GROUP_PATH, PASSWD_PATH } from '../model/node-paths.js';
@@ -31,10 +32,10 @@ const host = (ctx: UndoContext, p: string) => safeHostPath(ctx.root, p);
  * recorded. Only its base name is used, and only when it is a temp name this tool makes for that very
  * file: a journal from another root (or an altered one) can never make rollback delete anything else.
  */
-async function removeTemp(ctx: UndoContext, hostTarget: string, recorded: string | undefined): Promise<void> {
+async function removeTemp(ctx: UndoContext, nodePath: string, hostTarget: string, recorded: string | undefined): Promise<void> {
   if (!recorded) return;
   const name = basename(recorded);
-  if (!isTempNameFor(hostTarget, name)) {
+  if (!isOwnTempFor(nodePath, recorded)) {
     ctx.warn(`the journal names ${recorded} as the temp file of ${hostTarget}; that is not a temp name of this tool for it, so it was left alone`);
     return;
   }
@@ -75,7 +76,7 @@ export async function performUndo(u: Undo, ctx: UndoContext): Promise<void> {
       return;
     case 'restore-owner-mode': {
       const p = host(ctx, u.path);
-      await removeTemp(ctx, p, u.temp);
+      await removeTemp(ctx, u.path, p, u.temp);
       const now = await ownerModeOf(p);
       if (!now) throw new Error(`${u.path} is missing; cannot restore owner ${u.uid}:${u.gid} mode ${formatMode(u.mode)}`);
       if (sameOwnerMode(now, u)) return;
@@ -110,7 +111,7 @@ export async function performUndo(u: Undo, ctx: UndoContext): Promise<void> {
     }
     case 'restore-manifest': {
       const p = host(ctx, u.path);
-      await removeTemp(ctx, p, u.temp);
+      await removeTemp(ctx, u.path, p, u.temp);
       const saved = await readFile(backupFile(ctx, u.backupFile));
       if (u.sha256 && createHash('sha256').update(saved).digest('hex') !== u.sha256) {
         throw new Error(`the saved original ${backupFile(ctx, u.backupFile)} does not match its recorded sha256 (torn or altered); not restoring it`);

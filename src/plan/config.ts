@@ -3,6 +3,7 @@ import { firstError, parseYaml } from '../yaml/go-yaml.js';
 import { InputError } from '../errors.js';
 import { COMPONENTS, isComponent, type Component } from '../model/components.js';
 import type { AccountOverride, Config } from '../model/config.js';
+import { ACCOUNT_NAME_RE } from '../model/account-names.js';
 
 export const DEFAULT_MANIFESTS_DIR = '/etc/kubernetes/manifests';
 
@@ -10,8 +11,7 @@ export function defaultConfig(): Config {
   return { manifestsDir: DEFAULT_MANIFESTS_DIR, components: [...COMPONENTS], accounts: {}, saKeyReaders: {} };
 }
 
-// POSIX portable user names, plus the leading-underscore/trailing-$ forms shadow-utils accepts.
-const NAME_RE = /^[a-z_][a-z0-9_-]{0,31}$/;
+const NAME_RE = ACCOUNT_NAME_RE;
 
 function readYaml(text: string, path: string): unknown {
   const doc = parseYaml(text);
