@@ -52,6 +52,49 @@ export function privilegedGroup(name: string, gid: number): string | null {
   return Object.hasOwn(PRIVILEGED_GROUPS, name) ? PRIVILEGED_GROUPS[name]! : null;
 }
 
+/**
+ * Groups the distributions create for their own use (Debian base-passwd's static groups and the
+ * dynamic ones its packages add, Fedora/RHEL setup and systemd's sysusers.d, Arch filesystem): each
+ * grants something (ssl-cert reads the host's TLS keys, input/video/render/kvm open devices, src
+ * writes /usr/src), so none is ever a component's group, whatever GID it has. Checked with GIDs
+ * below SYS_GID_MIN (the distributions' static range), which are refused whatever their name.
+ */
+export const DISTRIBUTION_GROUPS: ReadonlySet<string> = new Set([
+  ...Object.keys(PRIVILEGED_GROUPS),
+  'daemon', 'lp', 'mail', 'news', 'uucp', 'man', 'proxy', 'dialout', 'fax', 'voice', 'cdrom', 'floppy', 'tape', 'audio', 'dip',
+  'www-data', 'backup', 'operator', 'list', 'irc', 'src', 'gnats', 'video', 'sasl', 'plugdev', 'games', 'users', 'nogroup', 'nobody',
+  'ssl-cert', 'input', 'kvm', 'render', 'sgx', 'netdev', 'crontab', 'messagebus', 'dbus', 'polkitd', 'lpadmin', 'sambashare',
+  'mlocate', 'plocate', 'syslog', 'uuidd', 'tss', 'rdma', 'avahi', 'bluetooth', 'pulse', 'pulse-access', 'scanner', 'ftp', 'http',
+  'systemd-network', 'systemd-resolve', 'systemd-timesync', 'systemd-coredump', 'systemd-oom', '_ssh', 'ssh_keys', 'sshd',
+  'printadmin', 'cgred', 'chrony', '_chrony', 'unbound', 'sssd', 'lock', 'mem', 'utempter', 'log', 'rfkill', 'certs',
+  'ssl', 'tcpdump', 'wireshark', 'dnsmasq', 'landscape', 'cdrw', 'usb', 'optical', 'storage', 'power',
+]);
+
+/**
+ * Why an existing group may not be reused (allow-list: only a group dedicated to the component, or to
+ * the components sharing a reader group), or null. `allowedMembers`: the users the plan puts in it;
+ * `ownUser`: the component user whose own group it is (null for a reader group). Dedicated: not a
+ * distribution group (by name, or by a GID below SYS_GID_MIN), no members but those, and no other
+ * account's primary group.
+ */
+export function notDedicatedGroup(node: NodeState, e: GroupEntry, allowedMembers: readonly string[], ownUser: string | null): { code: 'account-system-group' | 'group-unexpected-members' | 'account-not-dedicated'; why: string; extra: string[] } | null {
+  const extra = e.members.filter((m) => !allowedMembers.includes(m) && m !== ownUser);
+  if (DISTRIBUTION_GROUPS.has(e.name)) return { code: 'account-system-group', why: `${e.name} is a group the distribution creates for its own use`, extra };
+  if (e.gid < node.loginDefs.sysGidMin) return { code: 'account-system-group', why: `GID ${e.gid} is below SYS_GID_MIN ${node.loginDefs.sysGidMin} of ${LOGIN_DEFS_PATH}, the distribution's static range`, extra };
+  if (extra.length) return { code: 'group-unexpected-members', why: `it also lists ${extra.join(', ')} as members, who would be able to read what it guards`, extra };
+  const primaryOf = node.passwd.filter((p) => p.gid === e.gid && p.name !== ownUser && !allowedMembers.includes(p.name)).map((p) => p.name);
+  if (primaryOf.length) return { code: 'account-not-dedicated', why: `it is the primary group of ${primaryOf.join(', ')}`, extra };
+  return null;
+}
+
+/**
+ * Groups an existing account belongs to that the plan does not give it (allow-list: its own group and
+ * the reader groups planned for it). A reused account must be dedicated to its component.
+ */
+export function extraMemberships(node: NodeState, user: PasswdEntry, planned: readonly string[]): string[] {
+  return node.group.filter((g) => g.members.includes(user.name) && !planned.includes(g.name)).map((g) => g.name);
+}
+
 export interface SharedGroupSpec {
   name: string;
   members: Component[];
@@ -166,20 +209,19 @@ export function planIdentities(node: NodeState, config: Config, components: Comp
       problems.push({ code: 'account-id-conflict', message: `group ${g.name} exists with GID ${e.gid} but the config pins GID ${g.pinned}`, path: GROUP_PATH, fix: `change the config to gid: ${e.gid}, or renumber the group (groupmod -g ${g.pinned} ${g.name})` });
       continue;
     }
-    if (e.gid < node.loginDefs.sysGidMin || e.gid > node.loginDefs.sysGidMax) {
+    if (e.gid > node.loginDefs.sysGidMax) {
       warnings.push({ code: 'account-outside-system-range', message: `group ${g.name} has GID ${e.gid}, outside the system range ${node.loginDefs.sysGidMin}-${node.loginDefs.sysGidMax} of /etc/login.defs; reusing it`, path: GROUP_PATH });
     }
-    g.gid = e.gid;
     const isShared = shared.some((s) => s.name === g.name);
-    const ownUser = isShared ? null : g.name;
-    const extra = e.members.filter((m) => !g.members.includes(m) && m !== ownUser);
-    if (extra.length > 0) {
-      if (isShared) {
-        problems.push({ code: 'group-unexpected-members', message: `group ${g.name} has members ${extra.join(', ')}, who would be able to read the secrets it guards`, path: GROUP_PATH, fix: `remove them: ${extra.map((m) => `gpasswd -d ${m} ${g.name}`).join('; ')}` });
-      } else {
-        warnings.push({ code: 'group-unexpected-members', message: `group ${g.name} also lists ${extra.join(', ')}; files owned by this group are mode 0600, so this grants nothing`, path: GROUP_PATH });
-      }
+    const owner = isShared ? undefined : ordered.find((c) => groupName(c) === g.name);
+    const ownUser = owner ? userName(owner) : null;
+    const notDedicated = notDedicatedGroup(node, e, g.members, ownUser);
+    if (notDedicated) {
+      const { code, why, extra } = notDedicated;
+      problems.push({ code, message: `group ${g.name} (GID ${e.gid}, line ${e.line + 1} of ${GROUP_PATH}) is not dedicated to ${ownUser ?? 'the components sharing it'}: ${why}; a component runs only with its own group and the tool's reader groups`, path: GROUP_PATH, fix: code === 'group-unexpected-members' ? `remove them: ${extra.map((m) => `gpasswd -d ${m} ${g.name}`).join('; ')}` : `choose another name with accounts.<component>.group (or saKeyReaders.group) in the config; the tool then creates a dedicated group` });
+      continue;
     }
+    g.gid = e.gid;
   }
 
   // --- allocate GIDs for groups to create: pinned first (validated), then lowest free
@@ -213,6 +255,7 @@ export function planIdentities(node: NodeState, config: Config, components: Comp
   const takenUids = new Set<number>([0, ...node.passwd.map((p) => p.uid), ...(node.nss?.users.map((u) => u.uid) ?? [])]);
   interface UserDecision { component: Component; name: string; uid: number | null; existing: PasswdEntry | null; pinned?: number }
   const users: UserDecision[] = ordered.map((c) => ({ component: c, name: userName(c), uid: null, existing: firstUser(userName(c)), pinned: config.accounts[c]?.uid }));
+  const plannedGroupsOf = (user: string, own: string) => [own, ...groups.filter((x) => x.members.includes(user)).map((x) => x.name)];
   for (const u of users) {
     const g = groups.find((x) => x.name === groupName(u.component))!;
     if (!u.existing) {
@@ -230,6 +273,9 @@ export function planIdentities(node: NodeState, config: Config, components: Comp
     } else if (privilegedMembership(node, e).length > 0) {
       const groupsOf = privilegedMembership(node, e);
       problems.push({ code: 'account-privileged-group', message: `${where} belongs to privileged group(s) ${groupsOf.map((x) => `${x.name} (${x.why})`).join('; ')}; refusing to run a component as it`, path: PASSWD_PATH, fix: `choose another name with accounts.${u.component}.user, or take ${u.name} out of them (${groupsOf.map((x) => (x.primary ? `usermod -g OTHERGROUP ${u.name}` : `gpasswd -d ${u.name} ${x.name}`)).join('; ')})` });
+    } else if (extraMemberships(node, e, plannedGroupsOf(u.name, groupName(u.component))).length > 0) {
+      const extra = extraMemberships(node, e, plannedGroupsOf(u.name, groupName(u.component)));
+      problems.push({ code: 'account-not-dedicated', message: `${where} also belongs to group(s) ${extra.join(', ')}; a component's account has only its own group and the tool's reader groups`, path: GROUP_PATH, fix: `choose another name with accounts.${u.component}.user, or take ${u.name} out of them (${extra.map((x) => `gpasswd -d ${u.name} ${x}`).join('; ')})` });
     } else if (u.pinned !== undefined && u.pinned !== e.uid) {
       problems.push({ code: 'account-id-conflict', message: `${where} exists but the config pins uid ${u.pinned}`, path: PASSWD_PATH, fix: `change the config to uid: ${e.uid}, or renumber the user (usermod -u ${u.pinned} ${u.name})` });
     } else if (g.gid !== null && e.gid !== g.gid) {
