@@ -36,15 +36,17 @@ export async function runPlanCommand(opts: GlobalOptions, cmd: Command, verb: 'a
   const timeoutMs = parseDuration(o.timeout);
   if (!o.dryRun) requireRoot(verb);
   if (o.wait && !o.dryRun) requireDir(o.proc, '--proc');
-  const [{ acquireLock }, { listBackups, unfinished }, { Journal, JOURNAL_FILE }, { assertJournalTrusted }, { applyPlan }, { buildPlan }, { buildRevertPlan }, { hasChanges, isBlocked }, { renderPlanHuman }, { acceptSavedPlan }] = await Promise.all([
-    import('../state/lock.js'), import('../state/backups.js'), import('../state/journal.js'), import('../state/journal-check.js'), import('../apply/run.js'), import('../plan/plan.js'), import('../plan/revert.js'), import('../plan/summary.js'), import('../render/plan-human.js'), import('../plan/saved-plan.js'),
+  const [{ acquireLock }, { listBackups, unfinished }, { Journal, JOURNAL_FILE }, { assertJournalTrusted }, { applyPlan }, { buildPlan }, { buildRevertPlan }, { hasChanges, isBlocked }, { renderPlanHuman }, { acceptSavedPlan }, { createdAccounts }] = await Promise.all([
+    import('../state/lock.js'), import('../state/backups.js'), import('../state/journal.js'), import('../state/journal-check.js'), import('../apply/run.js'), import('../plan/plan.js'), import('../plan/revert.js'), import('../plan/summary.js'), import('../render/plan-human.js'), import('../plan/saved-plan.js'), import('../state/created-accounts.js'),
   ]);
   const lock = o.dryRun ? null : await acquireLock(opts.root, verb, note);
   try {
     const config = await loadConfig(opts);
     const node = await loadNode(opts, config);
     // Decisions (blocked? identities?) always come from the node's own plan, never from a plan file.
-    const fresh = (verb === 'apply' ? buildPlan : buildRevertPlan)(node, config, { now: new Date() });
+    // revert removes only the accounts the tool's own journals say it created.
+    const created = verb === 'revert' ? await createdAccounts(await listBackups(opts.root)) : undefined;
+    const fresh = verb === 'apply' ? buildPlan(node, config, { now: new Date() }) : buildRevertPlan(node, config, { now: new Date(), created });
     let plan = fresh;
     if (o.plan) {
       let saved: unknown;

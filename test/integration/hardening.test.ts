@@ -56,6 +56,24 @@ describe('hardening', { skip: NEEDS_ROOT }, () => {
     }
   });
 
+  it('revert removes only the accounts the journal says the tool created: an operator\'s kubeadm-foo-readers group stays', async () => {
+    const sb = await buildSandbox({ fixture: 'v1.32-rhel-stacked' });
+    try {
+      await addSystemDirs(sb.root);
+      const r = await runCli(['apply', '--root', sb.root, '--yes', '--no-wait']);
+      assert.equal(r.code, 0, show(r));
+      // The operator's own group, named like the tool's reader groups, and a file of theirs in it.
+      await writeFile(sb.path('/etc/group'), 'kubeadm-foo-readers:x:4242:\n', { flag: 'a' });
+      const rv = await runCli(['revert', '--root', sb.root, '--yes', '--no-wait']);
+      assert.equal(rv.code, 0, show(rv));
+      const groups = await readFile(sb.path('/etc/group'), 'utf8');
+      assert.match(groups, /^kubeadm-foo-readers:x:4242:$/m, 'the operator\'s group stays');
+      assert.doesNotMatch(groups, /^kubeadm-(etcd|kas|kcm|ks|sa-key-readers):/m, 'the tool\'s own accounts are removed');
+    } finally {
+      await sb.cleanup();
+    }
+  });
+
   it('a plan file cannot lift a blocking problem: apply --plan with problems emptied is still refused', async () => {
     const sb = await buildSandbox({ fixture: 'v1.32-rhel-stacked' });
     try {
