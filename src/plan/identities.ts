@@ -13,6 +13,7 @@ import type { GroupEntry, NodeState, PasswdEntry } from '../model/node.js';
 import type { AccountAction, Identity, Problem } from './types.js';
 import { GROUP_PATH, LOGIN_DEFS_PATH, PASSWD_PATH } from '../model/node-paths.js';
 import { compareText } from '../model/order.js';
+import { MAX_POD_ID } from '../model/account-names.js';
 
 /** Shells that cannot log in; an existing account with any other shell is a human or service login. */
 /** The shell kubeadm's RootlessControlPlane gate writes and insists on for its accounts. */
@@ -200,6 +201,10 @@ export function planIdentities(node: NodeState, config: Config, components: Comp
       problems.push({ code: 'account-is-root', message: `group ${g.name} exists with GID 0 (root's group, line ${e.line + 1} of ${GROUP_PATH}); a component must not run with it`, path: GROUP_PATH, fix: `remove or renumber group ${g.name} (groupmod -g NEWGID ${g.name})` });
       continue;
     }
+    if (e.gid > MAX_POD_ID) {
+      problems.push(idOutOfRange(`group ${g.name}`, 'GID', e.gid, GROUP_PATH, e.line));
+      continue;
+    }
     const privileged = privilegedGroup(e.name, e.gid);
     if (privileged) {
       problems.push({ code: 'account-privileged-group', message: `group ${g.name} (GID ${e.gid}) is a privileged system group (${privileged}); a component must not run with it`, path: GROUP_PATH, fix: `choose another group name with accounts.<component>.group (or saKeyReaders.group) in the config` });
@@ -242,7 +247,7 @@ export function planIdentities(node: NodeState, config: Config, components: Comp
     takenGids.add(g.pinned);
   }
   const needGids = groups.filter((g) => g.gid === null && !g.existing && g.pinned === undefined);
-  const gids = allocate(takenGids, node.loginDefs.sysGidMin, node.loginDefs.sysGidMax, needGids.length);
+  const gids = allocate(takenGids, node.loginDefs.sysGidMin, Math.min(node.loginDefs.sysGidMax, MAX_POD_ID), needGids.length);
   if (gids === null) {
     problems.push({ code: 'id-range-exhausted', message: `cannot allocate ${needGids.length} GIDs: the system range ${node.loginDefs.sysGidMin}-${node.loginDefs.sysGidMax} has fewer free IDs`, path: loginDefs, fix: 'widen SYS_GID_MIN/SYS_GID_MAX in /etc/login.defs, or pin gids in the config' });
   } else {
@@ -268,6 +273,8 @@ export function planIdentities(node: NodeState, config: Config, components: Comp
     const where = `user ${u.name} (uid ${e.uid}, line ${e.line + 1} of /etc/passwd)`;
     if (e.uid === 0) {
       problems.push({ code: 'account-is-root', message: `${where} is root; a component must not run as UID 0`, path: PASSWD_PATH, fix: `remove ${u.name} or choose another name with accounts.${u.component}.user` });
+    } else if (e.uid > MAX_POD_ID || e.gid > MAX_POD_ID) {
+      problems.push(idOutOfRange(`user ${u.name}`, e.uid > MAX_POD_ID ? 'UID' : 'primary GID', e.uid > MAX_POD_ID ? e.uid : e.gid, PASSWD_PATH, e.line));
     } else if (e.uid >= node.loginDefs.uidMin || !NOLOGIN_SHELLS.includes(e.shell)) {
       problems.push({ code: 'account-is-login', message: `${where} looks like a login account (shell ${e.shell || '(none)'}${e.uid >= node.loginDefs.uidMin ? `, uid >= UID_MIN ${node.loginDefs.uidMin}` : ''}); refusing to run a component as it`, path: PASSWD_PATH, fix: `choose another name with accounts.${u.component}.user, or make it a system account (usermod -s /usr/sbin/nologin ${u.name})` });
     } else if (privilegedMembership(node, e).length > 0) {
@@ -303,7 +310,7 @@ export function planIdentities(node: NodeState, config: Config, components: Comp
     takenUids.add(u.pinned);
   }
   const needUids = users.filter((u) => !u.existing && u.pinned === undefined);
-  const uids = allocate(takenUids, node.loginDefs.sysUidMin, node.loginDefs.sysUidMax, needUids.length);
+  const uids = allocate(takenUids, node.loginDefs.sysUidMin, Math.min(node.loginDefs.sysUidMax, MAX_POD_ID), needUids.length);
   if (uids === null) {
     problems.push({ code: 'id-range-exhausted', message: `cannot allocate ${needUids.length} UIDs: the system range ${node.loginDefs.sysUidMin}-${node.loginDefs.sysUidMax} has fewer free IDs`, path: loginDefs, fix: 'widen SYS_UID_MIN/SYS_UID_MAX in /etc/login.defs, or pin uids in the config' });
   } else {
@@ -354,6 +361,11 @@ function privilegedMembership(node: NodeState, user: PasswdEntry): Array<{ name:
     if (why) out.push({ name: g.name, why, primary: false });
   }
   return out;
+}
+
+/** An existing account whose ID no pod may carry (the API rejects it), naming the line it comes from. */
+function idOutOfRange(what: string, kind: string, id: number, path: string, line: number): Problem {
+  return { code: 'id-out-of-range', message: `${what} has ${kind} ${id} (line ${line + 1} of ${path}), above ${MAX_POD_ID}: the API server rejects a pod running with it`, path, fix: `choose another name in the config (accounts.<component>.user/group) so the tool creates the account, or renumber it below ${MAX_POD_ID + 1}` };
 }
 
 /** Lowest `count` IDs in [min, max] not in `taken`, ascending; null when the range has fewer. */

@@ -1,7 +1,7 @@
 // The journal is input: it may be copied from another node or root, or altered by hand. Before rollback
 // or a resuming apply acts on an unfinished journal, every name it holds is checked here — one check for
 // both paths, so neither can be made to delete, re-own or restore anything the tool never wrote.
-import { basename, dirname, posix } from 'node:path';
+import { basename } from 'node:path';
 import { InputError } from '../errors.js';
 import { isTempNameFor } from '../fs/atomic.js';
 import { ACCOUNT_NAME_RE } from '../model/account-names.js';
@@ -24,14 +24,12 @@ function isBackupName(p: unknown): boolean {
 
 /**
  * Is `recorded` a temp file the tool made for node path `nodePath` (src/fs/atomic.ts tempNameFor)? Its
- * base name must be the tool's temp name for that very file and its directory must end with the file's
- * own directory (the host prefix is the root the run used, which may have moved since).
+ * base name must be the tool's temp name for that very file. The directory part is the host path the run
+ * resolved (through the root it used, and any link in the path's parents), so it is never used: the temp
+ * is looked for only next to the journaled path under THIS root.
  */
 export function isOwnTempFor(nodePath: string, recorded: string): boolean {
-  if (!isTempNameFor(nodePath, basename(recorded))) return false;
-  const dir = dirname(recorded);
-  const want = posix.dirname(nodePath);
-  return want === '/' ? dir.startsWith('/') : dir === want || dir.endsWith(want);
+  return isTempNameFor(nodePath, basename(recorded));
 }
 
 /** What is wrong with one journaled undo, or null when every name it holds is one the tool could have written. */

@@ -183,4 +183,15 @@ describe('groups and accounts by allow-list: only a dedicated group or account i
     assert.deepEqual(plan.identities.find((i) => i.component === 'etcd'), { component: 'etcd', user: 'etcd', uid: 108, group: 'etcd', gid: 112, supplementalGroups: [] });
     assert.equal(plan.accounts.find((a) => a.name === 'kubeadm-kas' && a.action === 'reuse-user')?.action, 'reuse-user');
   });
+
+  it('never allocates or reuses an ID above 2^31-2 (the API rejects such a pod)', () => {
+    const wide = nodeState({ loginDefs: { sysUidMin: 2147483645, sysUidMax: 4000000000, sysGidMin: 2147483645, sysGidMax: 4000000000, uidMin: 4000000001 } });
+    const plan = planIdentities(wide, defaultConfig(), ['etcd', 'kube-scheduler', 'kube-controller-manager'], []);
+    assert.deepEqual(plan.problems.map((p) => p.code), ['id-range-exhausted', 'id-range-exhausted']);
+    const big = nodeState({ passwd: passwd('kubeadm-ks:x:3000000000:150:::/bin/false'), group: group('kubeadm-ks:x:150:\nkubeadm-etcd:x:3000000001:\n') });
+    const reused = planIdentities(big, defaultConfig(), ['etcd', 'kube-scheduler'], []);
+    assert.deepEqual(reused.problems.map((p) => [p.code, p.path]), [['id-out-of-range', '/etc/group'], ['id-out-of-range', '/etc/passwd']]);
+    assert.match(reused.problems[1]!.message, /user kubeadm-ks has UID 3000000000 \(line 1 of \/etc\/passwd\), above 2147483646/);
+  });
 });
+

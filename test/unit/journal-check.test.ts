@@ -10,7 +10,7 @@ const owner = { uid: 0, gid: 0, mode: 0o600 };
 const intent = (undo: Undo): JournalRecord => ({ t: 'intent', step: '1:files', title: 't', undo });
 
 describe('journal records', () => {
-  it('accepts what the tool writes: its own temp name next to the path, under any root', () => {
+  it('accepts what the tool writes: its own temp name for the path, wherever the run resolved its directory', () => {
     const temp = tempNameFor('/r/etc/kubernetes/pki/sa.key');
     assert.equal(undoProblem({ kind: 'restore-owner-mode', path: '/etc/kubernetes/pki/sa.key', ...owner, temp }), null);
     assert.equal(isOwnTempFor('/etc/kubernetes/pki/sa.key', `/moved/root/etc/kubernetes/pki/${temp.split('/').pop()}`), true);
@@ -21,7 +21,7 @@ describe('journal records', () => {
 
   it('refuses temp names that are not the tool\'s own for that very file', () => {
     const path = '/etc/kubernetes/scheduler.conf';
-    for (const temp of ['/elsewhere/shadow', 'admin.conf', '/r/etc/kubernetes/.kubeadm-nonroot.admin.conf.0123abcd.tmp', '/r/srv/.kubeadm-nonroot.scheduler.conf.0123abcd.tmp']) {
+    for (const temp of ['/elsewhere/shadow', 'admin.conf', '/r/etc/kubernetes/.kubeadm-nonroot.admin.conf.0123abcd.tmp', '/r/etc/kubernetes/.kubeadm-nonroot.scheduler.conf.tmp']) {
       assert.match(undoProblem({ kind: 'restore-owner-mode', path, ...owner, temp }) ?? '', /is not the tool's temp name/, temp);
     }
   });
