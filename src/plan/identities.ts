@@ -260,7 +260,10 @@ export function planIdentities(node: NodeState, config: Config, components: Comp
   const takenUids = new Set<number>([0, ...node.passwd.map((p) => p.uid), ...(node.nss?.users.map((u) => u.uid) ?? [])]);
   interface UserDecision { component: Component; name: string; uid: number | null; existing: PasswdEntry | null; pinned?: number }
   const users: UserDecision[] = ordered.map((c) => ({ component: c, name: userName(c), uid: null, existing: firstUser(userName(c)), pinned: config.accounts[c]?.uid }));
-  const plannedGroupsOf = (user: string, own: string) => [own, ...groups.filter((x) => x.members.includes(user)).map((x) => x.name)];
+  // Its own group, the reader groups this plan puts it in, and kubeadm's gate's sa-key reader group
+  // (the gate put kas and kcm in it whatever is migrated now).
+  const gateReaders = config.saKeyReaders.group ?? SA_KEY_READERS_GROUP;
+  const plannedGroupsOf = (c: Component, user: string, own: string) => [own, ...(c === 'kube-apiserver' || c === 'kube-controller-manager' ? [gateReaders] : []), ...groups.filter((x) => x.members.includes(user)).map((x) => x.name)];
   for (const u of users) {
     const g = groups.find((x) => x.name === groupName(u.component))!;
     if (!u.existing) {
@@ -280,8 +283,8 @@ export function planIdentities(node: NodeState, config: Config, components: Comp
     } else if (privilegedMembership(node, e).length > 0) {
       const groupsOf = privilegedMembership(node, e);
       problems.push({ code: 'account-privileged-group', message: `${where} belongs to privileged group(s) ${groupsOf.map((x) => `${x.name} (${x.why})`).join('; ')}; refusing to run a component as it`, path: PASSWD_PATH, fix: `choose another name with accounts.${u.component}.user, or take ${u.name} out of them (${groupsOf.map((x) => (x.primary ? `usermod -g OTHERGROUP ${u.name}` : `gpasswd -d ${u.name} ${x.name}`)).join('; ')})` });
-    } else if (extraMemberships(node, e, plannedGroupsOf(u.name, groupName(u.component))).length > 0) {
-      const extra = extraMemberships(node, e, plannedGroupsOf(u.name, groupName(u.component)));
+    } else if (extraMemberships(node, e, plannedGroupsOf(u.component, u.name, groupName(u.component))).length > 0) {
+      const extra = extraMemberships(node, e, plannedGroupsOf(u.component, u.name, groupName(u.component)));
       problems.push({ code: 'account-not-dedicated', message: `${where} also belongs to group(s) ${extra.join(', ')}; a component's account has only its own group and the tool's reader groups`, path: GROUP_PATH, fix: `choose another name with accounts.${u.component}.user, or take ${u.name} out of them (${extra.map((x) => `gpasswd -d ${u.name} ${x}`).join('; ')})` });
     } else if (u.pinned !== undefined && u.pinned !== e.uid) {
       problems.push({ code: 'account-id-conflict', message: `${where} exists but the config pins uid ${u.pinned}`, path: PASSWD_PATH, fix: `change the config to uid: ${e.uid}, or renumber the user (usermod -u ${u.pinned} ${u.name})` });

@@ -193,5 +193,11 @@ describe('groups and accounts by allow-list: only a dedicated group or account i
     assert.deepEqual(reused.problems.map((p) => [p.code, p.path]), [['id-out-of-range', '/etc/group'], ['id-out-of-range', '/etc/passwd']]);
     assert.match(reused.problems[1]!.message, /user kubeadm-ks has UID 3000000000 \(line 1 of \/etc\/passwd\), above 2147483646/);
   });
+
+  it('a reused kas or kcm user may stay in kubeadm\'s gate sa-key reader group even when no secret is shared now', () => {
+    const node = nodeState({ passwd: passwd('kubeadm-kas:x:102:103:::/bin/false\nkubeadm-ks:x:104:105:::/bin/false'), group: group('kubeadm-kas:x:103:kubeadm-kas\nkubeadm-ks:x:105:kubeadm-ks,kubeadm-ks\nkubeadm-sa-key-readers:x:106:kubeadm-kas,kubeadm-ks\n') });
+    const plan = planIdentities(node, defaultConfig(), ['kube-apiserver', 'kube-scheduler'], []);
+    assert.deepEqual(plan.problems.map((p) => [p.code, p.message.split(' ')[1]]), [['account-not-dedicated', 'kubeadm-ks']], 'the scheduler was never in it');
+  });
 });
 
