@@ -13,6 +13,7 @@ import { syncDir, writeDurable } from '../fs/atomic.js';
 import { chownTree } from './fsops.js';
 import { pidsOf, waitHealthy, type GateSpec } from './gates.js';
 import { Journal } from '../state/journal.js';
+import { isOwnTempFor } from '../state/journal-check.js';
 import { rollbackJournal } from './rollback.js';
 import { rollbackCommand } from './rollback-hint.js';
 import { backupDir as backupDirOf, backupId, STATE_DIR } from '../state/locations.js';
@@ -71,7 +72,8 @@ export async function applyPlan(plan: Plan, o: RunOptions, resume?: { id: string
     // run redoes the step with a new one, so the old one would be left forever (a copy of a secret).
     // (Found next to the target under THIS root: the recorded host path is wrong if the root moved.)
     for (const { done, undo: u } of journal.intents()) {
-      if (!done && u && 'temp' in u && u.temp) await rm(join(safeHostPath(o.root, dirname(u.path)), basename(u.temp)), { force: true });
+      // Only the tool's own temp name for that very file (the journal is input: src/state/journal-check.ts).
+      if (!done && u && 'temp' in u && u.temp && isOwnTempFor(u.path, u.temp)) await rm(join(safeHostPath(o.root, dirname(u.path)), basename(u.temp)), { force: true });
     }
   } else {
     // mkdir -p gives EVERY directory it creates the mode: parents that do not exist yet (/var/lib on a

@@ -12,6 +12,7 @@ import { restoreAccountFiles } from './account-files.js';
 import { isTempNameFor, publishFile } from '../fs/atomic.js';
 import { rmdirUnder, setOwnerModeFd, setOwnerModeUnder, stateUnder, UnsafePathError } from '../fs/handles.js';
 import { applyExceptions, chownTreeAt, ownerModeOf, sameOwnerMode, withTreeTop } from './fsops.js';
+import { isOwnTempFor } from '../state/journal-check.js';
 import type { Undo } from '../state/journal.js';
 import { RECORD_FILE, restoreRecord } from '../state/record.js';
 import { decideManifestRestore, manifestNow } from './manifest-restore.js';
@@ -33,10 +34,10 @@ const host = (ctx: UndoContext, p: string) => safeHostPath(ctx.root, p);
  * recorded. Only its base name is used, and only when it is a temp name this tool makes for that very
  * file: a journal from another root (or an altered one) can never make rollback delete anything else.
  */
-async function removeTemp(ctx: UndoContext, hostTarget: string, recorded: string | undefined): Promise<void> {
+async function removeTemp(ctx: UndoContext, nodePath: string, hostTarget: string, recorded: string | undefined): Promise<void> {
   if (!recorded) return;
   const name = basename(recorded);
-  if (!isTempNameFor(hostTarget, name)) {
+  if (!isOwnTempFor(nodePath, recorded)) {
     ctx.warn(`the journal names ${recorded} as the temp file of ${hostTarget}; that is not a temp name of this tool for it, so it was left alone`);
     return;
   }
@@ -93,7 +94,7 @@ async function undoOnce(u: Undo, ctx: UndoContext): Promise<void> {
     case 'restore-owner-mode': {
       // In place, through the entry's descriptor (src/fs/handles.ts): never a copy (a file being written
       // keeps every write; a sparse or huge file costs nothing), never through a link.
-      await removeTemp(ctx, host(ctx, u.path), u.temp); // journals of versions that republished a copy
+      await removeTemp(ctx, u.path, host(ctx, u.path), u.temp); // journals of versions that republished a copy
       const now = stateUnder(ctx.root, u.path);
       if (!now) throw new Error(`${u.path} is missing; cannot restore owner ${u.uid}:${u.gid} mode ${formatMode(u.mode)}`);
       if (sameOwnerMode(now, u)) return;
@@ -130,7 +131,7 @@ async function undoOnce(u: Undo, ctx: UndoContext): Promise<void> {
       // The saved original only over exactly what the run wrote; over a manifest rewritten since, just
       // the run's own edits undone (src/apply/manifest-restore.ts): never an older release back.
       const p = host(ctx, u.path);
-      await removeTemp(ctx, p, u.temp);
+      await removeTemp(ctx, u.path, p, u.temp);
       const d = await decideManifestRestore(u, await manifestNow(ctx, u.path), ctx);
       if (d.kind === 'keep') {
         if (d.note) ctx.warn(d.note);

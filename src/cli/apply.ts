@@ -2,6 +2,7 @@
 // health gates; automatic rollback on failure or signal.
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { InputError, RefusedError } from '../errors.js';
 import type { Outcome, Wrap } from './main.js';
 import type { GlobalOptions } from './options.js';
@@ -38,38 +39,41 @@ export async function runPlanCommand(opts: GlobalOptions, cmd: Command, verb: 'a
   const timeoutMs = parseDuration(o.timeout);
   if (!o.dryRun) requireRoot(verb);
   if (o.wait && !o.dryRun) requireDir(o.proc, '--proc');
-  const [{ acquireLock }, { listBackups, unfinished }, { Journal }, { applyPlan }, { buildPlan }, { buildRevertPlan }, { actionsNotIn, hasChanges, isBlocked }, { renderPlanHuman }, { fingerprintInputs, stableStringify }, { PLAN_API_VERSION, PLAN_KIND, REVERT_PLAN_KIND }] = await Promise.all([
-    import('../state/lock.js'), import('../state/backups.js'), import('../state/journal.js'), import('../apply/run.js'), import('../plan/plan.js'), import('../plan/revert.js'), import('../plan/summary.js'), import('../render/plan-human.js'), import('../plan/fingerprint.js'), import('../plan/types.js'),
+  const [{ acquireLock }, { listBackups, unfinished }, { Journal, JOURNAL_FILE }, { assertJournalTrusted }, { applyPlan }, { buildPlan }, { buildRevertPlan }, { hasChanges, isBlocked }, { renderPlanHuman }, { acceptSavedPlan }, { createdAccounts }] = await Promise.all([
+    import('../state/lock.js'), import('../state/backups.js'), import('../state/journal.js'), import('../state/journal-check.js'), import('../apply/run.js'), import('../plan/plan.js'), import('../plan/revert.js'), import('../plan/summary.js'), import('../render/plan-human.js'), import('../plan/saved-plan.js'), import('../state/created-accounts.js'),
   ]);
-  const kind = verb === 'apply' ? PLAN_KIND : REVERT_PLAN_KIND;
   const lock = o.dryRun ? null : await acquireLock(opts.root, verb, note);
   try {
     const { config, record } = await loadConfig(opts);
     const node = await loadNode(opts, config);
     // Decisions (blocked? identities?) always come from the node's own plan, never from a plan file.
-    const fresh = (verb === 'apply' ? buildPlan : buildRevertPlan)(node, config, { now: new Date(), record, consentedGrants: [...(config.grants ?? []), ...(o.grant ?? [])] });
+    // revert removes only the accounts the tool's own journals say it created.
+    const created = verb === 'revert' ? await createdAccounts(await listBackups(opts.root)) : undefined;
+    const fresh = verb === 'apply'
+      ? buildPlan(node, config, { now: new Date(), record, consentedGrants: [...(config.grants ?? []), ...(o.grant ?? [])] })
+      : buildRevertPlan(node, config, { now: new Date(), created, record });
     let plan = fresh;
     if (o.plan) {
-      let saved: typeof plan;
+      let saved: unknown;
       try {
         saved = JSON.parse(readFileSync(o.plan, 'utf8'));
       } catch (e) {
         throw new InputError(`cannot read a plan from it: ${(e as Error).message}`, o.plan);
       }
-      if (saved?.apiVersion !== PLAN_API_VERSION) throw new InputError(`not a plan of this tool (apiVersion ${String(saved?.apiVersion)}, expected ${PLAN_API_VERSION})`, o.plan);
-      if (saved.kind !== kind) throw new InputError(`is a ${String(saved.kind)}, but ${verb} needs a ${kind}`, o.plan);
-      if (saved.fingerprint !== fingerprintInputs(node, config)) {
-        throw new RefusedError(`${o.plan}: the node changed since this plan was made (fingerprint differs); make a new plan and review it`);
+      const accepted = acceptSavedPlan(saved, { verb, fresh, node, config });
+      if (!accepted.accepted) {
+        if (accepted.refusal === 'changed') throw new RefusedError(`${o.plan}: ${accepted.message}`);
+        throw new InputError(accepted.message, o.plan);
       }
-      const foreign = actionsNotIn(saved, fresh);
-      if (stableStringify(saved.components) !== stableStringify(fresh.components)) foreign.unshift('components/identities differ');
-      if (foreign.length) throw new InputError(`holds actions this node's plan does not (${foreign.slice(0, 3).join('; ')}${foreign.length > 3 ? '; …' : ''}); only plans made by "plan -o json" for this node, with actions at most removed, are applied`, o.plan);
-      plan = saved;
+      plan = accepted.plan;
     }
     const previous = o.dryRun ? null : unfinished(await listBackups(opts.root));
     if (previous?.status === 'rollback-unfinished' || previous?.status === 'rollback-failed') {
       throw new RefusedError(`a rollback of run ${previous.id} did not ${previous.status === 'rollback-failed' ? 'succeed' : 'finish'}; complete it first with: ${rollbackCommand(opts.root)}`);
     }
+    // The resume path acts on the unfinished journal: checked exactly as rollback checks it.
+    const resumeJournal = previous ? await Journal.open(previous.dir) : null;
+    if (previous && resumeJournal) assertJournalTrusted(resumeJournal.entries, join(previous.dir, JOURNAL_FILE));
     if (isBlocked(fresh)) {
       await emit(opts, fresh, () => renderPlanHuman(fresh, style(opts)));
       // stdout carries the plan (maybe as JSON); the reason for exit 2 belongs on stderr too, naming the path.
@@ -91,7 +95,7 @@ export async function runPlanCommand(opts: GlobalOptions, cmd: Command, verb: 'a
       return 'refused';
     }
     return await withInterrupts(verb, async ({ signal, gateSignal }) => {
-      const resume = previous ? { id: previous.id, journal: await Journal.open(previous.dir) } : undefined;
+      const resume = previous && resumeJournal ? { id: previous.id, journal: resumeJournal } : undefined;
       const result = await withProgress(verb === 'apply' ? 'Applying plan' : 'Reverting', opts, (events) =>
         applyPlan(plan, { root: opts.root, wait: o.wait, timeoutMs, proc: o.proc, signal, gateSignal, now: () => new Date(), events, record: recordInputs(plan, config, node) }, resume),
       );

@@ -1,8 +1,6 @@
 // kubeadm-nonroot patches --output-dir DIR: kubeadm patch files with this node's IDs, for
 // `kubeadm upgrade apply|node --patches DIR`. See docs/upgrade.md.
 import type { Command } from 'commander';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { InputError } from '../errors.js';
 import type { Outcome, Wrap } from './main.js';
 import type { GlobalOptions } from './options.js';
@@ -19,7 +17,7 @@ export function register(program: Command, run: Wrap): void {
 
 export async function patchesCommand(opts: GlobalOptions, cmd: Command): Promise<Outcome> {
   const o = cmd.opts<{ outputDir: string }>();
-  const [{ buildPlan }, { patchFileName, patchRefusal, renderPatch }, { readTemplate }, { VERSION }, { seccompStyle }] = await Promise.all([import('../plan/plan.js'), import('../plan/patches.js'), import('../templates.js'), import('../version.js'), import('../model/version.js')]);
+  const [{ buildPlan }, { patchFileName, patchRefusal, renderPatch }, { readTemplate }, { VERSION }, { seccompStyle }, { prepareOutputDir, writeOutputFile }] = await Promise.all([import('../plan/plan.js'), import('../plan/patches.js'), import('../templates.js'), import('../version.js'), import('../model/version.js'), import('../fs/output-dir.js')]);
   const { config, record } = await loadConfig(opts);
   const node = await loadNode(opts, config);
   const plan = buildPlan(node, config, { now: new Date(), record });
@@ -27,16 +25,11 @@ export async function patchesCommand(opts: GlobalOptions, cmd: Command): Promise
   if (ids.length === 0) throw new InputError('no component has a planned identity; run plan to see why', node.manifestsDir);
   const refusal = patchRefusal(ids, node);
   if (refusal) throw new InputError(refusal);
-  try {
-    mkdirSync(o.outputDir, { recursive: true, mode: 0o755 });
-  } catch (e) {
-    throw new InputError(`cannot create it: ${(e as NodeJS.ErrnoException).code}`, o.outputDir);
-  }
+  await prepareOutputDir(o.outputDir);
   const written: string[] = [];
   for (const id of ids) {
     const name = patchFileName(id.component);
-    writeFileSync(join(o.outputDir, name), renderPatch(await readTemplate(`patches/${name}`), id, VERSION, seccompStyle(plan.kubernetesVersion)), { mode: 0o644 });
-    written.push(join(o.outputDir, name));
+    written.push(await writeOutputFile(o.outputDir, name, renderPatch(await readTemplate(`patches/${name}`), id, VERSION, seccompStyle(plan.kubernetesVersion)), 0o644));
   }
   await emit(opts, { written, identities: ids }, () => written.map((w) => `wrote ${w}`).join('\n') + `\nUse: kubeadm upgrade apply|node --patches ${o.outputDir}\n`);
   return 'done';

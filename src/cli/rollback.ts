@@ -1,5 +1,6 @@
 // kubeadm-nonroot rollback: undo the latest (or a chosen) apply from its journal.
 import type { Command } from 'commander';
+import { join } from 'node:path';
 import { describeUnconfirmed, RefusedError, RollbackFailedError } from '../errors.js';
 import type { Outcome, Wrap } from './main.js';
 import type { GlobalOptions } from './options.js';
@@ -31,8 +32,8 @@ export async function rollbackCommand(opts: GlobalOptions, cmd: Command): Promis
   requireRoot('rollback');
   requireDir(opts.root, '--root');
   if (o.wait) requireDir(o.proc, '--proc');
-  const [{ acquireLock }, { listBackups }, { Journal }, { rollbackJournal }, { shadowUtils }] = await Promise.all([
-    import('../state/lock.js'), import('../state/backups.js'), import('../state/journal.js'), import('../apply/rollback.js'), import('../apply/accounts.js'),
+  const [{ acquireLock }, { listBackups }, { Journal, JOURNAL_FILE }, { assertJournalTrusted }, { rollbackJournal }, { shadowUtils }] = await Promise.all([
+    import('../state/lock.js'), import('../state/backups.js'), import('../state/journal.js'), import('../state/journal-check.js'), import('../apply/rollback.js'), import('../apply/accounts.js'),
   ]);
   const lock = await acquireLock(opts.root, 'rollback', note);
   try {
@@ -48,6 +49,7 @@ export async function rollbackCommand(opts: GlobalOptions, cmd: Command): Promis
     const newer = open.filter((b) => b.id > target.id);
     if (newer.length) throw new RefusedError(`run ${target.id} has newer runs on top of it (${newer.map((b) => b.id).join(', ')}); roll those back first`);
     const journal = await Journal.open(target.dir);
+    assertJournalTrusted(journal.entries, join(target.dir, JOURNAL_FILE));
     if (target.status === 'unfinished') note(`Run ${target.id} did not finish (killed?); undoing what it recorded.`);
     if (target.status === 'rollback-unfinished') note(`A rollback of run ${target.id} did not finish; completing it.`);
     // --keep-accounts: the account undos are neither run nor journaled as undone (the journal keeps

@@ -8,6 +8,7 @@
 // write them and the intent is unambiguous.
 import { InputError } from '../errors.js';
 import type { LoginDefs } from '../model/node.js';
+import { MAX_POD_ID } from '../model/account-names.js';
 
 /** kubeadm's defaults (users_linux.go) plus shadow-utils' UID_MIN default of 1000. */
 export const DEFAULT_LOGIN_DEFS: Readonly<LoginDefs> = Object.freeze({
@@ -20,6 +21,7 @@ export const DEFAULT_LOGIN_DEFS: Readonly<LoginDefs> = Object.freeze({
 
 /** IDs are 32-bit; 4294967295 is (uid_t)-1, which chown(2) reads as "leave unchanged". */
 const MAX_ID = 4294967294;
+
 
 const KEYS = ['SYS_UID_MIN', 'SYS_UID_MAX', 'SYS_GID_MIN', 'SYS_GID_MAX', 'UID_MIN', 'GID_MIN'] as const;
 type Key = (typeof KEYS)[number];
@@ -62,6 +64,9 @@ export function parseLoginDefs(text: string | null, path: string): LoginDefs {
     const n = Number(value);
     if (n > MAX_ID) {
       throw new InputError(`${where}: ${name} value ${value} is larger than the largest ID ${MAX_ID}`, path);
+    }
+    if ((name === 'SYS_UID_MIN' || name === 'SYS_GID_MIN') && n > MAX_POD_ID) {
+      throw new InputError(`${where}: ${name} ${value} is above ${MAX_POD_ID}: every ID allocated from it would be written into manifests the API server rejects (runAsUser/runAsGroup/supplementalGroups are 1..${MAX_POD_ID} here); lower it to at most ${MAX_POD_ID}`, path);
     }
     found.set(name, n);
   });

@@ -58,7 +58,7 @@
 import { posix } from 'node:path';
 import type { Component } from './components.js';
 import type { FileAccess, UnmappedPath } from './access.types.js';
-import type { ExecCommand, Flag, PodInfo } from './pod.types.js';
+import type { ContainerInfo, ExecCommand, Flag, PodInfo } from './pod.types.js';
 import { lastFlag } from './flags.js';
 
 const PATH_NAME_SUFFIXES = [
@@ -202,10 +202,33 @@ export function mapToHost(pod: PodInfo, containerPath: string): MappedPath | nul
 
 type Analysis = { accesses: FileAccess[]; unmapped: UnmappedPath[] };
 
-/** Derive every host file access of `component` from its manifest. Pure. */
+/**
+ * The pod as one of its containers sees it: that container's flags, mounts and exec commands over the
+ * pod's volumes (so mapToHost resolves through that container's own mounts).
+ */
+export function containerView(pod: PodInfo, c: ContainerInfo): PodInfo {
+  return { ...pod, argv: c.argv, flags: c.flags, mounts: c.mounts, execCommands: c.execCommands, containerSecurityContext: c.securityContext };
+}
+
+/**
+ * Derive every host file access of `component` from its manifest: of every container of the pod (init
+ * containers, the component's, sidecars, ephemeral ones), each through its own mounts. Pure.
+ */
 export function analyzeAccess(pod: PodInfo, component: Component): Analysis {
   const accesses = new Map<string, FileAccess>();
   const unmapped = new Map<string, UnmappedPath>();
+  const views = pod.allContainers.length > 0 ? pod.allContainers.map((c) => containerView(pod, c)) : [pod];
+  for (const view of views) analyzeContainer(view, component, accesses, unmapped);
+  const byHostThenFlag = (a: FileAccess, b: FileAccess): number =>
+    cmp(a.hostPath, b.hostPath) || cmp(a.flag, b.flag) || cmp(a.containerPath, b.containerPath) || cmp(a.access, b.access);
+  return {
+    accesses: [...accesses.values()].sort(byHostThenFlag),
+    unmapped: [...unmapped.values()].sort((a, b) => cmp(a.containerPath, b.containerPath) || cmp(a.flag, b.flag)),
+  };
+}
+
+/** The accesses and unmapped paths of one container's view of the pod, added to the maps. */
+function analyzeContainer(pod: PodInfo, component: Component, accesses: Map<string, FileAccess>, unmapped: Map<string, UnmappedPath>): void {
   const noteUnmapped = (flag: string, containerPath: string, access: 'read' | 'write' = 'read'): void => {
     unmapped.set(`${flag}\0${containerPath}`, { component, flag, containerPath, access });
   };
@@ -276,12 +299,6 @@ export function analyzeAccess(pod: PodInfo, component: Component): Analysis {
     }
   }
 
-  const byHostThenFlag = (a: FileAccess, b: FileAccess): number =>
-    cmp(a.hostPath, b.hostPath) || cmp(a.flag, b.flag) || cmp(a.containerPath, b.containerPath) || cmp(a.access, b.access);
-  return {
-    accesses: [...accesses.values()].sort(byHostThenFlag),
-    unmapped: [...unmapped.values()].sort((a, b) => cmp(a.containerPath, b.containerPath) || cmp(a.flag, b.flag)),
-  };
 }
 
 const SHELLS = new Set(['sh', 'bash', 'ash', 'dash', 'zsh']);

@@ -2,7 +2,7 @@
 // reads the file. Which pods are kubeadm's components is decided in identify.ts.
 import type { Document } from 'yaml';
 import { firstError, parseYamlDocuments } from '../yaml/go-yaml.js';
-import type { ExecCommand, HostPathVolume, HttpProbe, PodInfo, VolumeMount } from './pod.types.js';
+import type { ContainerInfo, ContainerList, ExecCommand, HostPathVolume, HttpProbe, PodInfo, VolumeMount } from './pod.types.js';
 import { parseFlags } from './flags.js';
 import { InputError } from '../errors.js';
 
@@ -106,10 +106,8 @@ export function podInfo(root: unknown, path: string): PodInfo {
     throw new InputError(`${path}: container ${JSON.stringify(containerName)} has no image; set spec.containers[0].image`, path);
   }
   const command = list(c.command).map((a) => str(a) ?? '');
-  const argv = [...command, ...list(c.args).map((a) => str(a) ?? '')];
-  const mounts: VolumeMount[] = list(c.volumeMounts)
-    .filter(isObj)
-    .map((m) => ({ name: str(m.name) ?? '', mountPath: str(m.mountPath) ?? '', readOnly: m.readOnly === true }));
+  const main = containerInfo(c, 'containers', 0);
+  const { argv, mounts } = main;
   const volumes: HostPathVolume[] = [];
   for (const v of list(spec.volumes).filter(isObj)) {
     if (!isObj(v.hostPath)) continue;
@@ -129,16 +127,31 @@ export function podInfo(root: unknown, path: string): PodInfo {
     image: image.trim(),
     argv,
     command,
-    flags: parseFlags(argv),
+    flags: main.flags,
     mounts,
     volumes,
     podSecurityContext: obj(spec.securityContext),
-    containerSecurityContext: obj(c.securityContext),
+    containerSecurityContext: main.securityContext,
     probes: parseProbes(c),
-    execCommands: parseExecCommands(c),
+    execCommands: main.execCommands,
     hostNetwork: spec.hostNetwork === true,
+    allContainers: allContainers(spec),
     dumpSigns: dumpSigns(metadata, obj(root.status)),
   };
+}
+
+/** One container's command line, mounts, securityContext and exec commands. */
+function containerInfo(c: Obj, where: ContainerList, index: number): ContainerInfo {
+  const argv = [...list(c.command), ...list(c.args)].map((a) => str(a) ?? '');
+  const mounts: VolumeMount[] = list(c.volumeMounts)
+    .filter(isObj)
+    .map((m) => ({ name: str(m.name) ?? '', mountPath: str(m.mountPath) ?? '', readOnly: m.readOnly === true }));
+  return { list: where, index, name: str(c.name) ?? '', argv, flags: parseFlags(argv), mounts, securityContext: obj(c.securityContext), execCommands: parseExecCommands(c) };
+}
+
+/** Every container of the pod spec: initContainers, containers, ephemeralContainers, in that order. */
+function allContainers(spec: Obj): ContainerInfo[] {
+  return (['initContainers', 'containers', 'ephemeralContainers'] as const).flatMap((where) => list(spec[where]).flatMap((c, i) => (isObj(c) ? [containerInfo(c, where, i)] : [])));
 }
 
 /**

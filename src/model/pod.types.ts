@@ -39,6 +39,23 @@ export interface ExecCommand {
   argv: string[];
 }
 
+/** Where a container sits in the pod: spec.<list>[index]. */
+export type ContainerList = 'initContainers' | 'containers' | 'ephemeralContainers';
+
+/** One container of the pod, as the tool reasons about it (each runs with the pod's identity unless it overrides it). */
+export interface ContainerInfo {
+  list: ContainerList;
+  index: number;
+  name: string;
+  /** command followed by args. */
+  argv: string[];
+  flags: Flag[];
+  mounts: VolumeMount[];
+  /** Its securityContext as plain data ({} when absent). */
+  securityContext: Record<string, unknown>;
+  execCommands: ExecCommand[];
+}
+
 export interface PodInfo {
   /** metadata.name */
   name: string;
@@ -64,6 +81,12 @@ export interface PodInfo {
   /** exec probes and lifecycle hooks of the container: they open files as the container's user too. */
   execCommands: ExecCommand[];
   hostNetwork: boolean;
+  /**
+   * Every container of the pod: initContainers, containers (containers[0] is the component itself,
+   * the fields above; sidecars follow), ephemeralContainers — in that order. Each is analysed and set:
+   * any of them opens host files and runs with the pod's identity unless its securityContext says otherwise.
+   */
+  allContainers: ContainerInfo[];
   /**
    * Signs that the file is a `kubectl get pod -o yaml` dump of a (mirror) pod rather than a manifest
    * (metadata.uid, resourceVersion, ownerReferences, the kubernetes.io/config.mirror annotation,

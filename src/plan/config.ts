@@ -1,8 +1,10 @@
 // Parse and validate the optional config file (-c FILE). Pure: takes the text, returns a Config.
 import { firstError, parseYaml } from '../yaml/go-yaml.js';
 import { InputError } from '../errors.js';
-import { COMPONENTS, isComponent, type Component } from '../model/components.js';
+import { COMPONENTS, DEFAULT_ACCOUNT, isComponent, SA_KEY_READERS_GROUP, type Component } from '../model/components.js';
 import type { AccountOverride, Config } from '../model/config.js';
+import { ACCOUNT_NAME_RE } from '../model/account-names.js';
+import { MAX_POD_ID } from '../model/account-names.js';
 
 export const DEFAULT_MANIFESTS_DIR = '/etc/kubernetes/manifests';
 
@@ -10,8 +12,7 @@ export function defaultConfig(): Config {
   return { manifestsDir: DEFAULT_MANIFESTS_DIR, components: [...COMPONENTS], accounts: {}, saKeyReaders: {} };
 }
 
-// POSIX portable user names, plus the leading-underscore/trailing-$ forms shadow-utils accepts.
-const NAME_RE = /^[a-z_][a-z0-9_-]{0,31}$/;
+const NAME_RE = ACCOUNT_NAME_RE;
 
 function readYaml(text: string, path: string): unknown {
   const doc = parseYaml(text);
@@ -62,13 +63,52 @@ export function parseConfig(text: string, path: string): Config {
   }
   if (raw.grants !== undefined) config.grants = parsePaths(raw.grants, 'grants', path);
   if (raw.allowPaths !== undefined) config.allowPaths = parsePaths(raw.allowPaths, 'allowPaths', path).map((p) => p.replace(/\/+$/, '') || '/');
-  const names = new Set<string>();
-  for (const c of COMPONENTS) {
-    const user = config.accounts[c]?.user;
-    if (user && names.has(user)) throw new InputError(`accounts: user name "${user}" is used twice`, path);
-    if (user) names.add(user);
-  }
+  const collision = configCollision(config);
+  if (collision) throw new InputError(collision, path);
   return config;
+}
+
+/** One account name or ID of the resolved config, and the config key it comes from. */
+interface Claim {
+  kind: 'name' | 'uid' | 'gid';
+  value: string | number;
+  key: string;
+  /** Who the name or ID is for: a component, or the shared sa-key reader group. */
+  owner: string;
+}
+
+/** Every name and pinned ID the config gives the migrated components (defaults included: kubeadm's names). */
+function claims(config: Config): Claim[] {
+  const out: Claim[] = [];
+  for (const c of config.components) {
+    const a = config.accounts[c] ?? {};
+    const user = a.user ?? DEFAULT_ACCOUNT[c];
+    out.push({ kind: 'name', value: user, key: a.user ? `accounts.${c}.user` : `${c}'s default user`, owner: c });
+    if (a.group !== undefined && a.group !== user) out.push({ kind: 'name', value: a.group, key: `accounts.${c}.group`, owner: c });
+    if (a.uid !== undefined) out.push({ kind: 'uid', value: a.uid, key: `accounts.${c}.uid`, owner: c });
+    if (a.gid !== undefined) out.push({ kind: 'gid', value: a.gid, key: `accounts.${c}.gid`, owner: c });
+  }
+  const readers = config.saKeyReaders;
+  out.push({ kind: 'name', value: readers.group ?? SA_KEY_READERS_GROUP, key: readers.group ? 'saKeyReaders.group' : 'the default saKeyReaders.group', owner: 'saKeyReaders' });
+  if (readers.gid !== undefined) out.push({ kind: 'gid', value: readers.gid, key: 'saKeyReaders.gid', owner: 'saKeyReaders' });
+  return out;
+}
+
+/**
+ * The first collision between components' accounts, as a message naming both config keys, or null. Two
+ * components never share a user, a group or a pinned ID, and no user or group is named like another
+ * component's (a user's own group carries its name): each component's files stay its own. Refused
+ * here, at plan time, instead of failing half-way through apply.
+ */
+export function configCollision(config: Config): string | null {
+  const all = claims(config);
+  for (const [i, a] of all.entries()) {
+    const b = all.slice(0, i).find((x) => x.kind === a.kind && x.value === a.value && x.owner !== a.owner);
+    if (!b) continue;
+    const what = a.kind === 'name' ? `the account name "${a.value}"` : `${a.kind} ${a.value}`;
+    return `${a.key} and ${b.key} both give ${what} (to ${b.owner} and ${a.owner}); each component needs accounts and IDs of its own: change one of them`;
+  }
+  return null;
 }
 
 /** A list of absolute node paths (grants:, allowPaths:). */
@@ -92,8 +132,8 @@ function parseAccount(value: unknown, where: string, path: string, allowed = ['u
       }
       out[k] = v;
     } else {
-      if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0 || v > 2 ** 31 - 2) {
-        throw new InputError(`${where}.${k}: must be a positive integer ID (0 is root and never allowed)`, path);
+      if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0 || v > MAX_POD_ID) {
+        throw new InputError(`${where}.${k}: ${String(v)} is not an ID in 1..${MAX_POD_ID} (0 is root and never allowed; above ${MAX_POD_ID} the API server rejects the pod)`, path);
       }
       out[k as 'uid' | 'gid'] = v;
     }

@@ -23,6 +23,7 @@ import type { RecordedAccount } from '../state/record.types.js';
 export function createdByTool(recorded: readonly RecordedAccount[], kind: 'user' | 'group', name: string, id: number): boolean {
   return recorded.some((a) => a.kind === kind && a.name === name && a.id === id && a.created);
 }
+import { MAX_POD_ID } from '../model/account-names.js';
 
 /** Shells that cannot log in; an existing account with any other shell is a human or service login. */
 /** The shell kubeadm's RootlessControlPlane gate writes and insists on for its accounts. */
@@ -60,6 +61,49 @@ export const PRIVILEGED_GROUPS: Readonly<Record<string, string>> = {
 export function privilegedGroup(name: string, gid: number): string | null {
   if (gid === 0) return PRIVILEGED_GROUPS.root!;
   return Object.hasOwn(PRIVILEGED_GROUPS, name) ? PRIVILEGED_GROUPS[name]! : null;
+}
+
+/**
+ * Groups the distributions create for their own use (Debian base-passwd's static groups and the
+ * dynamic ones its packages add, Fedora/RHEL setup and systemd's sysusers.d, Arch filesystem): each
+ * grants something (ssl-cert reads the host's TLS keys, input/video/render/kvm open devices, src
+ * writes /usr/src), so none is ever a component's group, whatever GID it has. Checked with GIDs
+ * below SYS_GID_MIN (the distributions' static range), which are refused whatever their name.
+ */
+export const DISTRIBUTION_GROUPS: ReadonlySet<string> = new Set([
+  ...Object.keys(PRIVILEGED_GROUPS),
+  'daemon', 'lp', 'mail', 'news', 'uucp', 'man', 'proxy', 'dialout', 'fax', 'voice', 'cdrom', 'floppy', 'tape', 'audio', 'dip',
+  'www-data', 'backup', 'operator', 'list', 'irc', 'src', 'gnats', 'video', 'sasl', 'plugdev', 'games', 'users', 'nogroup', 'nobody',
+  'ssl-cert', 'input', 'kvm', 'render', 'sgx', 'netdev', 'crontab', 'messagebus', 'dbus', 'polkitd', 'lpadmin', 'sambashare',
+  'mlocate', 'plocate', 'syslog', 'uuidd', 'tss', 'rdma', 'avahi', 'bluetooth', 'pulse', 'pulse-access', 'scanner', 'ftp', 'http',
+  'systemd-network', 'systemd-resolve', 'systemd-timesync', 'systemd-coredump', 'systemd-oom', '_ssh', 'ssh_keys', 'sshd',
+  'printadmin', 'cgred', 'chrony', '_chrony', 'unbound', 'sssd', 'lock', 'mem', 'utempter', 'log', 'rfkill', 'certs',
+  'ssl', 'tcpdump', 'wireshark', 'dnsmasq', 'landscape', 'cdrw', 'usb', 'optical', 'storage', 'power',
+]);
+
+/**
+ * Why an existing group may not be reused (allow-list: only a group dedicated to the component, or to
+ * the components sharing a reader group), or null. `allowedMembers`: the users the plan puts in it;
+ * `ownUser`: the component user whose own group it is (null for a reader group). Dedicated: not a
+ * distribution group (by name, or by a GID below SYS_GID_MIN), no members but those, and no other
+ * account's primary group.
+ */
+export function notDedicatedGroup(node: NodeState, e: GroupEntry, allowedMembers: readonly string[], ownUser: string | null): { code: 'account-system-group' | 'group-unexpected-members' | 'account-not-dedicated'; why: string; extra: string[] } | null {
+  const extra = e.members.filter((m) => !allowedMembers.includes(m) && m !== ownUser);
+  if (DISTRIBUTION_GROUPS.has(e.name)) return { code: 'account-system-group', why: `${e.name} is a group the distribution creates for its own use`, extra };
+  if (e.gid < node.loginDefs.sysGidMin) return { code: 'account-system-group', why: `GID ${e.gid} is below SYS_GID_MIN ${node.loginDefs.sysGidMin} of ${LOGIN_DEFS_PATH}, the distribution's static range`, extra };
+  if (extra.length) return { code: 'group-unexpected-members', why: `it also lists ${extra.join(', ')} as members, who would be able to read what it guards`, extra };
+  const primaryOf = node.passwd.filter((p) => p.gid === e.gid && p.name !== ownUser && !allowedMembers.includes(p.name)).map((p) => p.name);
+  if (primaryOf.length) return { code: 'account-not-dedicated', why: `it is the primary group of ${primaryOf.join(', ')}`, extra };
+  return null;
+}
+
+/**
+ * Groups an existing account belongs to that the plan does not give it (allow-list: its own group and
+ * the reader groups planned for it). A reused account must be dedicated to its component.
+ */
+export function extraMemberships(node: NodeState, user: PasswdEntry, planned: readonly string[]): string[] {
+  return node.group.filter((g) => g.members.includes(user.name) && !planned.includes(g.name)).map((g) => g.name);
 }
 
 export interface SharedGroupSpec {
@@ -167,6 +211,10 @@ export function planIdentities(node: NodeState, config: Config, components: Comp
       problems.push({ code: 'account-is-root', message: `group ${g.name} exists with GID 0 (root's group, line ${e.line + 1} of ${GROUP_PATH}); a component must not run with it`, path: GROUP_PATH, fix: `remove or renumber group ${g.name} (groupmod -g NEWGID ${g.name})` });
       continue;
     }
+    if (e.gid > MAX_POD_ID) {
+      problems.push(idOutOfRange(`group ${g.name}`, 'GID', e.gid, GROUP_PATH, e.line));
+      continue;
+    }
     const privileged = privilegedGroup(e.name, e.gid);
     if (privileged) {
       problems.push({ code: 'account-privileged-group', message: `group ${g.name} (GID ${e.gid}) is a privileged system group (${privileged}); a component must not run with it`, path: GROUP_PATH, fix: `choose another group name with accounts.<component>.group (or saKeyReaders.group) in the config` });
@@ -176,20 +224,19 @@ export function planIdentities(node: NodeState, config: Config, components: Comp
       problems.push({ code: 'account-id-conflict', message: `group ${g.name} exists with GID ${e.gid} but the config pins GID ${g.pinned}`, path: GROUP_PATH, fix: `change the config to gid: ${e.gid}, or renumber the group (groupmod -g ${g.pinned} ${g.name})` });
       continue;
     }
-    if ((e.gid < node.loginDefs.sysGidMin || e.gid > node.loginDefs.sysGidMax) && !createdByTool(recorded, 'group', e.name, e.gid)) {
+    if (e.gid > node.loginDefs.sysGidMax && !createdByTool(recorded, 'group', e.name, e.gid)) {
       warnings.push({ code: 'account-outside-system-range', message: `group ${g.name} has GID ${e.gid}, outside the system range ${node.loginDefs.sysGidMin}-${node.loginDefs.sysGidMax} of /etc/login.defs; reusing it`, path: GROUP_PATH });
     }
-    g.gid = e.gid;
     const isShared = shared.some((s) => s.name === g.name);
-    const ownUser = isShared ? null : g.name;
-    const extra = e.members.filter((m) => !g.members.includes(m) && m !== ownUser);
-    if (extra.length > 0) {
-      if (isShared) {
-        problems.push({ code: 'group-unexpected-members', message: `group ${g.name} has members ${extra.join(', ')}, who would be able to read the secrets it guards`, path: GROUP_PATH, fix: `remove them: ${extra.map((m) => `gpasswd -d ${m} ${g.name}`).join('; ')}` });
-      } else {
-        warnings.push({ code: 'group-unexpected-members', message: `group ${g.name} also lists ${extra.join(', ')}; files owned by this group are mode 0600, so this grants nothing`, path: GROUP_PATH });
-      }
+    const owner = isShared ? undefined : ordered.find((c) => groupName(c) === g.name);
+    const ownUser = owner ? userName(owner) : null;
+    const notDedicated = notDedicatedGroup(node, e, g.members, ownUser);
+    if (notDedicated) {
+      const { code, why, extra } = notDedicated;
+      problems.push({ code, message: `group ${g.name} (GID ${e.gid}, line ${e.line + 1} of ${GROUP_PATH}) is not dedicated to ${ownUser ?? 'the components sharing it'}: ${why}; a component runs only with its own group and the tool's reader groups`, path: GROUP_PATH, fix: code === 'group-unexpected-members' ? `remove them: ${extra.map((m) => `gpasswd -d ${m} ${g.name}`).join('; ')}` : `choose another name with accounts.<component>.group (or saKeyReaders.group) in the config; the tool then creates a dedicated group` });
+      continue;
     }
+    g.gid = e.gid;
   }
 
   // --- allocate GIDs for groups to create: pinned first (validated), then lowest free
@@ -210,7 +257,7 @@ export function planIdentities(node: NodeState, config: Config, components: Comp
     takenGids.add(g.pinned);
   }
   const needGids = groups.filter((g) => g.gid === null && !g.existing && g.pinned === undefined);
-  const gids = allocate(takenGids, node.loginDefs.sysGidMin, node.loginDefs.sysGidMax, needGids.length);
+  const gids = allocate(takenGids, node.loginDefs.sysGidMin, Math.min(node.loginDefs.sysGidMax, MAX_POD_ID), needGids.length);
   if (gids === null) {
     problems.push({ code: 'id-range-exhausted', message: `cannot allocate ${needGids.length} GIDs: the system range ${node.loginDefs.sysGidMin}-${node.loginDefs.sysGidMax} has fewer free IDs`, path: loginDefs, fix: 'widen SYS_GID_MIN/SYS_GID_MAX in /etc/login.defs, or pin gids in the config' });
   } else {
@@ -223,6 +270,10 @@ export function planIdentities(node: NodeState, config: Config, components: Comp
   const takenUids = new Set<number>([0, ...node.passwd.map((p) => p.uid), ...(node.nss?.users.map((u) => u.uid) ?? [])]);
   interface UserDecision { component: Component; name: string; uid: number | null; existing: PasswdEntry | null; pinned?: number }
   const users: UserDecision[] = ordered.map((c) => ({ component: c, name: userName(c), uid: null, existing: firstUser(userName(c)), pinned: config.accounts[c]?.uid }));
+  // Its own group, the reader groups this plan puts it in, and kubeadm's gate's sa-key reader group
+  // (the gate put kas and kcm in it whatever is migrated now).
+  const gateReaders = config.saKeyReaders.group ?? SA_KEY_READERS_GROUP;
+  const plannedGroupsOf = (c: Component, user: string, own: string) => [own, ...(c === 'kube-apiserver' || c === 'kube-controller-manager' ? [gateReaders] : []), ...groups.filter((x) => x.members.includes(user)).map((x) => x.name)];
   for (const u of users) {
     const g = groups.find((x) => x.name === groupName(u.component))!;
     if (!u.existing) {
@@ -238,11 +289,16 @@ export function planIdentities(node: NodeState, config: Config, components: Comp
     const ours = createdByTool(recorded, 'user', e.name, e.uid);
     if (e.uid === 0) {
       problems.push({ code: 'account-is-root', message: `${where} is root; a component must not run as UID 0`, path: PASSWD_PATH, fix: `remove ${u.name} or choose another name with accounts.${u.component}.user` });
+    } else if (e.uid > MAX_POD_ID || e.gid > MAX_POD_ID) {
+      problems.push(idOutOfRange(`user ${u.name}`, e.uid > MAX_POD_ID ? 'UID' : 'primary GID', e.uid > MAX_POD_ID ? e.uid : e.gid, PASSWD_PATH, e.line));
     } else if ((e.uid >= node.loginDefs.uidMin && !ours) || !NOLOGIN_SHELLS.includes(e.shell)) {
       problems.push({ code: 'account-is-login', message: `${where} looks like a login account (shell ${e.shell || '(none)'}${e.uid >= node.loginDefs.uidMin ? `, uid >= UID_MIN ${node.loginDefs.uidMin}` : ''}); refusing to run a component as it`, path: PASSWD_PATH, fix: `choose another name with accounts.${u.component}.user, or make it a system account (usermod -s /usr/sbin/nologin ${u.name})` });
     } else if (privilegedMembership(node, e).length > 0) {
       const groupsOf = privilegedMembership(node, e);
       problems.push({ code: 'account-privileged-group', message: `${where} belongs to privileged group(s) ${groupsOf.map((x) => `${x.name} (${x.why})`).join('; ')}; refusing to run a component as it`, path: PASSWD_PATH, fix: `choose another name with accounts.${u.component}.user, or take ${u.name} out of them (${groupsOf.map((x) => (x.primary ? `usermod -g OTHERGROUP ${u.name}` : `gpasswd -d ${u.name} ${x.name}`)).join('; ')})` });
+    } else if (extraMemberships(node, e, plannedGroupsOf(u.component, u.name, groupName(u.component))).length > 0) {
+      const extra = extraMemberships(node, e, plannedGroupsOf(u.component, u.name, groupName(u.component)));
+      problems.push({ code: 'account-not-dedicated', message: `${where} also belongs to group(s) ${extra.join(', ')}; a component's account has only its own group and the tool's reader groups`, path: GROUP_PATH, fix: `choose another name with accounts.${u.component}.user, or take ${u.name} out of them (${extra.map((x) => `gpasswd -d ${u.name} ${x}`).join('; ')})` });
     } else if (u.pinned !== undefined && u.pinned !== e.uid) {
       problems.push({ code: 'account-id-conflict', message: `${where} exists but the config pins uid ${u.pinned}`, path: PASSWD_PATH, fix: `change the config to uid: ${e.uid}, or renumber the user (usermod -u ${u.pinned} ${u.name})` });
     } else if (g.gid !== null && e.gid !== g.gid) {
@@ -270,7 +326,7 @@ export function planIdentities(node: NodeState, config: Config, components: Comp
     takenUids.add(u.pinned);
   }
   const needUids = users.filter((u) => !u.existing && u.pinned === undefined);
-  const uids = allocate(takenUids, node.loginDefs.sysUidMin, node.loginDefs.sysUidMax, needUids.length);
+  const uids = allocate(takenUids, node.loginDefs.sysUidMin, Math.min(node.loginDefs.sysUidMax, MAX_POD_ID), needUids.length);
   if (uids === null) {
     problems.push({ code: 'id-range-exhausted', message: `cannot allocate ${needUids.length} UIDs: the system range ${node.loginDefs.sysUidMin}-${node.loginDefs.sysUidMax} has fewer free IDs`, path: loginDefs, fix: 'widen SYS_UID_MIN/SYS_UID_MAX in /etc/login.defs, or pin uids in the config' });
   } else {
@@ -321,6 +377,11 @@ function privilegedMembership(node: NodeState, user: PasswdEntry): Array<{ name:
     if (why) out.push({ name: g.name, why, primary: false });
   }
   return out;
+}
+
+/** An existing account whose ID no pod may carry (the API rejects it), naming the line it comes from. */
+function idOutOfRange(what: string, kind: string, id: number, path: string, line: number): Problem {
+  return { code: 'id-out-of-range', message: `${what} has ${kind} ${id} (line ${line + 1} of ${path}), above ${MAX_POD_ID}: the API server rejects a pod running with it`, path, fix: `choose another name in the config (accounts.<component>.user/group) so the tool creates the account, or renumber it below ${MAX_POD_ID + 1}` };
 }
 
 /** Lowest `count` IDs in [min, max] not in `taken`, ascending; null when the range has fewer. */

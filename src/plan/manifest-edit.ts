@@ -50,21 +50,42 @@ export function applySecurity(text: string, desired: DesiredSecurity, source?: s
   }
   applySeccomp(ed, desired.seccomp, source);
 
-  if (containerScAbsent) {
-    const caps: Record<string, unknown> = desired.capabilitiesAdd.length > 0 ? { add: desired.capabilitiesAdd, drop: ['ALL'] } : { drop: ['ALL'] };
-    ed.setWhole(CONTAINER_SC, desired.allowPrivilegeEscalation === false ? { allowPrivilegeEscalation: false, capabilities: caps } : { capabilities: caps }, 'container securityContext');
-  }
+  for (const c of containerSecurityPaths(ed)) setContainerSecurity(ed, c.path, c.label, desired, c.path === CONTAINER_SC ? containerScAbsent : ed.get(c.path) === undefined);
+  return ed.result();
+}
 
+/**
+ * The securityContext of every container: the component's (containers[0]) first, then init containers,
+ * sidecars and ephemeral containers — each runs with the pod's identity and must drop its capabilities
+ * too. kubeadm's manifests have only containers[0], whose edit (and label) is unchanged.
+ */
+function containerSecurityPaths(ed: Editor): Array<{ path: PathKey[]; label: string }> {
+  const out = [{ path: CONTAINER_SC, label: 'container securityContext' }];
+  for (const list of ['initContainers', 'containers', 'ephemeralContainers'] as const) {
+    const items = ed.get(['spec', list]);
+    if (!Array.isArray(items)) continue;
+    items.forEach((_, i) => {
+      if (list !== 'containers' || i > 0) out.push({ path: ['spec', list, i, 'securityContext'], label: `${list}[${i}] securityContext` });
+    });
+  }
+  return out;
+}
+
+/** One container's managed keys: allowPrivilegeEscalation (when desired), capabilities add and drop: [ALL]. */
+function setContainerSecurity(ed: Editor, sc: PathKey[], label: string, desired: DesiredSecurity, absent: boolean): void {
+  if (absent) {
+    const caps: Record<string, unknown> = desired.capabilitiesAdd.length > 0 ? { add: desired.capabilitiesAdd, drop: ['ALL'] } : { drop: ['ALL'] };
+    ed.setWhole(sc, desired.allowPrivilegeEscalation === false ? { allowPrivilegeEscalation: false, capabilities: caps } : { capabilities: caps }, label);
+  }
   if (desired.allowPrivilegeEscalation === false) {
-    ed.set([...CONTAINER_SC, 'allowPrivilegeEscalation'], false, 'container securityContext.allowPrivilegeEscalation');
+    ed.set([...sc, 'allowPrivilegeEscalation'], false, `${label}.allowPrivilegeEscalation`);
   }
   if (desired.capabilitiesAdd.length > 0) {
-    ed.set([...CONTAINER_SC, 'capabilities', 'add'], desired.capabilitiesAdd, 'container securityContext.capabilities.add');
+    ed.set([...sc, 'capabilities', 'add'], desired.capabilitiesAdd, `${label}.capabilities.add`);
   } else {
-    ed.remove([...CONTAINER_SC, 'capabilities', 'add'], 'container securityContext.capabilities.add');
+    ed.remove([...sc, 'capabilities', 'add'], `${label}.capabilities.add`);
   }
-  ed.set([...CONTAINER_SC, 'capabilities', 'drop'], ['ALL'], 'container securityContext.capabilities.drop');
-  return ed.result();
+  ed.set([...sc, 'capabilities', 'drop'], ['ALL'], `${label}.capabilities.drop`);
 }
 
 /** The inverse of applySecurity, for `revert`. */
@@ -77,7 +98,7 @@ export function removeSecurity(
   const podKeys = opts.keepSeccompField ? POD_MANAGED : [...POD_MANAGED, 'seccompProfile'];
   ed.removeKeys(POD_SC, podKeys, 'pod securityContext');
   if (opts.removeSeccompAnnotation) ed.removeKeys(ANNOTATIONS, [SECCOMP_ANNOTATION], 'annotation');
-  ed.removeKeys(CONTAINER_SC, CONTAINER_MANAGED, 'container securityContext');
+  for (const c of containerSecurityPaths(ed)) ed.removeKeys(c.path, CONTAINER_MANAGED, c.label);
   return ed.result();
 }
 

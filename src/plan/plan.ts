@@ -19,7 +19,7 @@ import { planIdentities, sharedGroupName, type SharedGroupSpec } from './identit
 import { applySecurity, type DesiredSecurity } from './manifest-edit.js';
 import { groupUses, planFiles, sharedReaderSets } from './ownership.js';
 import { markNewGrants } from './consent.js';
-import { PLAN_API_VERSION, PLAN_KIND, type ComponentPlan, type Identity, type IgnoredManifest, type ManifestAction, type Plan, type Problem } from './types.js';
+import { PLAN_API_VERSION, PLAN_KIND, type ComponentPlan, type FileAction, type Identity, type IgnoredManifest, type ManifestAction, type Plan, type Problem } from './types.js';
 import { compareText } from '../model/order.js';
 import { normalizeNodePath } from '../paths.js';
 
@@ -156,7 +156,7 @@ export function buildPlan(node: NodeState, config: Config, opts: PlanOptions): P
         problems.push({ code: 'privileged-port', message: `${f.component} listens on port ${p.port} (${p.flag}); only kube-apiserver from v1.21 can bind below 1024 as non-root (its binary carries cap_net_bind_service)`, path: f.path, component: f.component, fix: `move ${p.flag} to a port >= 1024` });
       }
     }
-    for (const m of f.pod.mounts.filter((x) => !x.readOnly)) {
+    for (const m of f.pod.allContainers.flatMap((c) => c.mounts).filter((x) => !x.readOnly)) {
       const v = f.pod.volumes.find((x) => x.name === m.name);
       if (!v || v.path === '/usr/libexec/kubernetes/kubelet-plugins/volume/exec') continue; // kcm's flexvolume dir: only read
       if (result.accesses.some((a) => a.volume === m.name) || inner.notes.some((n) => n.why === 'socket' && n.path.startsWith(v.path))) continue;
@@ -186,6 +186,7 @@ export function buildPlan(node: NodeState, config: Config, opts: PlanOptions): P
   const filePlan = planFiles(node, uses, ids.identities, sharedGids, { user: (u) => userNames.get(u), group: (g) => groupNames.get(g) }, { manifestsDir: node.manifestsDir, used: usedByAll(found, node) }, config.allowPaths ?? []);
   problems.push(...filePlan.problems);
   warnings.push(...filePlan.warnings);
+  problems.push(...sharedWithRootPods(filePlan.files, rootPodWritableDirs(node, found)));
   const consent = markNewGrants(filePlan.files, uses, opts.record, opts.consentedGrants);
   problems.push(...consent.problems);
 
@@ -196,14 +197,7 @@ export function buildPlan(node: NodeState, config: Config, opts: PlanOptions): P
     const isMigrating = migrating.includes(f);
     components.push({ component: f.component, manifest: f.path, migrate: isMigrating, image: f.pod.image, version: f.component === 'etcd' ? etcdVersion : kubeVersionFromImage(f.pod.image), identity });
     if (!identity) continue;
-    // A container-level runAsUser/runAsGroup wins over the pod's (PodSecurityContext docs): the pod
-    // would keep running as that identity whatever we write at pod level.
-    for (const key of ['runAsUser', 'runAsGroup'] as const) {
-      const v = f.pod.containerSecurityContext[key];
-      if (v !== undefined && v !== (key === 'runAsUser' ? identity.uid : identity.gid)) {
-        problems.push({ code: 'container-identity-override', message: `${f.component}'s container securityContext sets ${key}: ${String(v)}, which overrides the pod-level ${key} the migration writes`, path: f.path, component: f.component, fix: `remove containers[0].securityContext.${key} from ${f.path}` });
-      }
-    }
+    problems.push(...containerOverrides(f, identity));
     const running = f.pod.podSecurityContext.runAsUser;
     if (running !== undefined && running !== 0 && running !== identity.uid) {
       const holder = node.passwd.find((p) => p.uid === running);
@@ -247,6 +241,74 @@ function recordDifferences(recorded: Config, config: Config, manifestsDir: strin
     path: manifestsDir,
     fix: 'review the plan; apply makes the config the record\'s, or run without -c to keep the recorded config',
   }));
+}
+
+/** A host directory a non-kubeadm static pod running as root mounts read-write. */
+export interface RootPodMount {
+  path: string;
+  /** The manifest's node path. */
+  manifest: string;
+}
+
+/**
+ * Directories the static pods that are NOT kubeadm components (a log shipper, kube-vip) mount read-write
+ * from a container that runs as root (no runAsUser, or 0: kubeadm-style images run as root).
+ */
+export function rootPodWritableDirs(node: NodeState, found: readonly FoundComponent[]): RootPodMount[] {
+  const out: RootPodMount[] = [];
+  for (const m of node.manifests) {
+    if (!m.parsed.ok || found.some((f) => f.path === m.path)) continue;
+    const pod = m.parsed.pod;
+    for (const c of pod.allContainers) {
+      const uid = c.securityContext.runAsUser ?? pod.podSecurityContext.runAsUser ?? 0;
+      if (uid !== 0 && uid !== '0') continue;
+      for (const mount of c.mounts.filter((x) => !x.readOnly)) {
+        const v = pod.volumes.find((x) => x.name === mount.name);
+        if (v?.path.startsWith('/')) out.push({ path: normalizeNodePath(v.path), manifest: m.path });
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * A directory handed to a component for writing that a root static pod also mounts read-write (or that
+ * holds, or sits inside, such a mount): the component could plant files and links the root pod then
+ * reads, follows or runs. Blocking: the directory stays root's.
+ */
+export function sharedWithRootPods(files: readonly FileAction[], mounts: readonly RootPodMount[]): Problem[] {
+  const within = (a: string, b: string) => a === b || a.startsWith(b === '/' ? '/' : `${b}/`);
+  const out: Problem[] = [];
+  for (const f of files.filter((x) => x.access === 'write')) {
+    for (const m of mounts.filter((x) => within(f.path, x.path) || within(x.path, f.path))) {
+      const component = f.readers[0]!;
+      out.push({ code: 'shared-with-root-pod', message: `${f.path} would be handed to ${f.readers.join(', ')} for writing, but the static pod ${m.manifest} mounts ${m.path} read-write and runs as root: ${component} could plant files and links that root pod reads or follows`, path: f.path, component, fix: `give ${component} a directory of its own (change the flag naming ${f.path}), or mount ${m.path} readOnly in ${m.manifest}` });
+    }
+  }
+  return out;
+}
+
+/**
+ * Containers of the pod that would not run as the migrated identity: a container-level runAsUser or
+ * runAsGroup wins over the pod's (PodSecurityContext docs), and a privileged container is root in all
+ * but name. Every container counts — init containers, sidecars and ephemeral ones run in the pod too.
+ */
+export function containerOverrides(f: Pick<FoundComponent, 'component' | 'path' | 'pod'>, identity: { uid: number; gid: number }): Problem[] {
+  const out: Problem[] = [];
+  for (const c of f.pod.allContainers) {
+    const where = `${c.list}[${c.index}]`;
+    const name = c.list === 'containers' && c.index === 0 ? `${f.component}'s container` : `${f.component}'s ${where} (${c.name || 'unnamed'})`;
+    for (const key of ['runAsUser', 'runAsGroup'] as const) {
+      const v = c.securityContext[key];
+      if (v !== undefined && v !== (key === 'runAsUser' ? identity.uid : identity.gid)) {
+        out.push({ code: 'container-identity-override', message: `${name} securityContext sets ${key}: ${String(v)}, which overrides the pod-level ${key} the migration writes`, path: f.path, component: f.component, fix: `remove ${where}.securityContext.${key} from ${f.path}` });
+      }
+    }
+    if (c.securityContext.privileged === true) {
+      out.push({ code: 'container-privileged', message: `${name} is privileged (securityContext.privileged: true): it keeps every capability and device whatever user it runs as`, path: f.path, component: f.component, fix: `remove ${where}.securityContext.privileged from ${f.path} (or that container)` });
+    }
+  }
+  return out;
 }
 
 /** The write-manifest action for an edit of a found component's manifest (migration and revert plans). */

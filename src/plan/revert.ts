@@ -7,7 +7,7 @@ import { semver } from '../model/semver.js';
 import { analyzeAccess } from '../model/access.js';
 import { expandConfigAccesses } from '../model/config-refs.js';
 import type { FileAccess } from '../model/access.types.js';
-import { DEFAULT_ACCOUNT, SA_KEY_READERS_GROUP } from '../model/components.js';
+import { DEFAULT_ACCOUNT } from '../model/components.js';
 import type { Config } from '../model/config.js';
 import type { NodeState } from '../model/node.js';
 import { KUBEADM_WRITES_SECCOMP_SINCE } from '../model/support.js';
@@ -20,11 +20,13 @@ import { findComponents, manifestAction } from './plan.js';
 import { PLAN_API_VERSION, REVERT_PLAN_KIND, type AccountAction, type FileAction, type ManifestAction, type Ownership, type Plan, type Problem } from './types.js';
 import { GROUP_PATH, PASSWD_PATH } from '../model/node-paths.js';
 import { compareText } from '../model/order.js';
-import type { MigrationRecord } from '../state/record.types.js';
+import type { MigrationRecord, RecordedAccount } from '../state/record.types.js';
 
-/** The comment the tool gives the users it creates ("kubeadm-nonroot etcd"; plan/identities.ts). */
-export const TOOL_COMMENT_PREFIX = 'kubeadm-nonroot ';
-const isToolUser = (gecos: string) => gecos.startsWith(TOOL_COMMENT_PREFIX);
+/** What the tool's journals (or migration record) say it created and has not removed since. */
+export interface CreatedAccounts {
+  users: readonly string[];
+  groups: readonly string[];
+}
 
 const ROOT_IDENTITY = { user: 'root', uid: 0, group: 'root', gid: 0, supplementalGroups: [] };
 
@@ -33,7 +35,11 @@ export function kubeadmDefaultMode(path: string, secret: boolean): number {
   return secret || path.endsWith('.pub') ? 0o600 : 0o644;
 }
 
-export function buildRevertPlan(node: NodeState, config: Config, opts: { now: Date; record?: MigrationRecord | null }): Plan {
+/**
+ * `opts.created`: the accounts the tool created on this node (src/state/created-accounts.ts); only those
+ * are ever removed — none when unknown (the backups are gone): a name alone proves nothing.
+ */
+export function buildRevertPlan(node: NodeState, config: Config, opts: { now: Date; created?: CreatedAccounts; record?: MigrationRecord | null }): Plan {
   const problems: Problem[] = [];
   const warnings: Problem[] = [];
   const { found, ignored, refused } = findComponents(node);
@@ -84,44 +90,7 @@ export function buildRevertPlan(node: NodeState, config: Config, opts: { now: Da
   }
   files.sort((a, b) => compareText(a.path, b.path));
 
-  // The tool's accounts: the configured (or kubeadm's) names of the selected components and the reader groups.
-  const accounts: AccountAction[] = [];
-  const userNames = selected.map((f) => config.accounts[f.component]?.user ?? DEFAULT_ACCOUNT[f.component]);
-  const groupNames = new Set(selected.map((f) => config.accounts[f.component]?.group ?? config.accounts[f.component]?.user ?? DEFAULT_ACCOUNT[f.component]));
-  // A reader group goes only when none of its members stays migrated: a partial revert (components in
-  // the config) must not leave sa.key group-owned by a GID that the next system group would receive.
-  const keptUsers = found.filter((f) => !selected.includes(f) && f.pod.podSecurityContext.runAsUser !== undefined).map((f) => config.accounts[f.component]?.user ?? DEFAULT_ACCOUNT[f.component]);
-  const readerGroups = node.group.filter((g) => g.name === (config.saKeyReaders.group ?? SA_KEY_READERS_GROUP) || /^kubeadm-[a-z-]+-readers$/.test(g.name));
-  for (const g of readerGroups) if (!g.members.some((m) => keptUsers.includes(m))) groupNames.add(g.name);
-  // Only accounts the tool CREATED are removed: a reused one (daemon, a distro's etcd user) stays. The
-  // tool's users carry its mark in the comment field (useradd --comment "kubeadm-nonroot <component>").
-  const deleted: string[] = [];
-  for (const u of node.passwd.filter((p) => userNames.includes(p.name))) {
-    if (!isToolUser(u.gecos)) {
-      warnings.push({ code: 'account-not-created', message: `user ${u.name} (uid ${u.uid}) was not created by kubeadm-nonroot (its comment is not "${TOOL_COMMENT_PREFIX}<component>"); it stays`, path: PASSWD_PATH, fix: 'remove it yourself if it is no longer needed' });
-      continue;
-    }
-    // The record says the tool created it with this uid: a pinned uid above UID_MIN is still the tool's.
-    const pinnedByTool = createdByTool(opts.record?.accounts ?? [], 'user', u.name, u.uid);
-    if (u.uid === 0 || !NOLOGIN_SHELLS.includes(u.shell) || (u.uid >= node.loginDefs.uidMin && !pinnedByTool)) {
-      problems.push({ code: 'account-is-login', message: `user ${u.name} (uid ${u.uid}, shell ${u.shell}) is not a system account the tool would have created; refusing to delete it`, path: PASSWD_PATH, fix: 'remove it yourself if it is no longer needed, or leave it out with components in the config' });
-      continue;
-    }
-    deleted.push(u.name);
-    const supplementary = node.group.filter((g) => g.members.includes(u.name)).map((g) => g.name);
-    accounts.push({ action: 'delete-user', name: u.name, uid: u.uid, gid: u.gid, group: gname(u.gid) ?? String(u.gid), supplementaryGroups: supplementary, shell: u.shell, home: u.home, comment: u.gecos });
-  }
-  for (const g of node.group.filter((x) => groupNames.has(x.name))) {
-    // A group is the tool's when it is one of its reader groups, or the own group of a user it created
-    // and removes now (same name, nobody else's primary group, no other members).
-    const readers = readerGroups.includes(g);
-    const ownGroup = deleted.includes(g.name) && node.passwd.every((p) => p.gid !== g.gid || deleted.includes(p.name)) && g.members.every((m) => deleted.includes(m));
-    if (!readers && !ownGroup) {
-      warnings.push({ code: 'account-not-created', message: `group ${g.name} (gid ${g.gid}) is not recognisably kubeadm-nonroot's own (not a reader group, not the own group of a user it created); it stays`, path: GROUP_PATH, fix: 'remove it yourself if it is no longer needed' });
-      continue;
-    }
-    accounts.push({ action: 'delete-group', name: g.name, gid: g.gid, members: g.members });
-  }
+  const accounts = revertAccounts(node, config, found, selected, opts.created ?? { users: [], groups: [] }, { problems, warnings }, opts.record?.accounts ?? []);
   const byPath = (a: Problem, b: Problem) => compareText(a.path ?? '', b.path ?? '') || compareText(a.code, b.code);
   return {
     apiVersion: PLAN_API_VERSION,
@@ -140,4 +109,54 @@ export function buildRevertPlan(node: NodeState, config: Config, opts: { now: Da
     problems: problems.sort(byPath),
     warnings: warnings.sort(byPath),
   };
+}
+
+type Found = ReturnType<typeof findComponents>['found'];
+
+/**
+ * The account removals of a revert: of the configured (or kubeadm's) names of the selected components and
+ * the reader groups, only what `created` says the tool created — never an account matched by its name
+ * (an operator's own kubeadm-foo-readers stays). A reader group goes only when none of its members stays
+ * migrated: a partial revert must not leave sa.key group-owned by a GID the next system group receives.
+ */
+export function revertAccounts(node: NodeState, config: Config, found: Found, selected: Found, created: CreatedAccounts, out: { problems: Problem[]; warnings: Problem[] }, recorded: readonly RecordedAccount[] = []): AccountAction[] {
+  const accounts: AccountAction[] = [];
+  const userOf = (c: Found[number]) => config.accounts[c.component]?.user ?? DEFAULT_ACCOUNT[c.component];
+  const groupOf = (c: Found[number]) => config.accounts[c.component]?.group ?? userOf(c);
+  const gname = (gid: number) => node.group.find((g) => g.gid === gid)?.name;
+  const userNames = selected.map(userOf);
+  const groupNames = new Set(selected.map(groupOf));
+  const ownGroups = new Set(found.map(groupOf));
+  const keptUsers = found.filter((f) => !selected.includes(f) && f.pod.podSecurityContext.runAsUser !== undefined).map(userOf);
+  // Reader groups: groups the tool created that are no component's own group.
+  const readerGroups = node.group.filter((g) => created.groups.includes(g.name) && !ownGroups.has(g.name));
+  for (const g of readerGroups) if (!g.members.some((m) => keptUsers.includes(m))) groupNames.add(g.name);
+  const notCreated = (kind: string, name: string, id: number, path: string): Problem => ({ code: 'account-not-created', message: `${kind} ${name} (${kind === 'user' ? 'uid' : 'gid'} ${id}) was not created by kubeadm-nonroot (no journal under the backups directory says it was); it stays`, path, fix: 'remove it yourself if it is no longer needed' });
+  const deleted: string[] = [];
+  for (const u of node.passwd.filter((p) => userNames.includes(p.name))) {
+    if (!created.users.includes(u.name)) {
+      out.warnings.push(notCreated('user', u.name, u.uid, PASSWD_PATH));
+      continue;
+    }
+    // The record says the tool created it with this uid: a pinned uid above UID_MIN is still the tool's.
+    const pinnedByTool = createdByTool(recorded, 'user', u.name, u.uid);
+    if (u.uid === 0 || !NOLOGIN_SHELLS.includes(u.shell) || (u.uid >= node.loginDefs.uidMin && !pinnedByTool)) {
+      out.problems.push({ code: 'account-is-login', message: `user ${u.name} (uid ${u.uid}, shell ${u.shell}) is not a system account the tool would have created; refusing to delete it`, path: PASSWD_PATH, fix: 'remove it yourself if it is no longer needed, or leave it out with components in the config' });
+      continue;
+    }
+    deleted.push(u.name);
+    const supplementary = node.group.filter((g) => g.members.includes(u.name)).map((g) => g.name);
+    accounts.push({ action: 'delete-user', name: u.name, uid: u.uid, gid: u.gid, group: gname(u.gid) ?? String(u.gid), supplementaryGroups: supplementary, shell: u.shell, home: u.home, comment: u.gecos });
+  }
+  for (const g of node.group.filter((x) => groupNames.has(x.name))) {
+    // The tool's own group of a user it removes now must be nobody else's primary group and have no other members.
+    const readers = readerGroups.includes(g);
+    const ownGroup = created.groups.includes(g.name) && node.passwd.every((p) => p.gid !== g.gid || deleted.includes(p.name)) && g.members.every((m) => deleted.includes(m));
+    if (!readers && !ownGroup) {
+      out.warnings.push(created.groups.includes(g.name) ? { code: 'account-not-created', message: `group ${g.name} (gid ${g.gid}) is still used by accounts that stay (${g.members.filter((m) => !deleted.includes(m)).join(', ') || 'as a primary group'}); it stays`, path: GROUP_PATH, fix: 'remove it yourself once nothing uses it' } : notCreated('group', g.name, g.gid, GROUP_PATH));
+      continue;
+    }
+    accounts.push({ action: 'delete-group', name: g.name, gid: g.gid, members: g.members });
+  }
+  return accounts;
 }

@@ -69,7 +69,7 @@ describe('nothing outside --root is written', { skip: NEEDS_ROOT }, () => {
     }
   });
 
-  it('rollback never deletes a file named by a journal from elsewhere (a temp path of another root)', async () => {
+  it('rollback never deletes a file named by a journal from elsewhere: another root\'s temp path is left, a foreign name refused', async () => {
     const sb = await buildSandbox({ fixture: 'v1.32-rhel-stacked' });
     const other = await mkdtemp(join(tmpdir(), 'kubeadm-nonroot-other-root-'));
     try {
@@ -77,20 +77,31 @@ describe('nothing outside --root is written', { skip: NEEDS_ROOT }, () => {
       const before = await snapshotTree(sb.root);
       const r = await runCli(['apply', '--root', sb.root, '--yes', '--no-wait']);
       assert.equal(r.code, 0, show(r));
-      // Another root's file, at the place its own temp file would have been, and the journal pointing at it.
-      const victim = join(other, 'etc/kubernetes/pki/.kubeadm-nonroot.sa.key.0123abcd.tmp');
-      const plain = join(other, 'important');
-      await mkdir(join(other, 'etc/kubernetes/pki'), { recursive: true });
-      await writeFile(victim, 'another root');
-      await writeFile(plain, 'keep me');
       const backups = sb.path('/var/lib/kubeadm-nonroot/backups');
       const [id] = await readdir(backups);
       const journal = join(backups, id!, 'journal.jsonl');
-      const lines = (await readFile(journal, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { t: string; undo?: { kind: string; temp?: string } });
+      const original = await readFile(journal, 'utf8');
+      const lines = original.trim().split('\n').map((l) => JSON.parse(l) as { t: string; undo?: { kind: string; path: string; temp?: string } });
       const temps = lines.filter((l) => l.t === 'intent' && l.undo?.temp);
       assert.ok(temps.length >= 2, 'the apply journaled temp names');
-      temps[0]!.undo!.temp = victim;
+      const first = temps[0]!.undo!;
+      // Another root's file at the place its own temp file of that very path would have been (a moved
+      // root: a well-formed record), and a plain file named as the temp of another path (a forged one).
+      const victim = join(other, dirname(first.path), `.kubeadm-nonroot.${first.path.split('/').pop()}.0123abcd.tmp`);
+      const plain = join(other, 'important');
+      await mkdir(dirname(victim), { recursive: true });
+      await writeFile(victim, 'another root');
+      await writeFile(plain, 'keep me');
+      first.temp = victim;
       temps[1]!.undo!.temp = plain;
+      await writeFile(journal, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+      const applied = await snapshotTree(sb.root);
+      const refused = await runCli(['rollback', '--root', sb.root, '--yes', '--no-wait']);
+      assert.equal(refused.code, 2, show(refused));
+      assert.match(refused.stderr, /journal\.jsonl: holds records this tool never writes .*temp name "[^"]*important" is not the tool's temp name/);
+      assert.deepEqual(diffSnapshots(applied, await snapshotTree(sb.root), { ignore: isToolState }), [], 'a refused rollback changes nothing');
+      // Only the moved-root record left: rollback runs, and deletes nothing outside its root.
+      delete temps[1]!.undo!.temp;
       await writeFile(journal, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
       const rb = await runCli(['rollback', '--root', sb.root, '--yes', '--no-wait']);
       assert.equal(rb.code, 0, show(rb));
@@ -99,6 +110,38 @@ describe('nothing outside --root is written', { skip: NEEDS_ROOT }, () => {
       assert.deepEqual(diffSnapshots(before, await snapshotTree(sb.root), { ignore: isToolState }), []);
     } finally {
       await rm(other, { recursive: true, force: true });
+      await sb.cleanup();
+    }
+  });
+
+  it('a forged unfinished journal (temp names /elsewhere/shadow, admin.conf): rollback and a resuming apply both refuse and touch nothing', async () => {
+    const sb = await buildSandbox({ fixture: 'v1.32-rhel-stacked' });
+    try {
+      await addSystemDirs(sb.root);
+      const r = await runCli(['apply', '--root', sb.root, '--yes', '--no-wait']);
+      assert.equal(r.code, 0, show(r));
+      await writeFile(sb.path('/etc/shadow'), 'root:*:19000:0:99999:7:::\n', { flag: 'a' });
+      await writeFile(sb.path('/etc/kubernetes/admin.conf'), 'kind: Config\n', { flag: 'a' });
+      const backups = sb.path('/var/lib/kubeadm-nonroot/backups');
+      const [id] = await readdir(backups);
+      const journal = join(backups, id!, 'journal.jsonl');
+      // The run "did not finish" (no commit), and its last two steps name other files as their temps.
+      const kept = (await readFile(journal, 'utf8')).trim().split('\n').filter((l) => JSON.parse(l).t !== 'commit');
+      const forged = [
+        { t: 'intent', step: '98:files', title: 'forged', undo: { kind: 'restore-owner-mode', path: '/etc/hostname', uid: 0, gid: 0, mode: 0o644, temp: '/elsewhere/shadow' } },
+        { t: 'intent', step: '99:files', title: 'forged', undo: { kind: 'restore-owner-mode', path: '/etc/kubernetes/scheduler.conf', uid: 0, gid: 0, mode: 0o600, temp: 'admin.conf' } },
+      ];
+      await writeFile(journal, [...kept, ...forged.map((f) => JSON.stringify(f))].join('\n') + '\n');
+      const before = await snapshotTree(sb.root);
+      for (const args of [['rollback', '--root', sb.root, '--yes', '--no-wait'], ['apply', '--root', sb.root, '--yes', '--no-wait']]) {
+        const res = await runCli(args);
+        assert.equal(res.code, 2, show(res));
+        assert.match(res.stderr, /holds records this tool never writes .*temp name "\/elsewhere\/shadow" is not the tool's temp name for \/etc\/hostname/, args[0]);
+        assert.deepEqual(diffSnapshots(before, await snapshotTree(sb.root), { ignore: isToolState }), [], `${args[0]} touched nothing`);
+      }
+      assert.match(await readFile(sb.path('/etc/shadow'), 'utf8'), /root:\*/);
+      assert.match(await readFile(sb.path('/etc/kubernetes/admin.conf'), 'utf8'), /kind: Config/);
+    } finally {
       await sb.cleanup();
     }
   });

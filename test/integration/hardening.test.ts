@@ -2,7 +2,7 @@
 // outside --root, a plan file cannot lift a blocking problem, a failed rollback blocks further applies,
 // and a damaged backup is never restored.
 import assert from 'node:assert/strict';
-import { cp, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -52,6 +52,55 @@ describe('hardening', { skip: NEEDS_ROOT }, () => {
       assert.deepEqual(diffSnapshots(original, await snapshotTree(sb.root), { ignore: isToolState }), []);
     } finally {
       await rm(decoy, { recursive: true, force: true });
+      await sb.cleanup();
+    }
+  });
+
+  it('revert removes only the accounts the journal says the tool created: an operator\'s kubeadm-foo-readers group stays', async () => {
+    const sb = await buildSandbox({ fixture: 'v1.32-rhel-stacked' });
+    try {
+      await addSystemDirs(sb.root);
+      const r = await runCli(['apply', '--root', sb.root, '--yes', '--no-wait']);
+      assert.equal(r.code, 0, show(r));
+      // The operator's own group, named like the tool's reader groups, and a file of theirs in it.
+      await writeFile(sb.path('/etc/group'), 'kubeadm-foo-readers:x:4242:\n', { flag: 'a' });
+      const rv = await runCli(['revert', '--root', sb.root, '--yes', '--no-wait']);
+      assert.equal(rv.code, 0, show(rv));
+      const groups = await readFile(sb.path('/etc/group'), 'utf8');
+      assert.match(groups, /^kubeadm-foo-readers:x:4242:$/m, 'the operator\'s group stays');
+      assert.doesNotMatch(groups, /^kubeadm-(etcd|kas|kcm|ks|sa-key-readers):/m, 'the tool\'s own accounts are removed');
+    } finally {
+      await sb.cleanup();
+    }
+  });
+
+  it('patches --output-dir never writes through a link, nor into a directory others can write: exit 2, nothing written', async () => {
+    const sb = await buildSandbox({ fixture: 'v1.32-rhel-stacked' });
+    const work = await mkdtemp(join(tmpdir(), 'kubeadm-nonroot-patches-'));
+    try {
+      const victim = join(work, 'victim');
+      await writeFile(victim, 'keep me\n');
+      const out = join(work, 'out');
+      await mkdir(out, { mode: 0o755 });
+      await symlink(victim, join(out, 'kube-apiserver+strategic.yaml'));
+      const planted = await runCli(['patches', '--root', sb.root, '--output-dir', out]);
+      assert.equal(planted.code, 2, show(planted));
+      assert.match(planted.stderr, /kube-apiserver\+strategic\.yaml: is a symbolic link/);
+      assert.equal(await readFile(victim, 'utf8'), 'keep me\n');
+      await symlink(out, join(work, 'link'));
+      const linkedDir = await runCli(['patches', '--root', sb.root, '--output-dir', join(work, 'link')]);
+      assert.equal(linkedDir.code, 2, show(linkedDir));
+      assert.match(linkedDir.stderr, /link: is a symbolic link/);
+      const open = join(work, 'open');
+      await mkdir(open);
+      await chmod(open, 0o1777);
+      const shared = await runCli(['patches', '--root', sb.root, '--output-dir', open]);
+      assert.equal(shared.code, 2, show(shared));
+      assert.match(shared.stderr, /is writable by others than root/);
+      assert.deepEqual(await readdir(open), []);
+      assert.equal((await runCli(['patches', '--root', sb.root, '--output-dir', join(work, 'fresh')])).code, 0, 'a new root directory is fine');
+    } finally {
+      await rm(work, { recursive: true, force: true });
       await sb.cleanup();
     }
   });

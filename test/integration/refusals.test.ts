@@ -162,6 +162,21 @@ describe('refusals leave the node untouched', { skip: NEEDS_ROOT, concurrency: 2
     assert.match(r.stderr, /apiVersion kubeadm-nonroot\/v9/);
   });
 
+  it('apply --plan FILE with its create-user/create-group actions removed: exit 2 (not closed), tree byte-identical', async () => {
+    const sb = await sandbox();
+    // Named after its own sandbox: tests here run two at a time, and seq moves under us.
+    const planFile = path.join(work, `plan-open-${path.basename(sb.root)}.json`);
+    const p = await runCli(['plan', '--root', sb.root, '-o', 'json']);
+    assert.equal(p.code, 0, show(p));
+    const plan = JSON.parse(p.stdout) as { accounts: Array<{ action: string }> };
+    const removed = plan.accounts.filter((a) => a.action === 'create-user' || a.action === 'create-group');
+    assert.ok(removed.length > 0, 'the pristine node has none of the accounts: the plan creates them');
+    plan.accounts = plan.accounts.filter((a) => !removed.includes(a));
+    await writeFile(planFile, JSON.stringify(plan));
+    const r = await refuse(sb, ['apply', '--plan', planFile, '--yes', '--no-wait'], planFile);
+    assert.match(r.stderr, /is not closed: it uses uid \d+ \(etcd runs as it\)/);
+  });
+
   it('an unchanged saved plan is accepted by apply --plan', async () => {
     const sb = await sandbox();
     const planFile = path.join(work, `plan-${seq}.json`);

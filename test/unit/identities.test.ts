@@ -133,3 +133,71 @@ describe('identity allocation', () => {
     assert.equal(allocate(new Set(), 7, 5, 1), null); // min > max: nothing to allocate from
   });
 });
+
+describe('groups and accounts by allow-list: only a dedicated group or account is reused', () => {
+  // Debian's GIDs for these (base-passwd static: src 40, video 44; dynamic system groups: ssl-cert, input).
+  const debianGroups = 'root:x:0:\nsrc:x:40:\nvideo:x:44:\nssl-cert:x:110:postgres\ninput:x:105:\nrender:x:106:\n';
+
+  it('refuses ssl-cert, src, input and video named as a component\'s group in the config', () => {
+    for (const name of ['ssl-cert', 'src', 'input', 'video']) {
+      const config = defaultConfig();
+      config.accounts['kube-scheduler'] = { group: name };
+      const plan = planIdentities(nodeState({ group: group(debianGroups) }), config, ['kube-scheduler'], []);
+      assert.deepEqual(plan.problems.map((p) => p.code), ['account-system-group'], name);
+      assert.ok(!plan.accounts.some((a) => a.name === name), `${name} is not reused`);
+    }
+  });
+
+  it('refuses a group with a GID below SYS_GID_MIN whatever its name', () => {
+    const config = defaultConfig();
+    config.accounts['kube-scheduler'] = { group: 'ks-private' };
+    const plan = planIdentities(nodeState({ group: group('ks-private:x:60:\n') }), config, ['kube-scheduler'], []);
+    assert.deepEqual(plan.problems.map((p) => p.code), ['account-system-group']);
+    assert.match(plan.problems[0]!.message, /GID 60 is below SYS_GID_MIN 100/);
+  });
+
+  it('refuses an own group with other members, or that is another account\'s primary group', () => {
+    const members = planIdentities(nodeState({ group: group('kubeadm-ks:x:150:alice\n') }), defaultConfig(), ['kube-scheduler'], []);
+    assert.deepEqual(members.problems.map((p) => p.code), ['group-unexpected-members']);
+    assert.match(members.problems[0]!.fix!, /gpasswd -d alice kubeadm-ks/);
+    const primary = planIdentities(nodeState({ passwd: passwd('backupsvc:x:151:150:::/usr/sbin/nologin'), group: group('kubeadm-ks:x:150:\n') }), defaultConfig(), ['kube-scheduler'], []);
+    assert.deepEqual(primary.problems.map((p) => [p.code, /primary group of backupsvc/.test(p.message)]), [['account-not-dedicated', true]]);
+  });
+
+  it('refuses to reuse an account that belongs to groups the plan does not give it', () => {
+    const node = nodeState({ passwd: passwd('kubeadm-ks:x:150:150:::/bin/false'), group: group('kubeadm-ks:x:150:kubeadm-ks\nmonitoring:x:160:kubeadm-ks\n') });
+    const plan = planIdentities(node, defaultConfig(), ['kube-scheduler'], []);
+    assert.deepEqual(plan.problems.map((p) => p.code), ['account-not-dedicated']);
+    assert.match(plan.problems[0]!.message, /also belongs to group\(s\) monitoring/);
+  });
+
+  it('still reuses Debian\'s etcd:etcd named in the config (CIS 1.1.12) and kubeadm\'s own accounts', () => {
+    const config = defaultConfig();
+    config.accounts.etcd = { user: 'etcd' };
+    const node = nodeState({
+      passwd: passwd('etcd:x:108:112::/var/lib/etcd:/usr/sbin/nologin\nkubeadm-kas:x:102:103:::/bin/false'),
+      group: group(`${debianGroups}etcd:x:112:\nkubeadm-kas:x:103:kubeadm-kas\nkubeadm-sa-key-readers:x:104:kubeadm-kas\n`),
+    });
+    const plan = planIdentities(node, config, ['etcd', 'kube-apiserver', 'kube-controller-manager'], [SA]);
+    assert.deepEqual(plan.problems, []);
+    assert.deepEqual(plan.identities.find((i) => i.component === 'etcd'), { component: 'etcd', user: 'etcd', uid: 108, group: 'etcd', gid: 112, supplementalGroups: [] });
+    assert.equal(plan.accounts.find((a) => a.name === 'kubeadm-kas' && a.action === 'reuse-user')?.action, 'reuse-user');
+  });
+
+  it('never allocates or reuses an ID above 2^31-2 (the API rejects such a pod)', () => {
+    const wide = nodeState({ loginDefs: { sysUidMin: 2147483645, sysUidMax: 4000000000, sysGidMin: 2147483645, sysGidMax: 4000000000, uidMin: 4000000001 } });
+    const plan = planIdentities(wide, defaultConfig(), ['etcd', 'kube-scheduler', 'kube-controller-manager'], []);
+    assert.deepEqual(plan.problems.map((p) => p.code), ['id-range-exhausted', 'id-range-exhausted']);
+    const big = nodeState({ passwd: passwd('kubeadm-ks:x:3000000000:150:::/bin/false'), group: group('kubeadm-ks:x:150:\nkubeadm-etcd:x:3000000001:\n') });
+    const reused = planIdentities(big, defaultConfig(), ['etcd', 'kube-scheduler'], []);
+    assert.deepEqual(reused.problems.map((p) => [p.code, p.path]), [['id-out-of-range', '/etc/group'], ['id-out-of-range', '/etc/passwd']]);
+    assert.match(reused.problems[1]!.message, /user kubeadm-ks has UID 3000000000 \(line 1 of \/etc\/passwd\), above 2147483646/);
+  });
+
+  it('a reused kas or kcm user may stay in kubeadm\'s gate sa-key reader group even when no secret is shared now', () => {
+    const node = nodeState({ passwd: passwd('kubeadm-kas:x:102:103:::/bin/false\nkubeadm-ks:x:104:105:::/bin/false'), group: group('kubeadm-kas:x:103:kubeadm-kas\nkubeadm-ks:x:105:kubeadm-ks,kubeadm-ks\nkubeadm-sa-key-readers:x:106:kubeadm-kas,kubeadm-ks\n') });
+    const plan = planIdentities(node, defaultConfig(), ['kube-apiserver', 'kube-scheduler'], []);
+    assert.deepEqual(plan.problems.map((p) => [p.code, p.message.split(' ')[1]]), [['account-not-dedicated', 'kubeadm-ks']], 'the scheduler was never in it');
+  });
+});
+

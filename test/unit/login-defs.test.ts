@@ -94,4 +94,11 @@ describe('parseLoginDefs', () => {
   it('accepts min equal to max (a one-ID range)', () => {
     assert.deepEqual(parseLoginDefs('SYS_UID_MIN 500\nSYS_UID_MAX 500\n', P), { ...DEFAULTS, sysUidMin: 500, sysUidMax: 500 });
   });
+
+  it('refuses a system range starting above 2^31-2, naming the line: its IDs would go into manifests the API rejects', () => {
+    assert.throws(() => parseLoginDefs('# ids\nSYS_UID_MIN 3000000000\nSYS_UID_MAX 3000000100\n', P), new RegExp(`${P}:2: SYS_UID_MIN 3000000000 is above 2147483646`));
+    assert.throws(() => parseLoginDefs('SYS_GID_MIN 2147483647\nSYS_GID_MAX 2147483650\n', P), /:1: SYS_GID_MIN 2147483647 is above 2147483646/);
+    assert.deepEqual(parseLoginDefs('SYS_UID_MIN 2147483646\nSYS_UID_MAX 2147483646\n', P).sysUidMin, 2147483646);
+  });
 });
+

@@ -221,9 +221,10 @@ describe('review findings on planning', () => {
     const group = 'root:x:0:\nkubeadm-etcd:x:100:kubeadm-etcd\nkubeadm-kas:x:101:kubeadm-kas\nkubeadm-kcm:x:102:kubeadm-kcm\nkubeadm-ks:x:103:kubeadm-ks\nkubeadm-sa-key-readers:x:104:kubeadm-kas,kubeadm-kcm\n';
     const config = defaultConfig();
     config.components = ['etcd'];
-    const partial = buildRevertPlan(fixtureNode('v1.31-rootless-control-plane', { passwd, group }), config, { now: NOW });
+    const created = { users: ['kubeadm-etcd', 'kubeadm-kas', 'kubeadm-kcm', 'kubeadm-ks'], groups: ['kubeadm-etcd', 'kubeadm-kas', 'kubeadm-kcm', 'kubeadm-ks', 'kubeadm-sa-key-readers'] };
+    const partial = buildRevertPlan(fixtureNode('v1.31-rootless-control-plane', { passwd, group }), config, { now: NOW, created });
     assert.deepEqual(partial.accounts.map((a) => `${a.action} ${a.name}`), ['delete-user kubeadm-etcd', 'delete-group kubeadm-etcd']);
-    const full = buildRevertPlan(fixtureNode('v1.31-rootless-control-plane', { passwd, group }), defaultConfig(), { now: NOW });
+    const full = buildRevertPlan(fixtureNode('v1.31-rootless-control-plane', { passwd, group }), defaultConfig(), { now: NOW, created });
     assert.ok(full.accounts.some((a) => a.action === 'delete-group' && a.name === 'kubeadm-sa-key-readers'));
   });
 });

@@ -1,6 +1,6 @@
-// revert removes only the accounts kubeadm-nonroot CREATED (issue 10, class 7): a reused system account
-// (daemon) or a distro's own etcd user and group stay, with a warning; the tool's own (marked by the
-// comment useradd got) go.
+// revert removes only the accounts kubeadm-nonroot CREATED: a reused system account (daemon) or a
+// distro's own etcd user and group stay, with a warning; what the tool's journals say it created goes —
+// never an account matched by its name or comment (an operator's own kubeadm-foo-readers stays).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { defaultConfig } from '../../src/plan/config.js';
@@ -25,7 +25,19 @@ describe('revert removes only accounts the tool created', () => {
   it('removes the users it created and their own groups', () => {
     const passwd = 'root:x:0:0:root:/root:/bin/bash\nkubeadm-etcd:x:100:100:kubeadm-nonroot etcd:/nonexistent:/bin/false\nkubeadm-ks:x:103:103:someone else:/nonexistent:/bin/false\n';
     const group = 'root:x:0:\nkubeadm-etcd:x:100:\nkubeadm-ks:x:103:\n';
-    const plan = buildRevertPlan(fixtureNode(FIXTURE, { passwd, group }), defaultConfig(), { now: NOW });
+    const created = { users: ['kubeadm-etcd'], groups: ['kubeadm-etcd'] };
+    const plan = buildRevertPlan(fixtureNode(FIXTURE, { passwd, group }), defaultConfig(), { now: NOW, created });
     assert.deepEqual(plan.accounts.map((a) => `${a.action} ${a.name}`), ['delete-user kubeadm-etcd', 'delete-group kubeadm-etcd']);
+  });
+
+  it('leaves an operator\'s own kubeadm-foo-readers group, and the tool\'s marked users, when no journal says it created them', () => {
+    const passwd = 'root:x:0:0:root:/root:/bin/bash\nkubeadm-etcd:x:100:100:kubeadm-nonroot etcd:/nonexistent:/bin/false\nkubeadm-kas:x:101:101:kubeadm-nonroot kube-apiserver:/nonexistent:/bin/false\n';
+    const group = 'root:x:0:\nkubeadm-etcd:x:100:\nkubeadm-kas:x:101:\nkubeadm-foo-readers:x:150:alice\nkubeadm-etcd-kas-readers:x:151:\n';
+    const created = { users: ['kubeadm-etcd'], groups: ['kubeadm-etcd', 'kubeadm-etcd-kas-readers'] };
+    const plan = buildRevertPlan(fixtureNode(FIXTURE, { passwd, group }), defaultConfig(), { now: NOW, created });
+    assert.deepEqual(plan.accounts.map((a) => `${a.action} ${a.name}`), ['delete-user kubeadm-etcd', 'delete-group kubeadm-etcd', 'delete-group kubeadm-etcd-kas-readers']);
+    const none = buildRevertPlan(fixtureNode(FIXTURE, { passwd, group }), defaultConfig(), { now: NOW });
+    assert.deepEqual(none.accounts, [], 'without a journal nothing is removed');
+    assert.ok(none.warnings.some((w) => w.code === 'account-not-created' && w.message.startsWith('user kubeadm-etcd')));
   });
 });
