@@ -4,20 +4,25 @@ import type { Config } from '../model/config.js';
 import type { NodeState } from '../model/node.js';
 import { buildPlan } from '../plan/plan.js';
 import { runtimeFindings } from './runtime.js';
+import { undoingRun } from './causes.js';
+import type { NodeHistory } from '../state/history.js';
 import { neverMigrated, staticFindings } from './static.js';
 import type { VerifyReport } from './types.js';
 import { compareText } from '../model/order.js';
 
 /**
- * `rolledBackRun`: set by the caller, which reads the tool's journals, when every apply on this node
- * was rolled back (the id of the latest): the node is then unmigrated whatever accounts were kept.
+ * `history`: what the tool's journals say about this node (replayJournals), read by the caller. When
+ * the latest standing outcome is a rollback or a revert, the node is unmigrated whatever accounts were
+ * kept, and nothing is blamed on kubeadm.
  */
-export async function verifyNode(node: NodeState, config: Config, opts: { now: Date; proc: string | null; rootFlag: string; rolledBackRun?: string }): Promise<VerifyReport> {
+export async function verifyNode(node: NodeState, config: Config, opts: { now: Date; proc: string | null; rootFlag: string; history?: NodeHistory }): Promise<VerifyReport> {
   const plan = buildPlan(node, config, { now: opts.now });
-  const undone = opts.rolledBackRun !== undefined;
+  const undoneBy = undoingRun(opts.history);
+  const undone = undoneBy !== null;
   const findings = staticFindings(plan, opts.rootFlag, undone);
   if (opts.proc) findings.push(...(await runtimeFindings(plan, node, opts.proc, opts.rootFlag)));
   findings.sort((a, b) => compareText(a.kind, b.kind) || compareText(a.subject, b.subject));
   const state = findings.length === 0 ? 'holds' : undone || neverMigrated(plan) ? 'not-migrated' : 'drift';
-  return { ok: findings.length === 0, state, runtimeChecked: opts.proc !== null, findings, ...(undone && state === 'not-migrated' ? { rolledBackRun: opts.rolledBackRun } : {}) };
+  const why = undoneBy && state === 'not-migrated' ? (undoneBy.state === 'rolled-back' ? { rolledBackRun: undoneBy.run } : { revertedRun: undoneBy.run }) : {};
+  return { ok: findings.length === 0, state, runtimeChecked: opts.proc !== null, findings, ...why };
 }
