@@ -100,9 +100,12 @@ export async function writeDurable(hostPath: string, content: Buffer | string, m
   try {
     await fh.writeFile(content);
     await fh.sync();
-  } finally {
+  } catch (e) {
     await fh.close();
+    await rm(temp, { force: true }); // a full disk leaves no partial copy behind
+    throw e;
   }
+  await fh.close();
   await rename(temp, hostPath);
   await syncDir(dirname(hostPath));
   return true;
