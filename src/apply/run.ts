@@ -10,6 +10,7 @@ import { PLAN_KIND, type Plan } from '../plan/types.js';
 import { shadowUtils, type AccountTools } from './accounts.js';
 import { confinedHostPath, safeHostPath } from '../paths.js';
 import { syncDir, writeDurable } from '../fs/atomic.js';
+import { xattrToolsMissing } from '../fs/xattr.js';
 import { chownTree } from './fsops.js';
 import { pidsOf, waitHealthy, type GateSpec } from './gates.js';
 import { Journal } from '../state/journal.js';
@@ -56,6 +57,8 @@ export async function applyPlan(plan: Plan, o: RunOptions, resume?: { id: string
   const result: ApplyResult = { outcome: 'nothing-to-do', backupId: resume?.id ?? null, steps: [], gates: [] };
   if (!hasChanges(plan) && !resume) return result;
   const tools = o.tools ?? shadowUtils(o.root);
+  const missing = await xattrToolsMissing();
+  if (missing) throw new RefusedError(`${missing}; nothing was changed`);
   const id = resume?.id ?? backupId(o.now());
   const dir = backupDirOf(o.root, id);
   let journal: Journal;
