@@ -59,6 +59,12 @@ export class RollbackFailedError extends Error {
   }
 }
 
+/** A write failed for lack of space: the filesystem is full (ENOSPC) or the user's quota is (EDQUOT). */
+export function isOutOfSpace(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
+}
+
 export function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }

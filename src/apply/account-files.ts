@@ -10,6 +10,7 @@ import { safeHostPath } from '../paths.js';
 import { withAccountLocks } from './account-lock.js';
 import { backupFile } from '../state/backup-file.js';
 import { publishFile, writeDurable } from '../fs/atomic.js';
+import { readXattrs, sameXattrs } from '../fs/xattr.js';
 import { ownerModeOf, sameOwnerMode } from './fsops.js';
 import type { AccountFileRecord } from '../state/journal.js';
 import { GROUP_PATH, GSHADOW_PATH, PASSWD_PATH, SHADOW_PATH } from '../model/node-paths.js';
@@ -29,7 +30,8 @@ export async function snapshotAccountFiles(root: string, backupDir: string, subd
     }
     const saved = `${subdir}/${p.slice('/etc/'.length)}`;
     await writeDurable(join(backupDir, saved), await readFile(host), 0o600);
-    out.push({ path: p, saved, uid: st.uid, gid: st.gid, mode: st.mode });
+    // shadow-utils rewrites these files without their ACLs and user.* attributes: the restore puts them back.
+    out.push({ path: p, saved, uid: st.uid, gid: st.gid, mode: st.mode, xattrs: await readXattrs(host) });
   }
   return out;
 }
@@ -72,9 +74,11 @@ async function restoreUnlocked(root: string, backupDir: string, records: Account
     }
     const saved = await readFile(backupFile({ backupDir }, r.saved));
     const current = await readFile(host).catch(() => null);
-    const want = { uid: r.uid, gid: r.gid, mode: r.mode };
+    const want = { uid: r.uid, gid: r.gid, mode: r.mode, ...(r.xattrs ? { xattrs: r.xattrs } : {}) };
     if (current !== null && current.equals(saved)) {
-      if (!sameOwnerMode(await ownerModeOf(host), want)) await publishFile(host, saved, want);
+      // userdel gives back the same bytes, but in a new file without the old one's ACLs and attributes.
+      const xattrsKept = !r.xattrs || sameXattrs(await readXattrs(host), r.xattrs);
+      if (!sameOwnerMode(await ownerModeOf(host), want) || !xattrsKept) await publishFile(host, saved, want);
       continue;
     }
     const ours = current === null || isBackupCopy || withoutNames(current.toString('utf8'), createdNames).join('\n') === withoutNames(saved.toString('utf8'), createdNames).join('\n');

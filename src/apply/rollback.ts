@@ -1,5 +1,7 @@
 // Undo a journaled run: every intent not yet undone, newest first, then wait until the components
 // whose manifests were restored are healthy again under their original identity.
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { errorMessage, type HealthUnconfirmed } from '../errors.js';
 import type { Component } from '../model/components.js';
 import { parsePod, runsAsUid } from '../model/pod.js';
@@ -10,6 +12,7 @@ import type { ApplyEvent } from './run.js';
 import { manualStep, performUndo } from './undo.js';
 import { decideManifestRestore, manifestNow, preflightManifestRestores } from './manifest-restore.js';
 import { rollbackCommand } from './rollback-hint.js';
+import { ROLLBACK_RESERVE_FILE } from './space.js';
 
 export interface RollbackOptions {
   root: string;
@@ -59,7 +62,9 @@ export async function rollbackJournal(journal: Journal, o: RollbackOptions): Pro
   const restored: Array<{ component: Component; path: string; text: string; before: Set<number>; at: number }> = [];
   // The gate needs its own signal: rollback must finish even when the apply was interrupted.
   const signal = o.gateSignal ?? new AbortController().signal;
-  for (const intent of pending) {
+  // The run's reserve (src/apply/space.ts) makes room for this rollback's records on a full disk.
+  await rm(join(o.backupDir, ROLLBACK_RESERVE_FILE), { force: true });
+  const undoOne = async (intent: (typeof pending)[number]): Promise<unknown> => {
     const undo = intent.undo as Undo;
     try {
       let gate: (typeof restored)[number] | null = null;
@@ -80,11 +85,21 @@ export async function rollbackJournal(journal: Journal, o: RollbackOptions): Pro
       await o.afterRecord?.();
       res.undone++;
       o.events({ type: 'rollback', title: intent.title, status: 'undone' });
+      return null;
     } catch (e) {
-      res.failures.push(`undo "${intent.title}": ${errorMessage(e)}`);
-      res.manualSteps.push(manualStep(undo, o.root, o.backupDir));
-      o.events({ type: 'rollback', title: intent.title, status: 'failed', detail: errorMessage(e) });
+      return e;
     }
+  };
+  // An undo that failed is tried once more after all the others: on a full disk, the undos that free
+  // space (manifests back, accounts removed) may have made the room it lacked. Undos are idempotent.
+  const failed: typeof pending = [];
+  for (const intent of pending) if ((await undoOne(intent)) !== null) failed.push(intent);
+  for (const intent of failed) {
+    const e = await undoOne(intent);
+    if (e === null) continue;
+    res.failures.push(`undo "${intent.title}": ${errorMessage(e)}`);
+    res.manualSteps.push(manualStep(intent.undo as Undo, o.root, o.backupDir));
+    o.events({ type: 'rollback', title: intent.title, status: 'failed', detail: errorMessage(e) });
   }
   // Components restored in reverse rollout order; wait for each under its original identity.
   for (const r of restored) {

@@ -1,15 +1,16 @@
 // The apply runner: journal → steps → health gates, with automatic rollback on any failure, timeout
 // or signal. Both the cause and any rollback failure reach the caller — never one swallowed by the
 // other (kubeadm's rollbackOldManifests dropped its errs in several versions: cmd/kubeadm/app/phases/upgrade/staticpods.go).
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm, rmdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { errorMessage, RollbackFailedError, RolledBackError } from '../errors.js';
+import { errorMessage, isOutOfSpace, RefusedError, RollbackFailedError, RolledBackError } from '../errors.js';
 import type { Component } from '../model/components.js';
 import { hasChanges } from '../plan/summary.js';
 import { PLAN_KIND, type Plan } from '../plan/types.js';
 import { shadowUtils, type AccountTools } from './accounts.js';
 import { confinedHostPath, safeHostPath } from '../paths.js';
 import { syncDir, writeDurable } from '../fs/atomic.js';
+import { xattrToolsMissing } from '../fs/xattr.js';
 import { chownTree } from './fsops.js';
 import { pidsOf, waitHealthy, type GateSpec } from './gates.js';
 import { Journal } from '../state/journal.js';
@@ -18,6 +19,7 @@ import { rollbackJournal } from './rollback.js';
 import { rollbackCommand } from './rollback-hint.js';
 import { backupDir as backupDirOf, backupId, STATE_DIR } from '../state/locations.js';
 import { buildSteps, type Step } from './steps.js';
+import { checkFreeSpace, ROLLBACK_RESERVE_BYTES, ROLLBACK_RESERVE_FILE } from './space.js';
 import { VERSION } from '../version.js';
 import { nextRecord, operatorName, parseRecord, readRecordText, recordHostPath, writeRecord, type RecordInputs } from '../state/record.js';
 
@@ -62,6 +64,8 @@ export async function applyPlan(plan: Plan, o: RunOptions, resume?: { id: string
   const result: ApplyResult = { outcome: 'nothing-to-do', backupId: resume?.id ?? null, steps: [], gates: [] };
   if (!hasChanges(plan) && !resume) return result;
   const tools = o.tools ?? shadowUtils(o.root);
+  const missing = await xattrToolsMissing();
+  if (missing) throw new RefusedError(`${missing}; nothing was changed`);
   const id = resume?.id ?? backupId(o.now());
   const dir = backupDirOf(o.root, id);
   let journal: Journal;
@@ -76,14 +80,8 @@ export async function applyPlan(plan: Plan, o: RunOptions, resume?: { id: string
       if (!done && u && 'temp' in u && u.temp && isOwnTempFor(u.path, u.temp)) await rm(join(safeHostPath(o.root, dirname(u.path)), basename(u.temp)), { force: true });
     }
   } else {
-    // mkdir -p gives EVERY directory it creates the mode: parents that do not exist yet (/var/lib on a
-    // bare root) must stay traversable (0755) for everyone else; only the tool's own state is 0700.
-    await mkdir(dirname(confinedHostPath(o.root, STATE_DIR)), { recursive: true, mode: 0o755 });
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    await writeDurable(join(dir, 'plan.json'), JSON.stringify(plan, null, 2) + '\n');
-    await syncDir(dirname(dir)); // the backup directory's own entry
-    journal = await Journal.create(dir);
-    await journal.record({ t: 'begin', op: plan.kind === PLAN_KIND ? 'apply' : 'revert', at: o.now().toISOString(), pid: process.pid, fingerprint: plan.fingerprint, tool: VERSION });
+    await checkFreeSpace(plan, o.root);
+    journal = await beginRun(plan, dir, o);
   }
   await o.afterRecord?.();
   result.backupId = id;
@@ -113,6 +111,42 @@ export async function applyPlan(plan: Plan, o: RunOptions, resume?: { id: string
     }
     const health = rb.unconfirmed.length ? `; restored, health unconfirmed: ${rb.unconfirmed.map((u) => u.component).join(', ')}` : '';
     throw new RolledBackError(`apply failed and was rolled back (backup ${id}): ${why}${health}`, cause, rb.unconfirmed);
+  }
+}
+
+/**
+ * Create the run's backup directory with its plan, the reserve for its rollback and the journal's begin
+ * record. Nothing on the node has changed yet: when this fails (a full disk the preflight could not
+ * foresee), what it created is removed again and a full disk is a refusal (exit 2), not a failure.
+ */
+async function beginRun(plan: Plan, dir: string, o: RunOptions): Promise<Journal> {
+  // mkdir -p gives EVERY directory it creates the mode: parents that do not exist yet (/var/lib on a
+  // bare root) must stay traversable (0755) for everyone else; only the tool's own state is 0700.
+  const stateParent = dirname(confinedHostPath(o.root, STATE_DIR));
+  const created = [await mkdir(stateParent, { recursive: true, mode: 0o755 }), await mkdir(dir, { recursive: true, mode: 0o700 })];
+  try {
+    await writeDurable(join(dir, 'plan.json'), JSON.stringify(plan, null, 2) + '\n');
+    await writeDurable(join(dir, ROLLBACK_RESERVE_FILE), Buffer.alloc(ROLLBACK_RESERVE_BYTES));
+    await syncDir(dirname(dir)); // the backup directory's own entry
+    const journal = await Journal.create(dir);
+    await journal.record({ t: 'begin', op: plan.kind === PLAN_KIND ? 'apply' : 'revert', at: o.now().toISOString(), pid: process.pid, fingerprint: plan.fingerprint, tool: VERSION });
+    return journal;
+  } catch (e) {
+    await rm(dir, { recursive: true, force: true });
+    for (const first of created.reverse()) if (first) await removeEmptyUpTo(dirname(dir), first);
+    if (isOutOfSpace(e)) throw new RefusedError(`no space left to record the run in ${dirname(dir)} (${errorMessage(e)}); nothing was changed. Free some space there and run again`);
+    throw e;
+  }
+}
+
+/** rmdir `deepest` and its parents up to and including `top` (the first directory mkdir -p created), while empty. */
+async function removeEmptyUpTo(deepest: string, top: string): Promise<void> {
+  for (let d = deepest; d.startsWith(top); d = dirname(d)) {
+    const gone = await rmdir(d).then(
+      () => true,
+      (e: NodeJS.ErrnoException) => e.code === 'ENOENT',
+    );
+    if (!gone || d === top) return;
   }
 }
 

@@ -167,7 +167,7 @@ export function manualStep(u: Undo, root: string, backupDir: string): string {
     case 'recreate-user':
       return `groupadd${prefix} --system --gid ${u.gid} ${u.group} (if missing) && useradd${prefix} --system --no-create-home --no-user-group --uid ${u.uid} --gid ${u.gid}${u.supplementaryGroups.length ? ` --groups ${u.supplementaryGroups.join(',')}` : ''} --home-dir ${u.home || '/nonexistent'} --shell ${u.shell} ${u.name}`;
     case 'remove-members':
-      return u.members.map((m) => `usermod${prefix} -r -G ${u.group} ${m}`).join(' && ');
+      return u.members.map((m) => `gpasswd${root === '/' ? '' : ` --root ${root}`} --delete ${m} ${u.group}`).join(' && ');
     case 'restore-account-files':
       return `compare ${u.files.filter((f) => f.saved).map((f) => h(f.path)).join(', ')} with the copies in ${backupDir} and restore them if only the tool's accounts differ`;
     case 'restore-owner-mode':

@@ -10,6 +10,7 @@ import { emit, note } from './output.js';
 import { withProgress } from './progress.js';
 import { withInterrupts } from './signals.js';
 import { describeUndo } from '../render/undo.js';
+import { xattrToolsMissing } from '../fs/xattr.js';
 
 export function register(program: Command, run: Wrap): void {
   program
@@ -48,6 +49,8 @@ export async function rollbackCommand(opts: GlobalOptions, cmd: Command): Promis
     if (target.status === 'rolled-back') throw new RefusedError(`run ${target.id} was already rolled back`);
     const newer = open.filter((b) => b.id > target.id);
     if (newer.length) throw new RefusedError(`run ${target.id} has newer runs on top of it (${newer.map((b) => b.id).join(', ')}); roll those back first`);
+    const missing = await xattrToolsMissing();
+    if (missing) throw new RefusedError(`${missing}; nothing was changed`);
     const journal = await Journal.open(target.dir);
     assertJournalTrusted(journal.entries, join(target.dir, JOURNAL_FILE));
     if (target.status === 'unfinished') note(`Run ${target.id} did not finish (killed?); undoing what it recorded.`);

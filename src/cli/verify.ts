@@ -5,16 +5,17 @@ import type { Outcome, Wrap } from './main.js';
 import type { GlobalOptions } from './options.js';
 import { loadConfig, loadNode, requireDir } from './inputs.js';
 import { emit, style } from './output.js';
-import { listBackups, rolledBackApply } from '../state/backups.js';
+import { readRunJournals } from '../state/backups.js';
+import { replayJournals, type NodeHistory } from '../state/history.js';
 
 /**
- * The id of the rolled-back apply that left this node unmigrated (rolledBackApply), for verify to say so
- * instead of blaming kubeadm for the kept accounts. Only an explanation: a journal that cannot be read
- * leaves verify to judge by the node alone.
+ * What the tool's runs on this node add up to (replayJournals), for verify to name the rollback or
+ * revert that left it unmigrated instead of blaming kubeadm for kept accounts. Only an explanation: a
+ * journal that cannot be read leaves verify to judge by the node alone.
  */
-export async function migrationRolledBack(root: string): Promise<string | undefined> {
+export async function nodeHistory(root: string): Promise<NodeHistory | undefined> {
   try {
-    return rolledBackApply(await listBackups(root))?.id;
+    return replayJournals(await readRunJournals(root));
   } catch {
     return undefined;
   }
@@ -37,7 +38,7 @@ export async function verifyInputs(opts: GlobalOptions, cmd: Command) {
   const proc = !o.runtime ? null : (o.proc ?? (opts.root === '/' ? '/proc' : null));
   if (proc) requireDir(proc, '--proc');
   const rootFlag = opts.root === '/' ? '' : ` --root ${opts.root}`;
-  return { config, source, record, node, rootFlag, options: { now: new Date(), proc, rootFlag, rolledBackRun: await migrationRolledBack(opts.root), record } };
+  return { config, source, record, node, rootFlag, options: { now: new Date(), proc, rootFlag, history: await nodeHistory(opts.root), record } };
 }
 
 export async function verifyCommand(opts: GlobalOptions, cmd: Command): Promise<Outcome> {

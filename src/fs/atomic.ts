@@ -5,8 +5,9 @@
 // manifests directory (kubelet pkg/kubelet/config/file.go skips dotfiles).
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { open, rename, rm, stat } from 'node:fs/promises';
+import { lstat, open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { copyXattrs, setXattrs, type Xattr } from './xattr.js';
 
 export function tempNameFor(hostPath: string): string {
   return join(dirname(hostPath), `.kubeadm-nonroot.${basename(hostPath)}.${randomBytes(4).toString('hex')}.tmp`);
@@ -22,13 +23,23 @@ export interface Publish {
   uid: number;
   gid: number;
   mode: number;
+  /** Give the new inode these extended attributes instead of those of the file it replaces (a restore of saved ones). */
+  xattrs?: readonly Xattr[];
 }
 
-/** Write `content` to `hostPath` atomically with the given owner and mode. `temp` lets the caller journal the temp name first. */
+/**
+ * Write `content` to `hostPath` atomically with the given owner and mode, keeping the extended
+ * attributes (SELinux label, ACLs, user.*) of the file it replaces (src/fs/xattr.ts). `temp` lets the
+ * caller journal the temp name first.
+ */
 export async function publishFile(hostPath: string, content: Buffer | string, want: Publish, temp = tempNameFor(hostPath)): Promise<void> {
   const fh = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
   try {
     await fh.writeFile(content);
+    // Before the owner and mode: an access ACL sets the group bits, which the fchmod below then sets
+    // to the wanted mode (the ACL mask follows them, as chmod(1) does on a file with an ACL).
+    if (want.xattrs) await setXattrs(temp, want.xattrs);
+    else if (await exists(hostPath)) await copyXattrs(hostPath, temp);
     await fh.chown(want.uid, want.gid);
     await fh.chmod(want.mode); // after chown: chown clears setuid/setgid bits
     await fh.sync();
@@ -40,6 +51,16 @@ export async function publishFile(hostPath: string, content: Buffer | string, wa
   await fh.close();
   await rename(temp, hostPath);
   await syncDir(dirname(hostPath));
+}
+
+async function exists(hostPath: string): Promise<boolean> {
+  return lstat(hostPath).then(
+    () => true,
+    (e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return false;
+      throw e;
+    },
+  );
 }
 
 export async function syncDir(dir: string): Promise<void> {
@@ -91,9 +112,12 @@ export async function writeDurable(hostPath: string, content: Buffer | string, m
   try {
     await fh.writeFile(content);
     await fh.sync();
-  } finally {
+  } catch (e) {
     await fh.close();
+    await rm(temp, { force: true }); // a full disk leaves no partial copy behind
+    throw e;
   }
+  await fh.close();
   await rename(temp, hostPath);
   await syncDir(dirname(hostPath));
   return true;

@@ -2,6 +2,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Journal, type RunStatus } from './journal.js';
+import type { RunJournal } from './history.js';
 import { backupsHostDir } from './locations.js';
 
 export interface BackupInfo {
@@ -13,7 +14,8 @@ export interface BackupInfo {
   changes: number;
 }
 
-export async function listBackups(root: string): Promise<BackupInfo[]> {
+/** Each run's backup directory with its journal, oldest first (ids sort by start time). */
+async function openRuns(root: string): Promise<Array<{ id: string; dir: string; journal: Journal }>> {
   const base = backupsHostDir(root);
   let names: string[];
   try {
@@ -22,32 +24,25 @@ export async function listBackups(root: string): Promise<BackupInfo[]> {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw e;
   }
-  const out: BackupInfo[] = [];
-  for (const id of names) {
-    const dir = join(base, id);
-    const j = await Journal.open(dir);
-    const begin = j.begin();
-    out.push({ id, dir, op: begin?.op ?? 'unknown', status: j.status(), startedAt: begin?.at ?? null, changes: j.intents().length });
-  }
+  const out: Array<{ id: string; dir: string; journal: Journal }> = [];
+  for (const id of names) out.push({ id, dir: join(base, id), journal: await Journal.open(join(base, id)) });
   return out;
+}
+
+export async function listBackups(root: string): Promise<BackupInfo[]> {
+  return (await openRuns(root)).map(({ id, dir, journal: j }) => {
+    const begin = j.begin();
+    return { id, dir, op: begin?.op ?? 'unknown', status: j.status(), startedAt: begin?.at ?? null, changes: j.intents().length };
+  });
+}
+
+/** Every run's journal, for replayJournals (src/state/history.ts). */
+export async function readRunJournals(root: string): Promise<RunJournal[]> {
+  return (await openRuns(root)).map(({ id, journal: j }) => ({ id, op: j.begin()?.op ?? 'unknown', records: j.entries }));
 }
 
 /** The most recent run that was neither committed nor completely rolled back (an apply must not stack on it), if any. */
 export function unfinished(backups: BackupInfo[]): BackupInfo | null {
   const last = backups[backups.length - 1];
   return last && (last.status === 'unfinished' || last.status === 'rollback-unfinished' || last.status === 'rollback-failed') ? last : null;
-}
-
-/**
- * The rolled-back apply that leaves this node unmigrated, if any: the latest run was rolled back (an
- * apply, or a revert run after it), the latest apply was rolled back, and no apply stands. Then the
- * node is unmigrated even where `rollback --keep-accounts` kept the accounts. Any apply still 'applied'
- * means the node was migrated and stays so (a rolled-back revert puts that migration back).
- */
-export function rolledBackApply(backups: BackupInfo[]): BackupInfo | null {
-  const last = backups[backups.length - 1];
-  const applies = backups.filter((b) => b.op === 'apply');
-  const lastApply = applies[applies.length - 1];
-  if (last?.status !== 'rolled-back' || lastApply?.status !== 'rolled-back' || applies.some((b) => b.status === 'applied')) return null;
-  return lastApply;
 }

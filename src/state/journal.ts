@@ -25,6 +25,7 @@ import { join } from 'node:path';
 import { InputError } from '../errors.js';
 import { appendDurable, appendLine, syncDir } from '../fs/atomic.js';
 import type { RecordedManifestEdit } from './record.types.js';
+import type { Xattr } from '../fs/xattr.js';
 
 export type Undo =
   | { kind: 'delete-group'; name: string }
@@ -64,6 +65,8 @@ export interface AccountFileRecord {
   uid: number;
   gid: number;
   mode: number;
+  /** Its extended attributes when saved (getfattr, base64 values); absent in journals of older versions. */
+  xattrs?: Xattr[];
 }
 
 export type JournalRecord =

@@ -4,7 +4,7 @@ import { constants } from 'node:fs';
 import { link, mkdir, open, readFile, rename, rmdir, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { confinedHostPath } from '../paths.js';
-import { InputError, RefusedError } from '../errors.js';
+import { InputError, isOutOfSpace, RefusedError } from '../errors.js';
 import { checkConfined, LOCK_FILE } from './locations.js';
 
 export interface Lock {
@@ -60,8 +60,16 @@ export async function acquireLock(root: string, command: string, warn: (msg: str
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       const fh = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
-      await fh.writeFile(JSON.stringify(me) + '\n');
-      await fh.sync();
+      try {
+        await fh.writeFile(JSON.stringify(me) + '\n');
+        await fh.sync();
+      } catch (e) {
+        // A full /run: the lock is not taken, and no empty lock file is left to look held.
+        await fh.close();
+        await release();
+        if (isOutOfSpace(e)) throw new RefusedError(`no space left to write ${LOCK_FILE} under ${root} (${(e as Error).message}); nothing was changed. Free some space there and run again`);
+        throw e;
+      }
       await fh.close();
       return { path, release };
     } catch (e) {

@@ -6,6 +6,17 @@
 // patches has made it root again: observed with kubeadm v1.36.3 (an upgrade that rewrote etcd's
 // manifest), etcd as root wrote a new WAL file into the data dir within seconds.
 import type { FileAction } from '../plan/types.js';
+import type { NodeHistory } from '../state/history.js';
+
+/**
+ * The run whose undo (a rollback of an apply, or a revert) is the latest thing that stands on this
+ * node, from the replayed journals: then every difference is "not migrated", never kubeadm's doing —
+ * `rollback --keep-accounts` keeps the accounts, which alone would read as a migrated node whose
+ * manifests kubeadm regenerated.
+ */
+export function undoingRun(h: NodeHistory | undefined): { state: 'rolled-back' | 'reverted'; run: string } | null {
+  return h && (h.state === 'rolled-back' || h.state === 'reverted') ? { state: h.state, run: h.run } : null;
+}
 
 export const CAUSE = {
   notMigrated: 'the node has not been migrated yet (or was rolled back)',

@@ -25,6 +25,8 @@ export interface VerifyReport {
    * migrated node whose manifests were regenerated.
    */
   rolledBackRun?: string;
+  /** The revert that left the node unmigrated, when that is the latest run that stands. */
+  revertedRun?: string;
   /** Whether running processes were checked (root is / or --proc was given). */
   runtimeChecked: boolean;
   findings: Finding[];

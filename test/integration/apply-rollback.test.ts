@@ -219,6 +219,29 @@ describe('rollback variants and the automatic rollback', { skip: NEEDS_ROOT, con
   const FIXTURE = 'v1.31-ubuntu-stacked-kube-vip';
   const ACCOUNT_FILES = ['etc/group', 'etc/gshadow', 'etc/passwd', 'etc/shadow'];
 
+  it('apply → revert → apply → rollback --keep-accounts: verify names that rollback, blames nothing on kubeadm', async () => {
+    const sb = await buildSandbox({ fixture: FIXTURE });
+    try {
+      await addSystemDirs(sb.root);
+      for (const args of [['apply'], ['revert'], ['apply']]) {
+        const r = await runCli([...args, '--root', sb.root, '--yes', '--no-wait']);
+        assert.equal(r.code, 0, show(r));
+      }
+      const list = JSON.parse((await runCli(['backups', '--root', sb.root, '-o', 'json'])).stdout) as Array<{ id: string }>;
+      const second = list[2]!.id;
+      const back = await runCli(['rollback', '--root', sb.root, '--yes', '--no-wait', '--keep-accounts']);
+      assert.equal(back.code, 0, show(back));
+      const vj = await runCli(['verify', '--root', sb.root, '-o', 'json']);
+      assert.equal(vj.code, 1, show(vj));
+      const report = JSON.parse(vj.stdout) as { state: string; rolledBackRun?: string; findings: Array<{ cause: string }> };
+      assert.equal(report.state, 'not-migrated');
+      assert.equal(report.rolledBackRun, second);
+      assert.deepEqual(report.findings.filter((f) => /regenerated|re-created by root|accounts are missing/.test(f.cause)), [], 'no finding blames kubeadm or a userdel for what the rollback did');
+    } finally {
+      await sb.cleanup();
+    }
+  });
+
   it('rollback --keep-accounts restores files and manifests, keeps the accounts, and a new apply reuses them', async () => {
     const sb = await buildSandbox({ fixture: FIXTURE });
     try {

@@ -36,6 +36,14 @@ const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), '../suppor
 const BACKUPS = 'var/lib/kubeadm-nonroot/backups';
 const LOCK = 'run/kubeadm-nonroot.lock';
 const PARALLEL = 2;
+/**
+ * How long one run (CLI or child) may take before the test gives up on it. Not the 60 s default: on a
+ * loaded machine (load average 20-30 on 2 cores, observed) a rollback of the 12,000-entry data dir, or
+ * a child apply of the nine-account case, took longer, and the harness's SIGKILL then read as "did not
+ * converge" — or, for a child that was to kill itself, as the planned kill at the wrong record. A run
+ * the timeout ends is reported as such (CliResult.timedOut).
+ */
+const RUN = { timeoutMs: 15 * 60_000 };
 const run = promisify(execFile);
 
 async function copyTree(from: string, to: string): Promise<void> {
@@ -52,7 +60,8 @@ async function journalOf(root: string): Promise<Array<{ t: string; step?: string
 const describeRecord = (r: { t: string; step?: string } | undefined) => (r ? `${r.t}${r.step ? ` ${r.step}` : ''}` : 'none');
 
 async function killAt(root: string, mode: 'apply' | 'rollback', n: number): Promise<CliResult> {
-  const r = await startNode(CHILD, [root, mode, String(n)]).done;
+  const r = await startNode(CHILD, [root, mode, String(n)], RUN).done;
+  assert.ok(!r.timedOut, `the ${mode} child outlived the test's timeout before record ${n}\n${show(r)}`);
   assert.equal(r.signal, 'SIGKILL', `the ${mode} child was to be killed after record ${n}\n${show(r)}`);
   return r;
 }
@@ -72,7 +81,7 @@ async function convergesFrom(a: string, what: string, o: { rollback: boolean; re
   } else if (o.resume) b = a;
 
   // (a) roll back from the killed state.
-  const rb = o.rollback ? await runCli(['rollback', '--root', a, '--yes', '--no-wait']) : null;
+  const rb = o.rollback ? await runCli(['rollback', '--root', a, '--yes', '--no-wait'], RUN) : null;
   if (rb && rb.code !== 0) failures.push(`${what}: rollback failed\n${show(rb)}`);
   else if (rb) {
     if (o.killedAtRecord && !/taking over a stale lock/.test(rb.stderr)) failures.push(`${what}: rollback did not report taking over the stale lock\n${show(rb)}`);
@@ -85,13 +94,13 @@ async function convergesFrom(a: string, what: string, o: { rollback: boolean; re
 
   // (b) continue the killed run with a new apply, then roll the whole thing back.
   if (b) {
-    const ap = await runCli(['apply', '--root', b, '--yes', '--no-wait']);
+    const ap = await runCli(['apply', '--root', b, '--yes', '--no-wait'], RUN);
     if (ap.code !== 0) failures.push(`${what}: continuing apply failed\n${show(ap)}`);
     else {
       if (o.killedAtRecord && !/did not finish; it will be continued/.test(ap.stderr)) failures.push(`${what}: apply did not say it continues the unfinished run\n${show(ap)}`);
       const d = diffSnapshots(t.migrated, await snapshotTree(b), { ignore: isToolState });
       if (d.length) failures.push(`${what}: continued apply differs from a clean apply:\n  ${d.join('\n  ')}`);
-      const rb2 = await runCli(['rollback', '--root', b, '--yes', '--no-wait']);
+      const rb2 = await runCli(['rollback', '--root', b, '--yes', '--no-wait'], RUN);
       const d2 = rb2.code === 0 ? diffSnapshots(t.original, await snapshotTree(b), { ignore: isToolState }) : [];
       if (rb2.code !== 0) failures.push(`${what}: rollback after the continued apply failed\n${show(rb2)}`);
       else if (d2.length) failures.push(`${what}: rollback after the continued apply left differences:\n  ${d2.join('\n  ')}`);
@@ -158,7 +167,7 @@ for (const c of CASES) {
       original = await snapshotTree(pristine);
       reference = path.join(work, 'reference');
       await copyTree(pristine, reference);
-      const r = await runCli(['apply', '--root', reference, '--yes', '--no-wait']);
+      const r = await runCli(['apply', '--root', reference, '--yes', '--no-wait'], RUN);
       assert.equal(r.code, 0, show(r));
       migrated = await snapshotTree(reference);
       applyRecords = await journalOf(reference);
@@ -203,7 +212,7 @@ for (const c of CASES) {
     it(`${c.fixture}: killed inside an atomic publish (between fchown/fsync of the temp file and its rename), at every rename: rollback and a new apply both converge`, async () => {
       const clean = fresh();
       await copyTree(pristine, clean);
-      const counted = await startNode(CHILD, [clean, 'apply-rename', '0']).done;
+      const counted = await startNode(CHILD, [clean, 'apply-rename', '0'], RUN).done;
       await rm(clean, { recursive: true, force: true });
       assert.equal(counted.code, 0, show(counted));
       const renames = (JSON.parse(counted.stdout) as { renames: number }).renames;
@@ -215,7 +224,8 @@ for (const c of CASES) {
         const a = fresh();
         await copyTree(pristine, a);
         try {
-          const r = await startNode(CHILD, [a, 'apply-rename', String(k)]).done;
+          const r = await startNode(CHILD, [a, 'apply-rename', String(k)], RUN).done;
+          assert.ok(!r.timedOut, `${what}: the child outlived the test's timeout\n${show(r)}`);
           assert.equal(r.signal, 'SIGKILL', `${what}\n${show(r)}`);
           failures.push(...(await converges(a, what, { rollback: true, resume: true, killedAtRecord: false })));
         } finally {
@@ -238,7 +248,7 @@ for (const c of CASES) {
           await killAt(dir, 'rollback', m);
           const statuses = (await listBackups(dir)).map((x) => x.status);
           assert.deepEqual(statuses, ['rollback-unfinished'], what);
-          const again = await runCli(['rollback', '--root', dir, '--yes', '--no-wait']);
+          const again = await runCli(['rollback', '--root', dir, '--yes', '--no-wait'], RUN);
           if (again.code !== 0) failures.push(`${what}: second rollback failed\n${show(again)}`);
           else {
             if (!/did not finish; completing it/.test(again.stderr)) failures.push(`${what}: the second rollback did not say it completes the first\n${show(again)}`);
@@ -258,7 +268,7 @@ for (const c of CASES) {
       try {
         await killAt(dir, 'rollback', 3);
         const before = await snapshotTree(dir);
-        const r = await runCli(['apply', '--root', dir, '--yes', '--no-wait']);
+        const r = await runCli(['apply', '--root', dir, '--yes', '--no-wait'], RUN);
         assert.equal(r.code, 2, show(r));
         assert.match(r.stderr, /a rollback of run \S+ did not finish; complete it first with: kubeadm-nonroot rollback --root /);
         assert.deepEqual(diffSnapshots(before, await snapshotTree(dir), { ignore: isToolState }), []);
@@ -283,7 +293,7 @@ for (const c of CASES) {
         try {
           await killAt(dir, 'apply', n);
           await killAt(dir, 'rollback', m);
-          const r = await runCli(['rollback', '--root', dir, '--yes', '--no-wait']);
+          const r = await runCli(['rollback', '--root', dir, '--yes', '--no-wait'], RUN);
           if (r.code !== 0) failures.push(`${what}: rollback failed\n${show(r)}`);
           else {
             const d = diffSnapshots(original, await snapshotTree(dir), { ignore: isToolState });
@@ -347,7 +357,7 @@ describe('crash safety: killed while a large data dir is re-owned', { skip: NEED
     original = await snapshotTree(pristine);
     const reference = path.join(work, 'reference');
     await copyTree(pristine, reference);
-    const r = await runCli(['apply', '--root', reference, '--yes', '--no-wait'], { timeoutMs: 120_000 });
+    const r = await runCli(['apply', '--root', reference, '--yes', '--no-wait'], RUN);
     assert.equal(r.code, 0, show(r));
     migrated = await snapshotTree(reference);
     const records = await journalOf(reference);

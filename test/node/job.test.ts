@@ -93,7 +93,7 @@ describe(`templates/rollout/job.yaml on a real node ${VERSION}`, { skip: SKIP, t
     // shadow-utils and chown (find for trees with hard links), all from this machine with their libraries.
     const bins: Record<string, string> = { 'usr/local/bin/kubeadm-nonroot': exe! };
     for (const b of ['useradd', 'groupadd', 'usermod', 'userdel', 'groupdel']) bins[`usr/sbin/${b}`] = `/usr/sbin/${b}`;
-    for (const b of ['chown', 'find']) bins[`usr/bin/${b}`] = `/usr/bin/${b}`;
+    for (const b of ['chown', 'find', 'gpasswd', 'getfattr', 'setfattr']) bins[`usr/bin/${b}`] = `/usr/bin/${b}`;
     await kn.importImage({ name: IMAGE, files: hostBinariesWithLibraries(bins) });
   });
   after(async () => {

@@ -19,6 +19,10 @@
 //                           (an atomic publish). Node's rename functions are wrapped in this process
 //                           only (module.syncBuiltinESMExports makes ES-module imports see the wrapper).
 //                           The summary line also counts the renames: {"records": n, "renames": r}.
+//   ROOT apply-fill N DIR   fills the filesystem of DIR (a file DIR/.filler-mid written until ENOSPC)
+//                           right after the Nth durable record, and lets the run go on: the next write
+//                           that needs space fails as on a disk someone else filled. The error's class
+//                           name is printed: "apply-child: RolledBackError: …".
 import fs, { writeSync } from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import { applyPlan } from '../../src/apply/run.js';
@@ -38,9 +42,10 @@ async function main(): Promise<void> {
   if (process.argv.length <= 2) return;
   const [root, how, nText = '0'] = process.argv.slice(2);
   const n = Number(nText);
-  if (!root || !['apply', 'rollback', 'apply-announce', 'apply-rename'].includes(how!) || !Number.isInteger(n) || n < 0) {
-    throw new Error('usage: apply-child.js ROOT apply|rollback N | ROOT apply-announce | ROOT apply-rename K');
+  if (!root || !['apply', 'rollback', 'apply-announce', 'apply-rename', 'apply-fill'].includes(how!) || !Number.isInteger(n) || n < 0) {
+    throw new Error('usage: apply-child.js ROOT apply|rollback N | ROOT apply-announce | ROOT apply-rename K | ROOT apply-fill N DIR');
   }
+  const fillDir = how === 'apply-fill' ? process.argv[5] : undefined;
   const mode = how === 'rollback' ? 'rollback' : 'apply';
   const killAfter = how === 'apply' || how === 'rollback' ? n : 0;
   let records = 0;
@@ -48,6 +53,7 @@ async function main(): Promise<void> {
     records++;
     if (how === 'apply-announce') writeSync(1, `record ${records}\n`);
     if (records === killAfter) process.kill(process.pid, 'SIGKILL');
+    if (fillDir && records === n) fillUp(fillDir);
   };
   let renames = 0;
   if (how === 'apply-rename') {
@@ -81,7 +87,20 @@ async function main(): Promise<void> {
   process.stdout.write(JSON.stringify({ records, renames }) + '\n');
 }
 
+/** Write DIR/.filler-mid until the filesystem refuses (ENOSPC): nothing is left for anyone. */
+function fillUp(dir: string): void {
+  const fd = fs.openSync(`${dir}/.filler-mid`, 'a');
+  const chunk = Buffer.alloc(4096);
+  try {
+    for (;;) fs.writeSync(fd, chunk);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOSPC') throw e;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 main().catch((e) => {
-  process.stderr.write(`apply-child: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.stderr.write(`apply-child: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}\n`);
   process.exitCode = 1;
 });

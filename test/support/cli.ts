@@ -23,6 +23,8 @@ export interface CliResult {
   signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
+  /** The child was SIGKILLed by the timeout below, not by the test or the tool: a slow run, not a result. */
+  timedOut?: boolean;
 }
 
 export interface RunOptions {
@@ -43,12 +45,16 @@ export function startNode(script: string, args: string[], o: RunOptions = {}): {
   let stderr = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const timer = setTimeout(() => child.kill('SIGKILL'), o.timeoutMs ?? 60_000);
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    child.kill('SIGKILL');
+  }, o.timeoutMs ?? 60_000);
   const done = new Promise<CliResult>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
+      resolve({ code, signal, stdout, stderr, ...(timedOut ? { timedOut } : {}) });
     });
   });
   return { child, done };
@@ -66,7 +72,7 @@ export function runCli(args: string[], o: RunOptions = {}): Promise<CliResult> {
 
 /** One line describing a result, for assertion messages. */
 export function show(r: CliResult): string {
-  return `exit ${r.code}${r.signal ? ` (signal ${r.signal})` : ''}\n--- stdout\n${r.stdout.slice(-3000)}\n--- stderr\n${r.stderr.slice(-3000)}`;
+  return `exit ${r.code}${r.signal ? ` (signal ${r.signal}${r.timedOut ? ", sent by the test's timeout: the run was slow, not wrong" : ''})` : ''}\n--- stdout\n${r.stdout.slice(-3000)}\n--- stderr\n${r.stderr.slice(-3000)}`;
 }
 
 // Where the tool keeps its own state under a root (src/state/locations.ts), relative as snapshotTree keys
