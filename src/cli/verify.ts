@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import type { Outcome, Wrap } from './main.js';
 import type { GlobalOptions } from './options.js';
-import { loadConfig, loadNode, requireDir } from './inputs.js';
+import { loadConfig, loadNode, requireProc } from './inputs.js';
 import { emit, style } from './output.js';
 import { listBackups, rolledBackApply } from '../state/backups.js';
 
@@ -35,7 +35,7 @@ export async function verifyCommand(opts: GlobalOptions, cmd: Command): Promise<
   const config = await loadConfig(opts);
   const node = await loadNode(opts, config);
   const proc = !o.runtime ? null : (o.proc ?? (opts.root === '/' ? '/proc' : null));
-  if (proc) requireDir(proc, '--proc');
+  if (proc) requireProc(proc);
   const rootFlag = opts.root === '/' ? '' : ` --root ${opts.root}`;
   const report = await verifyNode(node, config, { now: new Date(), proc, rootFlag, rolledBackRun: await migrationRolledBack(opts.root) });
   await emit(opts, report, () => renderVerifyHuman(report, style(opts), rootFlag));
