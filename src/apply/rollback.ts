@@ -79,6 +79,7 @@ export async function rollbackJournal(journal: Journal, o: RollbackOptions): Pro
         }
       }
       const started = Date.now();
+      o.events({ type: 'rollback', title: intent.title, status: 'running' });
       await performUndo(undo, { root: o.root, backupDir: o.backupDir, tools: o.tools, createdNames, warn: (m) => { res.warnings.push(m); o.events({ type: 'warn', message: m }); } });
       if (gate) restored.push({ ...gate, at: Date.now() });
       await record({ t: 'undone', step: intent.step, at: Date.now(), took: Date.now() - started });

@@ -25,10 +25,11 @@ import { nextRecord, operatorName, parseRecord, readRecordText, recordHostPath, 
 
 export type ApplyEvent =
   | { type: 'begin'; backupId: string; resumed: boolean }
-  | { type: 'step'; title: string; status: 'done' | 'skipped' }
+  /** `running` as a step starts (a recursive chown may take minutes), then `done` or `skipped`. */
+  | { type: 'step'; title: string; status: 'running' | 'done' | 'skipped' }
   /** A health gate: `waiting` repeats with the elapsed time and the last observation while it waits. */
   | { type: 'gate'; component: Component; status: 'waiting' | 'healthy' | 'skipped' | 'unconfirmed'; detail: string; elapsedMs?: number }
-  | { type: 'rollback'; title: string; status: 'undone' | 'failed'; detail?: string }
+  | { type: 'rollback'; title: string; status: 'running' | 'undone' | 'failed'; detail?: string }
   | { type: 'warn'; message: string };
 
 export interface RunOptions {
@@ -163,6 +164,7 @@ async function runStep(step: Step, jid: string, plan: Plan, journal: Journal, di
   }
   await journal.record({ t: 'intent', step: jid, title: step.title, undo: prepared.undo, at: Date.now() });
   await o.afterRecord?.();
+  o.events({ type: 'step', title: step.title, status: 'running' });
   await prepared.run();
   const writtenAt = Date.now();
   await journal.record({ t: 'done', step: jid, at: writtenAt });

@@ -7,7 +7,7 @@ import { InputError, RefusedError } from '../errors.js';
 import type { Outcome, Wrap } from './main.js';
 import type { GlobalOptions } from './options.js';
 import { confirm, parseDuration } from './confirm.js';
-import { loadConfig, loadNode, requireDir, requireRoot } from './inputs.js';
+import { loadConfig, loadNode, requireProc, requirePrograms, requireRoot } from './inputs.js';
 import { emit, note, noteBlocked, style } from './output.js';
 import { withProgress } from './progress.js';
 import { rollbackCommand } from '../apply/rollback-hint.js';
@@ -38,7 +38,8 @@ export async function runPlanCommand(opts: GlobalOptions, cmd: Command, verb: 'a
   const o = cmd.opts<{ plan?: string; yes?: boolean; dryRun?: boolean; wait: boolean; timeout: string; proc: string; grant?: string[] }>();
   const timeoutMs = parseDuration(o.timeout);
   if (!o.dryRun) requireRoot(verb);
-  if (o.wait && !o.dryRun) requireDir(o.proc, '--proc');
+  if (o.wait && !o.dryRun) requireProc(o.proc);
+  if (!o.dryRun) requirePrograms();
   const [{ acquireLock }, { listBackups, unfinished }, { Journal, JOURNAL_FILE }, { assertJournalTrusted }, { applyPlan }, { buildPlan }, { buildRevertPlan }, { hasChanges, isBlocked }, { renderPlanHuman }, { acceptSavedPlan }, { createdAccounts }] = await Promise.all([
     import('../state/lock.js'), import('../state/backups.js'), import('../state/journal.js'), import('../state/journal-check.js'), import('../apply/run.js'), import('../plan/plan.js'), import('../plan/revert.js'), import('../plan/summary.js'), import('../render/plan-human.js'), import('../plan/saved-plan.js'), import('../state/created-accounts.js'),
   ]);

@@ -9,6 +9,7 @@ import { Command, CommanderError } from 'commander';
 import { describeUnconfirmed, InputError, RefusedError, RollbackFailedError, RolledBackError } from '../errors.js';
 import { VERSION, versionText } from '../version.js';
 import { parseGlobalOptions, type GlobalOptions } from './options.js';
+import { survivePeerGone } from './output.js';
 // Each command module is thin wiring (what it needs to run is imported when it runs), so all of them
 // are loaded up front: one file to read in the bundle (scripts/bundle.ts), not one chunk per command.
 import * as applyCmd from './apply.js';
@@ -63,6 +64,7 @@ export const action = (fn: Action) => async (...args: unknown[]) => {
 export type Wrap = typeof action;
 
 async function main(argv: string[]): Promise<void> {
+  survivePeerGone();
   const program = buildProgram();
   // One module per command; each adds itself with register(program, action).
   for (const mod of [planCmd, applyCmd, rollbackCmd, backupsCmd, verifyCmd, statusCmd, revertCmd, patchesCmd, completionCmd]) mod.register(program, action);

@@ -5,7 +5,7 @@ import { describeUnconfirmed, RefusedError, RollbackFailedError } from '../error
 import type { Outcome, Wrap } from './main.js';
 import type { GlobalOptions } from './options.js';
 import { confirm, parseDuration } from './confirm.js';
-import { requireDir, requireRoot } from './inputs.js';
+import { requireDir, requireProc, requirePrograms, requireRoot } from './inputs.js';
 import { emit, note } from './output.js';
 import { withProgress } from './progress.js';
 import { withInterrupts } from './signals.js';
@@ -32,7 +32,8 @@ export async function rollbackCommand(opts: GlobalOptions, cmd: Command): Promis
   const timeoutMs = parseDuration(o.timeout);
   requireRoot('rollback');
   requireDir(opts.root, '--root');
-  if (o.wait) requireDir(o.proc, '--proc');
+  if (o.wait) requireProc(o.proc);
+  requirePrograms();
   const [{ acquireLock }, { listBackups }, { Journal, JOURNAL_FILE }, { assertJournalTrusted }, { rollbackJournal }, { shadowUtils }] = await Promise.all([
     import('../state/lock.js'), import('../state/backups.js'), import('../state/journal.js'), import('../state/journal-check.js'), import('../apply/rollback.js'), import('../apply/accounts.js'),
   ]);

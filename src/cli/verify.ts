@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import type { Outcome, Wrap } from './main.js';
 import type { GlobalOptions } from './options.js';
-import { loadConfig, loadNode, requireDir } from './inputs.js';
+import { loadConfig, loadNode, requireProc } from './inputs.js';
 import { emit, style } from './output.js';
 import { readRunJournals } from '../state/backups.js';
 import { replayJournals, type NodeHistory } from '../state/history.js';
@@ -36,7 +36,7 @@ export async function verifyInputs(opts: GlobalOptions, cmd: Command) {
   const { config, source, record } = await loadConfig(opts);
   const node = await loadNode(opts, config);
   const proc = !o.runtime ? null : (o.proc ?? (opts.root === '/' ? '/proc' : null));
-  if (proc) requireDir(proc, '--proc');
+  if (proc) requireProc(proc);
   const rootFlag = opts.root === '/' ? '' : ` --root ${opts.root}`;
   return { config, source, record, node, rootFlag, options: { now: new Date(), proc, rootFlag, history: await nodeHistory(opts.root), record } };
 }

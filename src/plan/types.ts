@@ -118,7 +118,8 @@ export interface ComponentPlan {
 /** What changes when the node moves to another Kubernetes version (plan --kubernetes-version). */
 export interface TargetVersion {
   version: string;
-  support: 'known' | 'unknown-version' | 'too-old' | 'too-new';
+  /** 'downgrade': older than the node's version (kubeadm does not downgrade). */
+  support: 'known' | 'unknown-version' | 'too-old' | 'too-new' | 'downgrade';
   /** One line per behaviour that differs between the current and the target version. */
   notes: string[];
 }

@@ -84,7 +84,7 @@ export async function acquireLock(root: string, command: string, warn: (msg: str
       holder = null; // a lock file being written right now, or garbage: treat as held once, then stale
     }
     if (holder && (await alive(holder))) {
-      throw new RefusedError(`another kubeadm-nonroot run (pid ${holder.pid}, ${holder.command}) holds ${LOCK_FILE} under ${root}; wait for it to finish (if that process is gone, delete the lock file)`);
+      throw new RefusedError(`another kubeadm-nonroot run (pid ${holder.pid}, ${holder.command}) holds ${LOCK_FILE} under ${root}; wait for it to finish (a lock whose process has ended is taken over by the next run by itself: never delete it by hand)`);
     }
     if (!holder && attempt === 0) {
       await new Promise((r) => setTimeout(r, 200));

@@ -1,7 +1,7 @@
 // Static checks: the node's accounts, files and manifests against the desired state. The desired state
 // is what plan computes, so "is there anything to do?" and "is there drift?" are the same question,
 // answered by one function (src/plan/summary.ts) — verify only explains it.
-import type { ManifestAction, Plan } from '../plan/types.js';
+import type { ManifestAction, Ownership, Plan } from '../plan/types.js';
 import { CAUSE, fileCause } from './causes.js';
 import type { Finding } from './types.js';
 import { GROUP_PATH, PASSWD_PATH } from '../model/node-paths.js';
@@ -26,6 +26,20 @@ function manifestCause(plan: Plan, m: ManifestAction, undone: boolean): string {
   return CAUSE.manifestEdited;
 }
 
+/**
+ * "user:group mode" of `o`, worded so that it differs from `other` whenever the two differ: a name that
+ * two IDs carry (an account deleted and made again with another ID, a duplicate passwd line) gets its
+ * number, "kubeadm-etcd(102)", and the mode shows every special bit. A drift line never reads "is
+ * kubeadm-etcd:kubeadm-etcd 0700, should be kubeadm-etcd:kubeadm-etcd 0700".
+ */
+export function describeOwnership(o: Ownership, other: Ownership | null): string {
+  const user = o.user ?? String(o.uid);
+  const group = o.group ?? String(o.gid);
+  const sameUserName = other !== null && user === (other.user ?? String(other.uid)) && o.uid !== other.uid;
+  const sameGroupName = other !== null && group === (other.group ?? String(other.gid)) && o.gid !== other.gid;
+  return `${sameUserName ? `${user}(${o.uid})` : user}:${sameGroupName ? `${group}(${o.gid})` : group} ${(o.mode & 0o7777).toString(8).padStart(4, '0')}`;
+}
+
 /** `undone`: every apply on this node was rolled back (the accounts may have been kept), so nothing is "drift". */
 export function staticFindings(plan: Plan, rootFlag: string, undone = false): Finding[] {
   const apply = `kubeadm-nonroot apply${rootFlag}`;
@@ -46,12 +60,15 @@ export function staticFindings(plan: Plan, rootFlag: string, undone = false): Fi
   for (const f of plan.files) {
     const cur = f.current;
     const secretExposed = f.secret && cur !== null && (cur.mode & 0o007) !== 0;
-    const what = cur === null ? 'does not exist' : `is ${cur.user ?? cur.uid}:${cur.group ?? cur.gid} ${cur.mode.toString(8).padStart(4, '0')}`;
-    const below = f.action === 'set-owner-recursive' && f.tree ? ` (${f.tree.owners.filter((o) => o.uid !== f.desired.uid || o.gid !== f.desired.gid).reduce((n, o) => n + o.count, 0)} of ${f.tree.entries} entries below have another owner)` : '';
+    const others = f.tree?.owners.filter((o) => o.uid !== f.desired.uid || o.gid !== f.desired.gid).reduce((n, o) => n + o.count, 0) ?? 0;
+    const topRight = cur !== null && describeOwnership(cur, f.desired) === describeOwnership(f.desired, cur);
+    const below = f.action === 'set-owner-recursive' && f.tree ? `${others} of ${f.tree.entries} entries below have another owner` : '';
+    const what = cur === null ? 'does not exist' : `is ${describeOwnership(cur, f.desired)}`;
+    const drift = topRight && below ? `${what} as it should be, but ${below}` : `${what}, should be ${describeOwnership(f.desired, cur)}${below ? ` (${below})` : ''}`;
     out.push({
       kind: secretExposed ? 'secret-exposed' : f.action === 'set-owner-recursive' ? 'data-dir' : 'file',
       subject: f.path,
-      message: `${secretExposed ? 'secret readable by other users: ' : ''}${what}, should be ${f.desired.user ?? f.desired.uid}:${f.desired.group ?? f.desired.gid} ${f.desired.mode.toString(8).padStart(4, '0')}${below}`,
+      message: `${secretExposed ? 'secret readable by other users: ' : ''}${drift}`,
       cause: f.newGrant ? `a NEW GRANT the migration record does not hold, requested by ${f.newGrant.source}` : fileCause(f, anyMigrated, regenerated),
       fix: f.newGrant ? `do not just apply: check why ${f.newGrant.source} names ${f.path} (a component may have edited a file it could write); only if it must have it: ${apply} --grant ${f.path}` : apply,
     });

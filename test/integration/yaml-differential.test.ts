@@ -16,6 +16,7 @@ import { after, describe, it, type TestContext } from 'node:test';
 import { parseYamlDocuments, stringifyYaml } from '../../src/yaml/go-yaml.js';
 import { KUBECTL_MISSING as KUBECTL_UNAVAILABLE, kubectlRead as goRead } from '../support/kubectl.js';
 import { FIXTURES_DIR, REPO_ROOT } from '../support/paths.js';
+import { readPod } from '../support/pod-reading.js';
 import { skipUnlessPossible } from '../support/setpriv.js';
 
 const CORPUS = path.join(REPO_ROOT, '..', 'shared', 'corpus');
@@ -117,6 +118,18 @@ describe('YAML reading: the tool equals Go (kubectl, sigs.k8s.io/yaml)', () => {
       assert.deepEqual(toolRead(text), go);
     });
   }
+
+  // The oracle must be right before it judges: the tests' own pod reading (test/support/pod-reading.ts,
+  // what the runner and the access proof start pods from) reads a securityContext as kubectl does too.
+  it("the tests' own pod reading reads a securityContext's integers as kubectl does", async (t) => {
+    if (skip(t)) return;
+    const ints = ['01750', '0o17', '0O17', '-0o1_7', '0x1F', '0X1F', '0b101', '0B101', '1_000', '"0o17"', '0o19'];
+    const text = `apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  securityContext:\n${ints.map((v, i) => `    k${i}: ${v}\n`).join('')}  containers: []\n`;
+    const go = await kubectlRead(write('ints.yaml', text));
+    assert.ok(go.ok, `kubectl: ${go.ok ? '' : go.error}`);
+    const kubectlContext = (go.objects[0] as { spec: { securityContext: Record<string, unknown> } }).spec.securityContext;
+    assert.deepEqual(readPod(text).podSecurityContext, kubectlContext);
+  });
 
   it('every manifest of test/fixtures and ../shared/corpus reads as kubectl reads it, or is refused by both', async (t) => {
     if (skip(t)) return;

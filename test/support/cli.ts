@@ -2,7 +2,7 @@
 // or a script would: no stdin and no terminal (so confirmation prompts refuse unless --yes), stdout and
 // stderr captured apart. Also what the integration tests share about a root the CLI has worked on.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { chmod, chown, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +15,30 @@ export const REPO = ((): string => {
   if (!found) throw new Error(`bin/kubeadm-nonroot not found above ${here}`);
   return found;
 })();
-export const BIN = path.join(REPO, 'bin/kubeadm-nonroot');
+/**
+ * bin/kubeadm-nonroot runs the one-file bundle dist/cli/kubeadm-nonroot.cjs, which only `npm run build`
+ * makes (tsc alone rebuilds dist/src, not the bundle): a test of the CLI against an older bundle would
+ * judge code that is no longer there. Refused, naming the newer file and the fix.
+ */
+export function staleBundle(repo: string): string | null {
+  const bundle = path.join(repo, 'dist/cli/kubeadm-nonroot.cjs');
+  if (!existsSync(bundle)) return `${bundle} does not exist: run "npm run build --silent" before the tests`;
+  const built = statSync(bundle).mtimeMs;
+  const newer = [path.join(repo, 'src'), path.join(repo, 'dist/src')].flatMap((dir) => (existsSync(dir) ? filesBelow(dir) : [])).find((f) => statSync(f).mtimeMs > built);
+  return newer ? `${bundle} is older than ${newer}: the CLI under test would be stale; run "npm run build --silent" (tsc alone does not rebuild the bundle)` : null;
+}
+
+function freshBundle(bin: string): string {
+  const stale = staleBundle(REPO);
+  if (stale) throw new Error(stale);
+  return bin;
+}
+
+function filesBelow(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesBelow(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+}
+
+export const BIN = freshBundle(path.join(REPO, 'bin/kubeadm-nonroot'));
 
 export interface CliResult {
   /** Exit code; null when the process was ended by a signal. */

@@ -13,7 +13,7 @@
 // A container path maps to the host through the LONGEST mountPath that equals it or is a parent of it
 // (the runtime mounts nested paths over their parents), as the INDEX tables of the fixtures do.
 import path from 'node:path';
-import { parse } from 'yaml';
+import { parse, type ScalarTag } from 'yaml';
 
 type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : {});
@@ -30,8 +30,27 @@ export interface PodReading {
   execCommands: Array<{ via: string; argv: string[] }>;
 }
 
+/**
+ * The kubelet's decoder (sigs.k8s.io/yaml over go-yaml v2) resolves a plain integer by deleting every
+ * `_` and calling strconv.ParseInt(plain, 0, 64) (gopkg.in/yaml.v2 resolve.go), and Go's base 0
+ * takes the 0o/0O, 0x/0X and 0b/0B prefixes too: `0o17` is 15 (`kubectl patch --local` reads it so).
+ * YAML 1.1 as the `yaml` library has it knows only lower-case 0x and 0b, and 0-prefixed octal.
+ */
+const GO_PREFIXED_INT: ScalarTag = {
+  tag: 'tag:yaml.org,2002:int',
+  default: true,
+  test: /^[-+]?0(?:[oO][0-7_]+|[xX][0-9a-fA-F_]+|[bB][01_]+)$/,
+  resolve: (text: string) => {
+    const plain = text.replace(/_/g, '');
+    const negative = plain.startsWith('-');
+    const digits = plain.replace(/^[-+]/, '');
+    const value = Number(digits.slice(0, 2).toLowerCase() + digits.slice(2));
+    return negative ? -value : value;
+  },
+};
+
 export function readPod(text: string): PodReading {
-  const doc = obj(parse(text, { version: '1.1' }));
+  const doc = obj(parse(text, { version: '1.1', customTags: [GO_PREFIXED_INT] }));
   const spec = obj(doc.spec);
   const container = obj(list(spec.containers)[0]);
   const volumes = new Map(list(spec.volumes).map((v) => [String(obj(v).name), obj(obj(v).hostPath).path] as const));

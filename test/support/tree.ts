@@ -20,8 +20,13 @@ export interface Entry {
   ctimeMs: number;
 }
 
+export interface SnapshotOptions {
+  /** Record these directories (relative paths) themselves but not what is below them. */
+  prune?: (rel: string) => boolean;
+}
+
 /** Every entry below `root`, keyed by its path relative to root ("." is root itself), POSIX separators. */
-export async function snapshotTree(root: string): Promise<Map<string, Entry>> {
+export async function snapshotTree(root: string, options: SnapshotOptions = {}): Promise<Map<string, Entry>> {
   const out = new Map<string, Entry>();
   async function visit(rel: string): Promise<void> {
     const abs = rel === '.' ? root : path.join(root, rel);
@@ -33,6 +38,7 @@ export async function snapshotTree(root: string): Promise<Map<string, Entry>> {
       out.set(rel, { type: 'file', ...base, sha256: createHash('sha256').update(await readFile(abs)).digest('hex') });
     } else if (st.isDirectory()) {
       out.set(rel, { type: 'dir', ...base });
+      if (options.prune?.(rel)) return;
       const names = (await readdir(abs)).sort();
       for (const name of names) await visit(rel === '.' ? name : `${rel}/${name}`);
     } else {

@@ -44,7 +44,26 @@ describe('progress lines', () => {
     emit({ type: 'gate', component: 'etcd', status: 'waiting', detail: 'waiting for the kubelet', elapsedMs: 0 });
     for (let ms = 500; ms <= 12_000; ms += 500) emit(wait(ms, ms < 6000 ? 'no new etcd process' : 'pid 7 runs as uid 1001; HTTP 127.0.0.1:2381/health answered 500'));
     emit({ type: 'gate', component: 'etcd', status: 'healthy', detail: 'ok' });
-    assert.deepEqual(printed, ['… etcd: waiting for the kubelet', '… etcd: 0s: no new etcd process', '… etcd: 6s: pid 7 runs as uid 1001; HTTP 127.0.0.1:2381/health answered 500', '✔ etcd: ok']);
+    // One line every 5 s at most, however often the gate polls or its observation changes.
+    assert.deepEqual(printed, ['… etcd: waiting for the kubelet', '… etcd: 0s: no new etcd process', '… etcd: 5s: no new etcd process', '… etcd: 10s: pid 7 runs as uid 1001; HTTP 127.0.0.1:2381/health answered 500', '✔ etcd: ok']);
+  });
+
+  it('a gate waiting 10 s prints 3 lines, not one per poll; a long step is a line every 5 s, a quick one none', async () => {
+    const printed: string[] = [];
+    const emit = throttleWaiting((e) => printed.push(describeEvent(e)), 40);
+    for (let ms = 0; ms <= 10_000; ms += 35) emit({ type: 'gate', component: 'etcd', status: 'waiting', detail: ms % 70 ? 'no new etcd process' : 'etcd: 0s', elapsedMs: ms * 1000 / 1000 });
+    assert.ok(printed.length <= 10_000 / 40 + 2);
+    printed.length = 0;
+    emit({ type: 'step', title: 'write /etc/kubernetes/manifests/etcd.yaml', status: 'running' });
+    emit({ type: 'step', title: 'write /etc/kubernetes/manifests/etcd.yaml', status: 'done' });
+    emit({ type: 'step', title: '/var/lib/etcd: owner kubeadm-etcd:kubeadm-etcd recursively, mode 0700', status: 'running' });
+    await new Promise((r) => setTimeout(r, 100));
+    emit({ type: 'step', title: '/var/lib/etcd: owner kubeadm-etcd:kubeadm-etcd recursively, mode 0700', status: 'done' });
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(printed[0], '✔ write /etc/kubernetes/manifests/etcd.yaml');
+    assert.match(printed[1]!, /^… \/var\/lib\/etcd: owner kubeadm-etcd:kubeadm-etcd recursively, mode 0700 \(running for 0s\)$/);
+    assert.equal(printed[printed.length - 1], '✔ /var/lib/etcd: owner kubeadm-etcd:kubeadm-etcd recursively, mode 0700');
+    assert.ok(printed.length >= 3 && printed.length <= 5, printed.join('\n'));
   });
 });
 

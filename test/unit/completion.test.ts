@@ -1,8 +1,11 @@
 // The generated completion script, exercised by a real bash the way readline calls it.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, it } from 'node:test';
-import { BIN } from '../support/paths.js';
+import { BIN, staleBundle } from '../support/cli.js';
 
 const script = (shell: string) => execFileSync(process.execPath, [BIN, 'completion', shell], { encoding: 'utf8' });
 
@@ -31,5 +34,29 @@ describe('shell completion', () => {
   });
   it('refuses an unknown shell with exit 2', () => {
     assert.throws(() => execFileSync(process.execPath, [BIN, 'completion', 'fish'], { stdio: 'pipe' }), (e: { status: number }) => e.status === 2);
+  });
+});
+
+describe('the CLI under test is never a stale bundle', () => {
+  it('a bundle older than any file of src/ or dist/src/ is refused, naming it and "npm run build"', () => {
+    const repo = mkdtempSync(path.join(tmpdir(), 'stale-bundle-'));
+    try {
+      for (const f of ['dist/cli/kubeadm-nonroot.cjs', 'dist/src/cli/main.js', 'src/cli/main.ts']) {
+        mkdirSync(path.dirname(path.join(repo, f)), { recursive: true });
+        writeFileSync(path.join(repo, f), '');
+      }
+      const at = (f: string, s: number) => utimesSync(path.join(repo, f), s, s);
+      at('src/cli/main.ts', 1000);
+      at('dist/src/cli/main.js', 1000);
+      at('dist/cli/kubeadm-nonroot.cjs', 2000);
+      assert.equal(staleBundle(repo), null);
+      at('dist/src/cli/main.js', 3000); // tsc ran, the bundle did not
+      assert.match(staleBundle(repo) ?? '', /kubeadm-nonroot\.cjs is older than .*dist\/src\/cli\/main\.js.*run "npm run build --silent"/);
+      at('dist/src/cli/main.js', 1000);
+      at('src/cli/main.ts', 3000); // an edit not built at all
+      assert.match(staleBundle(repo) ?? '', /older than .*\/src\/cli\/main\.ts/);
+    } finally {
+      rmSync(repo, { recursive: true, force: true });
+    }
   });
 });

@@ -40,4 +40,16 @@ describe('supported Kubernetes versions', () => {
   it('crossing 1.31 names the gate deprecation', () => {
     assert.ok(targetNotes('1.30.14', '1.31.14').notes.some((n) => /RootlessControlPlane gate is deprecated/.test(n)));
   });
+
+  it('a downgrade target is not "supported": kubeadm does not downgrade', () => {
+    const { support, notes } = targetNotes('1.36.3', '1.35.4');
+    assert.equal(support, 'downgrade');
+    assert.deepEqual(notes, ["v1.35.4 is older than the node's v1.36.3: kubeadm does not downgrade, so neither is it planned here"]);
+  });
+
+  it('the upgrade note agrees with docs/upgrade.md: renewal keeps owners, verify says whether apply is needed', () => {
+    const note = targetNotes('1.36.3', '1.37.2').notes.find((n) => /--patches/.test(n))!;
+    assert.doesNotMatch(note, /fix renewed keys/);
+    assert.match(note, /certificate renewal keeps every owner and mode/);
+  });
 });

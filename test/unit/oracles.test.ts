@@ -44,9 +44,10 @@ spec:
 `);
   assert.equal(pod.name, 'etcd-cp');
   assert.deepEqual(pod.argv, ['etcd', '--data-dir=/var/lib/etcd', '--x=1']);
-  // YAML 1.1, as the kubelet reads it: 01750 is octal (1000); "0o17" is a string there.
+  // As the kubelet reads it (checked with kubectl patch --local, sigs.k8s.io/yaml): 01750 is the YAML
+  // 1.1 octal 1000, and 0o17 is 15 (go-yaml v2 resolves plain integers with Go's strconv.ParseInt).
   assert.equal(pod.podSecurityContext.runAsUser, 1000);
-  assert.equal(pod.podSecurityContext.runAsGroup, '0o17');
+  assert.equal(pod.podSecurityContext.runAsGroup, 15);
   assert.equal(hostPathOf(pod, '/etc/kubernetes/pki/etcd/server.key'), '/srv/etcd-certs/server.key');
   assert.equal(hostPathOf(pod, '/etc/kubernetes/pki/etcd'), '/srv/etcd-certs');
   assert.equal(hostPathOf(pod, '/etc/kubernetes/admin.conf'), '/etc/kubernetes/admin.conf');

@@ -63,3 +63,20 @@ describe('ManifestAction.identityLost and the causes verify derives from it', ()
     assert.equal(data?.cause, CAUSE.dataWrittenByRootEtcd, JSON.stringify(staticFindings(p, '')));
   });
 });
+
+describe('a drift line never says a file is what it should be', () => {
+  const plan = (current: { uid: number; gid: number; mode: number; user?: string; group?: string }, desired: { uid: number; gid: number; mode: number; user?: string; group?: string }, tree?: { entries: number; owners: Array<{ uid: number; gid: number; count: number }> }) =>
+    ({ problems: [], accounts: [], manifests: [], components: [], files: [{ action: tree ? 'set-owner-recursive' : 'set-owner-mode', path: '/var/lib/etcd', current, desired, tree, readers: ['etcd'], access: 'write', secret: false, reason: '' }] }) as unknown as Parameters<typeof staticFindings>[0];
+  const message = (p: Parameters<typeof staticFindings>[0]) => staticFindings(p, '').map((f) => f.message);
+
+  it('a recursive directory right at the top but not below says so, with the count', () => {
+    const etcd = { uid: 102, gid: 109, mode: 0o700, user: 'kubeadm-etcd', group: 'kubeadm-etcd' };
+    assert.deepEqual(message(plan(etcd, etcd, { entries: 6, owners: [{ uid: 102, gid: 109, count: 5 }, { uid: 0, gid: 0, count: 1 }] })), ['is kubeadm-etcd:kubeadm-etcd 0700 as it should be, but 1 of 6 entries below have another owner']);
+  });
+
+  it('a name two IDs carry (an account made again) shows the numbers', () => {
+    assert.deepEqual(message(plan({ uid: 100, gid: 100, mode: 0o700, user: 'kubeadm-etcd', group: 'kubeadm-etcd' }, { uid: 102, gid: 109, mode: 0o700, user: 'kubeadm-etcd', group: 'kubeadm-etcd' })), [
+      'is kubeadm-etcd(100):kubeadm-etcd(100) 0700, should be kubeadm-etcd(102):kubeadm-etcd(109) 0700',
+    ]);
+  });
+});
