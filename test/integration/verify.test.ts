@@ -35,7 +35,11 @@ describe('verify', { skip: NEEDS_ROOT }, () => {
     const r = await runCli(['apply', '--root', s.root, '-c', cfg, '--yes', '--no-wait']);
     assert.equal(r.code, 0, show(r));
     assert.equal((await verify(s.root, ['-c', cfg])).code, 0, 'holds for what was selected');
-    const { code, report } = await verify(s.root);
+    assert.equal((await verify(s.root)).code, 0, 'without -c: the config the node was migrated with (its record)');
+    // Asked about all four components, verify names the three not migrated.
+    const all = join(s.root, '..', `${s.root.split('/').pop()}-all.yaml`);
+    await writeFile(all, 'components: [etcd, kube-apiserver, kube-controller-manager, kube-scheduler]\n');
+    const { code, report } = await verify(s.root, ['-c', all]);
     assert.equal(code, 1);
     const subjects = report.findings.map((f) => f.subject);
     assert.ok(!subjects.some((x) => x.includes('/etcd')), `etcd is migrated: ${subjects.join(', ')}`);
