@@ -28,6 +28,9 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, 
 import { createRequire, isBuiltin } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { withPidLock } from './lib/pid-lock.js';
+import { runSync } from './lib/run.js';
 import { VERSION } from '../src/version.js';
 
 export type Arch = 'x64' | 'arm64';
@@ -168,8 +171,7 @@ function elfMachine(file: string): number {
 }
 
 function run(cmd: string, args: string[]): void {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', env: cleanEnv() });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.error?.message ?? `exit ${r.status}`}):\n${r.stdout}${r.stderr}`);
+  runSync(cmd, args, { env: cleanEnv(), extendEnv: false });
 }
 
 const sha256 = (data: Buffer | string): string => createHash('sha256').update(data).digest('hex');
@@ -223,43 +225,10 @@ async function buildOne(arch: Arch, bundleFile: string, force: boolean): Promise
 /**
  * Test files run in parallel (node --test --test-concurrency) and more than one builds the executable:
  * they share the cache's bundle, blob and dist/*.tmp files, so one build at a time, across processes.
- * The lock is a directory (mkdir is atomic) holding the builder's pid; a dead builder's lock is taken over.
  */
 async function withBuildLock<T>(fn: () => Promise<T>): Promise<T> {
   const lock = path.join(CACHE, 'build.lock');
-  const pidFile = path.join(lock, 'pid');
-  for (let waited = 0; ; waited++) {
-    try {
-      mkdirSync(lock);
-      writeFileSync(pidFile, String(process.pid));
-      break;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    }
-    let holder = 0;
-    try {
-      holder = Number(readFileSync(pidFile, 'utf8'));
-    } catch {
-      /* being created or removed: look again */
-    }
-    let alive = holder <= 0; // no pid yet: its creator is about to write it
-    if (holder > 0) {
-      try {
-        process.kill(holder, 0);
-        alive = true;
-      } catch (e) {
-        alive = (e as NodeJS.ErrnoException).code === 'EPERM';
-      }
-    }
-    if (!alive || waited > 6000) rmSync(lock, { recursive: true, force: true }); // dead holder, or 10 min
-    else if (waited % 100 === 0) log(`waiting for the build of process ${holder || '?'} (${lock})`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  try {
-    return await fn();
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
+  return withPidLock(lock, fn, { pollMs: 100, onWait: (holder) => log(`waiting for the build of process ${holder} (${lock})`) });
 }
 
 export async function buildSea(arches: readonly Arch[], force = false): Promise<string[]> {
@@ -280,21 +249,19 @@ async function buildSeaLocked(arches: readonly Arch[], force: boolean): Promise<
   return outs;
 }
 
-function parseArgs(argv: string[]): { arches: Arch[]; force: boolean } {
-  const arches: Arch[] = [];
-  let force = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--force') force = true;
-    else if (a === '--arch' && (argv[i + 1] === 'x64' || argv[i + 1] === 'arm64')) arches.push(argv[++i] as Arch);
-    else throw new Error(`unknown argument "${a}"; usage: build-sea [--arch x64|arm64]... [--force]`);
-  }
-  return { arches: arches.length ? arches : [...ARCHES], force };
+const USAGE = 'usage: build-sea [--arch x64|arm64]... [--force]';
+
+function parseCommandLine(argv: string[]): { arches: Arch[]; force: boolean } {
+  const { values } = parseArgs({ args: argv, options: { arch: { type: 'string', multiple: true }, force: { type: 'boolean', default: false } } });
+  const arches = values.arch ?? [...ARCHES];
+  const unknown = arches.filter((a) => !(ARCHES as readonly string[]).includes(a));
+  if (unknown.length > 0) throw new Error(`unknown --arch ${unknown.join(', ')}; ${USAGE}`);
+  return { arches: arches as Arch[], force: values.force };
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   try {
-    const { arches, force } = parseArgs(process.argv.slice(2));
+    const { arches, force } = parseCommandLine(process.argv.slice(2));
     await buildSea(arches, force);
   } catch (e) {
     process.stderr.write(`build-sea: ${(e as Error).message}\n`);
