@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { buildEtcd, buildKubernetes, buildPause, ETCD_PACKAGES, etcdVersionFor, K8S_BINARIES, pauseVersionFor, type EtcdBinary, type K8sBinary, type Progress } from './k8s-build.js';
 import { type ImageSpec, writeOciImage } from './oci-image.js';
 import { createCgroups, RealNode } from './real-node.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface Release {
   version: string;

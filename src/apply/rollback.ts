@@ -10,7 +10,7 @@ import { pidsOf, waitHealthy } from './gates.js';
 import type { Journal, Undo } from '../state/journal.js';
 import type { ApplyEvent } from './run.js';
 import { manualStep, performUndo } from './undo.js';
-import { rollbackCommand } from './rollback-hint.js';
+import { rollbackCommandLine } from './rollback-hint.js';
 
 export interface RollbackOptions {
   root: string;
@@ -95,7 +95,7 @@ export async function rollbackJournal(journal: Journal, o: RollbackOptions): Pro
       o.events({ type: 'gate', component: r.component, status: 'unconfirmed', detail: errorMessage(e) });
     }
   }
-  if (res.failures.length) res.manualSteps.push(`then run: ${rollbackCommand(o.root)} (it resumes from the journal in ${o.backupDir})`);
+  if (res.failures.length) res.manualSteps.push(`then run: ${rollbackCommandLine(o.root)} (it resumes from the journal in ${o.backupDir})`);
   await record({ t: 'rollback-done', at: o.now().toISOString(), failures: res.failures });
   return res;
 }

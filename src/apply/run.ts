@@ -14,7 +14,7 @@ import { chownTree } from './fsops.js';
 import { pidsOf, waitHealthy, type GateSpec } from './gates.js';
 import { Journal } from '../state/journal.js';
 import { rollbackJournal } from './rollback.js';
-import { rollbackCommand } from './rollback-hint.js';
+import { rollbackCommandLine } from './rollback-hint.js';
 import { backupDir as backupDirOf, backupId, STATE_DIR } from '../state/locations.js';
 import { buildSteps, type Step } from './steps.js';
 import { VERSION } from '../version.js';
@@ -97,7 +97,7 @@ export async function applyPlan(plan: Plan, o: RunOptions, resume?: { id: string
     try {
       rb = await rollbackJournal(journal, { ...o, backupDir: dir, tools, reason: why });
     } catch (e) {
-      rb = { undone: 0, failures: [`rollback stopped: ${errorMessage(e)}`], manualSteps: [`${rollbackCommand(o.root)} (it resumes from the journal in ${dir})`], warnings: [], unconfirmed: [] };
+      rb = { undone: 0, failures: [`rollback stopped: ${errorMessage(e)}`], manualSteps: [`${rollbackCommandLine(o.root)} (it resumes from the journal in ${dir})`], warnings: [], unconfirmed: [] };
     }
     if (rb.failures.length > 0) {
       throw new RollbackFailedError(`apply failed: ${why}; rollback failed too`, rb.failures, rb.manualSteps);

@@ -2,8 +2,8 @@
 import type { Command } from 'commander';
 import { describeUnconfirmed, RefusedError, RollbackFailedError } from '../errors.js';
 import type { Outcome, Wrap } from './main.js';
-import type { GlobalOptions } from './options.js';
-import { confirm, parseDuration } from './confirm.js';
+import { parseDuration, type GlobalOptions } from './options.js';
+import { confirm } from './confirm.js';
 import { requireDir, requireRoot } from './inputs.js';
 import { emit, note } from './output.js';
 import { withProgress } from './progress.js';

@@ -6,6 +6,7 @@ import { basename, dirname, join } from 'node:path';
 import { confinedHostPath } from '../paths.js';
 import { InputError, RefusedError } from '../errors.js';
 import { checkConfined, LOCK_FILE } from './locations.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface Lock {
   path: string;
@@ -79,7 +80,7 @@ export async function acquireLock(root: string, command: string, warn: (msg: str
       throw new RefusedError(`another kubeadm-nonroot run (pid ${holder.pid}, ${holder.command}) holds ${LOCK_FILE} under ${root}; wait for it to finish (if that process is gone, delete the lock file)`);
     }
     if (!holder && attempt === 0) {
-      await new Promise((r) => setTimeout(r, 200));
+      await sleep(200);
       continue;
     }
     warn(`taking over a stale lock ${LOCK_FILE}${holder ? ` left by pid ${holder.pid} (${holder.command}), which is no longer running` : ''}`);

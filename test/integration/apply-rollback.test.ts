@@ -24,6 +24,7 @@ import { addSystemDirs, isToolState, NEEDS_ROOT, runCli, show, withoutLockDirTim
 import { buildSandbox, listFixtures, type Sandbox } from '../support/sandbox.js';
 import { diffSnapshots, snapshotTree, type Entry } from '../support/tree.js';
 import { skipUnlessPossible } from '../support/prerequisites.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 type Short = 'etcd' | 'kas' | 'kcm' | 'ks';
 
@@ -265,7 +266,7 @@ describe('rollback variants and the automatic rollback', { skip: NEEDS_ROOT, con
       await chown(sb.path(key), 0, 0);
       await chmod(sb.path(key), 0o644);
       const drifted = await snapshotTree(sb.root);
-      await new Promise((r) => setTimeout(r, 5)); // backup ids are milliseconds
+      await sleep(5); // backup ids are milliseconds
       const b = await runCli(['apply', '--root', sb.root, '--yes', '--no-wait']);
       assert.equal(b.code, 0, show(b));
       assert.match(b.stdout, /1 file\(s\) to change/);

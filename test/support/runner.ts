@@ -33,6 +33,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { hostPathOf, readPod, type PodReading } from './pod-reading.js';
 import { privilegesOf, setprivArgs, SETPRIV, type Privileges } from './setpriv.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface RunnerOptions {
   /** Host path of the sandbox root. */
@@ -335,7 +336,7 @@ export function startRunner(o: RunnerOptions): Runner {
           const tail = readFileSync(logPath, 'utf8').split('\n').slice(-40).join('\n');
           throw new Error(`${file}: ${what} not seen within ${timeoutMs} ms (now ${JSON.stringify(p ?? null)}); log ${logPath} ends:\n${tail}`);
         }
-        await new Promise((r) => setTimeout(r, 50));
+        await sleep(50);
       }
     },
     async stop() {
