@@ -17,7 +17,7 @@
 // sandboxes in refusals.test.ts.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmod, chown, readFile, writeFile } from 'node:fs/promises';
+import { chmod, chown, readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { addSystemDirs, isToolState, NEEDS_ROOT, runCli, show, withoutLockDirTimes } from '../support/cli.js';
