@@ -149,7 +149,7 @@ async function bundle(commit: string, outfile: string): Promise<void> {
  * Every file under templates/, as SEA assets keyed "templates/<path>": src/templates.ts reads them with
  * node:sea getAsset() inside the executable, which has no templates/ directory beside it.
  */
-export function templateAssets(dir = path.join(REPO, 'templates')): Record<string, string> {
+function templateAssets(dir = path.join(REPO, 'templates')): Record<string, string> {
   const assets: Record<string, string> = {};
   for (const rel of readdirSync(dir, { recursive: true, encoding: 'utf8' }).sort()) {
     const abs = path.join(dir, rel);

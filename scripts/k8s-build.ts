@@ -155,7 +155,7 @@ function missing(dir: string, names: readonly string[]): string[] {
  * k8s.io/kube-controller-manager v0.22.17), and kubeadm alone needs none of the other commands' modules.
  * `.tidy-done` lists the commands the module was tidied for (empty: all five, as before it listed them).
  */
-export async function k8sWrapper(dir: string, version: string, minor: number, log: Progress, binaries: readonly K8sBinary[] = K8S_BINARIES): Promise<string> {
+async function k8sWrapper(dir: string, version: string, minor: number, log: Progress, binaries: readonly K8sBinary[] = K8S_BINARIES): Promise<string> {
   mkdirSync(dir, { recursive: true });
   const kmod = await goDownload(`k8s.io/kubernetes@${version}`, dir);
   const doneFile = join(dir, '.tidy-done');
@@ -319,10 +319,6 @@ function writeRecipe(dir: string, recipe: Record<string, unknown>): void {
 /** The cache directory of Kubernetes `version` under the current recipe (needs Go: see goVersion). */
 export function kubernetesCacheDir(version: string): string {
   return keyedDir(version, recipeOf('kubernetes', version));
-}
-
-function etcdCacheDir(version: string): string {
-  return keyedDir(`etcd-${version}`, recipeOf('etcd', version));
 }
 
 /**

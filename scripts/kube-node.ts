@@ -63,7 +63,7 @@ function containerdConfig(pauseImage: string): string {
 `;
 }
 
-export const CRI_SOCKET = 'unix:///run/containerd/containerd.sock';
+const CRI_SOCKET = 'unix:///run/containerd/containerd.sock';
 
 export class KubeNode {
   constructor(readonly node: RealNode, readonly cgroupRoot: string) {}

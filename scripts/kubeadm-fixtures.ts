@@ -94,7 +94,7 @@ const yamlVolumes = (vols: ExtraVolume[], indent: string): string[] =>
   ['extraVolumes:', ...vols.flatMap((v) => [`- name: ${v.name}`, `  hostPath: ${v.hostPath}`, `  mountPath: ${v.mountPath}`, `  readOnly: ${v.readOnly}`, `  pathType: ${v.pathType}`])].map((l) => indent + l);
 
 /** The kubeadm configuration of a case, for this release (v1beta3 up to v1.30, v1beta4 from v1.31). */
-export function configFor(release: string, name: CaseName): string {
+function configFor(release: string, name: CaseName): string {
   const minor = minorOf(release);
   const v1beta4 = minor >= 31;
   const api = `kubeadm.k8s.io/${v1beta4 ? 'v1beta4' : 'v1beta3'}`;
@@ -277,7 +277,7 @@ const added = (before: string, after: string): string[] => {
  * control-plane and the etcd local phases both apply it (cmd/kubeadm/app/phases/controlplane/manifests.go,
  * phases/etcd/local.go).
  */
-export function configWithPatches(config: string, dir: string): string {
+function configWithPatches(config: string, dir: string): string {
   const [init, ...rest] = config.split('\n---\n');
   if (!/^kind: InitConfiguration$/m.test(init ?? '')) throw new Error('the first document of the config is not the InitConfiguration');
   return [`${init}\npatches:\n  directory: ${dir}`, ...rest].join('\n---\n');

@@ -240,7 +240,7 @@ export function createCgroups(root: string): void {
 }
 
 /** Removes a cgroup subtree (deepest first) from every v1 hierarchy; the node's processes are gone by then. */
-export function removeCgroups(root: string): void {
+function removeCgroups(root: string): void {
   const base = '/sys/fs/cgroup';
   for (const h of readdirSync(base)) {
     const top = join(base, h, root);
@@ -258,9 +258,4 @@ export function removeCgroups(root: string): void {
     };
     walk(top);
   }
-}
-
-/** Writes a file inside the node from the host (through the node's root). */
-export function writeNodeFile(node: RealNode, p: string, text: string, mode = 0o644): void {
-  writeFileSync(node.path(p), text, { mode });
 }

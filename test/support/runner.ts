@@ -100,7 +100,7 @@ export function findOnPath(binary: string, searchPath: string): string | null {
 }
 
 /** One container path → host path inside the sandbox, or null when no hostPath volume carries it. */
-export function sandboxPath(pod: PodReading, root: string, containerPath: string): string | null {
+function sandboxPath(pod: PodReading, root: string, containerPath: string): string | null {
   const mapped = hostPathOf(pod, containerPath);
   return mapped === null ? null : path.join(root, mapped);
 }
