@@ -1,6 +1,6 @@
 // Planning over every fixture case. Expected file changes are written by hand from kubeadm's own
-// RootlessControlPlane table (/work/shared/reference/kubeadm-rootless.md §3, mirrored in
-// docs/ownership.md) plus the extra files each case's INDEX.md entry lists; they are not copied from
+// RootlessControlPlane table (KEP-2568; kubeadm's cmd/kubeadm/app/util/staticpod/utils_linux.go and
+// cmd/kubeadm/app/util/users/users_linux.go, mirrored in docs/ownership.md) plus the extra files each case's INDEX.md entry lists; they are not copied from
 // the planner's output.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
