@@ -26,7 +26,7 @@
 // cmd/kubeadm/app/util/users/users_linux.go opens the absolute paths) — is inside the root. The root is
 // seeded like a small Debian 12 node: the account databases and login.defs of test/support/accounts.ts
 // and the Debian CA trust directories (which decide the ca-certs volumes kubeadm adds,
-// cmd/kubeadm/app/phases/controlplane/volumes.go). The CLI (fixtures-kubeadm.ts) checksums the host's
+// cmd/kubeadm/app/phases/controlplane/volumes.go). The CLI (gen-kubeadm-fixtures.ts) checksums the host's
 // /etc before and after a run.
 import { createHash } from 'node:crypto';
 import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
