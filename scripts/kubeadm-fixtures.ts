@@ -207,8 +207,9 @@ async function walk(root: string): Promise<Map<string, Seen>> {
 }
 
 /** Runs a command with a minimal PATH (or `opts.env` alone) from /; stdout and stderr together. */
-async function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<{ code: number | undefined; out: string }> {
+async function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<{ code: number; out: string }> {
   const r = await tryRun(cmd, args, { env: opts.env ?? { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' }, extendEnv: false, cwd: opts.cwd ?? '/' });
+  if (r.exitCode === undefined) throw new Error(r.failure); // not started (not found) or killed by a signal
   return { code: r.exitCode, out: r.all };
 }
 
