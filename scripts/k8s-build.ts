@@ -1,11 +1,19 @@
 // npm run k8s:build -- v1.36.3 [--only kubeadm,kubelet,etcd,…]
 //
 // Builds the real Kubernetes components the real-node tests run, from the Go module proxy, and caches
-// them outside the repository keyed by version:
-//   /var/cache/kubeadm-nonroot-k8s/v1.36.3/bin/{kubeadm,kubelet,kube-apiserver,kube-controller-manager,kube-scheduler}
-//   /var/cache/kubeadm-nonroot-k8s/etcd-v3.6.8/bin/{etcd,etcdctl,etcdutl}
-// A binary already in the cache is reused; a build publishes each binary by rename, so a killed build
-// never leaves a half-written one behind. KUBEADM_NONROOT_K8S_CACHE moves the cache.
+// them outside the repository keyed by version AND recipe:
+//   /var/cache/kubeadm-nonroot-k8s/v1.36.3-<recipe>/bin/{kubeadm,kubelet,kube-apiserver,kube-controller-manager,kube-scheduler}
+//   /var/cache/kubeadm-nonroot-k8s/etcd-v3.6.8-<recipe>/bin/{etcd,etcdctl,etcdutl}
+//   /var/cache/kubeadm-nonroot-k8s/pause-3.10.2-<recipe>/bin/pause
+// <recipe> is a hash of everything besides the version that decides the binaries' bytes: the Go
+// version, the build flags, environment and ldflags, the dependency fixes (REBUILD_FIXES) and
+// WRAPPER_REVISION (bumped when the wrapper module this script writes changes); recipe.json in the
+// directory spells it out. Each binary also carries a stamp (bin/.<name>.module) of the wrapper module
+// it was built from (go.mod, go.sum, the substituted staging modules): a later re-tidy for more binaries
+// that changes the module makes the older binaries stale, so they are rebuilt too (from Go's build cache
+// when nothing they compile changed). A binary whose recipe and stamp match is reused; a build publishes
+// each binary by rename, so a killed build never leaves a half-written one behind, and the next build of
+// that directory removes what a killed one left. KUBEADM_NONROOT_K8S_CACHE moves the cache.
 //
 // Why a wrapper module: k8s.io/kubernetes requires its staging modules (k8s.io/api, k8s.io/client-go, …)
 // at v0.0.0 and replaces them with ./staging/src/k8s.io/<name>; the module zip the proxy serves leaves
@@ -21,10 +29,14 @@
 //
 // Importable: buildKubernetes({ version, binaries, onProgress }) and buildEtcd(version) return the
 // directory holding the binaries; etcdVersionFor(version) reads the etcd kubeadm pins for a release.
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { withPidLock } from './lib/pid-lock.js';
+import { run } from './lib/run.js';
 
 export const K8S_CACHE = process.env.KUBEADM_NONROOT_K8S_CACHE ?? '/var/cache/kubeadm-nonroot-k8s';
 export const K8S_BINARIES = ['kubeadm', 'kubelet', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const;
@@ -55,61 +67,38 @@ function parseVersion(version: string, what: string): { major: number; minor: nu
   return { major: Number(m[1]), minor: Number(m[2]) };
 }
 
-/** Runs a command; stderr lines go to onLine (go build -v names each package there). */
-function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; onLine?: (l: string) => void } = {}): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let errTail = '';
-    let partial = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => {
-      const text = partial + d.toString();
-      const lines = text.split('\n');
-      partial = lines.pop() ?? '';
-      for (const l of lines) {
-        errTail = (errTail + l + '\n').slice(-8000);
-        opts.onLine?.(l);
-      }
-    });
-    child.on('error', (e) => reject(new Error(`${cmd}: ${e.message}${cmd === 'go' || cmd === 'nice' ? ' (is the Go toolchain installed and on PATH?)' : ''}`)));
-    child.on('close', (code, signal) => {
-      errTail += partial;
-      if (code === 0) resolve(out);
-      // `go mod download -json` reports its error in the JSON on stdout, not on stderr.
-      else reject(new Error(`${cmd} ${args.join(' ')} failed (${signal ?? `exit ${code}`}):\n${(errTail.trim() || out.slice(-4000)).trim()}`));
-    });
-  });
+/** Runs a command and returns its stdout; stderr lines go to onLine (go build -v names each package there). */
+async function runGo(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; onLine?: (l: string) => void } = {}): Promise<string> {
+  const r = await run(cmd, args, { cwd: opts.cwd, env: opts.env, onStderrLine: opts.onLine, missingHint: 'is the Go toolchain installed and on PATH?' });
+  return r.stdout;
 }
 
 /** `go mod download -json` of one module version: where its source and go.mod are. */
 async function goDownload(mod: string, cwd: string): Promise<{ Dir: string; GoMod: string }> {
-  return JSON.parse(await run('go', ['mod', 'download', '-json', mod], { cwd, env: { GOFLAGS: '-mod=mod' } })) as { Dir: string; GoMod: string };
+  return JSON.parse(await runGo('go', ['mod', 'download', '-json', mod], { cwd, env: { GOFLAGS: '-mod=mod' } })) as { Dir: string; GoMod: string };
 }
 
-/** One build at a time per cache directory (other scripts and tests may ask for the same version). */
+/**
+ * One build at a time per cache directory (other scripts and tests may ask for the same version). The
+ * temporary outputs a killed build left (out.tmp-<pid>, .pause.tmp-<pid>) are removed once the lock is
+ * held: no other build can be writing them then.
+ */
 async function withLock<T>(dir: string, log: Progress, fn: () => Promise<T>): Promise<T> {
   mkdirSync(dir, { recursive: true });
-  const lock = join(dir, '.lock');
-  let told = false;
-  for (;;) {
-    try {
-      writeFileSync(lock, String(process.pid), { flag: 'wx' });
-      break;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const holder = Number(readFileSync(lock, 'utf8'));
-      let alive = false;
-      try { process.kill(holder, 0); alive = holder > 0; } catch { alive = false; }
-      if (!alive) { rmSync(lock, { force: true }); continue; }
-      if (!told) { log(`waiting for build pid ${holder} (${lock})`); told = true; }
-      await new Promise((r) => setTimeout(r, 2000));
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    rmSync(lock, { force: true });
+  const lock = join(dir, 'build.lock');
+  return withPidLock(lock, async () => {
+    removeLeftTemporaries(dir);
+    return fn();
+  }, { onWait: (holder) => log(`waiting for build pid ${holder} (${lock})`), pollMs: 2000 });
+}
+
+const TEMPORARY = /^(?:out\.tmp-|\.pause\.tmp-)\d+$/;
+
+function removeLeftTemporaries(dir: string): void {
+  for (const sub of [dir, join(dir, 'bin')]) {
+    let names: string[];
+    try { names = readdirSync(sub); } catch { continue; }
+    for (const name of names) if (TEMPORARY.test(name)) rmSync(join(sub, name), { recursive: true, force: true });
   }
 }
 
@@ -127,9 +116,9 @@ async function goBuild(dir: string, label: string, pkgs: Record<string, string>,
   log(`${label}: go build ${Object.keys(pkgs).join(' ')} (a cold build takes many minutes on 2 cores)`);
   const names = Object.keys(pkgs);
   const out = names.length === 1 ? join(tmp, names[0]!) : `${tmp}/`;
-  await run('nice', ['-n', '10', 'go', 'build', '-v', '-trimpath', '-ldflags', ldflags, '-o', out, ...Object.values(pkgs)], {
+  await runGo('nice', ['-n', '10', 'go', 'build', ...GO_BUILD_FLAGS, '-ldflags', ldflags, '-o', out, ...Object.values(pkgs)], {
     cwd: dir,
-    env: { CGO_ENABLED: '0', GOFLAGS: '-mod=mod' },
+    env: GO_BUILD_ENV,
     onLine: (l) => {
       if (/^[\w.\-/]+$/.test(l)) count++;
       const now = Date.now();
@@ -142,13 +131,20 @@ async function goBuild(dir: string, label: string, pkgs: Record<string, string>,
   const bin = join(dir, 'bin');
   mkdirSync(bin, { recursive: true });
   for (const name of Object.keys(pkgs)) renameSync(join(tmp, name), join(bin, name));
+  writeStamps(dir, names);
   rmSync(tmp, { recursive: true, force: true });
   log(`${label}: built ${Object.keys(pkgs).join(' ')} in ${Math.round((Date.now() - t0) / 1000)} s (${count} packages compiled, the rest from Go's build cache)`);
 }
 
-function missing(bin: string, names: readonly string[]): string[] {
+/** Of `names`, those not in `dir/bin` or built from another wrapper module than `dir`'s current one. */
+function missing(dir: string, names: readonly string[]): string[] {
+  const stamp = moduleStamp(dir);
   return names.filter((n) => {
-    try { return !statSync(join(bin, n)).isFile(); } catch { return true; }
+    try {
+      return !statSync(join(dir, 'bin', n)).isFile() || readFileSync(stampFile(dir, n), 'utf8').trim() !== stamp;
+    } catch {
+      return true;
+    }
   });
 }
 
@@ -159,7 +155,7 @@ function missing(bin: string, names: readonly string[]): string[] {
  * k8s.io/kube-controller-manager v0.22.17), and kubeadm alone needs none of the other commands' modules.
  * `.tidy-done` lists the commands the module was tidied for (empty: all five, as before it listed them).
  */
-export async function k8sWrapper(dir: string, version: string, minor: number, log: Progress, binaries: readonly K8sBinary[] = K8S_BINARIES): Promise<string> {
+async function k8sWrapper(dir: string, version: string, minor: number, log: Progress, binaries: readonly K8sBinary[] = K8S_BINARIES): Promise<string> {
   mkdirSync(dir, { recursive: true });
   const kmod = await goDownload(`k8s.io/kubernetes@${version}`, dir);
   const doneFile = join(dir, '.tidy-done');
@@ -215,7 +211,7 @@ export async function k8sWrapper(dir: string, version: string, minor: number, lo
   const substituted: string[] = [];
   for (;;) {
     try {
-      await run('go', ['mod', 'tidy'], { cwd: dir, env: { GOFLAGS: '-mod=mod' } });
+      await runGo('go', ['mod', 'tidy'], { cwd: dir, env: { GOFLAGS: '-mod=mod' } });
       break;
     } catch (e) {
       const sub = await substituteUnserved((e as Error).message, dir, minor, Number(patch), log);
@@ -278,26 +274,110 @@ function versionLdflags(version: string, major: number, minor: number): string {
   return ['-s', '-w', ...x].join(' ');
 }
 
+/** Bump when k8sWrapper or buildEtcd change the wrapper module they write (its lines, the tidy). */
+const WRAPPER_REVISION = 1;
+/** The environment and flags of every `go build` here (goBuild). */
+const GO_BUILD_ENV = { CGO_ENABLED: '0', GOFLAGS: '-mod=mod' } as const;
+const GO_BUILD_FLAGS = ['-v', '-trimpath'] as const;
+/** The flags of build/pause/Makefile (buildPause). */
+const PAUSE_CFLAGS = ['-Os', '-Wall', '-Werror', '-static'] as const;
+/** etcd's binaries are linked stripped, without version variables (etcd has its own version.go). */
+const ETCD_LDFLAGS = '-s -w';
+
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+let goVersionSeen: string | undefined;
+/** `go env GOVERSION` (e.g. go1.26.1): part of every recipe. Throws when Go cannot be run. */
+export function goVersion(): string {
+  goVersionSeen ??= execFileSync('go', ['env', 'GOVERSION'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  return goVersionSeen;
+}
+
+/** What decides the bytes of `kind`'s binaries at `version`, besides the version itself. */
+function recipeOf(kind: 'kubernetes' | 'etcd', version: string): Record<string, unknown> {
+  const { major, minor } = parseVersion(version, kind === 'kubernetes' ? 'Kubernetes' : 'etcd');
+  return {
+    go: goVersion(),
+    wrapperRevision: WRAPPER_REVISION,
+    env: GO_BUILD_ENV,
+    flags: GO_BUILD_FLAGS,
+    ldflags: kind === 'kubernetes' ? versionLdflags(version, major, minor) : ETCD_LDFLAGS,
+    ...(kind === 'kubernetes' ? { rebuildFixes: REBUILD_FIXES } : {}),
+  };
+}
+
+/** `name-<hash of recipe>`, with recipe.json written into it for whoever wonders what the hash holds. */
+function keyedDir(name: string, recipe: Record<string, unknown>): string {
+  return join(K8S_CACHE, `${name}-${sha256(JSON.stringify(recipe)).slice(0, 12)}`);
+}
+
+/** Writes recipe.json into a cache dir being built: what its hash stands for, for whoever wonders. */
+function writeRecipe(dir: string, recipe: Record<string, unknown>): void {
+  writeFileSync(join(dir, 'recipe.json'), `${JSON.stringify(recipe, null, 2)}\n`);
+}
+
+/** The cache directory of Kubernetes `version` under the current recipe (needs Go: see goVersion). */
+export function kubernetesCacheDir(version: string): string {
+  return keyedDir(version, recipeOf('kubernetes', version));
+}
+
+/**
+ * A binary of Kubernetes `version` already built under the current recipe, or null (not built, stale,
+ * or Go cannot be run to know the recipe). For readers that never build (the fixtures' checks).
+ */
+export function cachedKubernetesBinary(version: string, name: K8sBinary): string | null {
+  let dir: string;
+  try {
+    dir = kubernetesCacheDir(version);
+  } catch {
+    return null;
+  }
+  return missing(dir, [name]).length === 0 ? join(dir, 'bin', name) : null;
+}
+
+/** The stamp of the wrapper module a binary is built from: go.mod, go.sum and the substitutions. */
+function moduleStamp(dir: string): string {
+  const read = (f: string): string => { try { return readFileSync(join(dir, f), 'utf8'); } catch { return ''; } };
+  return sha256(JSON.stringify([read('go.mod'), read('go.sum'), read(SUBSTITUTED)]));
+}
+
+const stampFile = (dir: string, name: string): string => join(dir, 'bin', `.${name}.module`);
+
+function writeStamps(dir: string, names: readonly string[]): void {
+  const stamp = moduleStamp(dir);
+  for (const n of names) writeFileSync(stampFile(dir, n), `${stamp}\n`);
+}
+
 /** Builds (or reuses) the Kubernetes binaries of `version`; returns the directory holding them. */
 export async function buildKubernetes(opts: BuildOptions): Promise<string> {
   const { major, minor } = parseVersion(opts.version, 'Kubernetes');
   const log = logTo(opts.onProgress);
   const binaries = opts.binaries ?? K8S_BINARIES;
   for (const b of binaries) if (!(K8S_BINARIES as readonly string[]).includes(b)) throw new Error(`unknown binary "${b}" (known: ${K8S_BINARIES.join(', ')})`);
-  const dir = join(K8S_CACHE, opts.version);
+  const recipe = recipeOf('kubernetes', opts.version);
+  const dir = keyedDir(opts.version, recipe);
   const bin = join(dir, 'bin');
-  if (missing(bin, binaries).length === 0) {
+  if (missing(dir, binaries).length === 0) {
     log(`k8s ${opts.version}: cached in ${bin}`);
     return bin;
   }
   return withLock(dir, log, async () => {
-    const todo = missing(bin, binaries);
+    writeRecipe(dir, recipe);
+    // Tidied for the binaries asked for; a re-tidy that changes the module makes the others stale too.
+    await k8sWrapper(dir, opts.version, minor, log, missing(dir, binaries) as K8sBinary[]);
+    const todo = missing(dir, binaries);
     if (todo.length === 0) return bin;
-    await k8sWrapper(dir, opts.version, minor, log, todo as K8sBinary[]);
     const pkgs = Object.fromEntries(todo.map((b) => [b, `k8s.io/kubernetes/cmd/${b}`]));
     await goBuild(dir, `k8s ${opts.version}`, pkgs, versionLdflags(opts.version, major, minor), log);
     return bin;
   });
+}
+
+/** Where Go's module cache holds the source of k8s.io/kubernetes `version` (downloaded if needed). */
+async function kubernetesSource(version: string): Promise<{ Dir: string }> {
+  const scratch = kubernetesCacheDir(version);
+  mkdirSync(scratch, { recursive: true });
+  return goDownload(`k8s.io/kubernetes@${version}`, scratch);
 }
 
 /**
@@ -306,9 +386,7 @@ export async function buildKubernetes(opts: BuildOptions): Promise<string> {
  */
 export async function etcdVersionFor(version: string): Promise<{ image: string; module: string }> {
   const { minor } = parseVersion(version, 'Kubernetes');
-  const scratch = join(K8S_CACHE, version);
-  mkdirSync(scratch, { recursive: true });
-  const { Dir } = await goDownload(`k8s.io/kubernetes@${version}`, scratch);
+  const { Dir } = await kubernetesSource(version);
   const src = readFileSync(join(Dir, 'cmd/kubeadm/app/constants/constants.go'), 'utf8');
   const map = /SupportedEtcdVersion\s*=\s*map\[uint8\]string\{([^}]*)\}/.exec(src)?.[1] ?? '';
   const image = new RegExp(`\\b${minor}:\\s*"([^"]+)"`).exec(map)?.[1] ?? /DefaultEtcdVersion\s*=\s*"([^"]+)"/.exec(src)?.[1];
@@ -318,9 +396,7 @@ export async function etcdVersionFor(version: string): Promise<{ image: string; 
 
 /** The pause image tag kubeadm of `version` uses (constants.PauseVersion). */
 export async function pauseVersionFor(version: string): Promise<string> {
-  const scratch = join(K8S_CACHE, version);
-  mkdirSync(scratch, { recursive: true });
-  const { Dir } = await goDownload(`k8s.io/kubernetes@${version}`, scratch);
+  const { Dir } = await kubernetesSource(version);
   const src = readFileSync(join(Dir, 'cmd/kubeadm/app/constants/constants.go'), 'utf8');
   const v = /PauseVersion\s*=\s*"([^"]+)"/.exec(src)?.[1];
   if (!v) throw new Error(`no PauseVersion in kubeadm's constants.go (${Dir})`);
@@ -332,14 +408,16 @@ export async function buildEtcd(version: string, opts: { binaries?: readonly Etc
   parseVersion(version, 'etcd');
   const log = logTo(opts.onProgress);
   const binaries = opts.binaries ?? (Object.keys(ETCD_PACKAGES) as EtcdBinary[]);
-  const dir = join(K8S_CACHE, `etcd-${version}`);
+  const recipe = recipeOf('etcd', version);
+  const dir = keyedDir(`etcd-${version}`, recipe);
   const bin = join(dir, 'bin');
-  if (missing(bin, binaries).length === 0) {
+  if (missing(dir, binaries).length === 0) {
     log(`etcd ${version}: cached in ${bin}`);
     return bin;
   }
   return withLock(dir, log, async () => {
-    const todo = missing(bin, binaries) as EtcdBinary[];
+    writeRecipe(dir, recipe);
+    const todo = missing(dir, binaries) as EtcdBinary[];
     if (todo.length === 0) return bin;
     if (!existsSync(join(dir, '.tidy-done'))) {
       const mods = Object.values(ETCD_PACKAGES);
@@ -349,11 +427,11 @@ export async function buildEtcd(version: string, opts: { binaries?: readonly Etc
       writeFileSync(join(dir, 'go.mod'), ['module kubeadm-nonroot/etcd-build', '', `go ${goLine}`, '', 'require (', ...mods.map((m) => `\t${m} ${version}`), ')', ''].join('\n'));
       writeFileSync(join(dir, 'tools.go'), ['//go:build tools', '', 'package tools', '', 'import (', ...mods.map((m) => `\t_ "${m}"`), ')', ''].join('\n'));
       log(`etcd ${version}: go mod tidy`);
-      await run('go', ['mod', 'tidy'], { cwd: dir, env: { GOFLAGS: '-mod=mod' } });
+      await runGo('go', ['mod', 'tidy'], { cwd: dir, env: { GOFLAGS: '-mod=mod' } });
       writeFileSync(join(dir, '.tidy-done'), '');
     }
     // `go build -o dir/` would name all three after their last path element (v3): one at a time.
-    for (const b of todo) await goBuild(dir, `etcd ${version}`, { [b]: ETCD_PACKAGES[b] }, '-s -w', log);
+    for (const b of todo) await goBuild(dir, `etcd ${version}`, { [b]: ETCD_PACKAGES[b] }, ETCD_LDFLAGS, log);
     return bin;
   });
 }
@@ -365,24 +443,39 @@ export async function buildEtcd(version: string, opts: { binaries?: readonly Etc
 export async function buildPause(k8sVersion: string, onProgress?: Progress): Promise<string> {
   const log = logTo(onProgress);
   const tag = await pauseVersionFor(k8sVersion);
-  const bin = join(K8S_CACHE, `pause-${tag}`, 'bin');
-  if (missing(bin, ['pause']).length === 0) return bin;
-  const { Dir } = await goDownload(`k8s.io/kubernetes@${k8sVersion}`, join(K8S_CACHE, k8sVersion));
-  mkdirSync(bin, { recursive: true });
-  const tmp = join(bin, `.pause.tmp-${process.pid}`);
-  log(`pause ${tag}: gcc -static build/pause/linux/pause.c`);
-  await run('gcc', ['-Os', '-Wall', '-Werror', '-static', `-DVERSION=v${tag}`, '-o', tmp, join(Dir, 'build/pause/linux/pause.c')]);
-  renameSync(tmp, join(bin, 'pause'));
-  return bin;
+  const gcc = execFileSync('gcc', ['-dumpfullversion'], { encoding: 'utf8' }).trim();
+  const recipe = { gcc, cflags: PAUSE_CFLAGS };
+  const dir = keyedDir(`pause-${tag}`, recipe);
+  const bin = join(dir, 'bin');
+  if (missing(dir, ['pause']).length === 0) return bin;
+  return withLock(dir, log, async () => {
+    if (missing(dir, ['pause']).length === 0) return bin;
+    writeRecipe(dir, recipe);
+    const { Dir } = await kubernetesSource(k8sVersion);
+    mkdirSync(bin, { recursive: true });
+    const tmp = join(bin, `.pause.tmp-${process.pid}`);
+    log(`pause ${tag}: gcc -static build/pause/linux/pause.c`);
+    await runGo('gcc', [...PAUSE_CFLAGS, `-DVERSION=v${tag}`, '-o', tmp, join(Dir, 'build/pause/linux/pause.c')]);
+    renameSync(tmp, join(bin, 'pause'));
+    writeStamps(dir, ['pause']);
+    return bin;
+  });
 }
 
+const USAGE = 'usage: npm run k8s:build -- v1.36.3 [--only kubeadm,kubelet,kube-apiserver,kube-controller-manager,kube-scheduler,etcd,etcdctl,etcdutl]';
+
 async function main(argv: string[]): Promise<void> {
-  const args = argv.filter((a) => a !== '--');
-  const version = args.find((a) => !a.startsWith('--'));
-  const onlyIdx = args.findIndex((a) => a === '--only' || a.startsWith('--only='));
-  const onlyArg = onlyIdx < 0 ? undefined : args[onlyIdx]!.includes('=') ? args[onlyIdx]!.split('=')[1] : args[onlyIdx + 1];
-  if (!version || !VERSION_RE.test(version)) {
-    process.stderr.write('usage: npm run k8s:build -- v1.36.3 [--only kubeadm,kubelet,kube-apiserver,kube-controller-manager,kube-scheduler,etcd,etcdctl,etcdutl]\n');
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv.filter((a) => a !== '--'), options: { only: { type: 'string' } }, allowPositionals: true });
+  } catch (e) {
+    process.stderr.write(`k8s:build: ${(e as Error).message}\n${USAGE}\n`);
+    process.exit(2);
+  }
+  const version = parsed.positionals[0];
+  const onlyArg = parsed.values.only;
+  if (!version || !VERSION_RE.test(version) || parsed.positionals.length > 1) {
+    process.stderr.write(`${USAGE}\n`);
     process.exit(2);
   }
   const only = onlyArg?.split(',').filter(Boolean);

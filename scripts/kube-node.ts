@@ -5,9 +5,9 @@ import { appendFileSync, existsSync, readFileSync, rmSync, symlinkSync, mkdirSyn
 import { join } from 'node:path';
 import { buildEtcd, buildKubernetes, buildPause, ETCD_PACKAGES, etcdVersionFor, K8S_BINARIES, pauseVersionFor, type EtcdBinary, type K8sBinary, type Progress } from './k8s-build.js';
 import { type ImageSpec, writeOciImage } from './oci-image.js';
-import { createCgroups, RealNode } from './real-node.js';
+import { cgroupRootOf, createCgroups, RealNode } from './real-node.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface Release {
   version: string;
@@ -63,7 +63,7 @@ function containerdConfig(pauseImage: string): string {
 `;
 }
 
-export const CRI_SOCKET = 'unix:///run/containerd/containerd.sock';
+const CRI_SOCKET = 'unix:///run/containerd/containerd.sock';
 
 export class KubeNode {
   constructor(readonly node: RealNode, readonly cgroupRoot: string) {}
@@ -75,7 +75,7 @@ export class KubeNode {
     // No network: a resolver that refuses at once (nothing listens on the node's loopback port 53), so
     // image pulls kubeadm tries for kube-proxy and CoreDNS fail in milliseconds instead of DNS timeouts.
     writeFileSync(node.path('/etc/resolv.conf'), 'nameserver 127.0.0.1\n');
-    return new KubeNode(node, `/kubeadm-nonroot-${node.workDir.slice(-6)}`);
+    return new KubeNode(node, cgroupRootOf(node.workDir));
   }
 
   async startContainerd(pauseImage: string): Promise<void> {

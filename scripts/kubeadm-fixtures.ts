@@ -26,11 +26,10 @@
 // cmd/kubeadm/app/util/users/users_linux.go opens the absolute paths) — is inside the root. The root is
 // seeded like a small Debian 12 node: the account databases and login.defs of test/support/accounts.ts
 // and the Debian CA trust directories (which decide the ca-certs volumes kubeadm adds,
-// cmd/kubeadm/app/phases/controlplane/volumes.go). The CLI (fixtures-kubeadm.ts) checksums the host's
+// cmd/kubeadm/app/phases/controlplane/volumes.go). The CLI (gen-kubeadm-fixtures.ts) checksums the host's
 // /etc before and after a run.
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -38,7 +37,8 @@ import { fileURLToPath } from 'node:url';
 import { GROUP, PASSWD, writeAccounts } from '../test/support/accounts.js';
 import { addSystemDirs, runCli, show } from '../test/support/cli.js';
 import { buildKubeadmCaseSandbox, kubeadmCaseOf, readCaseDir } from '../test/support/kubeadm-cases.js';
-import { K8S_CACHE } from './k8s-build.js';
+import { cachedKubernetesBinary } from './k8s-build.js';
+import { tryRun } from './lib/run.js';
 
 /**
  * The newest patch of every minor from v1.22 to v1.37, as the Go module proxy served them on 2026-11-27
@@ -51,8 +51,7 @@ export const RELEASES: readonly string[] = [
 
 /** kubeadm of `release` in the build cache of scripts/k8s-build.ts, or null when it has not been built. */
 export function cachedKubeadm(release: string): string | null {
-  const p = path.join(K8S_CACHE, release, 'bin', 'kubeadm');
-  return existsSync(p) ? p : null;
+  return cachedKubernetesBinary(release, 'kubeadm');
 }
 
 /** The node configurations (issue 13). */
@@ -95,7 +94,7 @@ const yamlVolumes = (vols: ExtraVolume[], indent: string): string[] =>
   ['extraVolumes:', ...vols.flatMap((v) => [`- name: ${v.name}`, `  hostPath: ${v.hostPath}`, `  mountPath: ${v.mountPath}`, `  readOnly: ${v.readOnly}`, `  pathType: ${v.pathType}`])].map((l) => indent + l);
 
 /** The kubeadm configuration of a case, for this release (v1beta3 up to v1.30, v1beta4 from v1.31). */
-export function configFor(release: string, name: CaseName): string {
+function configFor(release: string, name: CaseName): string {
   const minor = minorOf(release);
   const v1beta4 = minor >= 31;
   const api = `kubeadm.k8s.io/${v1beta4 ? 'v1beta4' : 'v1beta3'}`;
@@ -207,15 +206,11 @@ async function walk(root: string): Promise<Map<string, Seen>> {
   return out;
 }
 
-function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: opts.env ?? { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' }, cwd: opts.cwd ?? '/' });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, out }));
-  });
+/** Runs a command with a minimal PATH (or `opts.env` alone) from /; stdout and stderr together. */
+async function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<{ code: number; out: string }> {
+  const r = await tryRun(cmd, args, { env: opts.env ?? { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' }, extendEnv: false, cwd: opts.cwd ?? '/' });
+  if (r.exitCode === undefined) throw new Error(r.failure); // not started (not found) or killed by a signal
+  return { code: r.exitCode, out: r.all };
 }
 
 /** `kubeadm version -o short` of a binary. */
@@ -283,7 +278,7 @@ const added = (before: string, after: string): string[] => {
  * control-plane and the etcd local phases both apply it (cmd/kubeadm/app/phases/controlplane/manifests.go,
  * phases/etcd/local.go).
  */
-export function configWithPatches(config: string, dir: string): string {
+function configWithPatches(config: string, dir: string): string {
   const [init, ...rest] = config.split('\n---\n');
   if (!/^kind: InitConfiguration$/m.test(init ?? '')) throw new Error('the first document of the config is not the InitConfiguration');
   return [`${init}\npatches:\n  directory: ${dir}`, ...rest].join('\n---\n');
@@ -374,12 +369,23 @@ export function caseFiles(out: CaseOutput): Record<string, string> {
   return files;
 }
 
+/**
+ * Replaces the case directory `dir` by the files of `out`: written into a sibling temporary directory
+ * first, then swapped in by rename, so an interrupted run leaves the old case or the new one, never a
+ * case missing files (a killed run's temporaries, `<case>.tmp-<pid>`/`<case>.old-<pid>`, are beside it).
+ */
 export async function writeCase(dir: string, out: CaseOutput): Promise<void> {
-  await rm(dir, { recursive: true, force: true });
+  const tmp = `${dir}.tmp-${process.pid}`;
+  const old = `${dir}.old-${process.pid}`;
+  await rm(tmp, { recursive: true, force: true });
   for (const [rel, text] of Object.entries(caseFiles(out))) {
-    await mkdir(path.dirname(path.join(dir, rel)), { recursive: true });
-    await writeFile(path.join(dir, rel), text);
+    await mkdir(path.dirname(path.join(tmp, rel)), { recursive: true });
+    await writeFile(path.join(tmp, rel), text);
   }
+  const hadOld = existsSync(dir);
+  if (hadOld) await rename(dir, old);
+  await rename(tmp, dir);
+  if (hadOld) await rm(old, { recursive: true, force: true });
 }
 
 /** Reads a committed case directory back as caseFiles() would give it. */

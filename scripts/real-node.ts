@@ -11,9 +11,16 @@
 // whatever is left in its PID namespace, and the mount namespace — overlay, binds, the kubelet's and
 // containerd's mounts — disappears with its last process. stop() then removes the node's cgroups and
 // the scratch dir. Other scripts (fixture generators, benches) import RealNode too.
-import { type ChildProcess, spawn } from 'node:child_process';
+//
+// What the host must have (hostPreflight names what it lacks, before anything starts): Linux on x86-64
+// (the images and the pause binary are amd64 builds), cgroup v1 (createCgroups writes every v1
+// hierarchy; the kubelet is told failCgroupV1: false), containerd 1.6 or 1.7 (kube-node.ts writes a
+// version-2 config.toml with the 1.6 CRI plugin layout), and the commands below. A runner killed before
+// stop() leaves its node running: every start first sweeps nodes whose runner is gone (sweepLeftNodes).
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface ExecResult { code: number; stdout: string; stderr: string }
 export interface NodeOptions {
@@ -25,7 +32,87 @@ export interface NodeOptions {
   log?: (line: string) => void;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const SCRATCH_PREFIX = '/var/tmp/kubeadm-nonroot-node-';
+const COMMANDS = ['unshare', 'nsenter', 'mount', 'chroot', 'ip', 'sysctl', 'containerd', 'ctr', 'runc', 'setcap', 'gcc'];
+
+/** What this host lacks for a real node, one line each (empty: nothing). */
+export function hostPreflight(): string[] {
+  const lacks: string[] = [];
+  if (process.platform !== 'linux' || process.arch !== 'x64') lacks.push(`an x86-64 Linux host (this is ${process.platform}-${process.arch}): the node's images and pause binary are amd64 builds`);
+  if (existsSync('/sys/fs/cgroup/cgroup.controllers')) lacks.push('cgroup v1: this host mounts the unified cgroup v2 hierarchy at /sys/fs/cgroup, and the node creates its kubelet cgroupRoot in every v1 hierarchy (scripts/real-node.ts createCgroups)');
+  const dirs = (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/sbin']);
+  const missing = COMMANDS.filter((c) => !dirs.some((d) => d && existsSync(join(d, c))));
+  if (missing.length > 0) lacks.push(`the commands ${missing.join(', ')} (.ci/run installs their Debian packages)`);
+  if (!missing.includes('containerd')) {
+    const r = spawnSync('containerd', ['--version'], { encoding: 'utf8' });
+    const v = /\bv?(\d+)\.(\d+)\.\d+/.exec(r.stdout ?? '');
+    if (!v || v[1] !== '1' || !['6', '7'].includes(v[2]!)) lacks.push(`containerd 1.6 or 1.7 (found: ${(r.stdout ?? '').trim() || 'no version'}): scripts/kube-node.ts writes containerd 1.6's config.toml (version 2, CRI plugin io.containerd.grpc.v1.cri)`);
+  }
+  if (!readFileSync('/proc/filesystems', 'utf8').includes('\toverlay\n')) lacks.push('the overlay filesystem (modprobe overlay)');
+  return lacks;
+}
+
+/** The cgroupRoot a KubeNode on scratch dir `workDir` gives its kubelet (sweepLeftNodes removes it). */
+export function cgroupRootOf(workDir: string): string {
+  return `/kubeadm-nonroot-${workDir.slice(-6)}`;
+}
+
+/** A process's start time (clock ticks since boot, /proc/<pid>/stat field 22): a pid plus this names one process. */
+function startTimeOf(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+interface NodeOwner { runner: number; runnerStart: string; unshare: number; init: number }
+
+/**
+ * Removes the nodes of runners that are gone (killed before stop()): their processes by PID — the node's
+ * PID 1 (the kernel then kills everything in its PID namespace, and the mount and network namespaces go
+ * with their last process: the overlay, the binds, the veth) and the unshare holding it — then their
+ * cgroups and scratch dir. A node whose runner still lives is left alone, so parallel runners are safe.
+ */
+export function sweepLeftNodes(log: (line: string) => void): void {
+  const parent = '/var/tmp';
+  for (const name of readdirSync(parent)) {
+    const workDir = join(parent, name);
+    if (!workDir.startsWith(SCRATCH_PREFIX)) continue;
+    let owner: NodeOwner;
+    try {
+      owner = JSON.parse(readFileSync(join(workDir, 'owner.json'), 'utf8')) as NodeOwner;
+    } catch {
+      // No owner file: a node still starting (its runner writes it within seconds) or one from before
+      // owner files; only an old one is swept, and then only its scratch dir (no PID to trust).
+      if (Date.now() - statSync(workDir).mtimeMs > 3_600_000) removeScratch(workDir, log);
+      continue;
+    }
+    if (startTimeOf(owner.runner) === owner.runnerStart) continue;
+    for (const pid of [owner.init, owner.unshare]) {
+      // Only a process that is still the node's: PID 1 inside the node's root, or unshare holding it.
+      const ours = pid === owner.init ? RealNode.isNodeInit(pid) : cmdlineHas(pid, workDir);
+      if (ours) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    }
+    removeCgroups(cgroupRootOf(workDir));
+    removeScratch(workDir, log);
+  }
+}
+
+function cmdlineHas(pid: number, text: string): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(text);
+  } catch {
+    return false;
+  }
+}
+
+function removeScratch(workDir: string, log: (line: string) => void): void {
+  rmSync(workDir, { recursive: true, force: true, maxRetries: 5 });
+  log(`swept the node a killed runner left in ${workDir}`);
+}
+
 const NODE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /** Runs as the node's PID 1 parent: builds the mounts and the network, then chroots into a reaper loop. */
@@ -79,9 +166,12 @@ export class RealNode {
 
   static async start(opts: NodeOptions = {}): Promise<RealNode> {
     const log = opts.log ?? ((l: string) => process.stderr.write(`[node] ${l}\n`));
+    const lacks = hostPreflight();
+    if (lacks.length > 0) throw new Error(`this host cannot run a real node; it lacks:\n  - ${lacks.join('\n  - ')}`);
+    sweepLeftNodes(log);
     const address = opts.address ?? '10.77.0.10';
     const hostname = opts.hostname ?? 'kn-node';
-    const workDir = mkdtempSync('/var/tmp/kubeadm-nonroot-node-');
+    const workDir = mkdtempSync(SCRATCH_PREFIX);
     const setupLog = join(workDir, 'setup.log');
     const fd = openSync(setupLog, 'w');
     const unshare = spawn('unshare', ['--mount', '--pid', '--net', '--uts', '--ipc', '--fork', '--kill-child', '--propagation', 'private',
@@ -112,8 +202,15 @@ export class RealNode {
       }
       await sleep(50);
     }
+    const owner: NodeOwner = { runner: process.pid, runnerStart: startTimeOf(process.pid) ?? '', unshare: unshare.pid!, init: initPid };
+    writeFileSync(join(workDir, 'owner.json'), JSON.stringify(owner));
     log(`node ${hostname} (${address}) up: PID 1 is host PID ${initPid}, scratch ${workDir}`);
     return new RealNode(workDir, address, hostname, unshare, initPid, log);
+  }
+
+  /** Whether `pid` is a node's PID 1 inside its root (what sweepLeftNodes may kill). */
+  static isNodeInit(pid: number): boolean {
+    return RealNode.chrooted(pid);
   }
 
   /** True once `pid`'s root is the node's overlay: another filesystem than the host's "/", holding /kn-share. */
@@ -240,7 +337,7 @@ export function createCgroups(root: string): void {
 }
 
 /** Removes a cgroup subtree (deepest first) from every v1 hierarchy; the node's processes are gone by then. */
-export function removeCgroups(root: string): void {
+function removeCgroups(root: string): void {
   const base = '/sys/fs/cgroup';
   for (const h of readdirSync(base)) {
     const top = join(base, h, root);
@@ -258,9 +355,4 @@ export function removeCgroups(root: string): void {
     };
     walk(top);
   }
-}
-
-/** Writes a file inside the node from the host (through the node's root). */
-export function writeNodeFile(node: RealNode, p: string, text: string, mode = 0o644): void {
-  writeFileSync(node.path(p), text, { mode });
 }

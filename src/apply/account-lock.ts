@@ -7,6 +7,7 @@
 // is removed and taken once; a lock that cannot be read or holds no valid PID is NOT stale (commonio
 // refuses it too) and is never taken over.
 import { link, readFile, stat, unlink, writeFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** How long to wait for a live holder (lckpwdf waits 15 s). */
 export const ACCOUNT_LOCK_WAIT_MS = 15_000;
@@ -71,7 +72,7 @@ export async function withAccountLocks<T>(hostFiles: string[], fn: () => Promise
         const a = await tryLock(f);
         if (a.ok) break;
         if (!a.retry || Date.now() >= deadline) throw new Error(`cannot lock ${f} the way shadow-utils does: ${a.why}`);
-        await new Promise((r) => setTimeout(r, 100));
+        await sleep(100);
       }
       held.push(`${f}.lock`);
     }

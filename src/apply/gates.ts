@@ -10,6 +10,7 @@ import { listProcesses, runsComponent } from '../discover/processes.js';
 import type { Component } from '../model/components.js';
 import { parsePod } from '../model/pod.js';
 import type { HttpProbe } from '../model/pod.types.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export function gateProbe(manifestText: string, path: string): HttpProbe | null {
   const pod = parsePod(manifestText, path);
@@ -93,6 +94,6 @@ export async function waitHealthy(g: GateSpec): Promise<string> {
     }
     g.onProgress?.(last);
     if (Date.now() >= deadline) throw new Error(`${g.component} did not become healthy within ${Math.round(g.timeoutMs / 1000)}s: ${last}`);
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
   }
 }

@@ -11,7 +11,7 @@ import type { Journal, Undo } from '../state/journal.js';
 import type { ApplyEvent } from './run.js';
 import { manualStep, performUndo } from './undo.js';
 import { decideManifestRestore, manifestNow, preflightManifestRestores } from './manifest-restore.js';
-import { rollbackCommand } from './rollback-hint.js';
+import { rollbackCommandLine } from './rollback-hint.js';
 import { ROLLBACK_RESERVE_FILE } from './space.js';
 
 export interface RollbackOptions {
@@ -117,7 +117,7 @@ export async function rollbackJournal(journal: Journal, o: RollbackOptions): Pro
       o.events({ type: 'gate', component: r.component, status: 'unconfirmed', detail: errorMessage(e) });
     }
   }
-  if (res.failures.length) res.manualSteps.push(`then run: ${rollbackCommand(o.root)} (it resumes from the journal in ${o.backupDir})`);
+  if (res.failures.length) res.manualSteps.push(`then run: ${rollbackCommandLine(o.root)} (it resumes from the journal in ${o.backupDir})`);
   await record({ t: 'rollback-done', at: o.now().toISOString(), failures: res.failures });
   return res;
 }

@@ -16,7 +16,7 @@ import { pidsOf, waitHealthy, type GateSpec } from './gates.js';
 import { Journal } from '../state/journal.js';
 import { isOwnTempFor } from '../state/journal-check.js';
 import { rollbackJournal } from './rollback.js';
-import { rollbackCommand } from './rollback-hint.js';
+import { rollbackCommandLine } from './rollback-hint.js';
 import { backupDir as backupDirOf, backupId, STATE_DIR } from '../state/locations.js';
 import { buildSteps, type Step } from './steps.js';
 import { checkFreeSpace, ROLLBACK_RESERVE_BYTES, ROLLBACK_RESERVE_FILE } from './space.js';
@@ -105,7 +105,7 @@ export async function applyPlan(plan: Plan, o: RunOptions, resume?: { id: string
     try {
       rb = await rollbackJournal(journal, { ...o, backupDir: dir, tools, reason: why });
     } catch (e) {
-      rb = { undone: 0, failures: [`rollback stopped: ${errorMessage(e)}`], manualSteps: [`${rollbackCommand(o.root)} (it resumes from the journal in ${dir})`], warnings: [], unconfirmed: [] };
+      rb = { undone: 0, failures: [`rollback stopped: ${errorMessage(e)}`], manualSteps: [`${rollbackCommandLine(o.root)} (it resumes from the journal in ${dir})`], warnings: [], unconfirmed: [] };
     }
     if (rb.failures.length > 0) {
       throw new RollbackFailedError(`apply failed: ${why}; rollback failed too`, rb.failures, rb.manualSteps);

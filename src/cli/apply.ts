@@ -5,12 +5,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError, RefusedError } from '../errors.js';
 import type { Outcome, Wrap } from './main.js';
-import type { GlobalOptions } from './options.js';
-import { confirm, parseDuration } from './confirm.js';
+import { parseDuration, type GlobalOptions } from './options.js';
+import { confirm } from './confirm.js';
 import { loadConfig, loadNode, requireProc, requirePrograms, requireRoot } from './inputs.js';
 import { emit, note, noteBlocked, style } from './output.js';
 import { withProgress } from './progress.js';
-import { rollbackCommand } from '../apply/rollback-hint.js';
+import { rollbackCommandLine } from '../apply/rollback-hint.js';
 import { withInterrupts } from './signals.js';
 import { recordInputs } from '../state/record.js';
 
@@ -70,7 +70,7 @@ export async function runPlanCommand(opts: GlobalOptions, cmd: Command, verb: 'a
     }
     const previous = o.dryRun ? null : unfinished(await listBackups(opts.root));
     if (previous?.status === 'rollback-unfinished' || previous?.status === 'rollback-failed') {
-      throw new RefusedError(`a rollback of run ${previous.id} did not ${previous.status === 'rollback-failed' ? 'succeed' : 'finish'}; complete it first with: ${rollbackCommand(opts.root)}`);
+      throw new RefusedError(`a rollback of run ${previous.id} did not ${previous.status === 'rollback-failed' ? 'succeed' : 'finish'}; complete it first with: ${rollbackCommandLine(opts.root)}`);
     }
     // The resume path acts on the unfinished journal: checked exactly as rollback checks it.
     const resumeJournal = previous ? await Journal.open(previous.dir) : null;
@@ -103,7 +103,7 @@ export async function runPlanCommand(opts: GlobalOptions, cmd: Command, verb: 'a
       const rootFlag = opts.root === '/' ? '' : ` --root ${opts.root}`;
       // --no-wait: nothing confirmed the components came back as their new users; say so, and how to check.
       const unchecked = o.wait ? '' : `The components were NOT health-checked (--no-wait): check that each runs as its new user with: kubeadm-nonroot verify${rootFlag}\n`;
-      await emit(opts, { ...result, healthChecked: o.wait }, () => `${verb === 'apply' ? 'Applied' : 'Reverted'} (backup ${result.backupId}; undo with: ${rollbackCommand(opts.root)}).\n${unchecked}`);
+      await emit(opts, { ...result, healthChecked: o.wait }, () => `${verb === 'apply' ? 'Applied' : 'Reverted'} (backup ${result.backupId}; undo with: ${rollbackCommandLine(opts.root)}).\n${unchecked}`);
       if (unchecked && opts.output !== 'text') note(unchecked);
       return 'done' as const;
     });

@@ -24,11 +24,3 @@ export async function confirm(question: string, yes: boolean, io: { input: Reada
     rl.close();
   }
 }
-
-/** "5m", "300s", "1h", "90" (seconds) → milliseconds. */
-export function parseDuration(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!m) throw new RefusedError(`invalid duration "${text}" (examples: 90s, 5m, 1h)`);
-  const n = Number(m[1]);
-  return Math.round(n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h']);
-}

@@ -25,3 +25,11 @@ export function parseGlobalOptions(raw: Record<string, unknown>): GlobalOptions 
     color: raw.color !== false,
   };
 }
+
+/** A duration option ("5m", "300s", "1h", "90" seconds, as --timeout takes it) → milliseconds. */
+export function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!m) throw new InputError(`invalid duration "${text}" (examples: 90s, 5m, 1h)`);
+  const n = Number(m[1]);
+  return Math.round(n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h']);
+}

@@ -3,7 +3,7 @@ import { semver } from '../model/semver.js';
 import { analyzeAccess, implicitWrites } from '../model/access.js';
 import { expandConfigAccesses } from '../model/config-refs.js';
 import type { FileAccess } from '../model/access.types.js';
-import { COMPONENTS, sortComponents, type Component } from '../model/components.js';
+import { COMPONENTS, type Component } from '../model/components.js';
 import type { Config } from '../model/config.js';
 import type { NodeState } from '../model/node.js';
 import { identify } from '../model/identify.js';

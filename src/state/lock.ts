@@ -6,6 +6,7 @@ import { basename, dirname, join } from 'node:path';
 import { confinedHostPath } from '../paths.js';
 import { InputError, isOutOfSpace, RefusedError } from '../errors.js';
 import { checkConfined, LOCK_FILE } from './locations.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface Lock {
   path: string;
@@ -87,7 +88,7 @@ export async function acquireLock(root: string, command: string, warn: (msg: str
       throw new RefusedError(`another kubeadm-nonroot run (pid ${holder.pid}, ${holder.command}) holds ${LOCK_FILE} under ${root}; wait for it to finish (a lock whose process has ended is taken over by the next run by itself: never delete it by hand)`);
     }
     if (!holder && attempt === 0) {
-      await new Promise((r) => setTimeout(r, 200));
+      await sleep(200);
       continue;
     }
     warn(`taking over a stale lock ${LOCK_FILE}${holder ? ` left by pid ${holder.pid} (${holder.command}), which is no longer running` : ''}`);

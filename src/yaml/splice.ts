@@ -14,6 +14,7 @@
 // original text together, and parses the result once to check that it reads back as that value.
 // Edits refuse to go through a `<<` merge key or an anchored node: the text there is not the value (or
 // not only this value), so a splice could not say what it means.
+import { isDeepStrictEqual } from 'node:util';
 import { InputError } from '../errors.js';
 import { stringifyYaml } from './go-yaml.js';
 import { findPair, outline, type OMap, type ONode, type OPair, type OScalar, type OSeq } from './outline.js';
@@ -100,7 +101,7 @@ export class Editor {
     const text = spliceAll(this.text, this.renderSplices());
     if (text === this.text) return { text, changes: this.changes };
     const after = parse(text, this.source);
-    if (!deepEqual(after.js, this.js)) {
+    if (!isDeepStrictEqual(after.js, this.js)) {
       throw new InputError('the edited manifest would not read back as the intended edit (an alias `*name` of an edited value?); write the securityContext values out in full without YAML anchors or aliases, then retry', this.source);
     }
     return { text, changes: this.changes };
@@ -155,7 +156,7 @@ export class Editor {
       }
       const child = pair.value;
       if (rest.length === 0) {
-        if (hasJS(this.js, path) && deepEqual(getJS(this.js, path), value)) return false;
+        if (hasJS(this.js, path) && isDeepStrictEqual(getJS(this.js, path), value)) return false;
         target = isPlainScalar(child) && isScalarValue(value) ? { kind: 'scalar', path: at, node: child } : { kind: 'pair', path: at, map, pair };
         break;
       }
@@ -179,7 +180,7 @@ export class Editor {
       target = { kind: 'pair', path: at, map, pair };
     }
     if (target === null) throw new Error('setAt: empty path');
-    if (hasJS(this.js, path) && deepEqual(getJS(this.js, path), value)) return false;
+    if (hasJS(this.js, path) && isDeepStrictEqual(getJS(this.js, path), value)) return false;
     this.js = setJS(this.js, path, value);
     if (target !== 'within') this.record(target);
     return true;
@@ -517,16 +518,6 @@ function deleteJS(doc: unknown, path: PathKey[]): unknown {
     return others;
   }
   return { ...obj, [key]: deleteJS(obj[key], rest) };
-}
-
-function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
-  if (isRecord(a) && isRecord(b)) {
-    const ka = Object.keys(a);
-    return ka.length === Object.keys(b).length && ka.every((k) => k in b && deepEqual(a[k], b[k]));
-  }
-  return false;
 }
 
 /** Short one-line rendering for change lines: [ALL], {type: RuntimeDefault}, 101. */

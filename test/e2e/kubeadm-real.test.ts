@@ -1,5 +1,5 @@
 // The real kubeadm of each release, where its binary is in the Kubernetes build cache
-// (scripts/k8s-build.ts, /var/cache/kubeadm-nonroot-k8s/<release>/bin/kubeadm): regenerating every
+// (scripts/k8s-build.ts, /var/cache/kubeadm-nonroot-k8s/<release>-<recipe>/bin/kubeadm): regenerating every
 // committed case of the release (test/fixtures/kubeadm/<release>/) gives the same bytes — manifests,
 // listing, accounts, config, and the patch oracle: `kubeadm-nonroot apply` + `patches` on a sandbox laid
 // out from the listing, then this kubeadm running the same phases on the same config plus InitConfiguration

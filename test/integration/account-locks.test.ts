@@ -13,6 +13,7 @@ import { withAccountLocks } from '../../src/apply/account-lock.js';
 import { restoreAccountFiles } from '../../src/apply/account-files.js';
 import { NEEDS_ROOT } from '../support/cli.js';
 import { PASSWD, writeAccounts } from '../support/accounts.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const TOOL_LINE = 'kubeadm-etcd:x:998:998:kubeadm-nonroot etcd:/nonexistent:/bin/false\n';
 
@@ -39,7 +40,7 @@ describe("account files are published under shadow-utils' locks", { skip: NEEDS_
     try {
       await writeFile(join(s.root, 'etc/passwd.lock'), String(holder.pid));
       const restoring = restoreAccountFiles(s.root, s.backup, records, ['kubeadm-etcd']);
-      await new Promise((r) => setTimeout(r, 800));
+      await sleep(800);
       assert.equal(await readFile(join(s.root, 'etc/passwd'), 'utf8'), PASSWD + TOOL_LINE, 'not written while another process holds the lock');
       await rm(join(s.root, 'etc/passwd.lock')); // the holder (a useradd, say) is done
       assert.deepEqual(await restoring, []);

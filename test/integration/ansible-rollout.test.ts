@@ -28,6 +28,7 @@ import { findOnPath, startRunner, type Runner } from '../support/runner.js';
 import { buildSandbox, type Sandbox } from '../support/sandbox.js';
 import { missingPrerequisites, skipUnlessPossible } from '../support/setpriv.js';
 import { diffSnapshots, snapshotTree, type Entry } from '../support/tree.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const PLAYBOOK = path.join(REPO, 'templates/rollout/ansible/site.yml');
 const SEARCH_PATH = process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin';
@@ -84,7 +85,7 @@ async function waitEtcdHealthy(n: FleetNode, timeoutMs = 30_000): Promise<void> 
     } catch (e) {
       last = (e as Error).message;
     }
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
   }
   throw new Error(`${n.name}: etcd not healthy within ${timeoutMs} ms: ${last}`);
 }

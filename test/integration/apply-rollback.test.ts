@@ -20,13 +20,14 @@
 // sandboxes in refusals.test.ts.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmod, chown, readFile, writeFile } from 'node:fs/promises';
+import { chmod, chown, readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { addSystemDirs, isToolState, NEEDS_ROOT, runCli, show, withoutLockDirTimes } from '../support/cli.js';
 import { buildSandbox, listFixtures, type Sandbox } from '../support/sandbox.js';
 import { diffSnapshots, snapshotTree, type Entry } from '../support/tree.js';
 import { skipUnlessPossible } from '../support/prerequisites.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 type Short = 'etcd' | 'kas' | 'kcm' | 'ks';
 
@@ -298,7 +299,7 @@ describe('rollback variants and the automatic rollback', { skip: NEEDS_ROOT, con
       await chown(sb.path(key), 0, 0);
       await chmod(sb.path(key), 0o644);
       const drifted = await snapshotTree(sb.root);
-      await new Promise((r) => setTimeout(r, 5)); // backup ids are milliseconds
+      await sleep(5); // backup ids are milliseconds
       const b = await runCli(['apply', '--root', sb.root, '--yes', '--no-wait']);
       assert.equal(b.code, 0, show(b));
       assert.match(b.stdout, /1 file\(s\) to change/);

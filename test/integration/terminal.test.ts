@@ -15,7 +15,7 @@ import { addSystemDirs, BIN, isToolState, NEEDS_ROOT, runCli, show } from '../su
 import { skipOrFail } from '../support/prerequisites.js';
 import { CTRL_C, runOnTerminal, showTerminal, terminalPrerequisite, type TerminalResult } from '../support/pty.js';
 import { buildSandbox, type Sandbox } from '../support/sandbox.js';
-import { diffSnapshots, snapshotTree } from '../support/tree.js';
+import { snapshotTree } from '../support/tree.js';
 
 const FIXTURE = 'v1.31-ubuntu-stacked-kube-vip';
 const FILES = 150_000;

@@ -11,6 +11,7 @@ import { K8S_CACHE } from '../../scripts/k8s-build.js';
 import { KubeNode, release, type Release } from '../../scripts/kube-node.js';
 import { REPO_ROOT } from '../support/paths.js';
 import { COMPONENTS, describeChanges, kubectl, mirrorPods, procOf, restartComponents, snapshotFiles, startLivezPoller, tool, waitMirrorPodsReady, type Comp } from './support.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const FROM = process.env.KUBEADM_NONROOT_NODE_FROM ?? 'v1.36.3';
 const TO = process.env.KUBEADM_NONROOT_NODE_TO ?? 'v1.37.2';
@@ -181,7 +182,7 @@ describe(`real node ${FROM}`, { timeout: TIMEOUT_MIN * 60_000 }, () => {
     let cert = '';
     for (let i = 0; i < 60 && !cert; i++) {
       cert = await kubectl(kn, ['get', 'csr', 'kn-csr', '-o', 'jsonpath={.status.certificate}']);
-      if (!cert) await new Promise((r) => setTimeout(r, 1000));
+      if (!cert) await sleep(1000);
     }
     assert.ok(cert, 'the controller-manager signed the approved CSR');
     // The scheduler binds a hostNetwork pod tolerating the not-ready taint (no CNI here).
@@ -192,7 +193,7 @@ describe(`real node ${FROM}`, { timeout: TIMEOUT_MIN * 60_000 }, () => {
     let node = '';
     for (let i = 0; i < 60 && !node; i++) {
       node = await kubectl(kn, ['get', 'pod', 'kn-pod', '-o', 'jsonpath={.spec.nodeName}']);
-      if (!node) await new Promise((r) => setTimeout(r, 1000));
+      if (!node) await sleep(1000);
     }
     assert.equal(node, kn.node.hostname, 'the scheduler bound the pod to the node');
   });

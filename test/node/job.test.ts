@@ -24,6 +24,7 @@ import { VERSION as TOOL_VERSION } from '../../src/version.js';
 import { REPO_ROOT } from '../support/paths.js';
 import { skipOrFail } from '../support/prerequisites.js';
 import { COMPONENTS, kubectl, procOf, startLivezPoller, tool, waitMirrorPodsReady, type Comp } from './support.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const VERSION = process.env.KUBEADM_NONROOT_NODE_FROM ?? 'v1.36.3';
 /** A name no registry serves: imagePullPolicy IfNotPresent finds it in the node's containerd. */
@@ -220,7 +221,7 @@ describe(`templates/rollout/job.yaml on a real node ${VERSION}`, { skip: SKIP, t
     const deadline = Date.now() + 600_000;
     while (!(await jobs(kn).catch(() => [])).some((j) => step(j) === 'apply' && j.pods.some((p) => p.phase === 'Running'))) {
       assert.ok(Date.now() < deadline, `the apply Job's pod did not start:\n${readFileSync(log, 'utf8')}`);
-      await new Promise((r) => setTimeout(r, 1000));
+      await sleep(1000);
     }
     process.kill(-pid, 'SIGTERM');
     await kn.node.stopDaemon('rollout-stopped');
@@ -307,6 +308,6 @@ async function waitJobsFinished(kn: KubeNode, timeoutMs = 1_200_000): Promise<Jo
       if (js.every((j) => /^True/.test(j.conditions.Complete ?? '') || /^True/.test(j.conditions.Failed ?? ''))) return js;
     } catch { /* the API is away */ }
     if (Date.now() > deadline) throw new Error('the Jobs did not finish');
-    await new Promise((r) => setTimeout(r, 3000));
+    await sleep(3000);
   }
 }

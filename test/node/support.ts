@@ -4,11 +4,11 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubeNode } from '../../scripts/kube-node.js';
 import { REPO_ROOT } from '../support/paths.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export const COMPONENTS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const;
 export type Comp = (typeof COMPONENTS)[number];
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** kubeadm-nonroot inside the node, with NO --root: the real-node mode an operator uses. */
 export function tool(kn: KubeNode, args: string[], timeoutMs = 900_000) {

@@ -84,11 +84,11 @@ alice:x:1000:
 const ALICE_HASH = '$y$j9T$0tvQ2y8n0d2Zf1mYyL6zS.$k0n0tA4Re4lHaSh0nlyF0rTesTsXq7m9vB2cD3eF4g5';
 const ROOT_HASH = '$y$j9T$Wq1sN3b5c7d9e1f3g5h7i.$r00tN0tAr3alHaSh0nlyF0rTesTsAb1Cd2Ef3Gh4Ij5';
 
-export const SHADOW = shadowFor(PASSWD);
-export const GSHADOW = gshadowFor(GROUP);
+const SHADOW = shadowFor(PASSWD);
+const GSHADOW = gshadowFor(GROUP);
 
 /** shadow(5) lines for every account of a passwd text: root and alice get a hash, system accounts "*". */
-export function shadowFor(passwd: string): string {
+function shadowFor(passwd: string): string {
   return (
     entries(passwd)
       .map((fields) => {
@@ -101,7 +101,7 @@ export function shadowFor(passwd: string): string {
 }
 
 /** gshadow(5) lines for every group of a group text: locked ("*" system, "!" user groups), same members. */
-export function gshadowFor(group: string): string {
+function gshadowFor(group: string): string {
   return (
     entries(group)
       .map((fields) => `${fields[0]}:${Number(fields[2]) >= 1000 && Number(fields[2]) < 65534 ? '!' : '*'}::${fields[3] ?? ''}`)

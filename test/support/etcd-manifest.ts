@@ -29,7 +29,7 @@ export interface EtcdManifestOptions {
 }
 
 /** A TCP port on 127.0.0.1 that nothing listens on right now (the kernel picks it). */
-export async function freePort(): Promise<number> {
+async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.unref();

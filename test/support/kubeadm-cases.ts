@@ -11,7 +11,7 @@ import { REPO_ROOT } from './paths.js';
 import { KUBECONFIG_USERS } from './pki.js';
 import { buildSandbox, type Sandbox } from './sandbox.js';
 
-export const KUBEADM_FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures', 'kubeadm');
+const KUBEADM_FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures', 'kubeadm');
 
 export interface Listed {
   type: 'file' | 'dir' | 'symlink' | 'other';
@@ -68,7 +68,7 @@ export function readCaseDir(dir: string): Record<string, string> {
 }
 
 /** The files of `sub/` in a case's files, name → text. */
-export const filesUnder = (files: Record<string, string>, sub: string): Record<string, string> =>
+const filesUnder = (files: Record<string, string>, sub: string): Record<string, string> =>
   Object.fromEntries(Object.entries(files).filter(([f]) => f.startsWith(`${sub}/`)).map(([f, t]) => [f.slice(sub.length + 1), t]));
 
 /** A case from its files (relative path → text, as readCaseDir gives them or the generator makes them). */

@@ -25,7 +25,7 @@ function kubectlPatch(args: string[]): Promise<string> {
 }
 
 /** kubectl prints one pretty JSON object per input object, each starting with `{` at column 0. */
-export function splitJson(out: string): unknown[] {
+function splitJson(out: string): unknown[] {
   return out.split(/^(?=\{)/m).filter((s) => s.trim() !== '').map((s) => JSON.parse(s) as unknown);
 }
 

@@ -33,6 +33,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { hostPathOf, readPod, type PodReading } from './pod-reading.js';
 import { privilegesOf, setprivArgs, SETPRIV, type Privileges } from './setpriv.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface RunnerOptions {
   /** Host path of the sandbox root. */
@@ -99,7 +100,7 @@ export function findOnPath(binary: string, searchPath: string): string | null {
 }
 
 /** One container path → host path inside the sandbox, or null when no hostPath volume carries it. */
-export function sandboxPath(pod: PodReading, root: string, containerPath: string): string | null {
+function sandboxPath(pod: PodReading, root: string, containerPath: string): string | null {
   const mapped = hostPathOf(pod, containerPath);
   return mapped === null ? null : path.join(root, mapped);
 }
@@ -335,7 +336,7 @@ export function startRunner(o: RunnerOptions): Runner {
           const tail = readFileSync(logPath, 'utf8').split('\n').slice(-40).join('\n');
           throw new Error(`${file}: ${what} not seen within ${timeoutMs} ms (now ${JSON.stringify(p ?? null)}); log ${logPath} ends:\n${tail}`);
         }
-        await new Promise((r) => setTimeout(r, 50));
+        await sleep(50);
       }
     },
     async stop() {

@@ -191,7 +191,7 @@ const TRUST_LAYOUT: Record<string, TrustEntry[]> = {
   '/etc/pki/tls/certs': [{ rel: 'ca-bundle.crt', kind: 'symlink', target: '../../ca-trust/extracted/pem/tls-ca-bundle.pem' }],
 };
 
-export function encryptionConfig(): string {
+function encryptionConfig(): string {
   // A fixed (test-only) 32-byte AES key, base64: the shape of the upstream encrypt-data docs.
   const key = Buffer.alloc(32, 7).toString('base64');
   return [

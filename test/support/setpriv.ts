@@ -67,7 +67,7 @@ function strings(v: unknown): string[] {
 }
 
 /** "NET_BIND_SERVICE" / "CAP_NET_BIND_SERVICE" → "net_bind_service"; "ALL" → "all". */
-export function capName(k8s: string): string {
+function capName(k8s: string): string {
   return k8s.trim().toLowerCase().replace(/^cap_/, '');
 }
 

@@ -1,7 +1,8 @@
 // Planning over every fixture case. Expected file changes are written by hand from the read-only rule
 // (docs/ownership.md: a file a component only reads stays root's and is read through the component's
 // group, 0600 → 0640; only what it writes is its own) applied to the files of kubeadm's own
-// RootlessControlPlane table (which instead gives each reader its files as owner) plus the extra files
+// RootlessControlPlane table (KEP-2568; kubeadm's cmd/kubeadm/app/util/staticpod/utils_linux.go and
+// cmd/kubeadm/app/util/users/users_linux.go; the gate instead gives each reader its files as owner) plus the extra files
 // each case's INDEX.md entry lists; they are not copied from the planner's output.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';

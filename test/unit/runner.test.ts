@@ -151,6 +151,9 @@ test('runner live: runs a pod as its securityContext says, ignores dotfiles, rep
     assert.deepEqual(st.uid, [65534, 65534, 65534, 65534]);
     assert.equal(st.capBnd, 0n);
     assert.equal(st.noNewPrivs, 1);
+    // The runner reads the manifests one by one: under load sleeper.yaml can run before it has read the
+    // apiserver's (a flake seen once at load average ≈ 27).
+    await r.waitFor('kube-apiserver.yaml', (x) => x.state === 'not-runnable', 5000, 'kube-apiserver not runnable');
     const files = r.pods().map((x) => x.file).sort();
     assert.deepEqual(files, ['kube-apiserver.yaml', 'sleeper.yaml'], 'the dotfile is not a pod');
     const api = r.pods().find((x) => x.file === 'kube-apiserver.yaml')!;

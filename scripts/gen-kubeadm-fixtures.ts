@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { lstat, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { buildKubernetes, K8S_CACHE, SUBSTITUTED } from './k8s-build.js';
+import { buildKubernetes, K8S_CACHE, kubernetesCacheDir, SUBSTITUTED } from './k8s-build.js';
 import { cachedKubeadm, caseFiles, casesFor, generateCase, kubeadmFixturesDir, kubeadmVersion, readCaseFiles, RELEASES, writeCase } from './kubeadm-fixtures.js';
 
 async function etcChecksums(): Promise<Map<string, string>> {
@@ -96,7 +96,7 @@ async function main(argv: string[]): Promise<number> {
       await writeFile(path.join(relDir, 'kubeadm-version.txt'), `${version}\n`);
       // Staging modules the module proxy did not serve at this release's own patch version, and the
       // patch version built instead (scripts/k8s-build.ts substituteUnserved); absent when none.
-      const substituted = path.join(K8S_CACHE, release, SUBSTITUTED);
+      const substituted = path.join(kubernetesCacheDir(release), SUBSTITUTED);
       if (existsSync(substituted)) await writeFile(path.join(relDir, SUBSTITUTED), await readFile(substituted, 'utf8'));
       else await rm(path.join(relDir, SUBSTITUTED), { force: true });
     }
