@@ -61,7 +61,7 @@ describe('migration record: validation', () => {
     ['another kind', JSON.stringify({ ...record(), kind: 'Plan' }), /kind is "Plan"/],
     ['an unknown status', JSON.stringify(record({ status: 'done' as never })), /status "done"/],
     ['a config key the config file does not know', JSON.stringify(record({ config: { ...defaultConfig(), colour: 'blue' } as never })), /config: unknown key "colour"/],
-    ['uid 0 for a component', JSON.stringify(record({ config: { ...defaultConfig(), accounts: { etcd: { uid: 0 } } } })), /accounts\.etcd\.uid: must be a positive integer/],
+    ['uid 0 for a component', JSON.stringify(record({ config: { ...defaultConfig(), accounts: { etcd: { uid: 0 } } } })), /accounts\.etcd\.uid: 0 is not an ID in 1\.\.2147483646/],
     ['an account with ID 0', JSON.stringify(record({ accounts: [{ kind: 'user', name: 'x', id: 0, created: true, component: null }] })), /accounts\[0\]: id is not a positive integer/],
     ['a relative grant path', JSON.stringify(record({ grants: [{ ...record().grants[0]!, path: 'etc/x' }] })), /grants\[0\]: path is not an absolute node path/],
     ['a mode beyond 07777', JSON.stringify(record({ grants: [{ ...record().grants[0]!, given: { uid: 1, gid: 1, mode: 0o10000 } }] })), /grants\[0\]: given is not/],
