@@ -110,10 +110,12 @@ describe('a real terminal: Ctrl-C, hang-up and a closed pipe over a 150,000-file
     // recursive chown back runs under a hail of them.
     const r = await runOnTerminal(['apply', '--root', sb.root, '--yes', '--no-wait'], [{ wait: DATA_DIR_CHANGED, send: CTRL_C, sendEveryMs: 100 }]);
     assert.equal(r.fired, 1, showTerminal(r));
-    assert.match(r.transcript, /The undos are not interrupted/);
-    // Said once, however many Ctrl-Cs follow.
+    // Said at most once, however many Ctrl-Cs follow. (Which notes reach the transcript at all is the
+    // terminal's business: on each Ctrl-C the line discipline discards the output not yet read, unless
+    // NOFLSH is set, so the outcome is judged by exit code, journal and tree, not by the text.)
     assert.ok((r.transcript.match(/the remaining undos are finishing/g) ?? []).length <= 1, showTerminal(r));
     await assertEndedAsDocumented(r, 1, 'original');
+    assert.equal(await latestRunStatus(sb.root), 'rolled-back');
   });
 
   it('Ctrl-C typed again and again during rollback: every undo runs to its end, exit 0', async () => {
@@ -121,8 +123,8 @@ describe('a real terminal: Ctrl-C, hang-up and a closed pipe over a 150,000-file
     assert.equal(a.code, 0, show(a));
     const r = await runOnTerminal(['rollback', '--root', sb.root, '--yes', '--no-wait'], [{ wait: 'Rolling back', send: CTRL_C, sendEveryMs: 100 }]);
     assert.equal(r.fired, 1, showTerminal(r));
-    assert.match(r.transcript, /Rolled back run \S+ \(\d+ change\(s\) undone\)/);
     await assertEndedAsDocumented(r, 0, 'original');
+    assert.equal(await latestRunStatus(sb.root), 'rolled-back');
   });
 
   it('the terminal hangs up during apply: it rolls back and exits 1, not SIGABRT', async () => {
