@@ -51,6 +51,7 @@ export function undoProblem(u: Undo): string | null {
       if (!isNodePath(u.path)) return `path "${u.path}" is not a clean absolute node path`;
       if (u.temp !== undefined && !isOwnTempFor(u.path, u.temp)) return `temp name "${u.temp}" is not the tool's temp name for ${u.path}`;
       if (u.kind === 'restore-manifest' && !isBackupName(u.backupFile)) return `backup file "${u.backupFile}" is not inside the backup directory`;
+      if (u.kind === 'restore-manifest' && u.edits?.some((e) => e.path !== u.path)) return `a recorded edit of ${u.path} names another file`;
       return null;
     }
     case 'restore-tree':
@@ -60,6 +61,9 @@ export function undoProblem(u: Undo): string | null {
       const bad = [u.path, ...u.createdParents].find((p) => !isNodePath(p));
       return bad === undefined ? null : `path "${bad}" is not a clean absolute node path`;
     }
+    case 'restore-record':
+      if (!/^[0-9A-Za-z.:-]+$/.test(u.runId)) return `run id "${u.runId}" is not a backup id`;
+      return u.saved === null || isBackupName(u.saved) ? null : `saved record "${u.saved}" is not inside the backup directory`;
     default:
       return `unknown undo kind "${(u as { kind: unknown }).kind as string}"`;
   }

@@ -33,6 +33,15 @@ describe('journal records', () => {
     assert.match(undoProblem({ kind: 'delete-user', name: 'root' }) ?? '', /not one the tool creates/);
     assert.match(undoProblem({ kind: 'restore-account-files', files: [{ path: '/etc/sudoers', saved: 'accounts/sudoers', ...owner }] }) ?? '', /not an account database/);
     assert.match(undoProblem({ kind: 'remove-directory', path: 'relative', createdParents: [] }) ?? '', /not a clean absolute node path/);
+    assert.match(undoProblem({ kind: 'restore-record', runId: '20261207T061208.920Z', saved: '../../etc/shadow' }) ?? '', /not inside the backup directory/);
+    assert.match(undoProblem({ kind: 'restore-record', runId: '../x', saved: null }) ?? '', /not a backup id/);
+    const edit = { component: 'etcd' as const, path: '/etc/shadow', field: ['spec'] };
+    assert.match(undoProblem({ kind: 'restore-manifest', path: '/etc/kubernetes/manifests/etcd.yaml', backupFile: 'manifests/etcd.yaml', ...owner, edits: [edit] }) ?? '', /names another file/);
+  });
+
+  it('accepts the record undo apply writes (the previous record saved in the backup dir, or none)', () => {
+    assert.equal(undoProblem({ kind: 'restore-record', runId: '20261207T061208.920Z', saved: 'record.1.json' }), null);
+    assert.equal(undoProblem({ kind: 'restore-record', runId: '20261207T061208.920Z', saved: null }), null);
   });
 
   it('names every bad step, and assertJournalTrusted refuses the journal naming its file', () => {
