@@ -14,7 +14,11 @@ import type { GlobalOptions } from './options.js';
 export async function loadConfig(opts: GlobalOptions): Promise<ResolvedConfig> {
   requireDir(opts.root, '--root');
   const { resolveConfig } = await import('../state/config-source.js');
-  return resolveConfig(opts.root, opts.config);
+  try {
+    return resolveConfig(opts.root, opts.config);
+  } catch (e) {
+    throw environmental(e, opts.root) ?? e;
+  }
 }
 
 export async function loadNode(opts: GlobalOptions, config: Config): Promise<NodeState> {

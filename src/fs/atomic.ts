@@ -85,11 +85,26 @@ export async function appendLine(hostPath: string, line: string): Promise<void> 
   await append(hostPath, line, false);
 }
 
+/**
+ * Append one whole line, or nothing: on a full disk write(2) may store part of the line and report a
+ * short count (no error), and a later append would then follow a torn line in the middle of the file,
+ * which no reader can tell from corruption. So a short or failed write (or fsync) is cut back to the
+ * size before it and reported as ENOSPC/the error: the record was not written, and the caller does not
+ * make the change it announces.
+ */
 async function append(hostPath: string, line: string, sync: boolean): Promise<void> {
   const fh = await open(hostPath, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o600);
   try {
-    await fh.write(line);
-    if (sync) await fh.sync();
+    const { size } = await fh.stat();
+    const data = Buffer.from(line);
+    try {
+      const { bytesWritten } = await fh.write(data, 0, data.length);
+      if (bytesWritten !== data.length) throw Object.assign(new Error(`ENOSPC: no space left on device, wrote ${bytesWritten} of ${data.length} bytes to ${hostPath}`), { code: 'ENOSPC' });
+      if (sync) await fh.sync();
+    } catch (e) {
+      await fh.truncate(size).catch(() => undefined);
+      throw e;
+    }
   } finally {
     await fh.close();
   }

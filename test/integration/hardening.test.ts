@@ -83,6 +83,10 @@ describe('hardening', { skip: NEEDS_ROOT }, () => {
       const out = join(work, 'out');
       await mkdir(out, { mode: 0o755 });
       await symlink(victim, join(out, 'kube-apiserver+strategic.yaml'));
+      // patches names only accounts that exist: migrate the node first, as docs/upgrade.md does.
+      await addSystemDirs(sb.root);
+      const applied = await runCli(['apply', '--root', sb.root, '--yes', '--no-wait']);
+      assert.equal(applied.code, 0, show(applied));
       const planted = await runCli(['patches', '--root', sb.root, '--output-dir', out]);
       assert.equal(planted.code, 2, show(planted));
       assert.match(planted.stderr, /kube-apiserver\+strategic\.yaml: is a symbolic link/);
