@@ -52,7 +52,9 @@ export async function decideManifestRestore(u: RestoreManifestUndo, now: Manifes
   }
   const saved = await readFile(backupFile(where, u.backupFile));
   if (u.sha256 && createHash('sha256').update(saved).digest('hex') !== u.sha256) {
-    throw new Error(`the saved original ${backupFile(where, u.backupFile)} does not match its recorded sha256 (torn or altered); not restoring it`);
+    // Checked in the preflight too (preflightManifestRestores): a damaged backup refuses the rollback
+    // before any change (exit 2), instead of a rollback that stops half-way.
+    throw new InputError(`does not match its recorded sha256 (torn or altered); not restoring it, and nothing was changed. Put the original back from another copy, or run as root again without the journal: kubeadm-nonroot revert${where.root === '/' ? '' : ` --root ${where.root}`} (docs/revert.md)`, backupFile(where, u.backupFile));
   }
   if (now.bytes.equals(saved)) return sameOwnerMode(now.owner, recorded) ? { kind: 'keep' } : { kind: 'write', content: saved, owner: recorded, how: 'saved original' };
   const current = createHash('sha256').update(now.bytes).digest('hex');

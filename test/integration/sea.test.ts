@@ -174,13 +174,13 @@ test('the single executable writes the same kubeadm patches as the node build, f
 
 // The arm64 executable is cross-built (its blob made by the x64 Node of the same version, without code
 // cache). Where qemu-user and an arm64 glibc are installed (Debian: qemu-user libc6-arm64-cross
-// libstdc++6-arm64-cross), run it; elsewhere this is skipped and only the build checks its ELF header.
+// libstdc++6-arm64-cross libatomic1-arm64-cross: Node 26 links libatomic on arm64), run it; elsewhere this is skipped and only the build checks its ELF header.
 const QEMU_SYSROOT = '/usr/aarch64-linux-gnu';
-const QEMU = process.arch === 'x64' && existsSync(path.join(QEMU_SYSROOT, 'lib/ld-linux-aarch64.so.1')) && existsSync(path.join(QEMU_SYSROOT, 'lib/libstdc++.so.6'))
+const QEMU = process.arch === 'x64' && existsSync(path.join(QEMU_SYSROOT, 'lib/ld-linux-aarch64.so.1')) && existsSync(path.join(QEMU_SYSROOT, 'lib/libstdc++.so.6')) && existsSync(path.join(QEMU_SYSROOT, 'lib/libatomic.so.1'))
   ? ['/usr/bin/qemu-aarch64', '/usr/local/bin/qemu-aarch64'].find((q) => existsSync(q)) : undefined;
 // Only an x64 host cross-runs arm64: on an arm64 host its own executable is the one tested above, and
 // this test does not exist (it is not registered, rather than skipped: nothing is missing).
-const SKIP_ARM64 = SKIP || skipOrFail(!QEMU && 'qemu-aarch64 and an arm64 sysroot (qemu-user, libc6-arm64-cross, libstdc++6-arm64-cross) are not installed');
+const SKIP_ARM64 = SKIP || skipOrFail(!QEMU && 'qemu-aarch64 and an arm64 sysroot (qemu-user, libc6-arm64-cross, libstdc++6-arm64-cross, libatomic1-arm64-cross) are not installed');
 
 if (process.arch === 'x64') test('the cross-built arm64 executable, run under qemu-user, prints its version and plans like the node build', { skip: SKIP_ARM64, timeout: 5 * 60_000 }, async () => {
   const [arm64] = await buildSea(['arm64']);

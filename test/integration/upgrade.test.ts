@@ -55,7 +55,10 @@ describe('day-2 operations', { skip: NEEDS_ROOT }, () => {
     const drift = await verify(s.root);
     assert.equal(drift.code, 1);
     assert.ok(drift.report.findings.some((f) => f.kind === 'manifest' && /regenerated/.test(f.cause)), JSON.stringify(drift.report.findings));
-    await ok(['apply', '--root', s.root, '--yes', '--no-wait']);
+    // kube-apiserver reading sa.key is a new reader of a secret: a NEW GRANT the operator consents to.
+    const refused = await ok(['apply', '--root', s.root, '--yes', '--no-wait'], 2);
+    assert.match(refused.stderr, /NEW GRANT: \/etc\/kubernetes\/pki\/sa\.key .*new reader: kube-apiserver/);
+    await ok(['apply', '--root', s.root, '--yes', '--no-wait', '--grant', '/etc/kubernetes/pki/sa.key']);
     assert.deepEqual(await idsOf(s.root), ids, 'users keep their IDs');
     const group = await readFile(join(s.root, 'etc/group'), 'utf8');
     const sa = /^kubeadm-sa-key-readers:x:(\d+):(.*)$/m.exec(group);
