@@ -21,8 +21,9 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { K8S_CACHE } from './k8s-build.js';
 import { KubeNode, release } from './kube-node.js';
-import { COMPONENTS, sleep, tool, waitMirrorPodsReady, type Comp } from '../test/node/support.js';
-import { REPO_ROOT } from '../test/support/paths.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { COMPONENTS, tool, waitMirrorPodsReady, type Comp } from './lib/control-plane.js';
+import { REPO_ROOT } from './lib/paths.js';
 
 const SECTION = '## Downtime on a real node';
 const RESULTS = join(REPO_ROOT, 'bench', 'results.md');

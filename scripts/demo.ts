@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildSandbox } from '../test/support/sandbox.js';
+import { buildSandbox } from './lib/sandbox.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { values } = parseArgs({ args: process.argv.slice(2), options: { fixture: { type: 'string', default: 'v1.31-ubuntu-stacked-kube-vip' } } });

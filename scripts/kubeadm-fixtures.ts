@@ -24,7 +24,7 @@
 // Containment: kubeadm is copied into the root and run with chroot(8), so every path it writes —
 // /etc/kubernetes, /var/lib/etcd, and /etc/passwd, /etc/group for the gate's accounts (kubeadm's
 // cmd/kubeadm/app/util/users/users_linux.go opens the absolute paths) — is inside the root. The root is
-// seeded like a small Debian 12 node: the account databases and login.defs of test/support/accounts.ts
+// seeded like a small Debian 12 node: the account databases and login.defs of scripts/lib/accounts.ts
 // and the Debian CA trust directories (which decide the ca-certs volumes kubeadm adds,
 // cmd/kubeadm/app/phases/controlplane/volumes.go). The CLI (gen-kubeadm-fixtures.ts) checksums the host's
 // /etc before and after a run.
@@ -34,9 +34,9 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GROUP, PASSWD, writeAccounts } from '../test/support/accounts.js';
-import { addSystemDirs, runCli, show } from '../test/support/cli.js';
-import { buildKubeadmCaseSandbox, kubeadmCaseOf, readCaseDir } from '../test/support/kubeadm-cases.js';
+import { GROUP, PASSWD, writeAccounts } from './lib/accounts.js';
+import { addSystemDirs, runCli, show } from './lib/cli-run.js';
+import { buildKubeadmCaseSandbox, kubeadmCaseOf, readCaseDir } from './lib/kubeadm-cases.js';
 import { cachedKubernetesBinary } from './k8s-build.js';
 import { tryRun } from './lib/run.js';
 

@@ -27,11 +27,11 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { execa } from 'execa';
 import { readNodeFile, secretFilesOnNode } from '../support/access-proof.js';
-import { BIN } from '../support/cli.js';
+import { BIN } from '../../scripts/lib/cli-run.js';
 import { readIndexTables, type IndexRow } from '../support/index-tables.js';
 import { readPod, withKubeconfigFiles, type PodReading } from '../support/pod-reading.js';
 import { skipUnlessPossible } from '../support/prerequisites.js';
-import { buildSandbox, fixturesDir, listFixtures, type Sandbox } from '../support/sandbox.js';
+import { buildSandbox, fixturesDir, listFixtures, type Sandbox } from '../../scripts/lib/sandbox.js';
 import { identityOf, kernelAccess, missingPrerequisites, type AccessCheck, type Identity } from '../support/setpriv.js';
 
 const MANIFESTS = '/etc/kubernetes/manifests';

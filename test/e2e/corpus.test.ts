@@ -3,7 +3,7 @@
 // either MIGRATED CORRECTLY or REFUSED WITH ITS REASON, as written in EXPECTED below from reading
 // each case's files (not from the tool's output).
 //
-// Migrated: a sandbox node (test/support/sandbox.ts) plus every file the manifests name that the
+// Migrated: a sandbox node (scripts/lib/sandbox.ts) plus every file the manifests name that the
 // sandbox lacks (so a file the tool overlooks — an exec probe's key — is there, root-only, as on a
 // real node), then `apply --no-wait`; afterwards the KERNEL (setpriv … test -r, no capabilities)
 // must let each component, with the uid/gid/groups of its migrated manifest, read every file its
@@ -17,10 +17,11 @@ import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
-import { isToolState, runCli, show } from '../support/cli.js';
-import { REPO_ROOT } from '../support/paths.js';
+import { runCli, show } from '../../scripts/lib/cli-run.js';
+import { isToolState } from '../support/cli-root.js';
+import { REPO_ROOT } from '../../scripts/lib/paths.js';
 import { namedPaths, readPod, type PodReading } from '../support/pod-reading.js';
-import { buildSandbox, type Sandbox } from '../support/sandbox.js';
+import { buildSandbox, type Sandbox } from '../../scripts/lib/sandbox.js';
 import { identityOf, kernelAccess, missingPrerequisites, skipUnlessPossible, type AccessCheck } from '../support/setpriv.js';
 import { diffSnapshots, snapshotTree } from '../support/tree.js';
 

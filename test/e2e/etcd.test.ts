@@ -17,7 +17,7 @@ import { execa } from 'execa';
 import { parseGroup, parsePasswd } from '../../src/discover/accounts.js';
 import { freeEtcdPorts, renderEtcdManifest, type EtcdPorts } from '../support/etcd-manifest.js';
 import { startRunner, type Runner } from '../support/runner.js';
-import { buildSandbox, type Sandbox } from '../support/sandbox.js';
+import { buildSandbox, type Sandbox } from '../../scripts/lib/sandbox.js';
 import { missingPrerequisites, skipUnlessPossible } from '../support/setpriv.js';
 import { diffSnapshots, snapshotTree, type Entry } from '../support/tree.js';
 

@@ -15,7 +15,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { cachedKubeadm, caseFiles, generateCase, readCaseFiles, RELEASES, type CaseName } from '../../scripts/kubeadm-fixtures.js';
-import { listKubeadmCases } from '../support/kubeadm-cases.js';
+import { listKubeadmCases } from '../../scripts/lib/kubeadm-cases.js';
 import { skipUnlessPossible } from '../support/prerequisites.js';
 import { missingPrerequisites } from '../support/setpriv.js';
 

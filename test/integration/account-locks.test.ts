@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { withAccountLocks } from '../../src/apply/account-lock.js';
 import { restoreAccountFiles } from '../../src/apply/account-files.js';
-import { NEEDS_ROOT } from '../support/cli.js';
-import { PASSWD, writeAccounts } from '../support/accounts.js';
+import { NEEDS_ROOT } from '../support/cli-root.js';
+import { PASSWD, writeAccounts } from '../../scripts/lib/accounts.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const TOOL_LINE = 'kubeadm-etcd:x:998:998:kubeadm-nonroot etcd:/nonexistent:/bin/false\n';

@@ -10,8 +10,9 @@ import { chmod, chown, link, lstat, mkdir, mkdtemp, readFile, rm, symlink, write
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { addSystemDirs, isToolState, NEEDS_ROOT, runCli, show } from '../support/cli.js';
-import { buildSandbox, type Sandbox } from '../support/sandbox.js';
+import { addSystemDirs, runCli, show } from '../../scripts/lib/cli-run.js';
+import { isToolState, NEEDS_ROOT } from '../support/cli-root.js';
+import { buildSandbox, type Sandbox } from '../../scripts/lib/sandbox.js';
 import { SETPRIV } from '../support/setpriv.js';
 import { diffSnapshots, snapshotTree } from '../support/tree.js';
 

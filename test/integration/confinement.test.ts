@@ -9,8 +9,9 @@ import { cp, mkdir, mkdtemp, readdir, readFile, rename, rm, symlink, writeFile }
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
-import { addSystemDirs, isToolState, NEEDS_ROOT, runCli, show } from '../support/cli.js';
-import { buildSandbox } from '../support/sandbox.js';
+import { addSystemDirs, runCli, show } from '../../scripts/lib/cli-run.js';
+import { isToolState, NEEDS_ROOT } from '../support/cli-root.js';
+import { buildSandbox } from '../../scripts/lib/sandbox.js';
 import { diffSnapshots, snapshotTree } from '../support/tree.js';
 
 const HOST_ACCOUNT_FILES = ['/etc/passwd', '/etc/group', '/etc/shadow', '/etc/gshadow'];

@@ -28,8 +28,9 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { listBackups } from '../../src/state/backups.js';
-import { addSystemDirs, isToolState, mapLimit, NEEDS_ROOT, runCli, show, startNode, type CliResult } from '../support/cli.js';
-import { buildSandbox } from '../support/sandbox.js';
+import { addSystemDirs, runCli, show, startNode, type CliResult } from '../../scripts/lib/cli-run.js';
+import { isToolState, mapLimit, NEEDS_ROOT } from '../support/cli-root.js';
+import { buildSandbox } from '../../scripts/lib/sandbox.js';
 import { diffSnapshots, snapshotTree, type Entry } from '../support/tree.js';
 
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), '../support/apply-child.js');

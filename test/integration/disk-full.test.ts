@@ -12,8 +12,9 @@ import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { listBackups } from '../../src/state/backups.js';
-import { addSystemDirs, isToolState, NEEDS_ROOT, runCli, show, startNode, withoutLockDirTimes } from '../support/cli.js';
-import { buildSandbox } from '../support/sandbox.js';
+import { addSystemDirs, runCli, show, startNode } from '../../scripts/lib/cli-run.js';
+import { isToolState, NEEDS_ROOT, withoutLockDirTimes } from '../support/cli-root.js';
+import { buildSandbox } from '../../scripts/lib/sandbox.js';
 import { diffSnapshots, snapshotTree } from '../support/tree.js';
 
 const run = promisify(execFile);

@@ -8,8 +8,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { missingPrograms } from '../../src/cli/inputs.js';
-import { addSystemDirs, BIN, isToolState, NEEDS_ROOT, runCli, show } from '../support/cli.js';
-import { buildSandbox } from '../support/sandbox.js';
+import { addSystemDirs, BIN, runCli, show } from '../../scripts/lib/cli-run.js';
+import { isToolState, NEEDS_ROOT } from '../support/cli-root.js';
+import { buildSandbox } from '../../scripts/lib/sandbox.js';
 import { diffSnapshots, snapshotTree } from '../support/tree.js';
 
 const FIXTURE = 'v1.31-ubuntu-stacked-kube-vip';

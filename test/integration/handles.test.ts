@@ -12,9 +12,10 @@ import { chmod, lstat, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { addSystemDirs, NEEDS_ROOT, REPO, runCli, show } from '../support/cli.js';
+import { addSystemDirs, REPO, runCli, show } from '../../scripts/lib/cli-run.js';
+import { NEEDS_ROOT } from '../support/cli-root.js';
 import { skipOrFail } from '../support/prerequisites.js';
-import { buildSandbox, type Sandbox } from '../support/sandbox.js';
+import { buildSandbox, type Sandbox } from '../../scripts/lib/sandbox.js';
 import { SETPRIV } from '../support/setpriv.js';
 
 const DATA = '/var/lib/etcd';

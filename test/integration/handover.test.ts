@@ -11,8 +11,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { addSystemDirs, NEEDS_ROOT, runCli, show, type CliResult } from '../support/cli.js';
-import { buildSandbox, type Sandbox } from '../support/sandbox.js';
+import { addSystemDirs, runCli, show, type CliResult } from '../../scripts/lib/cli-run.js';
+import { NEEDS_ROOT } from '../support/cli-root.js';
+import { buildSandbox, type Sandbox } from '../../scripts/lib/sandbox.js';
 import { diffSnapshots, snapshotTree } from '../support/tree.js';
 
 const FIXTURE = 'v1.31-ubuntu-stacked-kube-vip';

@@ -6,8 +6,9 @@ import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, symlink
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { addSystemDirs, isToolState, NEEDS_ROOT, runCli, show, withoutLockDirTimes } from '../support/cli.js';
-import { buildSandbox } from '../support/sandbox.js';
+import { addSystemDirs, runCli, show } from '../../scripts/lib/cli-run.js';
+import { isToolState, NEEDS_ROOT, withoutLockDirTimes } from '../support/cli-root.js';
+import { buildSandbox } from '../../scripts/lib/sandbox.js';
 import { diffSnapshots, snapshotTree } from '../support/tree.js';
 
 describe('hardening', { skip: NEEDS_ROOT }, () => {

@@ -14,8 +14,8 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { VERSION } from '../../src/version.js';
-import { REPO, runCli, show, type CliResult } from '../support/cli.js';
-import { buildSandbox, type Sandbox } from '../support/sandbox.js';
+import { REPO, runCli, show, type CliResult } from '../../scripts/lib/cli-run.js';
+import { buildSandbox, type Sandbox } from '../../scripts/lib/sandbox.js';
 
 const execFileP = promisify(execFile);
 

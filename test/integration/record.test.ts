@@ -8,9 +8,10 @@ import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { addSystemDirs, NEEDS_ROOT, REPO, runCli, show } from '../support/cli.js';
-import { buildKubeadmCaseSandbox, readKubeadmCase } from '../support/kubeadm-cases.js';
-import { buildSandbox } from '../support/sandbox.js';
+import { addSystemDirs, REPO, runCli, show } from '../../scripts/lib/cli-run.js';
+import { NEEDS_ROOT } from '../support/cli-root.js';
+import { buildKubeadmCaseSandbox, readKubeadmCase } from '../../scripts/lib/kubeadm-cases.js';
+import { buildSandbox } from '../../scripts/lib/sandbox.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 after(async () => Promise.all(cleanups.map((c) => c())));

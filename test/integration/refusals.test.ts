@@ -13,8 +13,9 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { acquireLock } from '../../src/state/lock.js';
-import { addSystemDirs, isToolState, NEEDS_ROOT, runCli, show, startCli, type CliResult } from '../support/cli.js';
-import { buildSandbox, type Sandbox } from '../support/sandbox.js';
+import { addSystemDirs, runCli, show, startCli, type CliResult } from '../../scripts/lib/cli-run.js';
+import { isToolState, NEEDS_ROOT } from '../support/cli-root.js';
+import { buildSandbox, type Sandbox } from '../../scripts/lib/sandbox.js';
 import { diffSnapshots, snapshotTree, type Entry } from '../support/tree.js';
 
 const FIXTURE = 'v1.31-ubuntu-stacked-kube-vip';

@@ -10,9 +10,10 @@ import { tmpdir } from 'node:os';
 import path, { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
-import { isToolState, NEEDS_ROOT, runCli, show, startNode } from '../support/cli.js';
-import { buildKubeadmCaseSandbox, readKubeadmCase, type KubeadmCase } from '../support/kubeadm-cases.js';
-import type { Sandbox } from '../support/sandbox.js';
+import { runCli, show, startNode } from '../../scripts/lib/cli-run.js';
+import { isToolState, NEEDS_ROOT } from '../support/cli-root.js';
+import { buildKubeadmCaseSandbox, readKubeadmCase, type KubeadmCase } from '../../scripts/lib/kubeadm-cases.js';
+import type { Sandbox } from '../../scripts/lib/sandbox.js';
 import { diffSnapshots, snapshotTree } from '../support/tree.js';
 
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), '../support/apply-child.js');

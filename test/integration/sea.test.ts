@@ -20,8 +20,9 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { buildSea, hostArch, NODE_VERSION } from '../../scripts/build-sea.js';
 import { VERSION } from '../../src/version.js';
-import { addSystemDirs, isToolState, NEEDS_ROOT, REPO, runCli, show, type CliResult } from '../support/cli.js';
-import { buildSandbox, type Sandbox } from '../support/sandbox.js';
+import { addSystemDirs, REPO, runCli, show, type CliResult } from '../../scripts/lib/cli-run.js';
+import { isToolState, NEEDS_ROOT } from '../support/cli-root.js';
+import { buildSandbox, type Sandbox } from '../../scripts/lib/sandbox.js';
 import { skipOrFail } from '../support/prerequisites.js';
 import { diffSnapshots, snapshotTree } from '../support/tree.js';
 

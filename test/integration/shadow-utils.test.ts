@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { shadowUtils } from '../../src/apply/accounts.js';
 import { performUndo } from '../../src/apply/undo.js';
-import { GROUP, writeAccounts } from '../support/accounts.js';
-import { NEEDS_ROOT } from '../support/cli.js';
+import { GROUP, writeAccounts } from '../../scripts/lib/accounts.js';
+import { NEEDS_ROOT } from '../support/cli-root.js';
 
 describe('remove-members undo with the real shadow-utils', { skip: NEEDS_ROOT }, () => {
   it('removes only the recorded members from the group, in /etc/group and /etc/gshadow', async () => {

@@ -7,8 +7,9 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { addSystemDirs, isToolState, NEEDS_ROOT, runCli, show, startCli } from '../support/cli.js';
-import { buildSandbox } from '../support/sandbox.js';
+import { addSystemDirs, runCli, show, startCli } from '../../scripts/lib/cli-run.js';
+import { isToolState, NEEDS_ROOT } from '../support/cli-root.js';
+import { buildSandbox } from '../../scripts/lib/sandbox.js';
 import { diffSnapshots, snapshotTree } from '../support/tree.js';
 
 const FIXTURE = 'v1.31-ubuntu-stacked-kube-vip';

@@ -11,10 +11,11 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { listBackups } from '../../src/state/backups.js';
-import { addSystemDirs, BIN, isToolState, NEEDS_ROOT, runCli, show } from '../support/cli.js';
+import { addSystemDirs, BIN, runCli, show } from '../../scripts/lib/cli-run.js';
+import { isToolState, NEEDS_ROOT } from '../support/cli-root.js';
 import { skipOrFail } from '../support/prerequisites.js';
 import { CTRL_C, runOnTerminal, showTerminal, terminalPrerequisite, type TerminalResult } from '../support/pty.js';
-import { buildSandbox, type Sandbox } from '../support/sandbox.js';
+import { buildSandbox, type Sandbox } from '../../scripts/lib/sandbox.js';
 import { snapshotTree } from '../support/tree.js';
 
 const FIXTURE = 'v1.31-ubuntu-stacked-kube-vip';

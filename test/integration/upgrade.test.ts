@@ -9,9 +9,10 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { removeSecurity } from '../../src/plan/manifest-edit.js';
-import { NEEDS_ROOT, runCli, show } from '../support/cli.js';
-import { buildKubeadmCaseSandbox, readKubeadmCase } from '../support/kubeadm-cases.js';
-import { buildSandbox, type Sandbox } from '../support/sandbox.js';
+import { runCli, show } from '../../scripts/lib/cli-run.js';
+import { NEEDS_ROOT } from '../support/cli-root.js';
+import { buildKubeadmCaseSandbox, readKubeadmCase } from '../../scripts/lib/kubeadm-cases.js';
+import { buildSandbox, type Sandbox } from '../../scripts/lib/sandbox.js';
 import { diffSnapshots, snapshotTree } from '../support/tree.js';
 
 const sandboxes: Sandbox[] = [];

@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { NEEDS_ROOT, runCli, show } from '../support/cli.js';
-import { buildSandbox, type Sandbox } from '../support/sandbox.js';
+import { runCli, show } from '../../scripts/lib/cli-run.js';
+import { NEEDS_ROOT } from '../support/cli-root.js';
+import { buildSandbox, type Sandbox } from '../../scripts/lib/sandbox.js';
 
 const made: Sandbox[] = [];
 after(async () => Promise.all(made.map((s) => s.cleanup())));

@@ -10,10 +10,11 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { addSystemDirs, NEEDS_ROOT, runCli, show } from '../support/cli.js';
-import { buildSandbox } from '../support/sandbox.js';
+import { addSystemDirs, runCli, show } from '../../scripts/lib/cli-run.js';
+import { NEEDS_ROOT } from '../support/cli-root.js';
+import { buildSandbox } from '../../scripts/lib/sandbox.js';
 import { diffSnapshots, snapshotTree } from '../support/tree.js';
-import { isToolState } from '../support/cli.js';
+import { isToolState } from '../support/cli-root.js';
 
 const run = promisify(execFile);
 const FIXTURE = 'v1.31-ubuntu-stacked-kube-vip';

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { after, describe, it, type TestContext } from 'node:test';
 import { parseYamlDocuments, stringifyYaml } from '../../src/yaml/go-yaml.js';
 import { KUBECTL_MISSING as KUBECTL_UNAVAILABLE, kubectlRead as goRead } from '../support/kubectl.js';
-import { FIXTURES_DIR, REPO_ROOT } from '../support/paths.js';
+import { FIXTURES_DIR, REPO_ROOT } from '../../scripts/lib/paths.js';
 import { readPod } from '../support/pod-reading.js';
 import { skipUnlessPossible } from '../support/setpriv.js';
 

@@ -9,8 +9,9 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { K8S_CACHE } from '../../scripts/k8s-build.js';
 import { KubeNode, release, type Release } from '../../scripts/kube-node.js';
-import { REPO_ROOT } from '../support/paths.js';
-import { COMPONENTS, describeChanges, kubectl, mirrorPods, procOf, restartComponents, snapshotFiles, startLivezPoller, tool, waitMirrorPodsReady, type Comp } from './support.js';
+import { REPO_ROOT } from '../../scripts/lib/paths.js';
+import { COMPONENTS, kubectl, mirrorPods, tool, waitMirrorPodsReady, type Comp } from '../../scripts/lib/control-plane.js';
+import { describeChanges, procOf, restartComponents, snapshotFiles, startLivezPoller } from './support.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const FROM = process.env.KUBEADM_NONROOT_NODE_FROM ?? 'v1.36.3';

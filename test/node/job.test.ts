@@ -21,9 +21,10 @@ import { K8S_CACHE } from '../../scripts/k8s-build.js';
 import { KubeNode, release } from '../../scripts/kube-node.js';
 import { hostBinariesWithLibraries } from '../../scripts/oci-image.js';
 import { VERSION as TOOL_VERSION } from '../../src/version.js';
-import { REPO_ROOT } from '../support/paths.js';
+import { REPO_ROOT } from '../../scripts/lib/paths.js';
 import { skipOrFail } from '../support/prerequisites.js';
-import { COMPONENTS, kubectl, procOf, startLivezPoller, tool, waitMirrorPodsReady, type Comp } from './support.js';
+import { COMPONENTS, kubectl, tool, waitMirrorPodsReady, type Comp } from '../../scripts/lib/control-plane.js';
+import { procOf, startLivezPoller } from './support.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const VERSION = process.env.KUBEADM_NONROOT_NODE_FROM ?? 'v1.36.3';

@@ -1,60 +1,11 @@
-// Helpers for the real-node flow: the tool, kubectl and /proc as seen inside a KubeNode.
+// Helpers for the real-node flow tests: /proc, files and API downtime as seen inside a KubeNode (the tool
+// and the mirror pods: scripts/lib/control-plane.ts).
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubeNode } from '../../scripts/kube-node.js';
-import { REPO_ROOT } from '../support/paths.js';
+import type { Comp } from '../../scripts/lib/control-plane.js';
 import { setTimeout as sleep } from 'node:timers/promises';
-
-export const COMPONENTS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const;
-export type Comp = (typeof COMPONENTS)[number];
-
-
-/** kubeadm-nonroot inside the node, with NO --root: the real-node mode an operator uses. */
-export function tool(kn: KubeNode, args: string[], timeoutMs = 900_000) {
-  return kn.node.exec([process.execPath, join(REPO_ROOT, 'bin', 'kubeadm-nonroot'), ...args], { env: { NO_COLOR: '1', LC_ALL: 'C' }, timeoutMs });
-}
-
-/** kubectl (the machine's client) against the node's API with kubeadm's admin.conf. */
-export async function kubectl(kn: KubeNode, args: string[], input?: string): Promise<string> {
-  return kn.node.run(['kubectl', '--kubeconfig=/etc/kubernetes/admin.conf', ...args], { input, timeoutMs: 60_000 });
-}
-
-export interface PodInfo { name: string; phase: string; ready: boolean; securityContext: Record<string, unknown>; containerSC: Record<string, unknown>; hash?: string }
-
-export async function mirrorPods(kn: KubeNode): Promise<Map<Comp, PodInfo>> {
-  const out = JSON.parse(await kubectl(kn, ['get', 'pods', '-n', 'kube-system', '-l', 'tier=control-plane', '-o', 'json'])) as { items: any[] };
-  const m = new Map<Comp, PodInfo>();
-  for (const p of out.items) {
-    const comp = p.metadata.labels?.component as Comp;
-    m.set(comp, {
-      name: p.metadata.name,
-      phase: p.status.phase,
-      ready: (p.status.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True'),
-      securityContext: p.spec.securityContext ?? {},
-      containerSC: p.spec.containers[0].securityContext ?? {},
-      hash: p.metadata.annotations?.['kubernetes.io/config.hash'],
-    });
-  }
-  return m;
-}
-
-/** Waits until the four control-plane mirror pods are Running and Ready; returns them. */
-export async function waitMirrorPodsReady(kn: KubeNode, timeoutMs = 300_000, pred: (p: Map<Comp, PodInfo>) => boolean = () => true): Promise<Map<Comp, PodInfo>> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  for (;;) {
-    try {
-      const pods = await mirrorPods(kn);
-      last = [...pods].map(([c, p]) => `${c}:${p.phase}/${p.ready ? 'ready' : 'not-ready'}`).join(' ');
-      if (COMPONENTS.every((c) => pods.get(c)?.phase === 'Running' && pods.get(c)?.ready) && pred(pods)) return pods;
-    } catch (e) {
-      last = (e as Error).message.split('\n').slice(-2).join(' ');
-    }
-    if (Date.now() > deadline) throw new Error(`control-plane mirror pods not all Running/Ready after ${timeoutMs / 1000} s: ${last}`);
-    await sleep(2000);
-  }
-}
 
 export interface ProcStatus { pid: number; uids: number[]; gids: number[]; groups: number[]; capBnd: bigint; capEff: bigint; seccomp: number; noNewPrivs: number }
 
@@ -83,8 +34,6 @@ export function procOf(kn: KubeNode, comp: Comp): ProcStatus[] {
   }
   return found;
 }
-
-export { sleep };
 
 export interface FileStat { ino: number; uid: number; gid: number; mode: number; sha: string }
 

@@ -10,7 +10,7 @@
 //     (--feature-gates=InitialCorruptCheck=true, probes on /livez and /readyz) are 3.5/3.6-only.
 // Paths are kubeadm's defaults: certificatesDir /etc/kubernetes/pki, dataDir /var/lib/etcd.
 import { createServer } from 'node:net';
-import { NODE_NAME } from './pki.js';
+import { NODE_NAME } from '../../scripts/lib/pki.js';
 
 export interface EtcdPorts {
   client: number;

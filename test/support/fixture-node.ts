@@ -9,9 +9,9 @@ import { analyzeAccess } from '../../src/model/access.js';
 import type { FileStat, ManifestFile, NodeState } from '../../src/model/node.js';
 import { readManifest } from '../../src/model/manifest.js';
 import { identifyComponent, parsePod } from '../../src/model/pod.js';
-import { GROUP, PASSWD } from './accounts.js';
+import { GROUP, PASSWD } from '../../scripts/lib/accounts.js';
 import { DEFAULT_LOGIN_DEFS } from './node-state.js';
-import { FIXTURES_DIR } from './paths.js';
+import { FIXTURES_DIR } from '../../scripts/lib/paths.js';
 
 const file = (mode: number, uid = 0, gid = 0): FileStat => ({ type: 'file', uid, gid, mode, size: 100 });
 const dir = (mode: number, uid = 0, gid = 0): FileStat => ({ type: 'dir', uid, gid, mode, size: 4096 });

@@ -4,7 +4,7 @@
 // master is a dropped SSH session (the kernel sends SIGHUP).
 import { execFile, spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { BIN, REPO } from './cli.js';
+import { BIN, REPO } from '../../scripts/lib/cli-run.js';
 
 const DRIVER = path.join(REPO, 'test/support/pty-drive.py');
 

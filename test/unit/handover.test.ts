@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { classifyContent, readSample } from '../../src/discover/content.js';
 import { discoverNode } from '../../src/discover/discover.js';
-import { buildSandbox } from '../support/sandbox.js';
+import { buildSandbox } from '../../scripts/lib/sandbox.js';
 import type { FileAccess } from '../../src/model/access.types.js';
 import { defaultConfig } from '../../src/plan/config.js';
 import { allocate, planIdentities, privilegedGroup } from '../../src/plan/identities.js';

@@ -19,8 +19,8 @@ import { isBlocked } from '../../src/plan/summary.js';
 import type { Plan } from '../../src/plan/types.js';
 import { verifyNode } from '../../src/verify/verify.js';
 import { fixtureNode } from '../support/fixture-node.js';
-import { FIXTURES_DIR } from '../support/paths.js';
-import { listFixtures } from '../support/sandbox.js';
+import { FIXTURES_DIR } from '../../scripts/lib/paths.js';
+import { listFixtures } from '../../scripts/lib/sandbox.js';
 
 const NOW = new Date('2026-11-25T00:00:00Z');
 const CASE = 'v1.32-rhel-stacked';

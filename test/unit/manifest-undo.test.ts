@@ -9,7 +9,7 @@ import { describe, test } from 'node:test';
 import { parse } from 'yaml';
 import { manifestEdits, undoManifestEdits } from '../../src/plan/manifest-undo.js';
 import type { Component } from '../../src/model/components.js';
-import { readKubeadmCase } from '../support/kubeadm-cases.js';
+import { readKubeadmCase } from '../../scripts/lib/kubeadm-cases.js';
 
 const FROM = 'v1.36.3';
 const TO = 'v1.37.2';

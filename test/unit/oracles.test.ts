@@ -7,7 +7,7 @@ import { readIndexTables } from '../support/index-tables.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { isSecretContent } from '../support/access-proof.js';
 import { componentReads, hostPathOf, kubeconfigFiles, namedPaths, readPod } from '../support/pod-reading.js';
-import { fixturesDir, listFixtures } from '../support/sandbox.js';
+import { fixturesDir, listFixtures } from '../../scripts/lib/sandbox.js';
 
 test('INDEX.md: every fixture case has a section, every manifest of it a table; all 349 flag rows read', () => {
   const index = readIndexTables();

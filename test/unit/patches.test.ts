@@ -26,13 +26,13 @@ import { seccompStyle } from '../../src/model/version.js';
 import { defaultConfig } from '../../src/plan/config.js';
 import { patchFileName, renderPatch } from '../../src/plan/patches.js';
 import { buildPlan } from '../../src/plan/plan.js';
-import { addSystemDirs, runCli, show } from '../support/cli.js';
+import { addSystemDirs, runCli, show } from '../../scripts/lib/cli-run.js';
 import { fixtureNode } from '../support/fixture-node.js';
-import { buildKubeadmCaseSandbox, readKubeadmCase } from '../support/kubeadm-cases.js';
+import { buildKubeadmCaseSandbox, readKubeadmCase } from '../../scripts/lib/kubeadm-cases.js';
 import { KUBECTL_MISSING, kubectlRead, kubectlStrategicPatch } from '../support/kubectl.js';
-import { REPO_ROOT } from '../support/paths.js';
+import { REPO_ROOT } from '../../scripts/lib/paths.js';
 import { skipOrFail } from '../support/prerequisites.js';
-import { listFixtures } from '../support/sandbox.js';
+import { listFixtures } from '../../scripts/lib/sandbox.js';
 
 const template = (name: string) => readFileSync(join(REPO_ROOT, 'templates', 'patches', name), 'utf8');
 const tmp = mkdtempSync(join(tmpdir(), 'kubeadm-nonroot-patches-test-'));

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { it } from 'node:test';
 import { podSchemaSource } from '../../scripts/gen-pod-schema.js';
 import { POD_SCHEMA_VERSION } from '../../src/model/pod-schema.generated.js';
-import { REPO_ROOT } from '../support/paths.js';
+import { REPO_ROOT } from '../../scripts/lib/paths.js';
 import { skipOrFail } from '../support/prerequisites.js';
 
 /** Go's module cache, or null without a Go toolchain. */

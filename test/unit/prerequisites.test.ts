@@ -101,7 +101,7 @@ describe('KUBEADM_NONROOT_REQUIRE_E2E=1', () => {
 
   it('the skip lint catches a skip that does not come from prerequisites.ts', () => {
     const file = path.join(SRC_TEST, 'integration/example.test.ts');
-    const sample = (body: string) => `import { test } from 'node:test';\nimport { skipOrFail } from '../support/prerequisites.js';\nimport { NEEDS_ROOT } from '../support/cli.js';\n${body}`;
+    const sample = (body: string) => `import { test } from 'node:test';\nimport { skipOrFail } from '../support/prerequisites.js';\nimport { NEEDS_ROOT } from '../support/cli-root.js';\n${body}`;
     const caught = (body: string) => skipViolations(file, sample(body)).length > 0;
     // The shape sea.test.ts had: a string reason that never reaches skipOrFail.
     assert.ok(caught(`const S = NEEDS_ROOT || (process.arch !== 'x64' ? 'arm64' : skipOrFail(false));\ntest('x', { skip: S }, () => {});`));

@@ -13,7 +13,7 @@ import { buildPlan } from '../../src/plan/plan.js';
 import type { Plan } from '../../src/plan/types.js';
 import { editManifest, fixtureNode, kubesprayKeyNode } from '../support/fixture-node.js';
 import { skipOrFail } from '../support/prerequisites.js';
-import { buildSandbox } from '../support/sandbox.js';
+import { buildSandbox } from '../../scripts/lib/sandbox.js';
 
 const NOW = new Date('2026-12-07T00:00:00Z');
 const planOf = (node: ReturnType<typeof fixtureNode>): Plan => buildPlan(node, defaultConfig(), { now: NOW });

@@ -14,7 +14,7 @@ import type { Plan } from '../../src/plan/types.js';
 import { resolveConfig } from '../../src/state/config-source.js';
 import { nextRecord, parseRecord, readRecord, rolledBackRecord, writeRecord } from '../../src/state/record.js';
 import { RECORD_API_VERSION, RECORD_KIND, type MigrationRecord } from '../../src/state/record.types.js';
-import { NEEDS_ROOT } from '../support/cli.js';
+import { NEEDS_ROOT } from '../support/cli-root.js';
 import { group, nodeState, passwd } from '../support/node-state.js';
 
 const roots: string[] = [];

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { defaultConfig } from '../../src/plan/config.js';
 import { buildPlan } from '../../src/plan/plan.js';
-import { FIXTURES_DIR } from '../support/paths.js';
+import { FIXTURES_DIR } from '../../scripts/lib/paths.js';
 import { fixtureNode } from '../support/fixture-node.js';
 
 const CASE = 'v1.29-audit-encryption';

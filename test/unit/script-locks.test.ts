@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { withPidLock } from '../../scripts/lib/pid-lock.js';
-import { REPO_ROOT } from '../support/paths.js';
+import { REPO_ROOT } from '../../scripts/lib/paths.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'script-locks-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));

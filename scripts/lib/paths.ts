@@ -1,4 +1,4 @@
-// Where the repository's test data is, from the compiled test's location (dist/test/support/).
+// Where the repository's test data is, from the compiled module's location (dist/scripts/lib/).
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 

@@ -54,10 +54,10 @@ export interface Sandbox {
 
 const IS_ROOT = process.getuid?.() === 0;
 
-/** test/fixtures/manifests, found from either the compiled (dist/test/support) or the source location. */
+/** test/fixtures/manifests, found from either the compiled (dist/scripts/lib) or the source location. */
 export function fixturesDir(): string {
   const here = path.dirname(fileURLToPath(import.meta.url));
-  const candidates = [path.resolve(here, '../../../test/fixtures/manifests'), path.resolve(here, '../fixtures/manifests')];
+  const candidates = [path.resolve(here, '../../../test/fixtures/manifests'), path.resolve(here, '../../test/fixtures/manifests')];
   const found = candidates.find((c) => existsSync(c));
   if (!found) throw new Error(`test/fixtures/manifests not found from ${here}`);
   return found;

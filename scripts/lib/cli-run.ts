@@ -1,14 +1,13 @@
 // Run the real CLI (bin/kubeadm-nonroot) as a child process against a sandbox root, the way an operator
 // or a script would: no stdin and no terminal (so confirmation prompts refuse unless --yes), stdout and
-// stderr captured apart. Also what the integration tests share about a root the CLI has worked on.
+// stderr captured apart. Shared by scripts/ and the tests (which import it from here).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { chmod, chown, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { skipOrFail } from './prerequisites.js';
 
-/** The repository root: the nearest ancestor holding bin/kubeadm-nonroot (from dist/test/support or test/support). */
+/** The repository root: the nearest ancestor holding bin/kubeadm-nonroot (from dist/scripts/lib or scripts/lib). */
 export const REPO = ((): string => {
   const here = path.dirname(fileURLToPath(import.meta.url));
   const found = [path.resolve(here, '../../..'), path.resolve(here, '../..')].find((d) => existsSync(path.join(d, 'bin/kubeadm-nonroot')));
@@ -98,25 +97,6 @@ export function show(r: CliResult): string {
   return `exit ${r.code}${r.signal ? ` (signal ${r.signal}${r.timedOut ? ", sent by the test's timeout: the run was slow, not wrong" : ''})` : ''}\n--- stdout\n${r.stdout.slice(-3000)}\n--- stderr\n${r.stderr.slice(-3000)}`;
 }
 
-// Where the tool keeps its own state under a root (src/state/locations.ts), relative as snapshotTree keys
-// them. The backups and journal stay after a rollback by design; the lock file is gone after a run but
-// a killed run leaves it. Tree comparisons ignore exactly these.
-const STATE_DIR_REL = 'var/lib/kubeadm-nonroot';
-const LOCK_REL = 'run/kubeadm-nonroot.lock';
-
-export function isToolState(rel: string): boolean {
-  return rel === STATE_DIR_REL || rel.startsWith(`${STATE_DIR_REL}/`) || rel === LOCK_REL;
-}
-
-/**
- * Taking the lock creates and removes ROOT/run/kubeadm-nonroot.lock, which moves the mtime and ctime of
- * ROOT/run itself on every run, even one with nothing to do: unavoidable for any lock file, so these
- * two lines (and only these) are dropped from a times-included diff.
- */
-export function withoutLockDirTimes(lines: string[]): string[] {
-  return lines.filter((l) => l !== 'run: mtime changed' && l !== 'run: ctime changed');
-}
-
 /**
  * /run and /var/lib exist on every real node (FHS; /run is a tmpfs since systemd); the sandbox builder
  * only creates the directories the manifests name. Add them, root 0755, so that the tool's lock and
@@ -135,30 +115,3 @@ export async function addSystemDirs(root: string): Promise<void> {
     await chown(p, 0, 0);
   }
 }
-
-/**
- * Run `fn` over `items` with at most `limit` running at once; results in input order. After a failure
- * no new item starts, but the ones running are awaited before the first error is thrown, so that no
- * stray child process or copy outlives the test (and its cleanup in `after`).
- */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  let failure: { error: unknown } | null = null;
-  async function worker(): Promise<void> {
-    while (!failure && next < items.length) {
-      const i = next++;
-      try {
-        out[i] = await fn(items[i]!, i);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failure) throw (failure as { error: unknown }).error;
-  return out;
-}
-
-/** Why root-only tests skip (fail when KUBEADM_NONROOT_REQUIRE_E2E=1): they chown files and run useradd/groupadd --prefix. */
-export const NEEDS_ROOT = skipOrFail(process.getuid?.() !== 0 && 'needs root: these tests chown files and run shadow-utils (useradd --prefix) on sandbox roots');
