@@ -38,6 +38,7 @@ import { GROUP, PASSWD, writeAccounts } from './lib/accounts.js';
 import { addSystemDirs, runCli, show } from './lib/cli-run.js';
 import { buildKubeadmCaseSandbox, kubeadmCaseOf, readCaseDir } from './lib/kubeadm-cases.js';
 import { cachedKubernetesBinary } from './k8s-build.js';
+import { processExists } from './lib/pid-lock.js';
 import { tryRun } from './lib/run.js';
 
 /**
@@ -372,11 +373,13 @@ export function caseFiles(out: CaseOutput): Record<string, string> {
 /**
  * Replaces the case directory `dir` by the files of `out`: written into a sibling temporary directory
  * first, then swapped in by rename, so an interrupted run leaves the old case or the new one, never a
- * case missing files (a killed run's temporaries, `<case>.tmp-<pid>`/`<case>.old-<pid>`, are beside it).
+ * case missing files. A killed run's temporaries beside it (`<case>.tmp-<pid>`, `<case>.old-<pid>`: not
+ * case names, so readers skip them) are removed here once their process is gone.
  */
 export async function writeCase(dir: string, out: CaseOutput): Promise<void> {
   const tmp = `${dir}.tmp-${process.pid}`;
   const old = `${dir}.old-${process.pid}`;
+  await removeLeftTemporaries(dir);
   await rm(tmp, { recursive: true, force: true });
   for (const [rel, text] of Object.entries(caseFiles(out))) {
     await mkdir(path.dirname(path.join(tmp, rel)), { recursive: true });
@@ -386,6 +389,19 @@ export async function writeCase(dir: string, out: CaseOutput): Promise<void> {
   if (hadOld) await rename(dir, old);
   await rename(tmp, dir);
   if (hadOld) await rm(old, { recursive: true, force: true });
+}
+
+/** Removes the temporaries of case `dir` that a killed writeCase left beside it (their pid names no process). */
+async function removeLeftTemporaries(dir: string): Promise<void> {
+  const prefix = `${path.basename(dir)}.`;
+  const siblings = await readdir(path.dirname(dir)).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return []; // the release's first case
+    throw e;
+  });
+  for (const name of siblings) {
+    const pid = name.startsWith(prefix) ? /^(?:tmp|old)-(\d+)$/.exec(name.slice(prefix.length))?.[1] : undefined;
+    if (pid !== undefined && !processExists(Number(pid))) await rm(path.join(path.dirname(dir), name), { recursive: true, force: true });
+  }
 }
 
 /** Reads a committed case directory back as caseFiles() would give it. */

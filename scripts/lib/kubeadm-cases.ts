@@ -40,20 +40,27 @@ export interface KubeadmCase {
   kubeadmPatched: Record<string, string>;
 }
 
-/** Every committed case, releases newest first, cases by name. */
-export function listKubeadmCases(): KubeadmCase[] {
-  if (!existsSync(KUBEADM_FIXTURES)) return [];
+/**
+ * A case directory's name (default, external-etcd, …): what the generator's temporaries beside the cases
+ * (`<case>.tmp-<pid>`, `<case>.old-<pid>`, left by a killed run) are not.
+ */
+export const CASE_NAME = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+
+/** Every committed case under `top` (default test/fixtures/kubeadm), releases newest first, cases by name. */
+export function listKubeadmCases(top = KUBEADM_FIXTURES): KubeadmCase[] {
+  if (!existsSync(top)) return [];
   const semverDesc = (a: string, b: string) => b.localeCompare(a, 'en', { numeric: true });
   const out: KubeadmCase[] = [];
-  for (const release of readdirSync(KUBEADM_FIXTURES).filter((r) => /^v\d+\.\d+\.\d+$/.test(r)).sort(semverDesc)) {
-    const relDir = path.join(KUBEADM_FIXTURES, release);
-    for (const name of readdirSync(relDir).filter((n) => statSync(path.join(relDir, n)).isDirectory()).sort()) out.push(readKubeadmCase(release, name));
+  for (const release of readdirSync(top).filter((r) => /^v\d+\.\d+\.\d+$/.test(r)).sort(semverDesc)) {
+    const relDir = path.join(top, release);
+    const names = readdirSync(relDir).filter((n) => CASE_NAME.test(n) && statSync(path.join(relDir, n)).isDirectory());
+    for (const name of names.sort()) out.push(readKubeadmCase(release, name, top));
   }
   return out;
 }
 
-export function readKubeadmCase(release: string, name: string): KubeadmCase {
-  const dir = path.join(KUBEADM_FIXTURES, release, name);
+export function readKubeadmCase(release: string, name: string, top = KUBEADM_FIXTURES): KubeadmCase {
+  const dir = path.join(top, release, name);
   return kubeadmCaseOf(release, name, dir, readCaseDir(dir));
 }
 

@@ -25,7 +25,8 @@ function holderOf(lock: string): number | null {
   }
 }
 
-function processExists(pid: number): boolean {
+/** Whether `pid` names a live process (EPERM: one of another user). */
+export function processExists(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
