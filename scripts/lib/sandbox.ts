@@ -1,8 +1,9 @@
 // A sandbox node root: a temp dir laid out like a kubeadm control-plane node, for `--root DIR` tests and
-// the demo. Which host files exist is DERIVED FROM THE MANIFESTS (parsePod + identifyComponent +
-// analyzeAccess), never hard-coded per fixture, so custom certificatesDirs, moved data dirs and extra
-// volumes get their files where the manifests say. Owners and modes are what kubeadm / the kubelet /
-// the component would have left:
+// the demo. Which host files exist follows the manifests, never hard-coded per fixture, so custom
+// certificatesDirs, moved data dirs and extra volumes get their files where the manifests say — read
+// from the fixtures' hand-checked INDEX tables and the test support's own pod reading
+// (sandbox-layout.ts), never from the tool's access analysis, which the sandbox exists to test.
+// Owners and modes are what kubeadm / the kubelet / the component would have left:
 //   - manifests dir 0700, manifests 0600 (kubeadm-manifests.md §1);
 //   - PKI files copied from a real openssl-made PKI with kubeadm's modes (see pki.ts);
 //   - kubeconfigs 0600 (clientcmd.WriteToFile);
@@ -18,12 +19,10 @@ import { chmod, chown, lchown, lstat, mkdir, mkdtemp, readdir, readFile, rm, sym
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { analyzeAccess } from '../../src/model/access.js';
-import type { FileAccess } from '../../src/model/access.types.js';
-import { lastFlag } from '../../src/model/flags.js';
-import { identifyComponent, parsePod } from '../../src/model/pod.js';
-import type { PodInfo } from '../../src/model/pod.types.js';
 import { writeAccounts } from './accounts.js';
+import { readIndexTables, type IndexRow } from './index-tables.js';
+import { readPod, type PodReading } from './pod-reading.js';
+import { componentOf, pathsFromFlags, pathsFromIndex, type LaidOutPath } from './sandbox-layout.js';
 import { cachedPki, clientCredentials, copyPki, KUBECONFIG_USERS, makeKubeconfig, PKI_FILES, pkiFileMode } from './pki.js';
 
 export interface SandboxOptions {
@@ -144,22 +143,37 @@ class NodeWriter {
 
 interface ParsedManifest {
   fileName: string;
-  pod: PodInfo;
-  accesses: FileAccess[];
+  pod: PodReading;
+  paths: LaidOutPath[];
   isComponent: boolean;
 }
 
-function parseManifests(manifests: Record<string, string>, manifestsNodeDir: string): ParsedManifest[] {
+/**
+ * Each manifest read, with the paths its component reads and writes: a fixture case's manifest as the
+ * case has it from its INDEX rows (`indexed`: file name → rows), any other from its flags.
+ */
+function parseManifests(manifests: Record<string, string>, indexed: ReadonlyMap<string, readonly IndexRow[]>): ParsedManifest[] {
   return Object.entries(manifests).map(([fileName, text]) => {
-    const pod = parsePod(text, path.posix.join(manifestsNodeDir, fileName));
-    const component = identifyComponent(fileName, pod);
-    return {
-      fileName,
-      pod,
-      accesses: component ? analyzeAccess(pod, component).accesses : [],
-      isComponent: component !== null,
-    };
+    const pod = readPod(text);
+    const component = componentOf(fileName, pod);
+    const rows = indexed.get(fileName);
+    const paths = component === null ? [] : rows ? pathsFromIndex(component, pod, rows) : pathsFromFlags(component, pod);
+    return { fileName, pod, paths, isComponent: component !== null };
   });
+}
+
+/** The INDEX rows of a fixture case's manifests that `manifests` still holds unchanged (a test may replace one). */
+async function indexedManifests(fixture: string | undefined, manifests: Record<string, string>): Promise<Map<string, IndexRow[]>> {
+  if (!fixture) return new Map();
+  const original = await fixtureManifests(fixture);
+  const tables = readIndexTables().get(fixture) ?? new Map<string, IndexRow[]>();
+  return new Map([...tables].filter(([file]) => manifests[file] !== undefined && manifests[file] === original[file]));
+}
+
+/** The last value of `--name=` in an argv, or null. */
+function lastFlagValue(argv: readonly string[], name: string): string | null {
+  const values = argv.filter((a) => a.startsWith(`${name}=`)).map((a) => a.slice(name.length + 1));
+  return values.length ? values[values.length - 1]! : null;
 }
 
 /**
@@ -237,7 +251,7 @@ class SandboxBuilder {
     this.w = new NodeWriter(root);
   }
 
-  async build(manifests: Record<string, string>): Promise<void> {
+  async build(manifests: Record<string, string>, indexed: ReadonlyMap<string, readonly IndexRow[]>): Promise<void> {
     this.pki = await cachedPki();
     this.caPem = await readFile(path.join(this.pki, 'ca.crt'), 'utf8');
     await chmod(this.w.root, 0o755);
@@ -249,14 +263,14 @@ class SandboxBuilder {
     await this.w.dir(manifestsNodeDir, 0o700);
     for (const [name, text] of Object.entries(manifests)) await this.w.file(`${manifestsNodeDir}/${name}`, text, 0o600);
 
-    const parsed = parseManifests(manifests, manifestsNodeDir);
+    const parsed = parseManifests(manifests, indexed);
     const apiserver = parsed.find((m) => m.isComponent && m.fileName === 'kube-apiserver.yaml');
-    const port = apiserver ? lastFlag(apiserver.pod.flags, '--secure-port') : null;
+    const port = apiserver ? lastFlagValue(apiserver.pod.argv, '--secure-port') : null;
     if (port) this.server = `https://127.0.0.1:${port}`;
 
     // 1. Files and dirs the components read or write, one host path once (secret if any flag says so).
-    const byHost = new Map<string, FileAccess>();
-    for (const a of parsed.flatMap((m) => m.accesses)) {
+    const byHost = new Map<string, LaidOutPath>();
+    for (const a of parsed.flatMap((m) => m.paths)) {
       const seen = byHost.get(a.hostPath);
       if (!seen || (a.secret && !seen.secret)) byHost.set(a.hostPath, a);
     }
@@ -274,10 +288,10 @@ class SandboxBuilder {
     }
 
     // 3. hostPath volumes nothing above created, as the kubelet (or the operator) would have.
-    for (const m of parsed) for (const v of m.pod.volumes) await this.volume(v.path, v.type);
+    for (const m of parsed) for (const v of m.pod.hostPathVolumes) await this.volume(v.path, v.type);
   }
 
-  private async materialise(a: FileAccess): Promise<void> {
+  private async materialise(a: LaidOutPath): Promise<void> {
     const p = a.hostPath;
     if (a.access === 'write') {
       if (a.target === 'file') return this.w.file(p, '', 0o600);
@@ -311,7 +325,7 @@ class SandboxBuilder {
    * directory, tools/clientcmd/loader.go ResolveLocalPaths). A component that can read the kubeconfig
    * but not the key fails to start.
    */
-  private async webhookKubeconfig(a: FileAccess): Promise<void> {
+  private async webhookKubeconfig(a: LaidOutPath): Promise<void> {
     const flag = a.flag.replace(/^--/, '');
     const user = { cn: `kube-apiserver-${flag.replace(/-config-file$/, '')}` };
     const { cert, key } = await clientCredentials(this.pki, user);
@@ -325,7 +339,7 @@ class SandboxBuilder {
   }
 
   /** Plausible content for a non-PKI file, chosen by the flag that reads it, then by its name. */
-  private async contentFor(a: FileAccess): Promise<string> {
+  private async contentFor(a: LaidOutPath): Promise<string> {
     const base = path.posix.basename(a.hostPath);
     const flag = a.flag.replace(/^--/, '');
     if (flag === 'encryption-provider-config') return encryptionConfig();
@@ -401,11 +415,12 @@ class SandboxBuilder {
  */
 export async function buildSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
   const manifests = { ...(opts.fixture ? await fixtureManifests(opts.fixture) : {}), ...(opts.manifests ?? {}) };
+  const indexed = await indexedManifests(opts.fixture, manifests);
   const created = opts.dir === undefined;
   const root = opts.dir ?? (await mkdtemp(path.join(tmpdir(), 'kubeadm-nonroot-sandbox-')));
   await mkdir(root, { recursive: true });
   try {
-    await new SandboxBuilder(root, opts).build(manifests);
+    await new SandboxBuilder(root, opts).build(manifests, indexed);
   } catch (e) {
     if (created) await rm(root, { recursive: true, force: true });
     throw e;

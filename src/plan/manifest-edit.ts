@@ -4,7 +4,6 @@
 // so everything outside the edited keys stays byte-identical; seccomp is src/plan/seccomp.ts.
 import { InputError } from '../errors.js';
 import { Editor, type EditResult, type PathKey } from '../yaml/splice.js';
-import { parseYaml } from '../yaml/go-yaml.js';
 import { applySeccomp, SECCOMP_ANNOTATION } from './seccomp.js';
 
 export type { EditResult } from '../yaml/splice.js';
@@ -100,54 +99,6 @@ export function removeSecurity(
   if (opts.removeSeccompAnnotation) ed.removeKeys(ANNOTATIONS, [SECCOMP_ANNOTATION], 'annotation');
   for (const c of containerSecurityPaths(ed)) ed.removeKeys(c.path, CONTAINER_MANAGED, c.label);
   return ed.result();
-}
-
-/**
- * Every field applySecurity may set or remove, as a path in the pod: the pod-level keys, seccomp in
- * both forms (field and pre-1.19 annotation), and the container-level keys (capabilities as add and
- * drop apart, so each is undone on its own).
- */
-export const MANAGED_FIELDS: readonly PathKey[][] = [
-  ...POD_MANAGED.map((k) => [...POD_SC, k]),
-  [...POD_SC, 'seccompProfile'],
-  [...ANNOTATIONS, SECCOMP_ANNOTATION],
-  [...CONTAINER_SC, 'allowPrivilegeEscalation'],
-  [...CONTAINER_SC, 'capabilities', 'add'],
-  [...CONTAINER_SC, 'capabilities', 'drop'],
-];
-
-export interface FieldChange {
-  field: PathKey[];
-  /** The JSON value before; undefined when the field was absent. */
-  before?: unknown;
-  /** The JSON value after; undefined when the edit removed the field. */
-  after?: unknown;
-}
-
-/**
- * The managed fields whose value differs between two manifests, compared as the kubelet reads them
- * (parsed YAML 1.1, as JSON): what an edit changed in meaning, whatever the text layout.
- */
-export function managedFieldChanges(beforeText: string, afterText: string): FieldChange[] {
-  const before = parseYaml(beforeText).toJS() as unknown;
-  const after = parseYaml(afterText).toJS() as unknown;
-  const out: FieldChange[] = [];
-  for (const field of MANAGED_FIELDS) {
-    const b = valueAt(before, field);
-    const a = valueAt(after, field);
-    if (JSON.stringify(b) === JSON.stringify(a)) continue;
-    out.push({ field: [...field], ...(b === undefined ? {} : { before: b }), ...(a === undefined ? {} : { after: a }) });
-  }
-  return out;
-}
-
-function valueAt(doc: unknown, path: readonly PathKey[]): unknown {
-  let v: unknown = doc;
-  for (const k of path) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<string | number, unknown>)[k as string | number];
-  }
-  return v === null ? undefined : v;
 }
 
 function checkDesired(d: DesiredSecurity, source: string | undefined): void {

@@ -7,16 +7,18 @@ import { mkdirSync } from 'node:fs';
 import { readRootOwned } from '../fs/root-owned.js';
 import { userInfo } from 'node:os';
 import { dirname } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { InputError } from '../errors.js';
 import { publishFile } from '../fs/atomic.js';
 import { COMPONENTS, isComponent, type Component } from '../model/components.js';
 import type { Config } from '../model/config.js';
 import { parseConfig } from '../plan/config.js';
-import { managedFieldChanges } from '../plan/manifest-edit.js';
+import { manifestEdits, undoManifestEdits, type ManifestUndo } from '../plan/manifest-undo.js';
 import { PLAN_KIND, type AccountAction, type FileAction, type Plan } from '../plan/types.js';
 import { confinedHostPath } from '../paths.js';
 import { STATE_DIR } from './locations.js';
 import { VERSION } from '../version.js';
+import { Editor, type PathKey } from '../yaml/splice.js';
 import { RECORD_API_VERSION, RECORD_KIND, type MigrationRecord, type RecordedAccount, type RecordedGrant, type RecordedManifestEdit, type RecordHistoryEntry } from './record.types.js';
 
 export const RECORD_FILE = `${STATE_DIR}/record.json`;
@@ -182,7 +184,7 @@ export function nextRecord(input: RecordInputs, previous: MigrationRecord | null
     config: input.config,
     accounts: mergeAccounts(recordedAccounts(plan), previous?.accounts ?? []),
     grants: mergeGrants(plan.files.map((f) => recordedGrant(f, input.paths?.[f.path]?.type)), earlier?.grants ?? []),
-    manifestEdits: mergeEdits(recordedEdits(plan, input.manifestsBefore), earlier?.manifestEdits ?? []),
+    manifestEdits: recordedEdits(plan, input.manifestsBefore, earlier?.manifestEdits ?? []),
     kubernetesVersion: plan.kubernetesVersion,
     etcdVersion: plan.etcdVersion,
     migratedAt: earlier?.migratedAt ?? at,
@@ -264,27 +266,80 @@ function mergeGrants(now: RecordedGrant[], earlier: RecordedGrant[]): RecordedGr
   return [...byPath.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
-function recordedEdits(plan: Plan, before: ReadonlyMap<string, string>): RecordedManifestEdit[] {
-  return plan.manifests.flatMap((m) => {
+/**
+ * The record's manifest edits: the journal's form (src/plan/manifest-undo.ts manifestEdits, the generic
+ * field diff rollback undoes), from each manifest as it was before the tool ever touched it to what this
+ * run writes. Components this run did not rewrite keep their earlier edits.
+ */
+function recordedEdits(plan: Plan, before: ReadonlyMap<string, string>, earlier: readonly RecordedManifestEdit[]): RecordedManifestEdit[] {
+  const rewritten = new Set(plan.manifests.map((m) => m.component));
+  const now = plan.manifests.flatMap((m) => {
     const text = before.get(m.path);
     if (text === undefined) return [];
-    return managedFieldChanges(text, m.after).map((c) => ({ component: m.component, path: m.path, ...c }));
+    return editsSinceFirstApply(text, m.after, m.component, m.path, earlier.filter((e) => e.component === m.component));
+  });
+  const kept = earlier.filter((e) => !rewritten.has(e.component));
+  return [...kept, ...now].sort((a, b) => COMPONENTS.indexOf(a.component) - COMPONENTS.indexOf(b.component));
+}
+
+/**
+ * One manifest's edits since the first apply. The manifest before that apply is the current one with the
+ * earlier edits undone (they may be a record's older form, one edit per managed field: the undo reads
+ * both); diffed against what this run writes, that is one list in the journal's form, with the first
+ * `before` of every field. When the earlier edits no longer undo (a field edited by hand since), this
+ * run's own edits are kept, each field's first `before` carried over from an identical earlier field.
+ */
+function editsSinceFirstApply(before: string, after: string, component: Component, path: string, earlier: readonly RecordedManifestEdit[]): RecordedManifestEdit[] {
+  if (earlier.length === 0) return manifestEdits(before, after, component, path);
+  const original = firstOk(undoManifestEdits(before, earlier, path), () => undoManifestEdits(before, wholeMappingEdits(before, earlier, path), path));
+  if (original.ok) return manifestEdits(original.text, after, component, path);
+  const firstBefore = new Map(earlier.map((e) => [JSON.stringify(e.field), e]));
+  return manifestEdits(before, after, component, path).map((e) => {
+    const first = firstBefore.get(JSON.stringify(e.field));
+    if (!first) return e;
+    const { before: _drop, ...rest } = e;
+    return 'before' in first ? { ...rest, before: first.before } : rest;
   });
 }
 
-/** Edits of this run; a field edited before keeps its first `before`; components this run did not edit keep theirs. */
-function mergeEdits(now: RecordedManifestEdit[], earlier: RecordedManifestEdit[]): RecordedManifestEdit[] {
-  const key = (e: RecordedManifestEdit) => `${e.component}\0${JSON.stringify(e.field)}`;
-  const rewritten = new Set(now.map((e) => e.component));
-  const first = new Map(earlier.map((e) => [key(e), e]));
-  const merged = now.map((e) => {
-    const f = first.get(key(e));
-    if (!f) return e;
-    const { before: _drop, ...rest } = e;
-    return 'before' in f ? { ...rest, before: f.before } : rest;
-  });
-  const kept = earlier.filter((e) => !rewritten.has(e.component));
-  return [...kept, ...merged].sort((a, b) => COMPONENTS.indexOf(a.component) - COMPONENTS.indexOf(b.component));
+function firstOk(undo: ManifestUndo, next: () => ManifestUndo): ManifestUndo {
+  return undo.ok ? undo : next();
+}
+
+/**
+ * Edits in the record's older form (one per managed field, as records before the journal's form was
+ * used hold them) with every mapping the migration inserted whole made one edit, as the journal's form
+ * has it: a mapping each of whose keys is an edit that added it (no `before`) and still holds the value
+ * written. Removing those keys one by one would leave an empty mapping the splice engine cannot write.
+ */
+function wholeMappingEdits(text: string, edits: readonly RecordedManifestEdit[], path: string): RecordedManifestEdit[] {
+  let editor: Editor;
+  try {
+    editor = new Editor(text, path);
+  } catch (e) {
+    if (e instanceof InputError) return [...edits];
+    throw e;
+  }
+  let out = [...edits];
+  for (let parent = insertedMapping(editor, out); parent; parent = insertedMapping(editor, out)) {
+    const field = parent;
+    const inside = (e: RecordedManifestEdit) => e.field.length === field.length + 1 && field.every((k, i) => e.field[i] === k);
+    out = [...out.filter((e) => !inside(e)), { ...out.find(inside)!, field, after: editor.get(field) }];
+  }
+  return out;
+}
+
+/** A mapping (below the pod's top level, not a list item) every key of which an edit added; null when none is. */
+function insertedMapping(editor: Editor, edits: readonly RecordedManifestEdit[]): PathKey[] | null {
+  for (const e of edits) {
+    const parent = e.field.slice(0, -1);
+    if (parent.length < 2 || typeof parent[parent.length - 1] !== 'string') continue;
+    const value = editor.get(parent);
+    if (!isObject(value)) continue;
+    const added = (k: string) => edits.some((x) => x.before === undefined && x.field.length === parent.length + 1 && parent.every((p, i) => x.field[i] === p) && x.field[parent.length] === k && isDeepStrictEqual(x.after, value[k]));
+    if (Object.keys(value).every(added)) return parent;
+  }
+  return null;
 }
 
 /**

@@ -4,7 +4,7 @@
 // resolved through the volumeMounts), never from the tool's own access analysis. For every fixture case,
 // after `apply --no-wait`, for every kubeadm component the INDEX lists (by file name), a process with
 // the UID, GID and supplementary groups of its MIGRATED manifest (read by the test's own pod reading,
-// test/support/pod-reading.ts; no capabilities at all: bounding set empty, so no DAC_OVERRIDE) asks
+// scripts/lib/pod-reading.ts; no capabilities at all: bounding set empty, so no DAC_OVERRIDE) asks
 // the kernel (test -r / -w / -x):
 //   - every host path of its INDEX rows must be readable (a directory also searchable); a written
 //     directory readable, writable and searchable; a written file writable, or, when it does not exist
@@ -28,8 +28,8 @@ import { test } from 'node:test';
 import { execa } from 'execa';
 import { readNodeFile, secretFilesOnNode } from '../support/access-proof.js';
 import { BIN } from '../../scripts/lib/cli-run.js';
-import { readIndexTables, type IndexRow } from '../support/index-tables.js';
-import { readPod, withKubeconfigFiles, type PodReading } from '../support/pod-reading.js';
+import { readIndexTables, type IndexRow } from '../../scripts/lib/index-tables.js';
+import { readPod, withKubeconfigFiles, type PodReading } from '../../scripts/lib/pod-reading.js';
 import { skipUnlessPossible } from '../support/prerequisites.js';
 import { buildSandbox, fixturesDir, listFixtures, type Sandbox } from '../../scripts/lib/sandbox.js';
 import { identityOf, kernelAccess, missingPrerequisites, type AccessCheck, type Identity } from '../support/setpriv.js';

@@ -20,7 +20,7 @@ import { parse } from 'yaml';
 import { runCli, show } from '../../scripts/lib/cli-run.js';
 import { isToolState } from '../support/cli-root.js';
 import { REPO_ROOT } from '../../scripts/lib/paths.js';
-import { namedPaths, readPod, type PodReading } from '../support/pod-reading.js';
+import { namedPaths, readPod, type PodReading } from '../../scripts/lib/pod-reading.js';
 import { buildSandbox, type Sandbox } from '../../scripts/lib/sandbox.js';
 import { identityOf, kernelAccess, missingPrerequisites, skipUnlessPossible, type AccessCheck } from '../support/setpriv.js';
 import { diffSnapshots, snapshotTree } from '../support/tree.js';
@@ -92,7 +92,7 @@ const EXPECTED: Record<string, Expected> = {
 
 const COMPONENT_BINARIES = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'];
 
-// ---- the tests' own small reading of a pod (test/support/pod-reading.ts, deliberately not src/model/*) ----
+// ---- the tests' own small reading of a pod (scripts/lib/pod-reading.ts, deliberately not src/model/*) ----
 
 type Obj = Record<string, any>;
 

@@ -14,7 +14,7 @@ import { describe, it } from 'node:test';
 import { parse, stringify } from 'yaml';
 import { addSystemDirs, runCli, show } from '../../scripts/lib/cli-run.js';
 import { isToolState, NEEDS_ROOT, withoutLockDirTimes } from '../support/cli-root.js';
-import { readPod } from '../support/pod-reading.js';
+import { readPod } from '../../scripts/lib/pod-reading.js';
 import { buildSandbox, type Sandbox } from '../../scripts/lib/sandbox.js';
 import { identityOf, missingPrerequisites, SETPRIV, setprivArgs } from '../support/setpriv.js';
 import { skipUnlessPossible } from '../support/prerequisites.js';

@@ -16,7 +16,7 @@ import { after, describe, it, type TestContext } from 'node:test';
 import { parseYamlDocuments, stringifyYaml } from '../../src/yaml/go-yaml.js';
 import { KUBECTL_MISSING as KUBECTL_UNAVAILABLE, kubectlRead as goRead } from '../support/kubectl.js';
 import { FIXTURES_DIR, REPO_ROOT } from '../../scripts/lib/paths.js';
-import { readPod } from '../support/pod-reading.js';
+import { readPod } from '../../scripts/lib/pod-reading.js';
 import { skipUnlessPossible } from '../support/setpriv.js';
 
 const CORPUS = path.join(REPO_ROOT, '..', 'shared', 'corpus');
@@ -119,7 +119,7 @@ describe('YAML reading: the tool equals Go (kubectl, sigs.k8s.io/yaml)', () => {
     });
   }
 
-  // The oracle must be right before it judges: the tests' own pod reading (test/support/pod-reading.ts,
+  // The oracle must be right before it judges: the tests' own pod reading (scripts/lib/pod-reading.ts,
   // what the runner and the access proof start pods from) reads a securityContext as kubectl does too.
   it("the tests' own pod reading reads a securityContext's integers as kubectl does", async (t) => {
     if (skip(t)) return;

@@ -16,7 +16,7 @@
 import assert from 'node:assert/strict';
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { componentReads, readPod, type Named } from './pod-reading.js';
+import { componentReads, readPod, type Named } from '../../scripts/lib/pod-reading.js';
 import type { Sandbox } from '../../scripts/lib/sandbox.js';
 import { identityOf, kernelAccess, type AccessCheck, type Identity } from './setpriv.js';
 

@@ -31,7 +31,7 @@ import { accessSync, appendFileSync, closeSync, constants, mkdtempSync, openSync
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { hostPathOf, readPod, type PodReading } from './pod-reading.js';
+import { hostPathOf, readPod, type PodReading } from '../../scripts/lib/pod-reading.js';
 import { privilegesOf, setprivArgs, SETPRIV, type Privileges } from './setpriv.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 

@@ -21,7 +21,7 @@
 //   readOnlyRootFilesystem, SELinux/AppArmor. None of them changes which FILES the process may open.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import type { PodReading } from './pod-reading.js';
+import type { PodReading } from '../../scripts/lib/pod-reading.js';
 
 export const SETPRIV = '/usr/bin/setpriv';
 

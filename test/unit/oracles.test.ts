@@ -3,10 +3,10 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
-import { readIndexTables } from '../support/index-tables.js';
+import { readIndexTables } from '../../scripts/lib/index-tables.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { isSecretContent } from '../support/access-proof.js';
-import { componentReads, hostPathOf, kubeconfigFiles, namedPaths, readPod } from '../support/pod-reading.js';
+import { componentReads, hostPathOf, kubeconfigFiles, namedPaths, readPod } from '../../scripts/lib/pod-reading.js';
 import { fixturesDir, listFixtures } from '../../scripts/lib/sandbox.js';
 
 test('INDEX.md: every fixture case has a section, every manifest of it a table; all 349 flag rows read', () => {

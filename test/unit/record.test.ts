@@ -9,12 +9,12 @@ import { after, describe, it } from 'node:test';
 import { InputError } from '../../src/errors.js';
 import { configDifferences, defaultConfig } from '../../src/plan/config.js';
 import { planIdentities } from '../../src/plan/identities.js';
-import { managedFieldChanges } from '../../src/plan/manifest-edit.js';
 import type { Plan } from '../../src/plan/types.js';
 import { resolveConfig } from '../../src/state/config-source.js';
 import { nextRecord, parseRecord, readRecord, rolledBackRecord, writeRecord } from '../../src/state/record.js';
 import { RECORD_API_VERSION, RECORD_KIND, type MigrationRecord } from '../../src/state/record.types.js';
 import { NEEDS_ROOT } from '../support/cli-root.js';
+import { readKubeadmCase } from '../../scripts/lib/kubeadm-cases.js';
 import { group, nodeState, passwd } from '../support/node-state.js';
 
 const roots: string[] = [];
@@ -137,17 +137,50 @@ describe('config differences from the record', () => {
   });
 });
 
-describe('semantic manifest edits', () => {
-  it('names each managed field that changed, with its JSON value before and after', () => {
-    const before = 'apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - name: etcd\n  securityContext:\n    seccompProfile:\n      type: RuntimeDefault\n';
-    const after = 'apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - name: etcd\n    securityContext:\n      allowPrivilegeEscalation: false\n      capabilities:\n        drop: [ALL]\n  securityContext:\n    runAsUser: 2001\n    runAsGroup: 0o3721\n    runAsNonRoot: yes\n    seccompProfile: {type: RuntimeDefault}\n';
-    assert.deepEqual(managedFieldChanges(before, after), [
-      { field: ['spec', 'securityContext', 'runAsGroup'], after: 2001 }, // YAML 1.1 reads 0o3721 as octal
+describe('manifest edits in the record: the journal\'s form', () => {
+  // kubeadm v1.36.3's own manifest, and the one apply writes from it (test/fixtures/kubeadm, checked
+  // byte for byte against kubeadm --patches by kubeadm-generated.test.ts).
+  const kas = readKubeadmCase('v1.36.3', 'default');
+  const path = '/etc/kubernetes/manifests/kube-apiserver.yaml';
+  const stock = kas.manifests['kube-apiserver.yaml']!;
+  const migrated = kas.kubeadmPatched['kube-apiserver.yaml']!;
+  const run = { runId: 'run2', at: new Date('2026-06-01T00:00:00.000Z'), by: 'bob', toolVersion: '0.2.0' };
+  const applyPlan = (after: string) => ({ kind: 'MigrationPlan', kubernetesVersion: '1.36.3', etcdVersion: null, components: [], accounts: [], files: [], manifests: [{ action: 'write-manifest', component: 'kube-apiserver', path, beforeSha256: '', after, diff: '', changes: [], identityLost: true }] }) as unknown as Plan;
+  const editsOf = (r: MigrationRecord | null) => r!.manifestEdits.map((e) => [e.component, e.path, e.field.join('.'), e.before, e.after]);
+  // What apply set in kube-apiserver's manifest, read by hand from the two files: the container had no
+  // securityContext (one edit: the whole mapping), the pod's had only seccompProfile (one edit per key).
+  const firstApply = (runAsUser: number) => [
+    ['kube-apiserver', path, 'spec.containers.0.securityContext', undefined, { capabilities: { add: ['NET_BIND_SERVICE'], drop: ['ALL'] } }],
+    ['kube-apiserver', path, 'spec.securityContext.runAsGroup', undefined, 110],
+    ['kube-apiserver', path, 'spec.securityContext.runAsNonRoot', undefined, true],
+    ['kube-apiserver', path, 'spec.securityContext.runAsUser', undefined, runAsUser],
+    ['kube-apiserver', path, 'spec.securityContext.supplementalGroups', undefined, [113]],
+  ];
+  const sorted = (rows: unknown[][]) => rows.sort((a, b) => String(a[2]).localeCompare(String(b[2])));
+
+  it('a first apply records each field as the journal does (a new mapping is one edit holding its whole value)', () => {
+    const next = nextRecord({ plan: applyPlan(migrated), config: defaultConfig(), manifestsBefore: new Map([[path, stock]]) }, null, run);
+    assert.deepEqual(sorted(editsOf(next)), firstApply(103));
+  });
+
+  it('a record in the older form (one edit per managed field) still reads, and a re-apply writes it in the journal\'s form with the first before', () => {
+    // What the previous version wrote for the same apply.
+    const older = [
+      { field: ['spec', 'securityContext', 'runAsGroup'], after: 110 },
       { field: ['spec', 'securityContext', 'runAsNonRoot'], after: true },
-      { field: ['spec', 'securityContext', 'runAsUser'], after: 2001 },
-      { field: ['spec', 'containers', 0, 'securityContext', 'allowPrivilegeEscalation'], after: false },
+      { field: ['spec', 'securityContext', 'runAsUser'], after: 103 },
+      { field: ['spec', 'securityContext', 'supplementalGroups'], after: [113] },
+      { field: ['spec', 'containers', 0, 'securityContext', 'capabilities', 'add'], after: ['NET_BIND_SERVICE'] },
       { field: ['spec', 'containers', 0, 'securityContext', 'capabilities', 'drop'], after: ['ALL'] },
-    ]);
+    ].map((e) => ({ component: 'kube-apiserver' as const, path, ...e }));
+    const earlier = parseRecord(JSON.stringify(record({ manifestEdits: [...record().manifestEdits, ...older] })), '/x/record.json');
+    assert.deepEqual(earlier.manifestEdits, [...record().manifestEdits, ...older]);
+    // The re-apply pins another UID: the manifest it reads is the migrated one.
+    const reapplied = migrated.replace('runAsUser: 103', 'runAsUser: 150');
+    assert.notEqual(reapplied, migrated);
+    const next = nextRecord({ plan: applyPlan(reapplied), config: defaultConfig(), manifestsBefore: new Map([[path, migrated]]) }, earlier, run);
+    const etcdKept = ['etcd', '/etc/kubernetes/manifests/etcd.yaml', 'spec.securityContext.runAsUser', undefined, 2001];
+    assert.deepEqual(editsOf(next), [etcdKept, ...sorted(firstApply(150))]);
   });
 });
 
@@ -178,7 +211,8 @@ describe('record merge', () => {
     assert.equal(next.updatedAt, '2026-06-01T00:00:00.000Z');
     assert.deepEqual(next.accounts.map((a) => [a.kind, a.name, a.created]), [['group', 'etcd', true], ['user', 'etcd', true]]);
     assert.deepEqual(next.grants.map((g) => [g.path, g.before?.mode, g.given.uid, g.recursive]), [['/etc/kubernetes/pki/etcd/server.key', 0o600, 2001, false], ['/var/lib/etcd', 0o755, 2001, true]]);
-    assert.deepEqual(next.manifestEdits, [{ component: 'etcd', path: '/etc/kubernetes/manifests/etcd.yaml', field: ['spec', 'securityContext', 'runAsUser'], after: 2001 }]);
+    // The earlier edit no longer undoes on this text (not a pod manifest): this run's own edit, in the journal's form.
+    assert.deepEqual(next.manifestEdits, [{ component: 'etcd', path: '/etc/kubernetes/manifests/etcd.yaml', field: ['spec', 'securityContext'], after: { runAsUser: 2001 } }]);
     assert.deepEqual(next.history.map((h) => [h.op, h.runId, h.by]), [['apply', 'run1', 'alice'], ['apply', 'run2', 'bob']]);
     assert.deepEqual([next.kubernetesVersion, next.toolVersion, next.by, next.status], ['1.33.0', '0.2.0', 'bob', 'migrated']);
   });

@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { readPod } from '../support/pod-reading.js';
+import { readPod } from '../../scripts/lib/pod-reading.js';
 import { findOnPath, sandboxArgv, startRunner, type Runner } from '../support/runner.js';
 import { identityOf, missingPrerequisites, privilegesOf, RUNTIME_DEFAULT_CAPS, setprivArgs, skipUnlessPossible } from '../support/setpriv.js';
 

@@ -4,7 +4,7 @@
 // open comes from here, never from the tool's own analysis.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fixturesDir } from '../../scripts/lib/sandbox.js';
+import { fixturesDir } from './sandbox.js';
 
 export interface IndexRow {
   flag: string;

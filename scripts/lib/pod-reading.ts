@@ -24,6 +24,8 @@ export interface PodReading {
   argv: string[];
   /** mountPath (normalised, no trailing slash) → host path (normalised). */
   hostMounts: Array<{ mountPath: string; hostPath: string }>;
+  /** The pod's hostPath volumes: host path (trailing slash removed) and hostPath.type ("" when unset). */
+  hostPathVolumes: Array<{ path: string; type: string }>;
   podSecurityContext: Obj;
   containerSecurityContext: Obj;
   /** Exec commands of the first container's probes and lifecycle hooks, with where they come from. */
@@ -59,8 +61,13 @@ export function readPod(text: string): PodReading {
     const mountPath = obj(m).mountPath;
     return typeof host === 'string' && typeof mountPath === 'string' ? [{ mountPath: path.posix.normalize(mountPath.trim()).replace(/(.)\/$/, '$1'), hostPath: path.posix.normalize(host.trim()).replace(/(.)\/$/, '$1') }] : [];
   });
+  const hostPathVolumes = list(spec.volumes).flatMap((v) => {
+    const hostPath = obj(obj(v).hostPath);
+    return typeof hostPath.path === 'string' ? [{ path: hostPath.path.trim().replace(/(.)\/+$/, '$1'), type: typeof hostPath.type === 'string' ? hostPath.type : '' }] : [];
+  });
   return {
     name: String(obj(doc.metadata).name ?? ''),
+    hostPathVolumes,
     argv: [...list(container.command), ...list(container.args)].map(String),
     hostMounts,
     podSecurityContext: obj(spec.securityContext),
@@ -120,13 +127,21 @@ const WRITE_FLAGS = new Set(['--data-dir', '--wal-dir', '--audit-log-path', '--c
 /** Flags whose absolute-looking value is not a file: an etcd key prefix, API group paths. */
 const NOT_FILES = new Set(['--etcd-prefix', '--runtime-config']);
 
-/** Every host path the component's argv, exec probes and lifecycle hooks name (image paths left out). */
-export function namedPaths(pod: PodReading): Named[] {
+/**
+ * Every absolute path the component's argv (`flag` its flag), exec probes and lifecycle hooks (`via` the
+ * probe, `flag` the command's flag or "") name, as container paths; `write` for the flags that write.
+ */
+export function pathRefs(pod: PodReading): Array<{ path: string; via: string; flag: string; write: boolean }> {
   const refs = absolutePaths(pod.argv.slice(1), 'flags').filter((r) => !NOT_FILES.has(r.flag));
   for (const e of pod.execCommands) refs.push(...absolutePaths(execWords(e.argv).slice(1), e.via));
+  return refs.map((r) => ({ ...r, write: WRITE_FLAGS.has(r.flag) }));
+}
+
+/** Every host path the component's argv, exec probes and lifecycle hooks name (image paths left out). */
+export function namedPaths(pod: PodReading): Named[] {
   const out: Named[] = [];
-  for (const r of refs) {
-    const write = WRITE_FLAGS.has(r.flag);
+  for (const r of pathRefs(pod)) {
+    const write = r.write;
     // A written log file: the component creates files in its directory — unless only the file itself is
     // mounted (a File hostPath volume), when it writes just that file.
     const logDir = write && /\.\w+$/.test(r.path) && r.flag !== '--data-dir' ? path.posix.dirname(r.path) : null;
