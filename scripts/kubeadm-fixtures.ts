@@ -38,7 +38,7 @@ import { GROUP, PASSWD, writeAccounts } from './lib/accounts.js';
 import { addSystemDirs, runCli, show } from './lib/cli-run.js';
 import { buildKubeadmCaseSandbox, kubeadmCaseOf, readCaseDir } from './lib/kubeadm-cases.js';
 import { cachedKubernetesBinary } from './k8s-build.js';
-import { processExists } from './lib/pid-lock.js';
+import { removeLeftByDeadProcesses } from './lib/pid-lock.js';
 import { tryRun } from './lib/run.js';
 
 /**
@@ -370,6 +370,12 @@ export function caseFiles(out: CaseOutput): Record<string, string> {
   return files;
 }
 
+/** The pid in the name of a temporary writeCase made for case `name`: `<name>.tmp-<pid>`, `<name>.old-<pid>`. */
+const casePidIn = (name: string) => (entry: string): number | undefined => {
+  const pid = entry.startsWith(`${name}.`) ? /^(?:tmp|old)-(\d+)$/.exec(entry.slice(name.length + 1))?.[1] : undefined;
+  return pid === undefined ? undefined : Number(pid);
+};
+
 /**
  * Replaces the case directory `dir` by the files of `out`: written into a sibling temporary directory
  * first, then swapped in by rename, so an interrupted run leaves the old case or the new one, never a
@@ -379,7 +385,7 @@ export function caseFiles(out: CaseOutput): Record<string, string> {
 export async function writeCase(dir: string, out: CaseOutput): Promise<void> {
   const tmp = `${dir}.tmp-${process.pid}`;
   const old = `${dir}.old-${process.pid}`;
-  await removeLeftTemporaries(dir);
+  removeLeftByDeadProcesses(path.dirname(dir), casePidIn(path.basename(dir)));
   await rm(tmp, { recursive: true, force: true });
   for (const [rel, text] of Object.entries(caseFiles(out))) {
     await mkdir(path.dirname(path.join(tmp, rel)), { recursive: true });
@@ -389,19 +395,6 @@ export async function writeCase(dir: string, out: CaseOutput): Promise<void> {
   if (hadOld) await rename(dir, old);
   await rename(tmp, dir);
   if (hadOld) await rm(old, { recursive: true, force: true });
-}
-
-/** Removes the temporaries of case `dir` that a killed writeCase left beside it (their pid names no process). */
-async function removeLeftTemporaries(dir: string): Promise<void> {
-  const prefix = `${path.basename(dir)}.`;
-  const siblings = await readdir(path.dirname(dir)).catch((e: NodeJS.ErrnoException) => {
-    if (e.code === 'ENOENT') return []; // the release's first case
-    throw e;
-  });
-  for (const name of siblings) {
-    const pid = name.startsWith(prefix) ? /^(?:tmp|old)-(\d+)$/.exec(name.slice(prefix.length))?.[1] : undefined;
-    if (pid !== undefined && !processExists(Number(pid))) await rm(path.join(path.dirname(dir), name), { recursive: true, force: true });
-  }
 }
 
 /** Reads a committed case directory back as caseFiles() would give it. */

@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { removeLeftByDeadProcesses } from './pid-lock.js';
 
 export type Arch = 'x64' | 'arm64';
 
@@ -54,9 +55,14 @@ export function withoutNodeOptions(): NodeJS.ProcessEnv {
 /** bin/node of node-linux-<arch>@<release>, fetched once into `cacheDir` (checked against the pin). */
 export function nodeBinaryOf(release: NodeRelease, arch: Arch, cacheDir: string): string {
   const bin = path.join(cacheDir, `node-v${release.version}-linux-${arch}`);
+  removeLeftByDeadProcesses(cacheDir, (name) => {
+    const pid = /^fetch-(\d+)-/.exec(name)?.[1];
+    return pid === undefined ? undefined : Number(pid);
+  });
   if (existsSync(bin)) return bin;
   mkdirSync(cacheDir, { recursive: true });
-  const tmp = mkdtempSync(path.join(cacheDir, 'fetch-'));
+  // Named after this process, so that a later fetch removes it if this one is killed (a package of ~30 MB).
+  const tmp = mkdtempSync(path.join(cacheDir, `fetch-${process.pid}-`));
   try {
     const spec = `node-linux-${arch}@${release.version}`;
     // npm pack of a registry spec goes through npm's own cache (~/.npm/_cacache), so a second fetch after

@@ -2,7 +2,9 @@
 // holder's pid. A waiter takes a lock over only when its holder is provably gone: the pid names no
 // process, or no pid was ever written and the directory is older than PID_GRACE_MS (its creator died
 // between mkdir and write). An empty or half-written pid file is never read as a dead holder.
-import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+// The same proof of death lets removeLeftByDeadProcesses clear the temporaries a killed run named after
+// its pid.
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -25,13 +27,30 @@ function holderOf(lock: string): number | null {
   }
 }
 
-/** Whether `pid` names a live process (EPERM: one of another user). */
-export function processExists(pid: number): boolean {
+function processExists(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes what killed processes left in `dir`: the entries whose name carries their writer's pid
+ * (`pidIn` finds it; undefined: not such an entry) when that process is gone. A live one's stay.
+ */
+export function removeLeftByDeadProcesses(dir: string, pidIn: (name: string) => number | undefined): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
+  for (const name of names) {
+    const pid = pidIn(name);
+    if (pid !== undefined && !processExists(pid)) rmSync(join(dir, name), { recursive: true, force: true });
   }
 }
 

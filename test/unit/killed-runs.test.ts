@@ -1,7 +1,8 @@
-// The kubeadm fixtures generator (scripts/kubeadm-fixtures.ts writeCase) replaces a case through a
-// sibling temporary directory; a run killed mid-way leaves `<case>.tmp-<pid>` or `<case>.old-<pid>`
-// beside the cases. Those are never read as cases, and the next write of that case removes them once
-// their process is gone (never those of a live run).
+// What a killed script run leaves behind is cleared by the next run, once the killed process is gone
+// (never what a live run is writing). The kubeadm fixtures generator (scripts/kubeadm-fixtures.ts
+// writeCase) replaces a case through `<case>.tmp-<pid>` and `<case>.old-<pid>` beside it: never read as
+// cases, removed by the next write of the case. The Node.js fetch (scripts/lib/node-dist.ts) unpacks
+// into `fetch-<pid>-*` in its cache: removed by the next fetch.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { caseFiles, type CaseOutput, writeCase } from '../../scripts/kubeadm-fixtures.js';
 import { listKubeadmCases, readCaseDir } from '../../scripts/lib/kubeadm-cases.js';
+import { NODE_LTS, nodeBinaryOf } from '../../scripts/lib/node-dist.js';
 import { REPO_ROOT } from '../../scripts/lib/paths.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'kubeadm-case-write-'));
@@ -51,5 +53,24 @@ describe('kubeadm fixture cases: a killed generator run', () => {
     assert.ok(existsSync(committed), `${committed}: the committed case this test copies`);
     for (const name of ['default', 'default.tmp-4242', 'default.old-4242']) cpSync(committed, join(top, 'v1.36.3', name), { recursive: true });
     assert.deepEqual(listKubeadmCases(top).map((c) => c.id), ['v1.36.3/default']);
+  });
+});
+
+describe('the Node.js fetch: a killed run', () => {
+  it("the next fetch removes a dead fetch's directory, keeps a live one's", () => {
+    const cache = join(scratch, 'node-cache');
+    const release = NODE_LTS[0];
+    mkdirSync(cache);
+    // The binary is cached already: nothing is fetched, only the leftovers are judged.
+    writeFileSync(join(cache, `node-v${release.version}-linux-x64`), '');
+    const dead = deadPid();
+    const live = spawn('sleep', ['30']);
+    try {
+      for (const left of [`fetch-${dead}-AbCdEf`, `fetch-${live.pid}-GhIjKl`]) mkdirSync(join(cache, left));
+      assert.equal(nodeBinaryOf(release, 'x64', cache), join(cache, `node-v${release.version}-linux-x64`));
+      assert.deepEqual(readdirSync(cache).sort(), [`fetch-${live.pid}-GhIjKl`, `node-v${release.version}-linux-x64`]);
+    } finally {
+      live.kill();
+    }
   });
 });
