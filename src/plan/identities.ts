@@ -27,7 +27,7 @@ import { MAX_POD_ID } from '../model/account-names.js';
 
 /** Shells that cannot log in; an existing account with any other shell is a human or service login. */
 /** The shell kubeadm's RootlessControlPlane gate writes and insists on for its accounts. */
-export const KUBEADM_SHELL = '/bin/false';
+const KUBEADM_SHELL = '/bin/false';
 
 export const NOLOGIN_SHELLS = ['/bin/false', '/usr/bin/false', '/usr/sbin/nologin', '/sbin/nologin', '/bin/nologin', '/usr/bin/nologin'];
 
@@ -36,7 +36,7 @@ export const NOLOGIN_SHELLS = ['/bin/false', '/usr/bin/false', '/usr/sbin/nologi
  * account never belongs to one (as primary or supplementary group), and the tool never reuses one as a
  * component's or reader group. Reasons (Debian's base-passwd README and the distributions' udev rules):
  */
-export const PRIVILEGED_GROUPS: Readonly<Record<string, string>> = {
+const PRIVILEGED_GROUPS: Readonly<Record<string, string>> = {
   root: 'GID 0: owns most of the system',
   shadow: 'reads /etc/shadow (password hashes)',
   disk: 'raw access to block devices: reads and writes any filesystem',
@@ -70,7 +70,7 @@ export function privilegedGroup(name: string, gid: number): string | null {
  * writes /usr/src), so none is ever a component's group, whatever GID it has. Checked with GIDs
  * below SYS_GID_MIN (the distributions' static range), which are refused whatever their name.
  */
-export const DISTRIBUTION_GROUPS: ReadonlySet<string> = new Set([
+const DISTRIBUTION_GROUPS: ReadonlySet<string> = new Set([
   ...Object.keys(PRIVILEGED_GROUPS),
   'daemon', 'lp', 'mail', 'news', 'uucp', 'man', 'proxy', 'dialout', 'fax', 'voice', 'cdrom', 'floppy', 'tape', 'audio', 'dip',
   'www-data', 'backup', 'operator', 'list', 'irc', 'src', 'gnats', 'video', 'sasl', 'plugdev', 'games', 'users', 'nogroup', 'nobody',
@@ -88,7 +88,7 @@ export const DISTRIBUTION_GROUPS: ReadonlySet<string> = new Set([
  * distribution group (by name, or by a GID below SYS_GID_MIN), no members but those, and no other
  * account's primary group.
  */
-export function notDedicatedGroup(node: NodeState, e: GroupEntry, allowedMembers: readonly string[], ownUser: string | null): { code: 'account-system-group' | 'group-unexpected-members' | 'account-not-dedicated'; why: string; extra: string[] } | null {
+function notDedicatedGroup(node: NodeState, e: GroupEntry, allowedMembers: readonly string[], ownUser: string | null): { code: 'account-system-group' | 'group-unexpected-members' | 'account-not-dedicated'; why: string; extra: string[] } | null {
   const extra = e.members.filter((m) => !allowedMembers.includes(m) && m !== ownUser);
   if (DISTRIBUTION_GROUPS.has(e.name)) return { code: 'account-system-group', why: `${e.name} is a group the distribution creates for its own use`, extra };
   if (e.gid < node.loginDefs.sysGidMin) return { code: 'account-system-group', why: `GID ${e.gid} is below SYS_GID_MIN ${node.loginDefs.sysGidMin} of ${LOGIN_DEFS_PATH}, the distribution's static range`, extra };
@@ -102,7 +102,7 @@ export function notDedicatedGroup(node: NodeState, e: GroupEntry, allowedMembers
  * Groups an existing account belongs to that the plan does not give it (allow-list: its own group and
  * the reader groups planned for it). A reused account must be dedicated to its component.
  */
-export function extraMemberships(node: NodeState, user: PasswdEntry, planned: readonly string[]): string[] {
+function extraMemberships(node: NodeState, user: PasswdEntry, planned: readonly string[]): string[] {
   return node.group.filter((g) => g.members.includes(user.name) && !planned.includes(g.name)).map((g) => g.name);
 }
 
@@ -143,7 +143,7 @@ export function sharedGroupName(members: Component[], config: Config, saKey: boo
   return `kubeadm-${sorted.map((c) => SHORT_NAME[c]).join('-')}-readers`;
 }
 
-export interface IdentityPlan {
+interface IdentityPlan {
   identities: Identity[];
   accounts: AccountAction[];
   problems: Problem[];

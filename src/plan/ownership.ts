@@ -53,7 +53,7 @@ export const TRUST_STORES = ['/etc/ssl/certs', '/etc/pki/tls/certs', '/etc/pki/c
  * Trees a component is never handed, neither one of their directories nor a directory holding them.
  * Each with the reason given in the refusal.
  */
-export const PROTECTED_TREES: ReadonlyArray<{ path: string; what: string }> = [
+const PROTECTED_TREES: ReadonlyArray<{ path: string; what: string }> = [
   { path: '/etc', what: 'host configuration (accounts, sudoers, ssh, systemd units, the Kubernetes PKI and kubeconfigs)' },
   { path: '/usr', what: 'system programs and libraries, run by root' },
   { path: '/bin', what: 'system programs, run by root' },
@@ -93,13 +93,13 @@ export const PROTECTED_TREES: ReadonlyArray<{ path: string; what: string }> = [
  * Shared system directories: a component may have a dedicated directory INSIDE one (/var/lib/etcd,
  * /var/log/kubernetes/audit), never the directory itself or one of its ancestors.
  */
-export const SHARED_SYSTEM_DIRS = ['/', '/var', '/var/lib', '/var/log', '/var/cache', '/var/tmp', '/var/local', '/var/opt', '/var/mail', '/tmp', '/opt', '/srv', '/mnt', '/media'];
+const SHARED_SYSTEM_DIRS = ['/', '/var', '/var/lib', '/var/log', '/var/cache', '/var/tmp', '/var/local', '/var/opt', '/var/mail', '/tmp', '/opt', '/srv', '/mnt', '/media'];
 
 /**
  * Credentials of the host itself: never handed to a component, whatever flag names them (a blocking
  * problem, even for a read: giving a component its own copy of /etc/shadow is what an attacker wants).
  */
-export const HOST_CREDENTIALS: ReadonlyArray<{ path: string; what: string }> = [
+const HOST_CREDENTIALS: ReadonlyArray<{ path: string; what: string }> = [
   { path: SHADOW_PATH, what: 'the password hashes (shadow)' },
   { path: '/etc/shadow-', what: 'the password hashes (shadow backup)' },
   { path: GSHADOW_PATH, what: 'the group passwords (gshadow)' },
@@ -173,14 +173,14 @@ export function handoverRefusal(path: string, writer: Component, ctx: HandoverCo
 }
 
 /** The tree every kubeadm kubeconfig, manifest and (by default) certificate lives in (kubeadm constants.KubernetesDir). */
-export const KUBERNETES_DIR = '/etc/kubernetes';
+const KUBERNETES_DIR = '/etc/kubernetes';
 
 /**
  * The allow rule for granting a READ: the path lies in the Kubernetes tree, a Kubernetes PKI dir (where
  * kubeadm's CA files are: a custom certificatesDir), a directory a migrated component writes, or a path
  * the config lists (allowPaths, a file or a directory holding it). Returns what it lies outside, or null.
  */
-export function outsideAllowed(path: string, ctx: HandoverContext, writtenDirs: readonly string[], allowPaths: readonly string[]): string | null {
+function outsideAllowed(path: string, ctx: HandoverContext, writtenDirs: readonly string[], allowPaths: readonly string[]): string | null {
   const trees = [KUBERNETES_DIR, ...pkiDirs(ctx.used), ...writtenDirs, ...allowPaths];
   return trees.some((t) => isUnder(path, t)) ? null : `${KUBERNETES_DIR}, the Kubernetes PKI dirs (${pkiDirs(ctx.used).join(', ') || 'none'}) and the components' own dirs`;
 }
@@ -256,7 +256,7 @@ export function sharedReaderSets(uses: PathUse[], paths: Record<string, FileStat
  * group: a file owned by a component (kubeadm's gate, earlier versions of this tool) could be rewritten
  * by it.
  */
-export function publicNeedsGroup(stat: Pick<FileStat, 'uid' | 'mode'>): boolean {
+function publicNeedsGroup(stat: Pick<FileStat, 'uid' | 'mode'>): boolean {
   return stat.uid !== 0 || (stat.mode & 0o004) === 0 || (stat.mode & 0o022) !== 0;
 }
 
@@ -266,7 +266,7 @@ export function publicNeedsGroup(stat: Pick<FileStat, 'uid' | 'mode'>): boolean 
  * execute or special bits (0600 → 0640, 0400 → 0440); a public file keeps its read and execute bits
  * but loses group and other write (0600 → 0640, 0644 → 0644).
  */
-export function readOnlyMode(mode: number, secret: boolean): number {
+function readOnlyMode(mode: number, secret: boolean): number {
   return secret ? (mode & 0o600) | 0o440 : (mode & 0o755) | 0o440;
 }
 
@@ -274,7 +274,7 @@ export function readOnlyMode(mode: number, secret: boolean): number {
 const TYPE_WORDS: Record<FileStat['type'], string> = { file: 'a regular file', dir: 'a directory', symlink: 'a symbolic link', socket: 'a socket', fifo: 'a FIFO (named pipe)', 'block-device': 'a block device', 'char-device': 'a character device', other: 'a special file' };
 
 /** Only regular files and directories are ever granted: why `stat` is not one, or null. */
-export function notGrantableType(stat: Pick<FileStat, 'type'>): string | null {
+function notGrantableType(stat: Pick<FileStat, 'type'>): string | null {
   return stat.type === 'file' || stat.type === 'dir' || stat.type === 'symlink' ? null : TYPE_WORDS[stat.type];
 }
 
@@ -287,7 +287,7 @@ export function satisfies(current: FileStat, desired: Ownership): boolean {
   return current.uid === desired.uid && current.gid === desired.gid && (current.mode & 0o7777 & ~desired.mode) === 0 && (current.mode & 0o400) !== 0 && (desired.mode & 0o040 ? (current.mode & 0o040) !== 0 : true);
 }
 
-export interface FilePlan {
+interface FilePlan {
   files: FileAction[];
   problems: Problem[];
   warnings: Problem[];

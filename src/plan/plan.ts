@@ -294,7 +294,7 @@ function recordDifferences(recorded: Config, config: Config, manifestsDir: strin
 }
 
 /** A host directory a non-kubeadm static pod running as root mounts read-write. */
-export interface RootPodMount {
+interface RootPodMount {
   path: string;
   /** The manifest's node path. */
   manifest: string;
@@ -304,7 +304,7 @@ export interface RootPodMount {
  * Directories the static pods that are NOT kubeadm components (a log shipper, kube-vip) mount read-write
  * from a container that runs as root (no runAsUser, or 0: kubeadm-style images run as root).
  */
-export function rootPodWritableDirs(node: NodeState, found: readonly FoundComponent[]): RootPodMount[] {
+function rootPodWritableDirs(node: NodeState, found: readonly FoundComponent[]): RootPodMount[] {
   const out: RootPodMount[] = [];
   for (const m of node.manifests) {
     if (!m.parsed.ok || found.some((f) => f.path === m.path)) continue;
@@ -326,7 +326,7 @@ export function rootPodWritableDirs(node: NodeState, found: readonly FoundCompon
  * holds, or sits inside, such a mount): the component could plant files and links the root pod then
  * reads, follows or runs. Blocking: the directory stays root's.
  */
-export function sharedWithRootPods(files: readonly FileAction[], mounts: readonly RootPodMount[]): Problem[] {
+function sharedWithRootPods(files: readonly FileAction[], mounts: readonly RootPodMount[]): Problem[] {
   const within = (a: string, b: string) => a === b || a.startsWith(b === '/' ? '/' : `${b}/`);
   const out: Problem[] = [];
   for (const f of files.filter((x) => x.access === 'write')) {

@@ -31,7 +31,7 @@ export interface CreatedAccounts {
 const ROOT_IDENTITY = { user: 'root', uid: 0, group: 'root', gid: 0, supplementalGroups: [] };
 
 /** kubeadm's own modes (pkiutil/keyutil/kubeconfig writers): keys, sa.pub and kubeconfigs 0600, certificates 0644. */
-export function kubeadmDefaultMode(path: string, secret: boolean): number {
+function kubeadmDefaultMode(path: string, secret: boolean): number {
   return secret || path.endsWith('.pub') ? 0o600 : 0o644;
 }
 
@@ -126,7 +126,7 @@ type Found = ReturnType<typeof findComponents>['found'];
  * (an operator's own kubeadm-foo-readers stays). A reader group goes only when none of its members stays
  * migrated: a partial revert must not leave sa.key group-owned by a GID the next system group receives.
  */
-export function revertAccounts(node: NodeState, config: Config, found: Found, selected: Found, created: CreatedAccounts, out: { problems: Problem[]; warnings: Problem[] }, recorded: readonly RecordedAccount[] = []): AccountAction[] {
+function revertAccounts(node: NodeState, config: Config, found: Found, selected: Found, created: CreatedAccounts, out: { problems: Problem[]; warnings: Problem[] }, recorded: readonly RecordedAccount[] = []): AccountAction[] {
   const accounts: AccountAction[] = [];
   const userOf = (c: Found[number]) => config.accounts[c.component]?.user ?? DEFAULT_ACCOUNT[c.component];
   const groupOf = (c: Found[number]) => config.accounts[c.component]?.group ?? userOf(c);
