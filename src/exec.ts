@@ -72,7 +72,7 @@ async function running<T>(child: ResultPromise & Promise<T>): Promise<T> {
 }
 
 /** SIGKILL every running child's process group (each child leads its own). */
-export function killChildren(): void {
+function killChildren(): void {
   for (const pid of live) {
     try {
       process.kill(-pid, 'SIGKILL');

@@ -16,7 +16,7 @@ function seaAsset(name: string): string | null {
 }
 
 /** templates/ beside dist/: dist/src/templates.js → ../../templates */
-export const TEMPLATES_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'templates');
+const TEMPLATES_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'templates');
 
 export async function readTemplate(name: string): Promise<string> {
   return seaAsset(name) ?? readFileSync(join(TEMPLATES_DIR, name), 'utf8');

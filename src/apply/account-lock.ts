@@ -10,7 +10,7 @@ import { link, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** How long to wait for a live holder (lckpwdf waits 15 s). */
-export const ACCOUNT_LOCK_WAIT_MS = 15_000;
+const ACCOUNT_LOCK_WAIT_MS = 15_000;
 
 type Attempt = { ok: true } | { ok: false; why: string; retry: boolean };
 

@@ -37,7 +37,7 @@ function hardlinksProtected(): boolean {
   }
 }
 
-export interface ChownTreeOptions {
+interface ChownTreeOptions {
   /** Change only entries owned by exactly this owner now (coreutils' --from: checked on the open inode). */
   from?: [number, number];
   /**
@@ -99,7 +99,7 @@ export async function chownTree(root: string, nodePath: string, want: OwnerMode 
 }
 
 /** A recorded exception (see TreeException in discover/fs.ts), as rollback reads it from the owners file. */
-export interface SavedException {
+interface SavedException {
   path: RelPath;
   uid: number;
   gid: number;
@@ -109,7 +109,7 @@ export interface SavedException {
 }
 
 /** Old owners files (before 0.2) list [path, uid, gid] tuples. */
-export function savedException(e: SavedException | [string, number, number]): SavedException {
+function savedException(e: SavedException | [string, number, number]): SavedException {
   return Array.isArray(e) ? { path: e[0], uid: e[1], gid: e[2], mode: -1 } : e;
 }
 
@@ -120,7 +120,7 @@ export function savedException(e: SavedException | [string, number, number]): Sa
  * is pinned with O_PATH|O_NOFOLLOW before it is looked at or changed. `act` gets that pinned descriptor.
  * Returns why nothing was done, or null.
  */
-export function atEntry<T>(topFd: number, rel: RelPath, act: (fd: number, st: Stats) => T): { skipped: string } | { result: T } {
+function atEntry<T>(topFd: number, rel: RelPath, act: (fd: number, st: Stats) => T): { skipped: string } | { result: T } {
   const segs = splitRel(relPathBytes(rel));
   const fds: number[] = [];
   try {
@@ -171,7 +171,7 @@ function unsafeReason(st: Stats): string | null {
 }
 
 /** sha256 of a pinned regular file's content (reopened through its O_PATH descriptor: the same inode). */
-export function pinnedSha256(fd: number): string {
+function pinnedSha256(fd: number): string {
   const h = createHash('sha256');
   const rfd = openSync(viaFd(fd), constants.O_RDONLY | constants.O_NONBLOCK); // the magic link itself is followed: to the pinned inode
   try {

@@ -12,12 +12,12 @@ import { parsePod } from '../model/pod.js';
 import type { HttpProbe } from '../model/pod.types.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-export function gateProbe(manifestText: string, path: string): HttpProbe | null {
+function gateProbe(manifestText: string, path: string): HttpProbe | null {
   const pod = parsePod(manifestText, path);
   return pod.probes.find((p) => p.kind === 'startupProbe') ?? pod.probes.find((p) => p.kind === 'livenessProbe') ?? null;
 }
 
-export async function probeOnce(p: HttpProbe, timeoutMs = 2000): Promise<{ ok: boolean; detail: string }> {
+async function probeOnce(p: HttpProbe, timeoutMs = 2000): Promise<{ ok: boolean; detail: string }> {
   const req = p.scheme === 'HTTPS' ? httpsRequest : httpRequest;
   const host = p.host ?? '127.0.0.1';
   return new Promise((resolve) => {

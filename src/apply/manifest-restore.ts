@@ -17,15 +17,15 @@ import { backupFile } from '../state/backup-file.js';
 import type { Undo } from '../state/journal.js';
 import { ownerModeOf, sameOwnerMode, type OwnerMode } from './fsops.js';
 
-export type RestoreManifestUndo = Extract<Undo, { kind: 'restore-manifest' }>;
+type RestoreManifestUndo = Extract<Undo, { kind: 'restore-manifest' }>;
 
-export interface ManifestNow {
+interface ManifestNow {
   /** null: the file is missing. */
   bytes: Buffer | null;
   owner: OwnerMode | null;
 }
 
-export type ManifestRestore =
+type ManifestRestore =
   /** Nothing to write: already the saved original, or nothing of the migration is left in it. */
   | { kind: 'keep'; note?: string }
   /** Write `content` with `owner` (the saved original; or the current text with the run's edits undone). */

@@ -29,7 +29,7 @@ const JOURNAL_BYTES_PER_STEP = 2048;
 /** One entry of a data dir's saved owners (path, owner, mode as JSON). */
 const OWNER_RECORD_BYTES = 256;
 
-export interface SpaceNeed {
+interface SpaceNeed {
   /** Host path of the directory written to (it may not exist yet). */
   dir: string;
   bytes: number;
@@ -46,7 +46,7 @@ async function sizeOf(hostPath: string): Promise<number> {
 const blocksFor = (size: number, block: number) => (Math.ceil(size / block) + 1) * block;
 
 /** What an apply or revert of `plan` writes, where (host dirs under `root`), and how much. */
-export async function spaceNeeds(plan: Plan, root: string, block = 4096): Promise<SpaceNeed[]> {
+async function spaceNeeds(plan: Plan, root: string, block = 4096): Promise<SpaceNeed[]> {
   const needs: SpaceNeed[] = [];
   const steps = plan.accounts.length + plan.files.length + plan.manifests.length + 1;
   let stateBytes = blocksFor(JSON.stringify(plan, null, 2).length + 1, block) + blocksFor(steps * JOURNAL_BYTES_PER_STEP, block) + ROLLBACK_RESERVE_BYTES;

@@ -23,7 +23,7 @@ import type { TreeSummary } from '../model/node.js';
 import type { Undo } from '../state/journal.js';
 import { GROUP_PATH, PASSWD_PATH } from '../model/node-paths.js';
 
-export interface StepContext {
+interface StepContext {
   root: string;
   backupDir: string;
   tools: AccountTools;
@@ -31,7 +31,7 @@ export interface StepContext {
   warn?(message: string): void;
 }
 
-export interface Prepared {
+interface Prepared {
   undo: Undo | null;
   /** Runs the change. */
   run(): Promise<void>;

@@ -21,7 +21,7 @@ import { hostPath, resolveUnderRoot } from '../paths.js';
  * Files are judged whole up to this size; a larger one counts as a secret unread. A CA bundle of every
  * public root (ca-certificates' is about 220 KiB) is well below it.
  */
-export const CONTENT_MAX_BYTES = 1024 * 1024;
+const CONTENT_MAX_BYTES = 1024 * 1024;
 
 const PRIVATE_KEY = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----/;
 const KUBECONFIG_SECTION = /(?:^|[\s{,])["']?(?:users|clusters|contexts)["']?\s*:/m;

@@ -19,7 +19,7 @@ import { readNss } from './nss.js';
 import { GROUP_PATH, LOGIN_DEFS_PATH, PASSWD_PATH } from '../model/node-paths.js';
 
 
-export interface DiscoverOptions {
+interface DiscoverOptions {
   /** Host directory the node is mounted at; "/" for the live node. */
   root: string;
   /** Node path of the static-pod manifests directory. */

@@ -20,7 +20,7 @@ function fileType(st: Stats): FileType {
   return 'other';
 }
 
-export function toFileStat(st: Stats): FileStat {
+function toFileStat(st: Stats): FileStat {
   return { type: fileType(st), uid: st.uid, gid: st.gid, mode: st.mode & 0o7777, size: st.size };
 }
 
@@ -186,7 +186,7 @@ function parseException(rec: Buffer): TreeException {
 }
 
 /** GNU find (findutils) with its stdout as bytes; a failure names find's first error line. */
-export async function runFind(args: string[]): Promise<Buffer> {
+async function runFind(args: string[]): Promise<Buffer> {
   let r: RunResult;
   try {
     r = await runProgram('find', args);

@@ -8,7 +8,7 @@ import { runProgram } from '../exec.js';
 import { parseGroup, parsePasswd } from './accounts.js';
 
 /** NssIds plus why they are empty when getent could not be run; the caller decides whether to warn. */
-export interface NssResult extends NssIds {
+interface NssResult extends NssIds {
   error?: string;
 }
 

@@ -19,7 +19,7 @@ export function isTempNameFor(hostPath: string, name: string): boolean {
   return name.startsWith(prefix) && /^[0-9a-f]{8}\.tmp$/.test(name.slice(prefix.length));
 }
 
-export interface Publish {
+interface Publish {
   uid: number;
   gid: number;
   mode: number;

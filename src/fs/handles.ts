@@ -39,7 +39,7 @@ export function viaFd(fd: number, name?: string | Buffer): Buffer {
 /** A path component a component swapped, or a path that leaves the root: refused, nothing done. */
 export class UnsafePathError extends InputError {}
 
-export type EntryType = 'file' | 'dir' | 'other';
+type EntryType = 'file' | 'dir' | 'other';
 
 export interface OwnerMode {
   uid: number;
@@ -65,7 +65,7 @@ function describeType(st: Stats): string {
 }
 
 /** The names of an absolute node path; ".." is refused (nothing may climb, even back into the root). */
-export function nodeComponents(nodePath: string): string[] {
+function nodeComponents(nodePath: string): string[] {
   if (!nodePath.startsWith('/')) throw new InputError(`path "${nodePath}" is not absolute; node paths must start with "/"`);
   const names = nodePath.split('/').filter((s) => s !== '' && s !== '.');
   if (names.includes('..')) throw new UnsafePathError(`path "${nodePath}" has a ".." component; write it without ".."`);
@@ -85,7 +85,7 @@ function trustedLink(dir: Stats, link: Stats): boolean {
  * Descriptor of the directory `nodeDir` names under `root`, reached as described above; null when a
  * component does not exist. The caller closes it.
  */
-export function openDirUnder(root: string, nodeDir: string): number | null {
+function openDirUnder(root: string, nodeDir: string): number | null {
   const stack = [openSync(root, constants.O_RDONLY | constants.O_DIRECTORY)];
   let pending = nodeComponents(nodeDir);
   let hops = 0;
@@ -130,7 +130,7 @@ function splitParent(nodePath: string): { dir: string; name: string } {
 }
 
 /** Run `act` with a descriptor of the directory holding `nodePath` and its last name; null when that directory does not exist. */
-export function inParent<T>(root: string, nodePath: string, act: (dirFd: number, name: string) => T): T | null {
+function inParent<T>(root: string, nodePath: string, act: (dirFd: number, name: string) => T): T | null {
   const { dir, name } = splitParent(nodePath);
   const dirFd = openDirUnder(root, dir);
   if (dirFd === null) return null;
@@ -157,7 +157,7 @@ export function stateUnder(root: string, nodePath: string): EntryState | null {
 }
 
 /** Run `act` on the pinned entry `nodePath` names (O_PATH descriptor and its fstat); null when it does not exist. */
-export function withPinned<T>(root: string, nodePath: string, act: (pinned: number, st: Stats) => T): T | null {
+function withPinned<T>(root: string, nodePath: string, act: (pinned: number, st: Stats) => T): T | null {
   return (
     inParent(root, nodePath, (dirFd, name) => {
       const fd = pinIn(dirFd, name);
@@ -232,7 +232,7 @@ export function openDirEntry(root: string, nodePath: string): { fd: number; befo
  * name that exists (as anything) and a directory that is not the one just made (root's and empty: a
  * component that can write the parent could swap in its own between the mkdir and the open).
  */
-export function mkdirIn(dirFd: number, name: string, mode: number, nodePath: string): number {
+function mkdirIn(dirFd: number, name: string, mode: number, nodePath: string): number {
   try {
     mkdirSync(viaFd(dirFd, name), mode);
   } catch (e) {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { InputError } from '../errors.js';
 
 /** Why `dir` may not receive root's files, or null: it must be a real directory, root's, writable by no one else. */
-export async function outputDirProblem(dir: string): Promise<string | null> {
+async function outputDirProblem(dir: string): Promise<string | null> {
   const st = await lstat(dir);
   if (st.isSymbolicLink()) return 'is a symbolic link; name the real directory';
   if (!st.isDirectory()) return 'is not a directory';

@@ -18,7 +18,7 @@ export interface Xattr {
 }
 
 /** The name=value lines of a getfattr --dump (comments and blank lines are not attributes). */
-export function parseXattrDump(text: string): Xattr[] {
+function parseXattrDump(text: string): Xattr[] {
   return text.split('\n').flatMap((line) => {
     if (!line || line.startsWith('#')) return [];
     const eq = line.indexOf('=');

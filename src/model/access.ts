@@ -106,7 +106,7 @@ function writeRule(component: Component, flag: string): WriteRule | null {
 }
 
 /** Rule 1, name half. */
-export function isPathFlagName(component: Component, flag: string): boolean {
+function isPathFlagName(component: Component, flag: string): boolean {
   if (NOT_PATH_NAMES.has(flag)) return false;
   if (PATH_NAMES.has(flag) || writeRule(component, flag) !== null) return true;
   const bare = flag.replace(/^--/, '');
@@ -168,7 +168,7 @@ function normalise(p: string): string {
   return n.length > 1 ? n.replace(/\/+$/, '') : n;
 }
 
-export interface MappedPath {
+interface MappedPath {
   hostPath: string;
   volume: string;
   /** The mount is exactly this path (a single file or the directory itself). */
@@ -206,7 +206,7 @@ type Analysis = { accesses: FileAccess[]; unmapped: UnmappedPath[] };
  * The pod as one of its containers sees it: that container's flags, mounts and exec commands over the
  * pod's volumes (so mapToHost resolves through that container's own mounts).
  */
-export function containerView(pod: PodInfo, c: ContainerInfo): PodInfo {
+function containerView(pod: PodInfo, c: ContainerInfo): PodInfo {
   return { ...pod, argv: c.argv, flags: c.flags, mounts: c.mounts, execCommands: c.execCommands, containerSecurityContext: c.securityContext };
 }
 
@@ -309,7 +309,7 @@ const KERNEL_PATHS = ['/dev', '/proc', '/sys'];
  * The words an exec command runs: its argv, or for `sh -c SCRIPT` (also -ec, -xc…) the script's
  * shell words (quotes removed; no expansion: kubeadm's probes use none).
  */
-export function commandWords(argv: readonly string[]): string[] {
+function commandWords(argv: readonly string[]): string[] {
   const shell = argv.length > 0 && SHELLS.has(posix.basename(argv[0]));
   const c = shell ? argv.findIndex((a, i) => i > 0 && /^-[a-z]*c[a-z]*$/.test(a)) : -1;
   if (c === -1 || c + 1 >= argv.length) return [...argv];

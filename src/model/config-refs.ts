@@ -14,7 +14,7 @@ import type { Component } from './components.js';
 import type { PodInfo } from './pod.types.js';
 
 /** Flags whose file is a kubeconfig or a component config that may name other files. */
-export function isFollowedFlag(flag: string): boolean {
+function isFollowedFlag(flag: string): boolean {
   return /kubeconfig|webhook-config-file|^--admission-control-config-file$|^--authorization-config$|^--authentication-config$|^--egress-selector-config-file$|^--config$|^--tracing-config-file$|^--encryption-provider-config$/.test(flag);
 }
 
@@ -63,7 +63,7 @@ export function configRefs(text: string, dir?: string): ConfigRef[] {
 const SECRET_KEY = /key|token|password|secret/i;
 const CONFIG_LIKE = /\.(ya?ml|json|conf|kubeconfig|cfg)$/;
 
-export interface Expansion {
+interface Expansion {
   accesses: FileAccess[];
   /** Host paths of followed files whose text is needed but not in `configs` yet. */
   wanted: string[];

@@ -35,7 +35,7 @@ export function looksLikeComponentFile(fileName: string): Component | null {
 }
 
 /** "registry.k8s.io/kube-apiserver-amd64:v1.13.4" → "kube-apiserver"; null for other images. */
-export function componentOfImage(image: string): Component | null {
+function componentOfImage(image: string): Component | null {
   const noDigest = image.split('@')[0];
   const lastSlash = noDigest.lastIndexOf('/');
   const colon = noDigest.indexOf(':', lastSlash + 1);
@@ -45,7 +45,7 @@ export function componentOfImage(image: string): Component | null {
 }
 
 /** What the container runs: its command's binary, or with no command (the image's entrypoint) its image's component. */
-export function componentRun(pod: PodInfo): Component | null {
+function componentRun(pod: PodInfo): Component | null {
   if (pod.command.length > 0) {
     const bin = posix.basename(pod.command[0]);
     return isComponent(bin) ? bin : null;

@@ -10,12 +10,12 @@ export interface ProcessIdentity {
   groups: number[];
 }
 
-export type Want = 'read' | 'write' | 'search';
+type Want = 'read' | 'write' | 'search';
 
 const BITS: Record<Want, number> = { read: 4, write: 2, search: 1 };
 
 /** The permission triplet (0-7) that applies to this identity for this file. */
-export function applicableBits(stat: Pick<FileStat, 'uid' | 'gid' | 'mode'>, who: ProcessIdentity): number {
+function applicableBits(stat: Pick<FileStat, 'uid' | 'gid' | 'mode'>, who: ProcessIdentity): number {
   if (stat.uid === who.uid) return (stat.mode >> 6) & 7;
   if (stat.gid === who.gid || who.groups.includes(stat.gid)) return (stat.mode >> 3) & 7;
   return stat.mode & 7;

@@ -7,7 +7,7 @@ import type { Component } from './components.js';
 import type { PodInfo } from './pod.types.js';
 import { lastFlag } from './flags.js';
 
-export interface ListenPort {
+interface ListenPort {
   /** The flag that sets the port (also named when the port is the flag's default). */
   flag: string;
   port: number;

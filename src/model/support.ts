@@ -11,7 +11,7 @@ export const SECCOMP_FIELD_SINCE = '1.19.0';
 /** kubeadm writes the pod seccompProfile itself from 1.22 (PR #100234); revert keeps it there. */
 export const KUBEADM_WRITES_SECCOMP_SINCE = '1.22.0';
 
-export type VersionSupport = 'known' | 'unknown-version' | 'too-old' | 'too-new';
+type VersionSupport = 'known' | 'unknown-version' | 'too-old' | 'too-new';
 
 export function kubernetesSupport(version: string | null): VersionSupport {
   if (!version || !semver.valid(version)) return 'unknown-version';
@@ -20,13 +20,13 @@ export function kubernetesSupport(version: string | null): VersionSupport {
 }
 
 /** kube-apiserver reads sa.key itself from 1.20 (--service-account-signing-key-file), so it becomes shared. */
-export const SA_KEY_SHARED_SINCE = '1.20.0';
+const SA_KEY_SHARED_SINCE = '1.20.0';
 /**
  * The RootlessControlPlane gate: alpha 1.22, deprecated 1.31 (kubernetes#124997). Still accepted (alpha,
  * deprecated) by kubeadm v1.35.4, v1.36.3 and v1.37.2 (cmd/kubeadm/app/features/features.go; the
  * generated fixtures test/fixtures/kubeadm/<release>/rootless-gate are its output).
  */
-export const ROOTLESS_GATE = { since: '1.22.0', deprecated: '1.31.0' };
+const ROOTLESS_GATE = { since: '1.22.0', deprecated: '1.31.0' };
 
 const crosses = (from: string, to: string, at: string) => semver.lt(from, at) && semver.gte(to, at);
 

@@ -6,7 +6,7 @@ import type { AccountOverride, Config } from '../model/config.js';
 import { ACCOUNT_NAME_RE } from '../model/account-names.js';
 import { MAX_POD_ID } from '../model/account-names.js';
 
-export const DEFAULT_MANIFESTS_DIR = '/etc/kubernetes/manifests';
+const DEFAULT_MANIFESTS_DIR = '/etc/kubernetes/manifests';
 
 export function defaultConfig(): Config {
   return { manifestsDir: DEFAULT_MANIFESTS_DIR, components: [...COMPONENTS], accounts: {}, saKeyReaders: {} };
@@ -100,7 +100,7 @@ function claims(config: Config): Claim[] {
  * component's (a user's own group carries its name): each component's files stay its own. Refused
  * here, at plan time, instead of failing half-way through apply.
  */
-export function configCollision(config: Config): string | null {
+function configCollision(config: Config): string | null {
   const all = claims(config);
   for (const [i, a] of all.entries()) {
     const b = all.slice(0, i).find((x) => x.kind === a.kind && x.value === a.value && x.owner !== a.owner);

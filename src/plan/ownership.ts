@@ -53,7 +53,7 @@ export const TRUST_STORES = ['/etc/ssl/certs', '/etc/pki/tls/certs', '/etc/pki/c
  * Trees a component is never handed, neither one of their directories nor a directory holding them.
  * Each with the reason given in the refusal.
  */
-export const PROTECTED_TREES: ReadonlyArray<{ path: string; what: string }> = [
+const PROTECTED_TREES: ReadonlyArray<{ path: string; what: string }> = [
   { path: '/etc', what: 'host configuration (accounts, sudoers, ssh, systemd units, the Kubernetes PKI and kubeconfigs)' },
   { path: '/usr', what: 'system programs and libraries, run by root' },
   { path: '/bin', what: 'system programs, run by root' },
@@ -93,13 +93,13 @@ export const PROTECTED_TREES: ReadonlyArray<{ path: string; what: string }> = [
  * Shared system directories: a component may have a dedicated directory INSIDE one (/var/lib/etcd,
  * /var/log/kubernetes/audit), never the directory itself or one of its ancestors.
  */
-export const SHARED_SYSTEM_DIRS = ['/', '/var', '/var/lib', '/var/log', '/var/cache', '/var/tmp', '/var/local', '/var/opt', '/var/mail', '/tmp', '/opt', '/srv', '/mnt', '/media'];
+const SHARED_SYSTEM_DIRS = ['/', '/var', '/var/lib', '/var/log', '/var/cache', '/var/tmp', '/var/local', '/var/opt', '/var/mail', '/tmp', '/opt', '/srv', '/mnt', '/media'];
 
 /**
  * Credentials of the host itself: never handed to a component, whatever flag names them (a blocking
  * problem, even for a read: giving a component its own copy of /etc/shadow is what an attacker wants).
  */
-export const HOST_CREDENTIALS: ReadonlyArray<{ path: string; what: string }> = [
+const HOST_CREDENTIALS: ReadonlyArray<{ path: string; what: string }> = [
   { path: SHADOW_PATH, what: 'the password hashes (shadow)' },
   { path: '/etc/shadow-', what: 'the password hashes (shadow backup)' },
   { path: GSHADOW_PATH, what: 'the group passwords (gshadow)' },
@@ -173,14 +173,14 @@ export function handoverRefusal(path: string, writer: Component, ctx: HandoverCo
 }
 
 /** The tree every kubeadm kubeconfig, manifest and (by default) certificate lives in (kubeadm constants.KubernetesDir). */
-export const KUBERNETES_DIR = '/etc/kubernetes';
+const KUBERNETES_DIR = '/etc/kubernetes';
 
 /**
  * The allow rule for granting a READ: the path lies in the Kubernetes tree, a Kubernetes PKI dir (where
  * kubeadm's CA files are: a custom certificatesDir), a directory a migrated component writes, or a path
  * the config lists (allowPaths, a file or a directory holding it). Returns what it lies outside, or null.
  */
-export function outsideAllowed(path: string, ctx: HandoverContext, writtenDirs: readonly string[], allowPaths: readonly string[]): string | null {
+function outsideAllowed(path: string, ctx: HandoverContext, writtenDirs: readonly string[], allowPaths: readonly string[]): string | null {
   const trees = [KUBERNETES_DIR, ...pkiDirs(ctx.used), ...writtenDirs, ...allowPaths];
   return trees.some((t) => isUnder(path, t)) ? null : `${KUBERNETES_DIR}, the Kubernetes PKI dirs (${pkiDirs(ctx.used).join(', ') || 'none'}) and the components' own dirs`;
 }
@@ -256,7 +256,7 @@ export function sharedReaderSets(uses: PathUse[], paths: Record<string, FileStat
  * group: a file owned by a component (kubeadm's gate, earlier versions of this tool) could be rewritten
  * by it.
  */
-export function publicNeedsGroup(stat: Pick<FileStat, 'uid' | 'mode'>): boolean {
+function publicNeedsGroup(stat: Pick<FileStat, 'uid' | 'mode'>): boolean {
   return stat.uid !== 0 || (stat.mode & 0o004) === 0 || (stat.mode & 0o022) !== 0;
 }
 
@@ -266,7 +266,7 @@ export function publicNeedsGroup(stat: Pick<FileStat, 'uid' | 'mode'>): boolean 
  * execute or special bits (0600 → 0640, 0400 → 0440); a public file keeps its read and execute bits
  * but loses group and other write (0600 → 0640, 0644 → 0644).
  */
-export function readOnlyMode(mode: number, secret: boolean): number {
+function readOnlyMode(mode: number, secret: boolean): number {
   return secret ? (mode & 0o600) | 0o440 : (mode & 0o755) | 0o440;
 }
 
@@ -274,7 +274,7 @@ export function readOnlyMode(mode: number, secret: boolean): number {
 const TYPE_WORDS: Record<FileStat['type'], string> = { file: 'a regular file', dir: 'a directory', symlink: 'a symbolic link', socket: 'a socket', fifo: 'a FIFO (named pipe)', 'block-device': 'a block device', 'char-device': 'a character device', other: 'a special file' };
 
 /** Only regular files and directories are ever granted: why `stat` is not one, or null. */
-export function notGrantableType(stat: Pick<FileStat, 'type'>): string | null {
+function notGrantableType(stat: Pick<FileStat, 'type'>): string | null {
   return stat.type === 'file' || stat.type === 'dir' || stat.type === 'symlink' ? null : TYPE_WORDS[stat.type];
 }
 
@@ -287,7 +287,7 @@ export function satisfies(current: FileStat, desired: Ownership): boolean {
   return current.uid === desired.uid && current.gid === desired.gid && (current.mode & 0o7777 & ~desired.mode) === 0 && (current.mode & 0o400) !== 0 && (desired.mode & 0o040 ? (current.mode & 0o040) !== 0 : true);
 }
 
-export interface FilePlan {
+interface FilePlan {
   files: FileAction[];
   problems: Problem[];
   warnings: Problem[];
@@ -298,135 +298,194 @@ export interface FilePlan {
  * holds another component's files is never handed over; without it, only the migrated components' uses
  * are known.
  */
-export function planFiles(node: NodeState, uses: PathUse[], identities: Identity[], sharedGids: Map<string, number>, names: { user(uid: number): string | undefined; group(gid: number): string | undefined }, handover?: HandoverContext, allowPaths: readonly string[] = []): FilePlan {
-  const ctx: HandoverContext = handover ?? { manifestsDir: node.manifestsDir, used: uses.flatMap((u) => u.readers.map((component) => ({ path: u.path, component }))) };
-  const writtenDirs = uses.filter((u) => u.access === 'write' && u.target === 'dir').map((u) => u.path);
-  const files: FileAction[] = [];
-  const problems: Problem[] = [];
-  const warnings: Problem[] = [];
-  const idOf = new Map(identities.map((i) => [i.component, i]));
-  const proc = (i: Identity): ProcessIdentity => ({ uid: i.uid, gid: i.gid, groups: i.supplementalGroups.map((g) => g.gid) });
-  const own = (uid: number, gid: number, mode: number): Ownership => ({ uid, gid, mode, user: uid === 0 ? 'root' : names.user(uid), group: gid === 0 ? 'root' : names.group(gid) });
-  const current = (s: FileStat): Ownership => own(s.uid, s.gid, s.mode);
-  // Paths whose ownership this plan changes, so parent checks see the planned state.
-  const planned = new Map<string, Ownership>();
+export function planFiles(node: NodeState, uses: PathUse[], identities: Identity[], sharedGids: Map<string, number>, names: AccountNames, handover?: HandoverContext, allowPaths: readonly string[] = []): FilePlan {
+  const ctx: FilePlanContext = {
+    node,
+    names,
+    sharedGids,
+    allowPaths,
+    handover: handover ?? { manifestsDir: node.manifestsDir, used: uses.flatMap((u) => u.readers.map((component) => ({ path: u.path, component }))) },
+    writtenDirs: uses.filter((u) => u.access === 'write' && u.target === 'dir').map((u) => u.path),
+    idOf: new Map(identities.map((i) => [i.component, i])),
+    planned: new Map(),
+    files: [],
+    problems: [],
+  };
+  for (const use of uses) planUse(ctx, use);
+  reportUntraversableParents(ctx, uses);
+  ctx.files.sort((a, b) => compareText(a.path, b.path));
+  return { files: ctx.files, problems: ctx.problems, warnings: [] };
+}
 
-  for (const use of uses) {
-    const readers = use.readers.filter((c) => idOf.has(c));
-    if (readers.length === 0) continue;
-    const stat = node.paths[use.path];
-    const ids = readers.map((c) => idOf.get(c)!);
+type AccountNames = { user(uid: number): string | undefined; group(gid: number): string | undefined };
 
-    const credential = hostCredential(use.path);
-    if (credential) {
-      problems.push({ code: 'host-credential', message: `${readers.join(' and ')} ${use.access === 'write' ? 'would write' : 'would read'} ${use.path} (${use.flags.join(', ')}), which is ${credential}; the tool never hands a credential of the host to a component`, path: use.path, component: readers[0], fix: `point ${use.flags.join(', ')} at a file of the component's own (and fix the hostPath volume); a component never needs the host's credentials` });
-      continue;
-    }
+/** What every step of planFiles reads, and what they collect. */
+interface FilePlanContext {
+  node: NodeState;
+  names: AccountNames;
+  sharedGids: Map<string, number>;
+  allowPaths: readonly string[];
+  handover: HandoverContext;
+  /** Directories some component writes (a file below one may be granted wherever it lies). */
+  writtenDirs: string[];
+  idOf: Map<Component, Identity>;
+  /** Paths whose ownership this plan changes, so parent checks see the planned state. */
+  planned: Map<string, Ownership>;
+  files: FileAction[];
+  problems: Problem[];
+}
 
-    const badType = stat ? notGrantableType(stat) : null;
-    if (badType !== null) {
-      problems.push({ code: 'not-a-regular-file', message: `${readers.join(' and ')} ${use.access === 'write' ? 'would write' : 'would read'} ${use.path} (${use.flags.join(', ')}), which is ${badType}; only regular files and directories are ever granted to a component`, path: use.path, component: readers[0], fix: `point ${use.flags.join(', ')} at a regular file (or directory) of the component's own` });
-      continue;
-    }
+/** One use of a path by migrated components, with its node state: what planWrite and planRead decide on. */
+interface UseOnNode {
+  use: PathUse;
+  /** The migrated components among its readers (writers for a write). */
+  readers: Component[];
+  ids: Identity[];
+  stat: FileStat | null | undefined;
+}
 
-    if (use.access === 'write') {
-      const writers = readers;
-      if (writers.length > 1) {
-        problems.push({ code: 'shared-write-dir', message: `${use.path} is written by ${writers.join(' and ')}; a directory can be owned by only one of them`, path: use.path, fix: 'give each component its own directory (extraVolumes / flags in the kubeadm config)' });
-        continue;
-      }
-      const refusal = handoverRefusal(use.path, writers[0]!, ctx, { stat, tree: node.trees[use.path] });
-      if (refusal !== null) {
-        const what = use.target === 'file' ? 'the file' : 'the directory, recursively,';
-        problems.push({ code: 'not-dedicated', message: `${writers[0]} writes ${use.path} (${use.flags.join(', ')}) and would be given ${what} as its own, but it is not dedicated to ${writers[0]}: ${refusal}`, path: use.path, component: writers[0], fix: `give the component a dedicated directory: point ${use.flags.join(', ')} and its hostPath volume at one only it uses, e.g. ${dedicatedExample(writers[0]!, use.flags)}` });
-        continue;
-      }
-      const id = ids[0]!;
-      const desired = own(id.uid, id.gid, 0o700);
-      if ((stat === null || stat === undefined) && use.target === 'file') {
-        problems.push({ code: 'missing-file', message: `${use.path} is written by ${writers[0]} (${use.flags.join(', ')}), mounted as a single file, and does not exist; the kubelet would create it root-owned`, path: use.path, component: writers[0], fix: `create it first: install -m 0600 /dev/null ${use.path}` });
-        continue;
-      }
-      if (stat === null || stat === undefined) {
-        files.push({ action: 'create-directory', path: use.path, current: null, desired, readers: writers, access: 'write', secret: false, reason: `${writers[0]} writes here (${use.flags.join(', ')}); the kubelet would create it root-owned (DirectoryOrCreate)` });
-        planned.set(use.path, desired);
-        continue;
-      }
-      if (stat.type === 'file' && (stat.mode & 0o111) !== 0) {
-        problems.push({ code: 'executable-write', message: `${writers[0]} writes ${use.path} (${use.flags.join(', ')}), which is executable (${formatMode(stat.mode)}); a program is never granted for writing: whoever runs it would run what ${writers[0]} wrote`, path: use.path, component: writers[0], fix: `point ${use.flags.join(', ')} at a file of the component's own that is not executable, e.g. under ${dedicatedExample(writers[0]!, use.flags)}` });
-        continue;
-      }
-      if (stat.type === 'file' && use.target === 'file') {
-        // A log file mounted on its own (FileOrCreate): the component appends to it. Rotation by the
-        // component cannot work through a single-file mount; that is the layout's limit, not ours.
-        const want = own(id.uid, id.gid, 0o600);
-        if (!satisfies(stat, want)) files.push({ action: 'set-owner-mode', path: use.path, current: current(stat), desired: want, readers: writers, access: 'write', secret: false, reason: `${writers[0]} appends to it (${use.flags.join(', ')}); mounted as a single file` });
-        planned.set(use.path, want);
-        continue;
-      }
-      if (stat.type !== 'dir') {
-        problems.push({ code: 'not-a-directory', message: `${use.path} should be a directory written by ${writers[0]} but is a ${stat.type}`, path: use.path, component: writers[0], fix: stat.type === 'symlink' ? `point the hostPath volume (and ${use.flags.join(', ')}) at the directory the link points to; the tool does not change ownership through symbolic links` : undefined });
-        continue;
-      }
-      const tree = node.trees[use.path] ?? { entries: 0, owners: [] };
-      const treeOk = tree.owners.every((o) => o.uid === id.uid && o.gid === id.gid);
-      if (stat.uid !== id.uid || stat.gid !== id.gid || (stat.mode & 0o7777) !== 0o700 || !treeOk) {
-        files.push({ action: 'set-owner-recursive', path: use.path, current: current(stat), desired, tree, readers: writers, access: 'write', secret: false, reason: `${writers[0]} writes here (${use.flags.join(', ')}): owned by it, recursively; directory 0700` });
-      }
-      planned.set(use.path, desired);
-      continue;
-    }
+const processOf = (i: Identity): ProcessIdentity => ({ uid: i.uid, gid: i.gid, groups: i.supplementalGroups.map((g) => g.gid) });
 
-    // read access
-    if (stat === null || stat === undefined) {
-      problems.push({ code: 'missing-file', message: `${use.path} is referenced by ${readers.join(', ')} (${use.flags.join(', ')}) but does not exist`, path: use.path, fix: 'create the file (kubeadm init phase certs/kubeconfig) or fix the flag in the manifest' });
-      continue;
-    }
-    if (isTrustStore(use.path)) {
-      // Read where they are, never re-owned: a trust store belongs to the distribution's ca-certificates.
-      const blind = ids.filter((i) => !can(stat, proc(i), 'read'));
-      if (use.secret) {
-        problems.push({ code: 'secret-in-trust-store', message: `${use.path} lies in a system trust store but holds a secret (${use.content ? describeContent(use.content) : use.flags.join(', ')}); the tool never changes trust stores`, path: use.path, component: readers[0], fix: `move the secret out of the trust store (e.g. to /etc/kubernetes/pki) and point ${use.flags.join(', ')} at it` });
-      } else if (blind.length > 0) {
-        problems.push({ code: 'trust-store-unreadable', message: `${use.path} (system trust store, ${formatMode(stat.mode)}) is not readable by ${blind.map((i) => i.user).join(', ')}; the tool never changes trust stores`, path: use.path, fix: `make it world-readable (chmod a+r ${use.path}), as ca-certificates does` });
-      }
-      continue;
-    }
-    if (stat.type === 'symlink') {
-      problems.push({ code: 'symlink', message: `${use.path} is a symbolic link; refusing to change the ownership of its target implicitly`, path: use.path, fix: 'point the flag at the real file' });
-      continue;
-    }
-    if (stat.type === 'dir' || use.target === 'dir') {
-      const blind = ids.filter((i) => !can(stat, proc(i), 'read') || !can(stat, proc(i), 'search'));
-      if (blind.length > 0) {
-        problems.push({ code: 'dir-unreadable', message: `directory ${use.path} (${formatMode(stat.mode)}) is not readable by ${blind.map((i) => i.user).join(', ')}`, path: use.path, fix: `chmod a+rx ${use.path}` });
-      }
-      continue;
-    }
-    const grant = readGrant(use, stat, readers, ids, sharedGids, proc);
-    if (grant === null) continue;
-    if (grant.gid === undefined) {
-      problems.push({ code: 'no-reader-group', message: `${use.path} is read by ${readers.join(' and ')} (${use.flags.join(', ')}), but no group of theirs can be planned to read it through`, path: use.path, fix: 'see the account problems of this plan' });
-      continue;
-    }
-    const outside = outsideAllowed(use.path, ctx, writtenDirs, allowPaths);
-    if (outside !== null) {
-      problems.push({ code: 'path-not-allowed', message: `${readers.join(' and ')} would be granted read of ${use.path} (${use.flags.join(', ')}), which lies outside ${outside}; only those are granted without the config naming the path`, path: use.path, component: readers[0], fix: `move the file under /etc/kubernetes (and fix the flag and hostPath volume), or, if ${readers.join(' and ')} must read it there, list it in the config: allowPaths: [${use.path}]` });
-      continue;
-    }
-    const desired = own(0, grant.gid, readOnlyMode(stat.mode, use.secret));
-    const reason = `${grant.why}: root's, readable through group ${names.group(grant.gid) ?? grant.gid}, so ${readers.length > 1 ? 'they' : 'it'} cannot rewrite it`;
-    if (!satisfies(stat, desired)) {
-      files.push({ action: 'set-owner-mode', path: use.path, current: current(stat), desired, readers, access: 'read', secret: use.secret, reason });
-      planned.set(use.path, desired);
-    }
+function ownership(names: AccountNames, uid: number, gid: number, mode: number): Ownership {
+  return { uid, gid, mode, user: uid === 0 ? 'root' : names.user(uid), group: gid === 0 ? 'root' : names.group(gid) };
+}
+
+function planUse(ctx: FilePlanContext, use: PathUse): void {
+  const readers = use.readers.filter((c) => ctx.idOf.has(c));
+  if (readers.length === 0) return;
+  const u: UseOnNode = { use, readers, ids: readers.map((c) => ctx.idOf.get(c)!), stat: ctx.node.paths[use.path] };
+  const refusal = neverGranted(u);
+  if (refusal) ctx.problems.push(refusal);
+  else if (use.access === 'write') planWrite(ctx, u);
+  else planRead(ctx, u);
+}
+
+/** A host credential or a special file: never granted to a component, whoever uses it. */
+function neverGranted({ use, readers, stat }: UseOnNode): Problem | null {
+  const verb = use.access === 'write' ? 'would write' : 'would read';
+  const credential = hostCredential(use.path);
+  if (credential) {
+    return { code: 'host-credential', message: `${readers.join(' and ')} ${verb} ${use.path} (${use.flags.join(', ')}), which is ${credential}; the tool never hands a credential of the host to a component`, path: use.path, component: readers[0], fix: `point ${use.flags.join(', ')} at a file of the component's own (and fix the hostPath volume); a component never needs the host's credentials` };
   }
+  const badType = stat ? notGrantableType(stat) : null;
+  if (badType !== null) {
+    return { code: 'not-a-regular-file', message: `${readers.join(' and ')} ${verb} ${use.path} (${use.flags.join(', ')}), which is ${badType}; only regular files and directories are ever granted to a component`, path: use.path, component: readers[0], fix: `point ${use.flags.join(', ')} at a regular file (or directory) of the component's own` };
+  }
+  return null;
+}
 
-  // Every parent directory must be searchable by the component (path resolution needs +x on each).
+/** A path one component writes: given to it (a directory recursively, 0700), or a problem saying why not. */
+function planWrite(ctx: FilePlanContext, { use, readers: writers, ids, stat }: UseOnNode): void {
+  const { node, problems } = ctx;
+  const writer = writers[0]!;
+  const flags = use.flags.join(', ');
+  if (writers.length > 1) {
+    problems.push({ code: 'shared-write-dir', message: `${use.path} is written by ${writers.join(' and ')}; a directory can be owned by only one of them`, path: use.path, fix: 'give each component its own directory (extraVolumes / flags in the kubeadm config)' });
+    return;
+  }
+  const refusal = handoverRefusal(use.path, writer, ctx.handover, { stat, tree: node.trees[use.path] });
+  if (refusal !== null) {
+    const what = use.target === 'file' ? 'the file' : 'the directory, recursively,';
+    problems.push({ code: 'not-dedicated', message: `${writer} writes ${use.path} (${flags}) and would be given ${what} as its own, but it is not dedicated to ${writer}: ${refusal}`, path: use.path, component: writer, fix: `give the component a dedicated directory: point ${flags} and its hostPath volume at one only it uses, e.g. ${dedicatedExample(writer, use.flags)}` });
+    return;
+  }
+  const id = ids[0]!;
+  const desired = ownership(ctx.names, id.uid, id.gid, 0o700);
+  if ((stat === null || stat === undefined) && use.target === 'file') {
+    problems.push({ code: 'missing-file', message: `${use.path} is written by ${writer} (${flags}), mounted as a single file, and does not exist; the kubelet would create it root-owned`, path: use.path, component: writer, fix: `create it first: install -m 0600 /dev/null ${use.path}` });
+    return;
+  }
+  if (stat === null || stat === undefined) {
+    ctx.files.push({ action: 'create-directory', path: use.path, current: null, desired, readers: writers, access: 'write', secret: false, reason: `${writer} writes here (${flags}); the kubelet would create it root-owned (DirectoryOrCreate)` });
+    ctx.planned.set(use.path, desired);
+    return;
+  }
+  if (stat.type === 'file' && (stat.mode & 0o111) !== 0) {
+    problems.push({ code: 'executable-write', message: `${writer} writes ${use.path} (${flags}), which is executable (${formatMode(stat.mode)}); a program is never granted for writing: whoever runs it would run what ${writer} wrote`, path: use.path, component: writer, fix: `point ${flags} at a file of the component's own that is not executable, e.g. under ${dedicatedExample(writer, use.flags)}` });
+    return;
+  }
+  if (stat.type === 'file' && use.target === 'file') {
+    // A log file mounted on its own (FileOrCreate): the component appends to it. Rotation by the
+    // component cannot work through a single-file mount; that is the layout's limit, not ours.
+    const want = ownership(ctx.names, id.uid, id.gid, 0o600);
+    if (!satisfies(stat, want)) ctx.files.push({ action: 'set-owner-mode', path: use.path, current: ownership(ctx.names, stat.uid, stat.gid, stat.mode), desired: want, readers: writers, access: 'write', secret: false, reason: `${writer} appends to it (${flags}); mounted as a single file` });
+    ctx.planned.set(use.path, want);
+    return;
+  }
+  if (stat.type !== 'dir') {
+    problems.push({ code: 'not-a-directory', message: `${use.path} should be a directory written by ${writer} but is a ${stat.type}`, path: use.path, component: writer, fix: stat.type === 'symlink' ? `point the hostPath volume (and ${flags}) at the directory the link points to; the tool does not change ownership through symbolic links` : undefined });
+    return;
+  }
+  const tree = node.trees[use.path] ?? { entries: 0, owners: [] };
+  const treeOk = tree.owners.every((o) => o.uid === id.uid && o.gid === id.gid);
+  if (stat.uid !== id.uid || stat.gid !== id.gid || (stat.mode & 0o7777) !== 0o700 || !treeOk) {
+    ctx.files.push({ action: 'set-owner-recursive', path: use.path, current: ownership(ctx.names, stat.uid, stat.gid, stat.mode), desired, tree, readers: writers, access: 'write', secret: false, reason: `${writer} writes here (${flags}): owned by it, recursively; directory 0700` });
+  }
+  ctx.planned.set(use.path, desired);
+}
+
+/**
+ * A path components read: a file stays root's and becomes readable through a group of theirs (never
+ * more than it was); trust stores and directories are only checked, never re-owned.
+ */
+function planRead(ctx: FilePlanContext, { use, readers, ids, stat }: UseOnNode): void {
+  const { problems } = ctx;
+  const flags = use.flags.join(', ');
+  if (stat === null || stat === undefined) {
+    problems.push({ code: 'missing-file', message: `${use.path} is referenced by ${readers.join(', ')} (${flags}) but does not exist`, path: use.path, fix: 'create the file (kubeadm init phase certs/kubeconfig) or fix the flag in the manifest' });
+    return;
+  }
+  if (isTrustStore(use.path)) {
+    checkTrustStoreRead(ctx, use, readers, ids, stat);
+    return;
+  }
+  if (stat.type === 'symlink') {
+    problems.push({ code: 'symlink', message: `${use.path} is a symbolic link; refusing to change the ownership of its target implicitly`, path: use.path, fix: 'point the flag at the real file' });
+    return;
+  }
+  if (stat.type === 'dir' || use.target === 'dir') {
+    const blind = ids.filter((i) => !can(stat, processOf(i), 'read') || !can(stat, processOf(i), 'search'));
+    if (blind.length > 0) {
+      problems.push({ code: 'dir-unreadable', message: `directory ${use.path} (${formatMode(stat.mode)}) is not readable by ${blind.map((i) => i.user).join(', ')}`, path: use.path, fix: `chmod a+rx ${use.path}` });
+    }
+    return;
+  }
+  const grant = readGrant(use, stat, readers, ids, ctx.sharedGids, processOf);
+  if (grant === null) return;
+  if (grant.gid === undefined) {
+    problems.push({ code: 'no-reader-group', message: `${use.path} is read by ${readers.join(' and ')} (${flags}), but no group of theirs can be planned to read it through`, path: use.path, fix: 'see the account problems of this plan' });
+    return;
+  }
+  const outside = outsideAllowed(use.path, ctx.handover, ctx.writtenDirs, ctx.allowPaths);
+  if (outside !== null) {
+    problems.push({ code: 'path-not-allowed', message: `${readers.join(' and ')} would be granted read of ${use.path} (${flags}), which lies outside ${outside}; only those are granted without the config naming the path`, path: use.path, component: readers[0], fix: `move the file under /etc/kubernetes (and fix the flag and hostPath volume), or, if ${readers.join(' and ')} must read it there, list it in the config: allowPaths: [${use.path}]` });
+    return;
+  }
+  const desired = ownership(ctx.names, 0, grant.gid, readOnlyMode(stat.mode, use.secret));
+  const reason = `${grant.why}: root's, readable through group ${ctx.names.group(grant.gid) ?? grant.gid}, so ${readers.length > 1 ? 'they' : 'it'} cannot rewrite it`;
+  if (!satisfies(stat, desired)) {
+    ctx.files.push({ action: 'set-owner-mode', path: use.path, current: ownership(ctx.names, stat.uid, stat.gid, stat.mode), desired, readers, access: 'read', secret: use.secret, reason });
+    ctx.planned.set(use.path, desired);
+  }
+}
+
+/** A trust store is read where it is, never re-owned: it belongs to the distribution's ca-certificates. */
+function checkTrustStoreRead(ctx: FilePlanContext, use: PathUse, readers: Component[], ids: Identity[], stat: FileStat): void {
+  const blind = ids.filter((i) => !can(stat, processOf(i), 'read'));
+  if (use.secret) {
+    ctx.problems.push({ code: 'secret-in-trust-store', message: `${use.path} lies in a system trust store but holds a secret (${use.content ? describeContent(use.content) : use.flags.join(', ')}); the tool never changes trust stores`, path: use.path, component: readers[0], fix: `move the secret out of the trust store (e.g. to /etc/kubernetes/pki) and point ${use.flags.join(', ')} at it` });
+  } else if (blind.length > 0) {
+    ctx.problems.push({ code: 'trust-store-unreadable', message: `${use.path} (system trust store, ${formatMode(stat.mode)}) is not readable by ${blind.map((i) => i.user).join(', ')}; the tool never changes trust stores`, path: use.path, fix: `make it world-readable (chmod a+r ${use.path}), as ca-certificates does` });
+  }
+}
+
+/** Every parent directory must be searchable by the component (path resolution needs +x on each), as planned. */
+function reportUntraversableParents(ctx: FilePlanContext, uses: readonly PathUse[]): void {
+  const { node, names } = ctx;
   const seen = new Set<string>();
   for (const use of uses) {
     for (const c of use.readers) {
-      const id = idOf.get(c);
+      const id = ctx.idOf.get(c);
       if (!id) continue;
       for (const dir of parents(use.path)) {
         const key = `${c}\0${dir}`;
@@ -434,15 +493,13 @@ export function planFiles(node: NodeState, uses: PathUse[], identities: Identity
         seen.add(key);
         const s = node.paths[dir];
         if (!s) continue; // missing parents are reported as a missing file / created by create-directory
-        const eff = planned.get(dir) ?? s;
-        if (!can(eff, proc(id), 'search')) {
-          problems.push({ code: 'parent-not-traversable', message: `${dir} (${formatMode(s.mode)} ${names.user(s.uid) ?? s.uid}:${names.group(s.gid) ?? s.gid}) is not searchable by ${id.user}, which needs ${use.path}`, path: dir, component: c, fix: `move ${use.path} out of ${dir}, or allow traversal yourself (chmod o+x ${dir}) if that is acceptable; the tool does not loosen directories it does not own` });
+        const eff = ctx.planned.get(dir) ?? s;
+        if (!can(eff, processOf(id), 'search')) {
+          ctx.problems.push({ code: 'parent-not-traversable', message: `${dir} (${formatMode(s.mode)} ${names.user(s.uid) ?? s.uid}:${names.group(s.gid) ?? s.gid}) is not searchable by ${id.user}, which needs ${use.path}`, path: dir, component: c, fix: `move ${use.path} out of ${dir}, or allow traversal yourself (chmod o+x ${dir}) if that is acceptable; the tool does not loosen directories it does not own` });
         }
       }
     }
   }
-  files.sort((a, b) => compareText(a.path, b.path));
-  return { files, problems, warnings };
 }
 
 /**

@@ -19,7 +19,7 @@ import { planIdentities, sharedGroupName, type SharedGroupSpec } from './identit
 import { applySecurity, type DesiredSecurity } from './manifest-edit.js';
 import { groupUses, planFiles, sharedReaderSets } from './ownership.js';
 import { markNewGrants } from './consent.js';
-import { PLAN_API_VERSION, PLAN_KIND, type ComponentPlan, type FileAction, type Identity, type IgnoredManifest, type ManifestAction, type Plan, type Problem } from './types.js';
+import { PLAN_API_VERSION, PLAN_KIND, type AccountAction, type ComponentPlan, type FileAction, type Identity, type IgnoredManifest, type ManifestAction, type Plan, type Problem } from './types.js';
 import { compareText } from '../model/order.js';
 import { normalizeNodePath } from '../paths.js';
 
@@ -99,70 +99,19 @@ export function desiredSecurity(identity: Identity, kubernetesVersion: string | 
 export function buildPlan(node: NodeState, config: Config, opts: PlanOptions): Plan {
   const problems: Problem[] = [];
   const warnings: Problem[] = [];
+  const findings: Findings = { problems, warnings };
   const { found, ignored, refused, warnings: identifyWarnings } = findComponents(node);
   problems.push(...refused);
   warnings.push(...identifyWarnings);
   if (opts.record) warnings.push(...recordDifferences(opts.record.config, config, node.manifestsDir));
 
-  const versionOf = (c: Component) => found.find((f) => f.component === c)?.pod.image;
-  const kubeImage = versionOf('kube-apiserver') ?? versionOf('kube-controller-manager') ?? versionOf('kube-scheduler');
-  const kubernetesVersion = kubeImage ? kubeVersionFromImage(kubeImage) : null;
-  const etcdImage = versionOf('etcd');
-  const etcdVersion = etcdImage ? etcdVersionFromImage(etcdImage) : null;
-  const support = kubernetesSupport(kubernetesVersion);
-  if (found.length === 0 && refused.length === 0) {
-    problems.push({ code: 'no-components', message: `no kubeadm control-plane manifests in ${node.manifestsDir}`, path: node.manifestsDir, fix: 'run on a kubeadm control-plane node, or point --root / manifestsDir at one' });
-  } else if (support !== 'known' && kubeImage) {
-    warnings.push({ code: 'kubernetes-version', message: `Kubernetes version ${kubernetesVersion ?? `of image ${kubeImage}`} is outside the versions this tool knows (${KNOWN_KUBERNETES}); review the plan carefully`, path: node.manifestsDir });
-  }
-
+  const { kubeImage, kubernetesVersion, etcdVersion } = versionsOf(found);
+  checkNodeHasComponents(node, found, refused, kubeImage, kubernetesVersion, findings);
   const migrating = found.filter((f) => config.components.includes(f.component));
-  for (const c of config.components) {
-    if (!found.some((f) => f.component === c) && config.components.length < 4) {
-      warnings.push({ code: 'component-absent', message: `${c} was selected in the config but has no kubeadm manifest on this node`, path: node.manifestsDir });
-    }
-  }
+  warnAbsentSelected(node, found, config, findings);
 
   // What each migrated component reads and writes, from its own manifest.
-  const accesses: FileAccess[] = [];
-  for (const f of migrating) {
-    const direct = analyzeAccess(f.pod, f.component);
-    const implicit = implicitWrites(f.pod, f.component);
-    const result = { accesses: [...direct.accesses, ...implicit.accesses], unmapped: [...direct.unmapped, ...implicit.unmapped] };
-    accesses.push(...result.accesses);
-    const inner = expandConfigAccesses(f.pod, f.component, result.accesses, node.configs);
-    accesses.push(...inner.accesses);
-    for (const n of inner.notes) {
-      warnings.push(
-        n.why === 'socket'
-          ? { code: 'socket-reference', message: `${f.component} connects to the unix socket ${n.path} (${n.via}); connecting needs write permission on the socket, which its owner (the plugin) creates — make it accessible to the component's user`, path: n.path, component: f.component }
-          : { code: 'path-not-on-host', message: `${f.component}: ${n.via} names ${n.path}, which is on no hostPath volume of the pod`, path: f.path, component: f.component },
-      );
-    }
-    for (const u of result.unmapped) {
-      if (u.access === 'write') {
-        // A non-root process cannot create files in the image's directories (root-owned): the
-        // component would exit at start (kube-apiserver: "open /var/log/…: permission denied").
-        problems.push({ code: 'write-path-in-image', message: `${f.component} must write ${u.containerPath} (${u.flag}), which is on no hostPath volume: inside the image, where the non-root ${f.component} cannot create it`, path: f.path, component: f.component, fix: `mount the directory of ${u.containerPath} from the host (a hostPath volume, type DirectoryOrCreate, and a volumeMount without readOnly) in ${f.path}, or remove ${u.flag}` });
-        continue;
-      }
-      warnings.push({ code: 'path-not-on-host', message: `${f.component} ${u.flag}${u.flag.startsWith('--') ? '=' : ' '}${u.containerPath} is not on a hostPath volume (it is inside the image); nothing to change for it`, path: f.path, component: f.component });
-    }
-    for (const p of listenPorts(f.pod, f.component)) {
-      // Only kube-apiserver images from v1.21 carry cap_net_bind_service on the binary (kubernetes#99145);
-      // before that, a non-root apiserver has no way to gain it (no ambient capabilities are set).
-      const apiserverCanBind = f.component === 'kube-apiserver' && (kubernetesVersion === null || semver.gte(kubernetesVersion, '1.21.0'));
-      if (p.port < 1024 && !apiserverCanBind) {
-        problems.push({ code: 'privileged-port', message: `${f.component} listens on port ${p.port} (${p.flag}); only kube-apiserver from v1.21 can bind below 1024 as non-root (its binary carries cap_net_bind_service)`, path: f.path, component: f.component, fix: `move ${p.flag} to a port >= 1024` });
-      }
-    }
-    for (const m of f.pod.allContainers.flatMap((c) => c.mounts).filter((x) => !x.readOnly)) {
-      const v = f.pod.volumes.find((x) => x.name === m.name);
-      if (!v || v.path === '/usr/libexec/kubernetes/kubelet-plugins/volume/exec') continue; // kcm's flexvolume dir: only read
-      if (result.accesses.some((a) => a.volume === m.name) || inner.notes.some((n) => n.why === 'socket' && n.path.startsWith(v.path))) continue;
-      warnings.push({ code: 'writable-mount-unanalysed', message: `${f.component} mounts ${v.path} read-write but no flag names a path in it (a KMS plugin socket?); after the migration it runs as a non-root user, so sockets and files there must be accessible to it`, path: v.path, component: f.component });
-    }
-  }
+  const accesses = migrating.flatMap((f) => componentAccesses(node, f, kubernetesVersion, findings));
   const uses = groupUses(accesses, node.contents);
   const sharedSets = sharedReaderSets(uses, node.paths);
   const shared: SharedGroupSpec[] = sharedSets.map((s) => ({ name: sharedGroupName(s.members, config, s.saKey), members: s.members, saKey: s.saKey }));
@@ -170,44 +119,18 @@ export function buildPlan(node: NodeState, config: Config, opts: PlanOptions): P
   const ids = planIdentities(node, config, migrating.map((f) => f.component), shared, opts.record?.accounts ?? []);
   problems.push(...ids.problems);
   warnings.push(...ids.warnings);
-  const sharedGids = new Map<string, number>();
-  for (const [i, s] of shared.entries()) {
-    const a = ids.accounts.find((x) => x.name === s.name && x.action !== 'create-user' && x.action !== 'reuse-user');
-    if (a && 'gid' in a) sharedGids.set(sharedSets[i].key, a.gid);
-  }
-  const userNames = new Map<number, string>();
-  const groupNames = new Map<number, string>();
-  for (const p of node.passwd) if (!userNames.has(p.uid)) userNames.set(p.uid, p.name);
-  for (const g of node.group) if (!groupNames.has(g.gid)) groupNames.set(g.gid, g.name);
-  for (const a of ids.accounts) {
-    if (a.action === 'create-user') userNames.set(a.uid, a.name);
-    else if (a.action === 'create-group') groupNames.set(a.gid, a.name);
-  }
-  const filePlan = planFiles(node, uses, ids.identities, sharedGids, { user: (u) => userNames.get(u), group: (g) => groupNames.get(g) }, { manifestsDir: node.manifestsDir, used: usedByAll(found, node) }, config.allowPaths ?? []);
+  const filePlan = planFiles(node, uses, ids.identities, sharedReaderGids(shared, sharedSets, ids.accounts), accountNames(node, ids.accounts), { manifestsDir: node.manifestsDir, used: usedByAll(found, node) }, config.allowPaths ?? []);
   problems.push(...filePlan.problems);
   warnings.push(...filePlan.warnings);
   problems.push(...sharedWithRootPods(filePlan.files, rootPodWritableDirs(node, found)));
   const consent = markNewGrants(filePlan.files, uses, opts.record, opts.consentedGrants);
   problems.push(...consent.problems);
 
-  const manifests: ManifestAction[] = [];
-  const components: ComponentPlan[] = [];
-  for (const f of found) {
-    const identity = ids.identities.find((i) => i.component === f.component) ?? null;
-    const isMigrating = migrating.includes(f);
-    components.push({ component: f.component, manifest: f.path, migrate: isMigrating, image: f.pod.image, version: f.component === 'etcd' ? etcdVersion : kubeVersionFromImage(f.pod.image), identity });
-    if (!identity) continue;
-    problems.push(...containerOverrides(f, identity));
-    const running = f.pod.podSecurityContext.runAsUser;
-    if (running !== undefined && running !== 0 && running !== identity.uid) {
-      const holder = node.passwd.find((p) => p.uid === running);
-      warnings.push({ code: 'identity-changes', message: `${f.component} runs as uid ${String(running)}${holder ? ` (${holder.name})` : ' (no such user here)'} today; the plan moves it to ${identity.user} (uid ${identity.uid})`, path: f.path, component: f.component, fix: `if uid ${String(running)} is the identity you want, pin it: accounts.${f.component}.uid in the config` });
-    }
-    const edit = applySecurity(f.text, desiredSecurity(identity, kubernetesVersion), f.path);
-    if (edit.changes.length === 0) continue;
-    const accountExists = ids.accounts.some((a) => a.action === 'reuse-user' && a.name === identity.user);
-    manifests.push(manifestAction(f, edit, accountExists && runsAsUid(f.pod) !== identity.uid));
-  }
+  const components = found.map((f): ComponentPlan => ({ component: f.component, manifest: f.path, migrate: migrating.includes(f), image: f.pod.image, version: f.component === 'etcd' ? etcdVersion : kubeVersionFromImage(f.pod.image), identity: ids.identities.find((i) => i.component === f.component) ?? null }));
+  const manifests = found.flatMap((f) => {
+    const identity = ids.identities.find((i) => i.component === f.component);
+    return identity ? manifestEdit(node, f, identity, ids.accounts, kubernetesVersion, findings) : [];
+  });
 
   const byPath = (a: Problem, b: Problem) => compareText(a.path ?? '', b.path ?? '') || compareText(a.code, b.code) || compareText(a.message, b.message);
   return {
@@ -230,6 +153,133 @@ export function buildPlan(node: NodeState, config: Config, opts: PlanOptions): P
   };
 }
 
+/** The problems and warnings a plan collects, appended to by each step. */
+interface Findings {
+  problems: Problem[];
+  warnings: Problem[];
+}
+
+/** The Kubernetes release (from the first of kas, kcm, ks found) and etcd's, read from the images. */
+function versionsOf(found: readonly FoundComponent[]): { kubeImage: string | undefined; kubernetesVersion: string | null; etcdVersion: string | null } {
+  const imageOf = (c: Component) => found.find((f) => f.component === c)?.pod.image;
+  const kubeImage = imageOf('kube-apiserver') ?? imageOf('kube-controller-manager') ?? imageOf('kube-scheduler');
+  const etcdImage = imageOf('etcd');
+  return { kubeImage, kubernetesVersion: kubeImage ? kubeVersionFromImage(kubeImage) : null, etcdVersion: etcdImage ? etcdVersionFromImage(etcdImage) : null };
+}
+
+/** No kubeadm manifest at all is a problem; a release outside the known ones a warning. */
+function checkNodeHasComponents(node: NodeState, found: readonly FoundComponent[], refused: readonly Problem[], kubeImage: string | undefined, kubernetesVersion: string | null, findings: Findings): void {
+  if (found.length === 0 && refused.length === 0) {
+    findings.problems.push({ code: 'no-components', message: `no kubeadm control-plane manifests in ${node.manifestsDir}`, path: node.manifestsDir, fix: 'run on a kubeadm control-plane node, or point --root / manifestsDir at one' });
+  } else if (kubernetesSupport(kubernetesVersion) !== 'known' && kubeImage) {
+    findings.warnings.push({ code: 'kubernetes-version', message: `Kubernetes version ${kubernetesVersion ?? `of image ${kubeImage}`} is outside the versions this tool knows (${KNOWN_KUBERNETES}); review the plan carefully`, path: node.manifestsDir });
+  }
+}
+
+/** A component the config selects (not all four) that the node does not run. */
+function warnAbsentSelected(node: NodeState, found: readonly FoundComponent[], config: Config, findings: Findings): void {
+  for (const c of config.components) {
+    if (!found.some((f) => f.component === c) && config.components.length < 4) {
+      findings.warnings.push({ code: 'component-absent', message: `${c} was selected in the config but has no kubeadm manifest on this node`, path: node.manifestsDir });
+    }
+  }
+}
+
+/**
+ * What one migrated component reads and writes (its flags, its implicit writes and the files its config
+ * files name), with what about them the plan must refuse or warn of.
+ */
+function componentAccesses(node: NodeState, f: FoundComponent, kubernetesVersion: string | null, findings: Findings): FileAccess[] {
+  const direct = analyzeAccess(f.pod, f.component);
+  const implicit = implicitWrites(f.pod, f.component);
+  const own = [...direct.accesses, ...implicit.accesses];
+  const inner = expandConfigAccesses(f.pod, f.component, own, node.configs);
+  for (const n of inner.notes) findings.warnings.push(configNoteWarning(f, n));
+  reportUnmapped(f, [...direct.unmapped, ...implicit.unmapped], findings);
+  findings.problems.push(...privilegedPortProblems(f, kubernetesVersion));
+  findings.warnings.push(...unanalysedMountWarnings(f, own, inner.notes));
+  return [...own, ...inner.accesses];
+}
+
+type ConfigNote = ReturnType<typeof expandConfigAccesses>['notes'][number];
+
+function configNoteWarning(f: FoundComponent, n: ConfigNote): Problem {
+  return n.why === 'socket'
+    ? { code: 'socket-reference', message: `${f.component} connects to the unix socket ${n.path} (${n.via}); connecting needs write permission on the socket, which its owner (the plugin) creates — make it accessible to the component's user`, path: n.path, component: f.component }
+    : { code: 'path-not-on-host', message: `${f.component}: ${n.via} names ${n.path}, which is on no hostPath volume of the pod`, path: f.path, component: f.component };
+}
+
+/** Paths inside the image: a write there is a problem, a read only a warning. */
+function reportUnmapped(f: FoundComponent, unmapped: ReturnType<typeof analyzeAccess>['unmapped'], findings: Findings): void {
+  for (const u of unmapped) {
+    if (u.access === 'write') {
+      // A non-root process cannot create files in the image's directories (root-owned): the
+      // component would exit at start (kube-apiserver: "open /var/log/…: permission denied").
+      findings.problems.push({ code: 'write-path-in-image', message: `${f.component} must write ${u.containerPath} (${u.flag}), which is on no hostPath volume: inside the image, where the non-root ${f.component} cannot create it`, path: f.path, component: f.component, fix: `mount the directory of ${u.containerPath} from the host (a hostPath volume, type DirectoryOrCreate, and a volumeMount without readOnly) in ${f.path}, or remove ${u.flag}` });
+      continue;
+    }
+    findings.warnings.push({ code: 'path-not-on-host', message: `${f.component} ${u.flag}${u.flag.startsWith('--') ? '=' : ' '}${u.containerPath} is not on a hostPath volume (it is inside the image); nothing to change for it`, path: f.path, component: f.component });
+  }
+}
+
+function privilegedPortProblems(f: FoundComponent, kubernetesVersion: string | null): Problem[] {
+  // Only kube-apiserver images from v1.21 carry cap_net_bind_service on the binary (kubernetes#99145);
+  // before that, a non-root apiserver has no way to gain it (no ambient capabilities are set).
+  const apiserverCanBind = f.component === 'kube-apiserver' && (kubernetesVersion === null || semver.gte(kubernetesVersion, '1.21.0'));
+  return listenPorts(f.pod, f.component)
+    .filter((p) => p.port < 1024 && !apiserverCanBind)
+    .map((p) => ({ code: 'privileged-port', message: `${f.component} listens on port ${p.port} (${p.flag}); only kube-apiserver from v1.21 can bind below 1024 as non-root (its binary carries cap_net_bind_service)`, path: f.path, component: f.component, fix: `move ${p.flag} to a port >= 1024` }));
+}
+
+/** Read-write mounts no flag names a path in (a KMS plugin socket?): what runs there must suit the new user. */
+function unanalysedMountWarnings(f: FoundComponent, accesses: readonly FileAccess[], notes: readonly ConfigNote[]): Problem[] {
+  const out: Problem[] = [];
+  for (const m of f.pod.allContainers.flatMap((c) => c.mounts).filter((x) => !x.readOnly)) {
+    const v = f.pod.volumes.find((x) => x.name === m.name);
+    if (!v || v.path === '/usr/libexec/kubernetes/kubelet-plugins/volume/exec') continue; // kcm's flexvolume dir: only read
+    if (accesses.some((a) => a.volume === m.name) || notes.some((n) => n.why === 'socket' && n.path.startsWith(v.path))) continue;
+    out.push({ code: 'writable-mount-unanalysed', message: `${f.component} mounts ${v.path} read-write but no flag names a path in it (a KMS plugin socket?); after the migration it runs as a non-root user, so sockets and files there must be accessible to it`, path: v.path, component: f.component });
+  }
+  return out;
+}
+
+/** Each shared reader set's GID (by its key), as the identity plan creates or reuses its group. */
+function sharedReaderGids(shared: readonly SharedGroupSpec[], sharedSets: ReturnType<typeof sharedReaderSets>, accounts: readonly AccountAction[]): Map<string, number> {
+  const sharedGids = new Map<string, number>();
+  for (const [i, s] of shared.entries()) {
+    const a = accounts.find((x) => x.name === s.name && x.action !== 'create-user' && x.action !== 'reuse-user');
+    if (a && 'gid' in a) sharedGids.set(sharedSets[i]!.key, a.gid);
+  }
+  return sharedGids;
+}
+
+/** Names of IDs for the plan's words: the node's first account of each ID, then the accounts this plan creates. */
+function accountNames(node: NodeState, accounts: readonly AccountAction[]): { user(uid: number): string | undefined; group(gid: number): string | undefined } {
+  const userNames = new Map<number, string>();
+  const groupNames = new Map<number, string>();
+  for (const p of node.passwd) if (!userNames.has(p.uid)) userNames.set(p.uid, p.name);
+  for (const g of node.group) if (!groupNames.has(g.gid)) groupNames.set(g.gid, g.name);
+  for (const a of accounts) {
+    if (a.action === 'create-user') userNames.set(a.uid, a.name);
+    else if (a.action === 'create-group') groupNames.set(a.gid, a.name);
+  }
+  return { user: (u) => userNames.get(u), group: (g) => groupNames.get(g) };
+}
+
+/** A migrated component's manifest edit (none when it already holds the identity), and what about it to refuse or warn of. */
+function manifestEdit(node: NodeState, f: FoundComponent, identity: Identity, accounts: readonly AccountAction[], kubernetesVersion: string | null, findings: Findings): ManifestAction[] {
+  findings.problems.push(...containerOverrides(f, identity));
+  const running = f.pod.podSecurityContext.runAsUser;
+  if (running !== undefined && running !== 0 && running !== identity.uid) {
+    const holder = node.passwd.find((p) => p.uid === running);
+    findings.warnings.push({ code: 'identity-changes', message: `${f.component} runs as uid ${String(running)}${holder ? ` (${holder.name})` : ' (no such user here)'} today; the plan moves it to ${identity.user} (uid ${identity.uid})`, path: f.path, component: f.component, fix: `if uid ${String(running)} is the identity you want, pin it: accounts.${f.component}.uid in the config` });
+  }
+  const edit = applySecurity(f.text, desiredSecurity(identity, kubernetesVersion), f.path);
+  if (edit.changes.length === 0) return [];
+  const accountExists = accounts.some((a) => a.action === 'reuse-user' && a.name === identity.user);
+  return [manifestAction(f, edit, accountExists && runsAsUid(f.pod) !== identity.uid)];
+}
+
 /**
  * The config in force (-c, or the node's default config file) against the one the node was migrated
  * with: each difference is a change the operator reviews in the plan, one warning each.
@@ -244,7 +294,7 @@ function recordDifferences(recorded: Config, config: Config, manifestsDir: strin
 }
 
 /** A host directory a non-kubeadm static pod running as root mounts read-write. */
-export interface RootPodMount {
+interface RootPodMount {
   path: string;
   /** The manifest's node path. */
   manifest: string;
@@ -254,7 +304,7 @@ export interface RootPodMount {
  * Directories the static pods that are NOT kubeadm components (a log shipper, kube-vip) mount read-write
  * from a container that runs as root (no runAsUser, or 0: kubeadm-style images run as root).
  */
-export function rootPodWritableDirs(node: NodeState, found: readonly FoundComponent[]): RootPodMount[] {
+function rootPodWritableDirs(node: NodeState, found: readonly FoundComponent[]): RootPodMount[] {
   const out: RootPodMount[] = [];
   for (const m of node.manifests) {
     if (!m.parsed.ok || found.some((f) => f.path === m.path)) continue;
@@ -276,7 +326,7 @@ export function rootPodWritableDirs(node: NodeState, found: readonly FoundCompon
  * holds, or sits inside, such a mount): the component could plant files and links the root pod then
  * reads, follows or runs. Blocking: the directory stays root's.
  */
-export function sharedWithRootPods(files: readonly FileAction[], mounts: readonly RootPodMount[]): Problem[] {
+function sharedWithRootPods(files: readonly FileAction[], mounts: readonly RootPodMount[]): Problem[] {
   const within = (a: string, b: string) => a === b || a.startsWith(b === '/' ? '/' : `${b}/`);
   const out: Problem[] = [];
   for (const f of files.filter((x) => x.access === 'write')) {

@@ -15,7 +15,7 @@ import { kubeVersionFromImage } from '../model/version.js';
 import { fingerprintInputs } from './fingerprint.js';
 import { createdByTool, NOLOGIN_SHELLS } from './identities.js';
 import { removeSecurity } from './manifest-edit.js';
-import { groupUses, handoverRefusal, hostCredential, isTrustStore, satisfies } from './ownership.js';
+import { groupUses, handoverRefusal, hostCredential, isTrustStore, satisfies, type HandoverContext, type PathUse } from './ownership.js';
 import { findComponents, manifestAction } from './plan.js';
 import { PLAN_API_VERSION, REVERT_PLAN_KIND, type AccountAction, type FileAction, type ManifestAction, type Ownership, type Plan, type Problem } from './types.js';
 import { GROUP_PATH, PASSWD_PATH } from '../model/node-paths.js';
@@ -31,7 +31,7 @@ export interface CreatedAccounts {
 const ROOT_IDENTITY = { user: 'root', uid: 0, group: 'root', gid: 0, supplementalGroups: [] };
 
 /** kubeadm's own modes (pkiutil/keyutil/kubeconfig writers): keys, sa.pub and kubeconfigs 0600, certificates 0644. */
-export function kubeadmDefaultMode(path: string, secret: boolean): number {
+function kubeadmDefaultMode(path: string, secret: boolean): number {
   return secret || path.endsWith('.pub') ? 0o600 : 0o644;
 }
 
@@ -48,48 +48,8 @@ export function buildRevertPlan(node: NodeState, config: Config, opts: { now: Da
   const kubeImage = found.find((f) => f.component !== 'etcd')?.pod.image ?? null;
   const version = kubeImage ? kubeVersionFromImage(kubeImage) : null;
   const keepSeccompField = version !== null && semver.gte(version, KUBEADM_WRITES_SECCOMP_SINCE);
-
-  const manifests: ManifestAction[] = [];
-  const accesses: FileAccess[] = [];
-  for (const f of selected) {
-    const direct = analyzeAccess(f.pod, f.component).accesses;
-    accesses.push(...direct, ...expandConfigAccesses(f.pod, f.component, direct, node.configs).accesses);
-    const edit = removeSecurity(f.text, { keepSeccompField, removeSeccompAnnotation: true }, f.path);
-    if (edit.changes.length) {
-      manifests.push(manifestAction(f, edit, false));
-    }
-  }
-
-  const name = (uid: number) => node.passwd.find((p) => p.uid === uid)?.name;
-  const gname = (gid: number) => node.group.find((g) => g.gid === gid)?.name;
-  const own = (uid: number, gid: number, mode: number): Ownership => ({ uid, gid, mode, user: uid === 0 ? 'root' : name(uid), group: gid === 0 ? 'root' : gname(gid) });
-  const files: FileAction[] = [];
-  const uses = groupUses(accesses, node.contents);
-  const handover = { manifestsDir: node.manifestsDir, used: uses.flatMap((u) => u.readers.map((component) => ({ path: u.path, component }))) };
-  for (const use of uses) {
-    const stat = node.paths[use.path];
-    if (!stat || isTrustStore(use.path) || stat.type === 'symlink') continue;
-    // What migrate never hands over, revert never "restores" either (/etc/shadow named by a flag is
-    // root:shadow 0640, not kubeadm's 0644; /usr/bin named as a data dir is not root 0700).
-    if (hostCredential(use.path) !== null) continue;
-    if (use.access === 'write' && handoverRefusal(use.path, use.readers[0]!, handover, { stat, tree: node.trees[use.path] }) !== null) continue;
-    const current = own(stat.uid, stat.gid, stat.mode);
-    if (use.access === 'write') {
-      if (stat.type !== 'dir') continue;
-      const tree = node.trees[use.path] ?? { entries: 0, owners: [] };
-      if (stat.uid === 0 && stat.gid === 0 && (stat.mode & 0o7777) === 0o700 && tree.owners.every((o) => o.uid === 0 && o.gid === 0)) continue;
-      files.push({ action: 'set-owner-recursive', path: use.path, current, desired: own(0, 0, 0o700), tree, readers: use.readers, access: 'write', secret: false, reason: 'back to kubeadm\'s default: root, 0700' });
-      continue;
-    }
-    if (stat.type !== 'file') continue;
-    const desired = own(0, 0, kubeadmDefaultMode(use.path, use.secret));
-    // Public files still owned by root keep their mode (it may have been set by the operator).
-    if (!use.secret && stat.uid === 0 && stat.gid === 0) continue;
-    if (satisfies(stat, desired)) continue;
-    files.push({ action: 'set-owner-mode', path: use.path, current, desired, readers: use.readers, access: 'read', secret: use.secret, reason: `back to kubeadm's default: root, ${use.secret ? 'private ' : ''}${desired.mode === 0o600 ? '0600' : '0644'}` });
-  }
-  files.sort((a, b) => compareText(a.path, b.path));
-
+  const manifests = manifestReverts(selected, keepSeccompField);
+  const files = fileReverts(node, groupUses(selected.flatMap((f) => accessesOf(node, f)), node.contents));
   const accounts = revertAccounts(node, config, found, selected, opts.created ?? { users: [], groups: [] }, { problems, warnings }, opts.record?.accounts ?? []);
   const byPath = (a: Problem, b: Problem) => compareText(a.path ?? '', b.path ?? '') || compareText(a.code, b.code);
   return {
@@ -111,6 +71,53 @@ export function buildRevertPlan(node: NodeState, config: Config, opts: { now: Da
   };
 }
 
+/** The migration's securityContext fields taken out of each selected manifest that has them. */
+function manifestReverts(selected: Found, keepSeccompField: boolean): ManifestAction[] {
+  return selected.flatMap((f) => {
+    const edit = removeSecurity(f.text, { keepSeccompField, removeSeccompAnnotation: true }, f.path);
+    return edit.changes.length ? [manifestAction(f, edit, false)] : [];
+  });
+}
+
+/** What a component reads and writes: its flags' paths, and those named in the config files they name. */
+function accessesOf(node: NodeState, f: Found[number]): FileAccess[] {
+  const direct = analyzeAccess(f.pod, f.component).accesses;
+  return [...direct, ...expandConfigAccesses(f.pod, f.component, direct, node.configs).accesses];
+}
+
+/** Each used path back to kubeadm's owner and mode, where it is not already; sorted by path. */
+function fileReverts(node: NodeState, uses: PathUse[]): FileAction[] {
+  const handover = { manifestsDir: node.manifestsDir, used: uses.flatMap((u) => u.readers.map((component) => ({ path: u.path, component }))) };
+  const files = uses.flatMap((use) => {
+    const action = fileRevert(node, use, handover);
+    return action ? [action] : [];
+  });
+  return files.sort((a, b) => compareText(a.path, b.path));
+}
+
+function fileRevert(node: NodeState, use: PathUse, handover: HandoverContext): FileAction | null {
+  const stat = node.paths[use.path];
+  if (!stat || isTrustStore(use.path) || stat.type === 'symlink') return null;
+  // What migrate never hands over, revert never "restores" either (/etc/shadow named by a flag is
+  // root:shadow 0640, not kubeadm's 0644; /usr/bin named as a data dir is not root 0700).
+  if (hostCredential(use.path) !== null) return null;
+  if (use.access === 'write' && handoverRefusal(use.path, use.readers[0]!, handover, { stat, tree: node.trees[use.path] }) !== null) return null;
+  const own = (uid: number, gid: number, mode: number): Ownership => ({ uid, gid, mode, user: uid === 0 ? 'root' : node.passwd.find((p) => p.uid === uid)?.name, group: gid === 0 ? 'root' : node.group.find((g) => g.gid === gid)?.name });
+  const current = own(stat.uid, stat.gid, stat.mode);
+  if (use.access === 'write') {
+    if (stat.type !== 'dir') return null;
+    const tree = node.trees[use.path] ?? { entries: 0, owners: [] };
+    if (stat.uid === 0 && stat.gid === 0 && (stat.mode & 0o7777) === 0o700 && tree.owners.every((o) => o.uid === 0 && o.gid === 0)) return null;
+    return { action: 'set-owner-recursive', path: use.path, current, desired: own(0, 0, 0o700), tree, readers: use.readers, access: 'write', secret: false, reason: 'back to kubeadm\'s default: root, 0700' };
+  }
+  if (stat.type !== 'file') return null;
+  const desired = own(0, 0, kubeadmDefaultMode(use.path, use.secret));
+  // Public files still owned by root keep their mode (it may have been set by the operator).
+  if (!use.secret && stat.uid === 0 && stat.gid === 0) return null;
+  if (satisfies(stat, desired)) return null;
+  return { action: 'set-owner-mode', path: use.path, current, desired, readers: use.readers, access: 'read', secret: use.secret, reason: `back to kubeadm's default: root, ${use.secret ? 'private ' : ''}${desired.mode === 0o600 ? '0600' : '0644'}` };
+}
+
 type Found = ReturnType<typeof findComponents>['found'];
 
 /**
@@ -119,7 +126,7 @@ type Found = ReturnType<typeof findComponents>['found'];
  * (an operator's own kubeadm-foo-readers stays). A reader group goes only when none of its members stays
  * migrated: a partial revert must not leave sa.key group-owned by a GID the next system group receives.
  */
-export function revertAccounts(node: NodeState, config: Config, found: Found, selected: Found, created: CreatedAccounts, out: { problems: Problem[]; warnings: Problem[] }, recorded: readonly RecordedAccount[] = []): AccountAction[] {
+function revertAccounts(node: NodeState, config: Config, found: Found, selected: Found, created: CreatedAccounts, out: { problems: Problem[]; warnings: Problem[] }, recorded: readonly RecordedAccount[] = []): AccountAction[] {
   const accounts: AccountAction[] = [];
   const userOf = (c: Found[number]) => config.accounts[c.component]?.user ?? DEFAULT_ACCOUNT[c.component];
   const groupOf = (c: Found[number]) => config.accounts[c.component]?.group ?? userOf(c);

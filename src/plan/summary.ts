@@ -16,7 +16,7 @@ export function isBlocked(plan: Plan): boolean {
   return plan.problems.length > 0;
 }
 
-export interface PlanCounts {
+interface PlanCounts {
   accountsToCreate: number;
   accountsReused: number;
   filesToChange: number;

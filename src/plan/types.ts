@@ -37,7 +37,7 @@ export type AccountAction =
   | { action: 'delete-user'; name: string; uid: number; gid: number; group: string; supplementaryGroups: string[]; shell: string; home: string; comment: string }
   | { action: 'delete-group'; name: string; gid: number; members: string[] };
 
-export type FileActionKind =
+type FileActionKind =
   /** chown + chmod one path (not recursive). */
   | 'set-owner-mode'
   /** chown a directory and everything below it; chmod only the directory itself. */
@@ -116,7 +116,7 @@ export interface ComponentPlan {
 }
 
 /** What changes when the node moves to another Kubernetes version (plan --kubernetes-version). */
-export interface TargetVersion {
+interface TargetVersion {
   version: string;
   /** 'downgrade': older than the node's version (kubeadm does not downgrade). */
   support: 'known' | 'unknown-version' | 'too-old' | 'too-new' | 'downgrade';

@@ -141,7 +141,7 @@ export function operatorName(env: NodeJS.ProcessEnv = process.env): string {
   }
 }
 
-export interface RunInfo {
+interface RunInfo {
   runId: string;
   at: Date;
   by: string;

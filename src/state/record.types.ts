@@ -49,7 +49,12 @@ export interface RecordedGrant {
   source: string;
 }
 
-/** One field the migration set in a manifest: rollback undoes exactly these, on the manifest as it is then. */
+/**
+ * One field the migration set in a manifest: rollback undoes exactly these, on the manifest as it is then.
+ * The journal's form (src/plan/manifest-undo.ts manifestEdits): the deepest mapping level where the manifest
+ * differs, so a mapping the migration inserted whole is one edit. Records of earlier versions hold one edit
+ * per managed field instead; they still read, and apply rewrites them in this form.
+ */
 export interface RecordedManifestEdit {
   component: Component;
   /** Node path of the manifest. */

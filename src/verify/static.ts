@@ -32,7 +32,7 @@ function manifestCause(plan: Plan, m: ManifestAction, undone: boolean): string {
  * number, "kubeadm-etcd(102)", and the mode shows every special bit. A drift line never reads "is
  * kubeadm-etcd:kubeadm-etcd 0700, should be kubeadm-etcd:kubeadm-etcd 0700".
  */
-export function describeOwnership(o: Ownership, other: Ownership | null): string {
+function describeOwnership(o: Ownership, other: Ownership | null): string {
   const user = o.user ?? String(o.uid);
   const group = o.group ?? String(o.gid);
   const sameUserName = other !== null && user === (other.user ?? String(other.uid)) && o.uid !== other.uid;

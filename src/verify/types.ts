@@ -1,6 +1,6 @@
 // What verify reports: findings, each naming the path or process and what is wrong, the day-2
 // operation that most likely caused it, and the command that fixes it.
-export type FindingKind = 'account' | 'file' | 'secret-exposed' | 'data-dir' | 'manifest' | 'process' | 'problem';
+type FindingKind = 'account' | 'file' | 'secret-exposed' | 'data-dir' | 'manifest' | 'process' | 'problem';
 
 export interface Finding {
   kind: FindingKind;

@@ -91,7 +91,7 @@ function goTags(tags: Tags): Tags {
   return [...keep, goIntTag, goFloatTag, goBinaryTag];
 }
 
-export const YAML_OPTIONS: ParseOptions & DocumentOptions & SchemaOptions = {
+const YAML_OPTIONS: ParseOptions & DocumentOptions & SchemaOptions = {
   version: '1.1',
   customTags: goTags,
   // `<<: *anchor` merges (go-yaml v2 does them).

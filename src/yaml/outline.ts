@@ -40,7 +40,7 @@ export interface OSeq {
 }
 
 /** Anything else (an alias): read, never edited in place. */
-export interface OOther {
+interface OOther {
   kind: 'other';
   js: unknown;
 }
@@ -55,7 +55,7 @@ export interface OPair {
   value: ONode | null;
 }
 
-export type Outline = { ok: true; root: ONode | null } | { ok: false; error: string };
+type Outline = { ok: true; root: ONode | null } | { ok: false; error: string };
 
 /** Parse one document; the first error's first line when the text is not valid YAML. */
 export function outline(text: string): Outline {
