@@ -7,7 +7,7 @@ import { InputError, RefusedError } from '../errors.js';
 import type { Outcome, Wrap } from './main.js';
 import { parseDuration, type GlobalOptions } from './options.js';
 import { confirm } from './confirm.js';
-import { loadConfig, loadNode, requireProc, requirePrograms, requireRoot } from './inputs.js';
+import { loadConfig, loadNode, requireProc, requirePrograms, requireRoot } from '../inputs.js';
 import { emit, note, noteBlocked, style } from './output.js';
 import { withProgress } from './progress.js';
 import { rollbackCommandLine } from '../apply/rollback-hint.js';

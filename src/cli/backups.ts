@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { Outcome, Wrap } from './main.js';
 import type { GlobalOptions } from './options.js';
-import { requireDir } from './inputs.js';
+import { requireDir } from '../inputs.js';
 import { emit } from './output.js';
 
 export function register(program: Command, run: Wrap): void {

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { InputError } from '../errors.js';
 import type { Outcome, Wrap } from './main.js';
 import type { GlobalOptions } from './options.js';
-import { loadConfig, loadNode } from './inputs.js';
+import { loadConfig, loadNode } from '../inputs.js';
 import { emit } from './output.js';
 
 export function register(program: Command, run: Wrap): void {

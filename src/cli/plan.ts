@@ -1,6 +1,6 @@
 // kubeadm-nonroot plan: show what apply would do. Never writes anything.
 import type { Command } from 'commander';
-import { loadConfig, loadNode } from './inputs.js';
+import { loadConfig, loadNode } from '../inputs.js';
 import type { Outcome, Wrap } from './main.js';
 import type { GlobalOptions } from './options.js';
 import { emit, note, noteBlocked, style } from './output.js';

@@ -5,7 +5,7 @@ import { describeUnconfirmed, RefusedError, RollbackFailedError } from '../error
 import type { Outcome, Wrap } from './main.js';
 import { parseDuration, type GlobalOptions } from './options.js';
 import { confirm } from './confirm.js';
-import { requireDir, requireProc, requirePrograms, requireRoot } from './inputs.js';
+import { requireDir, requireProc, requirePrograms, requireRoot } from '../inputs.js';
 import { emit, note } from './output.js';
 import { withProgress } from './progress.js';
 import { withInterrupts } from './signals.js';

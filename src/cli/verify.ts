@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import type { Outcome, Wrap } from './main.js';
 import type { GlobalOptions } from './options.js';
-import { loadConfig, loadNode, requireProc } from './inputs.js';
+import { loadConfig, loadNode, requireProc } from '../inputs.js';
 import { emit, style } from './output.js';
 import { readRunJournals } from '../state/backups.js';
 import { replayJournals, type NodeHistory } from '../state/history.js';

@@ -7,7 +7,7 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { missingPrograms } from '../../src/cli/inputs.js';
+import { missingPrograms } from '../../src/inputs.js';
 import { addSystemDirs, BIN, isToolState, NEEDS_ROOT, runCli, show } from '../support/cli.js';
 import { buildSandbox } from '../support/sandbox.js';
 import { diffSnapshots, snapshotTree } from '../support/tree.js';
