@@ -1,7 +1,7 @@
 // kubeadm-nonroot apply (and revert, which shares it): the options, the question, the progress and
-// signal handling, and how the outcome of runApply (src/apply/command.ts) is shown.
+// signal handling, and how the outcome of runApply (src/commands/apply.ts) is shown.
 import type { Command } from 'commander';
-import type { ApplyOutcome } from '../apply/command.js';
+import type { ApplyOutcome } from '../commands/apply.js';
 import type { Plan } from '../plan/types.js';
 import { rollbackCommandLine } from '../apply/rollback-hint.js';
 import type { Outcome, Wrap } from './main.js';
@@ -34,7 +34,7 @@ export function withRunOptions(cmd: Command, planHelp: string): Command {
 export async function runPlanCommand(opts: GlobalOptions, cmd: Command, verb: 'apply' | 'revert'): Promise<Outcome> {
   const o = cmd.opts<{ plan?: string; yes?: boolean; dryRun?: boolean; wait: boolean; timeout: string; proc: string; grant?: string[] }>();
   const timeoutMs = parseDuration(o.timeout);
-  const [{ runApply }, { renderPlanHuman }] = await Promise.all([import('../apply/command.js'), import('../render/plan-human.js')]);
+  const [{ runApply }, { renderPlanHuman }] = await Promise.all([import('../commands/apply.js'), import('../render/plan-human.js')]);
   const planText = (plan: Plan) => renderPlanHuman(plan, style(opts));
   const outcome = await runApply(
     { verb, root: opts.root, config: opts.config, planFile: o.plan, dryRun: o.dryRun === true, wait: o.wait, timeoutMs, proc: o.proc, grants: o.grant ?? [] },

@@ -1,7 +1,7 @@
 // kubeadm-nonroot rollback: the options, the preview and question, the progress and signal handling,
-// and how the outcome of runRollback (src/apply/rollback-command.ts) is shown.
+// and how the outcome of runRollback (src/commands/rollback.ts) is shown.
 import type { Command } from 'commander';
-import type { RollbackOutcome, RollbackReady } from '../apply/rollback-command.js';
+import type { RollbackOutcome, RollbackReady } from '../commands/rollback.js';
 import { describeUnconfirmed } from '../errors.js';
 import type { Outcome, Wrap } from './main.js';
 import { parseDuration, type GlobalOptions } from './options.js';
@@ -27,7 +27,7 @@ export function register(program: Command, run: Wrap): void {
 export async function rollbackCommand(opts: GlobalOptions, cmd: Command): Promise<Outcome> {
   const o = cmd.opts<{ backup?: string; keepAccounts?: boolean; yes?: boolean; wait: boolean; timeout: string; proc: string }>();
   const timeoutMs = parseDuration(o.timeout);
-  const { runRollback } = await import('../apply/rollback-command.js');
+  const { runRollback } = await import('../commands/rollback.js');
   const outcome = await runRollback(
     { root: opts.root, backup: o.backup, keepAccounts: o.keepAccounts === true, wait: o.wait, timeoutMs, proc: o.proc },
     {

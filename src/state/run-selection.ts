@@ -1,6 +1,6 @@
 // Which recorded run a command acts on, decided from the runs' states alone (pure): the run rollback
 // undoes, and whether an apply starts a new run or continues an unfinished one. The commands
-// (src/apply/command.ts, src/apply/rollback-command.ts) turn a refusal into its message.
+// (src/commands/apply.ts, src/commands/rollback.ts) turn a refusal into its message.
 import type { BackupInfo } from './backups.js';
 
 /** What a run selection needs of a recorded run: its id (the start time: ids sort by age) and its state. */

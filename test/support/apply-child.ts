@@ -26,8 +26,8 @@
 //                           name is printed: "apply-child: RolledBackError: …".
 import fs, { writeSync } from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
-import { runApply, type RunControl } from '../../src/apply/command.js';
-import { runRollback } from '../../src/apply/rollback-command.js';
+import { runApply, type RunControl } from '../../src/commands/apply.js';
+import { runRollback } from '../../src/commands/rollback.js';
 
 async function main(): Promise<void> {
   // `node --test dist/test/` (npm test) runs every .js file under a directory named test, this one

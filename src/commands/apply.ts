@@ -22,8 +22,8 @@ import { acquireLock } from '../state/lock.js';
 import { recordInputs } from '../state/record.js';
 import type { MigrationRecord } from '../state/record.types.js';
 import { chooseApplyStart } from '../state/run-selection.js';
-import { rollbackCommandLine } from './rollback-hint.js';
-import { applyPlan, type ApplyEvent, type ApplyResult } from './run.js';
+import { rollbackCommandLine } from '../apply/rollback-hint.js';
+import { applyPlan, type ApplyEvent, type ApplyResult } from '../apply/run.js';
 
 export interface ApplyCommandInputs {
   verb: 'apply' | 'revert';

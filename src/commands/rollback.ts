@@ -13,10 +13,10 @@ import { Journal, JOURNAL_FILE } from '../state/journal.js';
 import { assertJournalTrusted } from '../state/journal-check.js';
 import { acquireLock } from '../state/lock.js';
 import { chooseRollbackTarget } from '../state/run-selection.js';
-import { shadowUtils } from './accounts.js';
-import type { CommandHooks } from './command.js';
-import { preflightManifestRestores } from './manifest-restore.js';
-import { rollbackJournal, type RollbackResult } from './rollback.js';
+import { shadowUtils } from '../apply/accounts.js';
+import type { CommandHooks } from './apply.js';
+import { preflightManifestRestores } from '../apply/manifest-restore.js';
+import { rollbackJournal, type RollbackResult } from '../apply/rollback.js';
 
 export interface RollbackCommandInputs {
   /** Host path of the node's root. */
