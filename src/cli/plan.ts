@@ -1,6 +1,5 @@
-// kubeadm-nonroot plan: show what apply would do. Never writes anything.
+// kubeadm-nonroot plan: show what apply would do (runPlan, src/commands/plan.ts). Never writes anything.
 import type { Command } from 'commander';
-import { loadConfig, loadNode } from './inputs.js';
 import type { Outcome, Wrap } from './main.js';
 import type { GlobalOptions } from './options.js';
 import { emit, note, noteBlocked, style } from './output.js';
@@ -15,17 +14,15 @@ export function register(program: Command, run: Wrap): void {
 
 export async function planCommand(opts: GlobalOptions, cmd: Command): Promise<Outcome> {
   const o = cmd.opts<{ kubernetesVersion?: string }>();
-  const [{ buildPlan }, { isBlocked }, { renderPlanHuman }] = await Promise.all([import('../plan/plan.js'), import('../plan/summary.js'), import('../render/plan-human.js')]);
-  const { config, record } = await loadConfig(opts);
-  const node = await loadNode(opts, config);
-  const plan = buildPlan(node, config, { now: new Date(), targetVersion: o.kubernetesVersion, record, consentedGrants: config.grants ?? [] });
+  const [{ runPlan }, { renderPlanHuman }] = await Promise.all([import('../commands/plan.js'), import('../render/plan-human.js')]);
+  const { plan, verdict } = await runPlan({ root: opts.root, config: opts.config, targetVersion: o.kubernetesVersion });
   await emit(opts, plan, () => renderPlanHuman(plan, style(opts)));
   // Exit 2 always comes with its reason on stderr, also when stdout carries JSON or YAML for a script.
-  if (isBlocked(plan)) {
+  if (verdict === 'blocked') {
     noteBlocked(plan);
     return 'refused';
   }
-  if (plan.target && plan.target.support !== 'known') {
+  if (verdict === 'unsupported-target' && plan.target) {
     note(`kubeadm-nonroot: the upgrade target ${plan.target.version} is not one this tool handles (${plan.target.support}); ${plan.target.notes[0] ?? 'see the plan'}`);
     return 'refused';
   }

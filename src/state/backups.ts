@@ -41,8 +41,3 @@ export async function readRunJournals(root: string): Promise<RunJournal[]> {
   return (await openRuns(root)).map(({ id, journal: j }) => ({ id, op: j.begin()?.op ?? 'unknown', records: j.entries }));
 }
 
-/** The most recent run that was neither committed nor completely rolled back (an apply must not stack on it), if any. */
-export function unfinished(backups: BackupInfo[]): BackupInfo | null {
-  const last = backups[backups.length - 1];
-  return last && (last.status === 'unfinished' || last.status === 'rollback-unfinished' || last.status === 'rollback-failed') ? last : null;
-}

@@ -4,7 +4,7 @@ import type { Component } from '../model/components.js';
 import type { Plan } from '../plan/types.js';
 import type { Finding, VerifyReport } from './types.js';
 
-interface ComponentHealth {
+export interface ComponentHealth {
   component: Component;
   /** ok: no finding about it; drift: findings; not-migrated: runs as root as kubeadm wrote it; not-selected: the config leaves it alone. */
   health: 'ok' | 'drift' | 'not-migrated' | 'not-selected';

@@ -12,7 +12,7 @@ import type { VerifyReport } from './types.js';
 import type { Plan } from '../plan/types.js';
 import { compareText } from '../model/order.js';
 
-interface VerifyOptions {
+export interface VerifyOptions {
   now: Date;
   proc: string | null;
   rootFlag: string;

@@ -7,7 +7,7 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { missingPrograms } from '../../src/cli/inputs.js';
+import { missingPrograms } from '../../src/inputs.js';
 import { addSystemDirs, BIN, runCli, show } from '../../scripts/lib/cli-run.js';
 import { isToolState, NEEDS_ROOT } from '../support/cli-root.js';
 import { buildSandbox } from '../../scripts/lib/sandbox.js';

@@ -1,5 +1,6 @@
-// A child process for the crash tests: runs an apply or a rollback on a sandbox root the way the CLI
-// does (take the lock, discover, plan, run), and SIGKILLs itself right after the Nth durable journal
+// A child process for the crash tests: runs an apply or a rollback on a sandbox root through the CLI's
+// own command functions (runApply, runRollback: lock, config, discover, plan, run; saying yes, no
+// progress display, no signal handling), and SIGKILLs itself right after the Nth durable journal
 // record, through the runner's afterRecord hook (src/apply/run.ts) — a kill at a known instant, with no
 // test-only switch in the product. SIGKILL cannot be caught: no finally block, no lock release, no
 // rollback runs, exactly as with a power cut or the OOM killer.
@@ -25,16 +26,8 @@
 //                           name is printed: "apply-child: RolledBackError: …".
 import fs, { writeSync } from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
-import { applyPlan } from '../../src/apply/run.js';
-import { listBackups } from '../../src/state/backups.js';
-import { Journal } from '../../src/state/journal.js';
-import { acquireLock } from '../../src/state/lock.js';
-import { rollbackJournal } from '../../src/apply/rollback.js';
-import { shadowUtils } from '../../src/apply/accounts.js';
-import { discoverNode } from '../../src/discover/discover.js';
-import { defaultConfig } from '../../src/plan/config.js';
-import { buildPlan } from '../../src/plan/plan.js';
-import { recordInputs } from '../../src/state/record.js';
+import { runApply, type RunControl } from '../../src/commands/apply.js';
+import { runRollback } from '../../src/commands/rollback.js';
 
 async function main(): Promise<void> {
   // `node --test dist/test/` (npm test) runs every .js file under a directory named test, this one
@@ -67,23 +60,20 @@ async function main(): Promise<void> {
     fs.renameSync = (a, b) => (killAt(), renameSync(a, b));
     syncBuiltinESMExports();
   }
-  const common = { root, wait: false, timeoutMs: 1000, proc: '/proc', now: () => new Date(), events: () => undefined, afterRecord };
-  const lock = await acquireLock(root, mode, (m) => process.stderr.write(`${m}\n`));
+  // The operator says yes; the run gets no signal and shows no progress.
+  const hooks = {
+    note: (m: string) => process.stderr.write(`${m}\n`),
+    confirm: async () => true,
+    run: <T>(_ready: unknown, change: (control: RunControl) => Promise<T>) => change({ signal: new AbortController().signal, events: () => undefined }),
+  };
+  const common = { root, wait: false, timeoutMs: 1000, proc: '/proc', afterRecord };
   if (mode === 'apply') {
-    const config = defaultConfig();
-    const node = await discoverNode({ root, manifestsDir: config.manifestsDir });
-    const plan = buildPlan(node, config, { now: new Date() });
-    if (plan.problems.length) throw new Error(`plan blocked: ${plan.problems.map((p) => p.code).join(', ')}`);
-    // The migration record is the run's last journaled change, as the CLI writes it.
-    await applyPlan(plan, { ...common, signal: new AbortController().signal, record: recordInputs(plan, config, node) });
+    const out = await runApply({ ...common, verb: 'apply', config: null, dryRun: false, grants: [] }, hooks);
+    if (out.outcome === 'blocked') throw new Error(`plan blocked: ${out.plan.problems.map((p) => p.code).join(', ')}`);
   } else {
-    const open = (await listBackups(root)).filter((b) => b.status !== 'rolled-back');
-    const target = open[open.length - 1];
-    if (!target) throw new Error('nothing to roll back');
-    const journal = await Journal.open(target.dir);
-    await rollbackJournal(journal, { ...common, backupDir: target.dir, tools: shadowUtils(root), reason: 'crash test' });
+    const out = await runRollback({ ...common, keepAccounts: false }, hooks);
+    if (out.outcome === 'nothing-to-do') throw new Error('nothing to roll back');
   }
-  await lock.release();
   process.stdout.write(JSON.stringify({ records, renames }) + '\n');
 }
 

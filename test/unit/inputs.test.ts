@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { requireDir } from '../../src/cli/inputs.js';
+import { requireDir } from '../../src/inputs.js';
 import { InputError } from '../../src/errors.js';
 
 test('requireDir accepts a directory and answers everything else in one line', () => {

@@ -1,19 +1,25 @@
-// Read what every command starts from: the config file and the node.
+// Read what every command starts from: the config file and the node; and the refusals before a command
+// changes anything (not root, a missing --root or --proc, a program missing).
 // Synchronous reads: the CLI reads one small file at a time, and node:fs/promises alone loads ~30
 // internal modules (streams, readline) that `plan` otherwise never needs.
 import { accessSync, constants, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { InputError, RefusedError } from '../errors.js';
-import { SYSTEM_PATH } from '../exec.js';
-import type { Config } from '../model/config.js';
-import type { NodeState } from '../model/node.js';
-import type { ResolvedConfig } from '../state/config-source.js';
-import type { GlobalOptions } from './options.js';
+import { InputError, RefusedError } from './errors.js';
+import { SYSTEM_PATH } from './exec.js';
+import type { Config } from './model/config.js';
+import type { NodeState } from './model/node.js';
+import type { ResolvedConfig } from './state/config-source.js';
+
+/** Where a command reads the node from: its root (host path) and -c, the config file (host path) or null. */
+export interface NodeLocation {
+  root: string;
+  config: string | null;
+}
 
 /** The config in force (-c, else the node's default config file, else the record's, else defaults) and the migration record. */
-export async function loadConfig(opts: GlobalOptions): Promise<ResolvedConfig> {
+export async function loadConfig(opts: NodeLocation): Promise<ResolvedConfig> {
   requireDir(opts.root, '--root');
-  const { resolveConfig } = await import('../state/config-source.js');
+  const { resolveConfig } = await import('./state/config-source.js');
   try {
     return resolveConfig(opts.root, opts.config);
   } catch (e) {
@@ -21,9 +27,9 @@ export async function loadConfig(opts: GlobalOptions): Promise<ResolvedConfig> {
   }
 }
 
-export async function loadNode(opts: GlobalOptions, config: Config): Promise<NodeState> {
+export async function loadNode(opts: Pick<NodeLocation, 'root'>, config: Config): Promise<NodeState> {
   requireDir(opts.root, '--root');
-  const { discoverNode } = await import('../discover/discover.js');
+  const { discoverNode } = await import('./discover/discover.js');
   try {
     return await discoverNode({ root: opts.root, manifestsDir: config.manifestsDir });
   } catch (e) {

@@ -1,0 +1,30 @@
+// plan as a command: read the config, record and node, and plan (read-only). Returns the plan and
+// whether it may run; the caller (src/cli/plan.ts) renders it and maps the verdict to an exit code.
+import { loadConfig, loadNode } from '../inputs.js';
+import { buildPlan } from '../plan/plan.js';
+import { isBlocked } from '../plan/summary.js';
+import type { Plan } from '../plan/types.js';
+
+export interface PlanCommandInputs {
+  /** Host path of the node's root. */
+  root: string;
+  /** -c: host path of the config file, or null. */
+  config: string | null;
+  /** --kubernetes-version: an upgrade target to judge too. */
+  targetVersion?: string;
+}
+
+export interface PlanOutcome {
+  plan: Plan;
+  /** blocked: blocking problems; unsupported-target: the upgrade target is not one the tool handles. */
+  verdict: 'ok' | 'blocked' | 'unsupported-target';
+}
+
+export async function runPlan(inputs: PlanCommandInputs): Promise<PlanOutcome> {
+  const { config, record } = await loadConfig(inputs);
+  const node = await loadNode(inputs, config);
+  const plan = buildPlan(node, config, { now: new Date(), targetVersion: inputs.targetVersion, record, consentedGrants: config.grants ?? [] });
+  if (isBlocked(plan)) return { plan, verdict: 'blocked' };
+  if (plan.target && plan.target.support !== 'known') return { plan, verdict: 'unsupported-target' };
+  return { plan, verdict: 'ok' };
+}
