@@ -209,7 +209,7 @@ export async function benchNode(): Promise<string> {
     const md = `${SECTION}
 
 \`npm run bench -- --node\` (scripts/bench-node.ts), ${new Date().toISOString().slice(0, 10)}: a real kubeadm ${version} node
-(scripts/kube-node.ts: containerd 1.6 + runc, the real kubelet), polled from inside every 100 ms: the
+(scripts/kube-node.ts: containerd 2 + runc built from source, the real kubelet), polled from inside every 100 ms: the
 API's /livez, each component's own health endpoint, each manifest's mtime. \`kubeadm-nonroot apply\`
 (health gates on) versus \`kubeadm upgrade apply ${version}\` of the same node (same version: kubeadm
 regenerates and restarts every component whose manifest differs, as for a patch release), once with the

@@ -5,6 +5,7 @@
 //   /var/cache/kubeadm-nonroot-k8s/v1.36.3-<recipe>/bin/{kubeadm,kubelet,kube-apiserver,kube-controller-manager,kube-scheduler}
 //   /var/cache/kubeadm-nonroot-k8s/etcd-v3.6.8-<recipe>/bin/{etcd,etcdctl,etcdutl}
 //   /var/cache/kubeadm-nonroot-k8s/pause-3.10.2-<recipe>/bin/pause
+//   (and scripts/runtime-build.ts's containerd-v2.4.2-<recipe>, runc-v1.5.3-<recipe>, through buildModules)
 // <recipe> is a hash of everything besides the version that decides the binaries' bytes: the Go
 // version, the build flags, environment and ldflags, the dependency fixes (REBUILD_FIXES) and
 // WRAPPER_REVISION (bumped when the wrapper module this script writes changes); recipe.json in the
@@ -28,7 +29,9 @@
 // client-go/pkg/version): kubeadm writes its own version as the default kubernetesVersion.
 //
 // Importable: buildKubernetes({ version, binaries, onProgress }) and buildEtcd(version) return the
-// directory holding the binaries; etcdVersionFor(version) reads the etcd kubeadm pins for a release.
+// directory holding the binaries; etcdVersionFor(version) reads the etcd kubeadm pins for a release;
+// buildModules(ModuleBuild) builds any module without replace directives of its own the same way (etcd,
+// and the runtime in scripts/runtime-build.ts), with its own environment, flags and C toolchain keyed.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -106,7 +109,7 @@ function removeLeftTemporaries(dir: string): void {
  * `go build -v` of main packages (binary name → package) into a temporary dir under `dir`, then each
  * binary renamed into `dir/bin`. Progress: a line every 15 s with the number of packages compiled.
  */
-async function goBuild(dir: string, label: string, pkgs: Record<string, string>, ldflags: string, log: Progress): Promise<void> {
+async function goBuild(dir: string, label: string, pkgs: Record<string, string>, ldflags: string, log: Progress, how: GoBuildHow = { env: GO_BUILD_ENV, flags: GO_BUILD_FLAGS }): Promise<void> {
   const tmp = join(dir, `out.tmp-${process.pid}`);
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
@@ -116,9 +119,9 @@ async function goBuild(dir: string, label: string, pkgs: Record<string, string>,
   log(`${label}: go build ${Object.keys(pkgs).join(' ')} (a cold build takes many minutes on 2 cores)`);
   const names = Object.keys(pkgs);
   const out = names.length === 1 ? join(tmp, names[0]!) : `${tmp}/`;
-  await runGo('nice', ['-n', '10', 'go', 'build', ...GO_BUILD_FLAGS, '-ldflags', ldflags, '-o', out, ...Object.values(pkgs)], {
+  await runGo('nice', ['-n', '10', 'go', 'build', ...how.flags, '-ldflags', ldflags, '-o', out, ...Object.values(pkgs)], {
     cwd: dir,
-    env: GO_BUILD_ENV,
+    env: how.env,
     onLine: (l) => {
       if (/^[\w.\-/]+$/.test(l)) count++;
       const now = Date.now();
@@ -276,9 +279,11 @@ function versionLdflags(version: string, major: number, minor: number): string {
 
 /** Bump when k8sWrapper or buildEtcd change the wrapper module they write (its lines, the tidy). */
 const WRAPPER_REVISION = 1;
-/** The environment and flags of every `go build` here (goBuild). */
-const GO_BUILD_ENV = { CGO_ENABLED: '0', GOFLAGS: '-mod=mod' } as const;
-const GO_BUILD_FLAGS = ['-v', '-trimpath'] as const;
+/** The environment and flags of every `go build` here (goBuild) unless a ModuleBuild says otherwise. */
+export const GO_BUILD_ENV: Readonly<Record<string, string>> = { CGO_ENABLED: '0', GOFLAGS: '-mod=mod' };
+export const GO_BUILD_FLAGS: readonly string[] = ['-v', '-trimpath'];
+/** How one `go build` runs: its environment and flags (besides -ldflags and -o). */
+export interface GoBuildHow { env: Readonly<Record<string, string>>; flags: readonly string[] }
 /** The flags of build/pause/Makefile (buildPause). */
 const PAUSE_CFLAGS = ['-Os', '-Wall', '-Werror', '-static'] as const;
 /** etcd's binaries are linked stripped, without version variables (etcd has its own version.go). */
@@ -293,16 +298,16 @@ export function goVersion(): string {
   return goVersionSeen;
 }
 
-/** What decides the bytes of `kind`'s binaries at `version`, besides the version itself. */
-function recipeOf(kind: 'kubernetes' | 'etcd', version: string): Record<string, unknown> {
-  const { major, minor } = parseVersion(version, kind === 'kubernetes' ? 'Kubernetes' : 'etcd');
+/** What decides the bytes of Kubernetes' binaries at `version`, besides the version itself. */
+function recipeOf(version: string): Record<string, unknown> {
+  const { major, minor } = parseVersion(version, 'Kubernetes');
   return {
     go: goVersion(),
     wrapperRevision: WRAPPER_REVISION,
     env: GO_BUILD_ENV,
     flags: GO_BUILD_FLAGS,
-    ldflags: kind === 'kubernetes' ? versionLdflags(version, major, minor) : ETCD_LDFLAGS,
-    ...(kind === 'kubernetes' ? { rebuildFixes: REBUILD_FIXES } : {}),
+    ldflags: versionLdflags(version, major, minor),
+    rebuildFixes: REBUILD_FIXES,
   };
 }
 
@@ -318,7 +323,7 @@ function writeRecipe(dir: string, recipe: Record<string, unknown>): void {
 
 /** The cache directory of Kubernetes `version` under the current recipe (needs Go: see goVersion). */
 export function kubernetesCacheDir(version: string): string {
-  return keyedDir(version, recipeOf('kubernetes', version));
+  return keyedDir(version, recipeOf(version));
 }
 
 /**
@@ -354,7 +359,7 @@ export async function buildKubernetes(opts: BuildOptions): Promise<string> {
   const log = logTo(opts.onProgress);
   const binaries = opts.binaries ?? K8S_BINARIES;
   for (const b of binaries) if (!(K8S_BINARIES as readonly string[]).includes(b)) throw new Error(`unknown binary "${b}" (known: ${K8S_BINARIES.join(', ')})`);
-  const recipe = recipeOf('kubernetes', opts.version);
+  const recipe = recipeOf(opts.version);
   const dir = keyedDir(opts.version, recipe);
   const bin = join(dir, 'bin');
   if (missing(dir, binaries).length === 0) {
@@ -403,37 +408,99 @@ export async function pauseVersionFor(version: string): Promise<string> {
   return v;
 }
 
-/** Builds (or reuses) etcd, etcdctl and etcdutl at `version` (e.g. v3.6.8); returns their directory. */
-export async function buildEtcd(version: string, opts: { binaries?: readonly EtcdBinary[]; onProgress?: Progress } = {}): Promise<string> {
-  parseVersion(version, 'etcd');
+/**
+ * Binaries of Go modules that build with `go build <module>/<package>` from a plain wrapper module (no
+ * replace directives of their own to honour, unlike k8s.io/kubernetes): etcd, containerd, runc.
+ */
+export interface ModuleBuild {
+  /** What the log lines and errors call it, e.g. "containerd v2.4.2". */
+  label: string;
+  /** The cache directory's name before the recipe hash, e.g. containerd-v2.4.2. */
+  name: string;
+  /** Wrapper module path (its go.mod `module` line). */
+  wrapper: string;
+  /** The modules required, all at `version`. */
+  modules: readonly string[];
+  /** A release tag of those modules, e.g. v2.4.2. */
+  version: string;
+  /** Binary name → main package. */
+  packages: Readonly<Record<string, string>>;
+  env: Readonly<Record<string, string>>;
+  flags: readonly string[];
+  ldflags: string;
+  /** Further inputs that decide the bytes (a cgo build's C compiler and static libraries), in the recipe. */
+  native?: Readonly<Record<string, string>>;
+}
+
+/** What decides the bytes of a ModuleBuild's binaries besides the version (etcd's key order kept: same hash as before). */
+export function moduleRecipe(b: ModuleBuild): Record<string, unknown> {
+  return { go: goVersion(), wrapperRevision: WRAPPER_REVISION, env: b.env, flags: b.flags, ldflags: b.ldflags, ...(b.native ? { native: b.native } : {}) };
+}
+
+/** The cache directory of a ModuleBuild under the current recipe (needs Go: see goVersion). */
+export function moduleCacheDir(b: ModuleBuild): string {
+  return keyedDir(b.name, moduleRecipe(b));
+}
+
+/** Of a ModuleBuild's `binaries`, those not built under the current recipe (all of them when Go cannot be run). */
+export function missingModuleBinaries(b: ModuleBuild, binaries: readonly string[] = Object.keys(b.packages)): string[] {
+  let dir: string;
+  try {
+    dir = moduleCacheDir(b);
+  } catch {
+    return [...binaries];
+  }
+  return missing(dir, binaries);
+}
+
+/** Builds (or reuses) `binaries` (default: all) of a ModuleBuild; returns the directory holding them. */
+export async function buildModules(b: ModuleBuild, opts: { binaries?: readonly string[]; onProgress?: Progress } = {}): Promise<string> {
+  parseVersion(b.version, b.label);
   const log = logTo(opts.onProgress);
-  const binaries = opts.binaries ?? (Object.keys(ETCD_PACKAGES) as EtcdBinary[]);
-  const recipe = recipeOf('etcd', version);
-  const dir = keyedDir(`etcd-${version}`, recipe);
+  const binaries = opts.binaries ?? Object.keys(b.packages);
+  for (const n of binaries) if (!(n in b.packages)) throw new Error(`unknown ${b.label} binary "${n}" (known: ${Object.keys(b.packages).join(', ')})`);
+  const recipe = moduleRecipe(b);
+  const dir = keyedDir(b.name, recipe);
   const bin = join(dir, 'bin');
   if (missing(dir, binaries).length === 0) {
-    log(`etcd ${version}: cached in ${bin}`);
+    log(`${b.label}: cached in ${bin}`);
     return bin;
   }
   return withLock(dir, log, async () => {
     writeRecipe(dir, recipe);
-    const todo = missing(dir, binaries) as EtcdBinary[];
+    const todo = missing(dir, binaries);
     if (todo.length === 0) return bin;
     if (!existsSync(join(dir, '.tidy-done'))) {
-      const mods = Object.values(ETCD_PACKAGES);
-      // etcd's own `go` line, for the same module graph pruning as the release (see k8sWrapper).
-      const serverMod = readFileSync((await goDownload(`${ETCD_PACKAGES.etcd}@${version}`, dir)).GoMod, 'utf8');
-      const goLine = /^go\s+(\S+)\s*$/m.exec(serverMod)?.[1] ?? '1.23';
-      writeFileSync(join(dir, 'go.mod'), ['module kubeadm-nonroot/etcd-build', '', `go ${goLine}`, '', 'require (', ...mods.map((m) => `\t${m} ${version}`), ')', ''].join('\n'));
-      writeFileSync(join(dir, 'tools.go'), ['//go:build tools', '', 'package tools', '', 'import (', ...mods.map((m) => `\t_ "${m}"`), ')', ''].join('\n'));
-      log(`etcd ${version}: go mod tidy`);
+      // The first module's own `go` line, for the same module graph pruning as the release (see k8sWrapper).
+      const mainMod = readFileSync((await goDownload(`${b.modules[0]}@${b.version}`, dir)).GoMod, 'utf8');
+      const goLine = /^go\s+(\S+)\s*$/m.exec(mainMod)?.[1] ?? '1.23';
+      writeFileSync(join(dir, 'go.mod'), [`module ${b.wrapper}`, '', `go ${goLine}`, '', 'require (', ...b.modules.map((m) => `\t${m} ${b.version}`), ')', ''].join('\n'));
+      writeFileSync(join(dir, 'tools.go'), ['//go:build tools', '', 'package tools', '', 'import (', ...Object.values(b.packages).map((p) => `\t_ "${p}"`), ')', ''].join('\n'));
+      log(`${b.label}: go mod tidy`);
       await runGo('go', ['mod', 'tidy'], { cwd: dir, env: { GOFLAGS: '-mod=mod' } });
       writeFileSync(join(dir, '.tidy-done'), '');
     }
-    // `go build -o dir/` would name all three after their last path element (v3): one at a time.
-    for (const b of todo) await goBuild(dir, `etcd ${version}`, { [b]: ETCD_PACKAGES[b] }, ETCD_LDFLAGS, log);
+    const how = { env: b.env, flags: b.flags };
+    // `go build -o dir/` names each binary after its package's last path element (etcd's are all "v3"):
+    // together when those are the binaries' names, else one at a time.
+    const together = todo.every((n) => b.packages[n]!.split('/').pop() === n);
+    const groups = together ? [todo] : todo.map((n) => [n]);
+    for (const g of groups) await goBuild(dir, b.label, Object.fromEntries(g.map((n) => [n, b.packages[n]!])), b.ldflags, log, how);
     return bin;
   });
+}
+
+/** etcd at `version` (e.g. v3.6.8) as a ModuleBuild: CGO off, stripped, as every etcd build here since the recipe key. */
+export function etcdBuild(version: string): ModuleBuild {
+  return {
+    label: `etcd ${version}`, name: `etcd-${version}`, wrapper: 'kubeadm-nonroot/etcd-build', modules: Object.values(ETCD_PACKAGES), version,
+    packages: ETCD_PACKAGES, env: GO_BUILD_ENV, flags: GO_BUILD_FLAGS, ldflags: ETCD_LDFLAGS,
+  };
+}
+
+/** Builds (or reuses) etcd, etcdctl and etcdutl at `version` (e.g. v3.6.8); returns their directory. */
+export async function buildEtcd(version: string, opts: { binaries?: readonly EtcdBinary[]; onProgress?: Progress } = {}): Promise<string> {
+  return buildModules(etcdBuild(version), opts);
 }
 
 /**

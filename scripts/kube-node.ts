@@ -1,11 +1,13 @@
-// A kubeadm control-plane node on a RealNode: containerd (Debian 1.6) + runc, local images built from
+// A kubeadm control-plane node on a RealNode: containerd 2.x + runc built from the Go module proxy
+// (scripts/runtime-build.ts), local images built from
 // the real binaries, the real kubelet started the way kubeadm's systemd drop-in would, kubeadm init.
 // Used by test/node/ and by `npm run bench`; importable by other scripts.
-import { appendFileSync, existsSync, readFileSync, rmSync, symlinkSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, lstatSync, readdirSync, readFileSync, rmSync, symlinkSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildEtcd, buildKubernetes, buildPause, ETCD_PACKAGES, etcdVersionFor, K8S_BINARIES, pauseVersionFor, type EtcdBinary, type K8sBinary, type Progress } from './k8s-build.js';
 import { type ImageSpec, writeOciImage } from './oci-image.js';
-import { cgroupRootOf, createCgroups, RealNode } from './real-node.js';
+import { cgroupRootOf, createCgroups, NODE_PATH, RealNode } from './real-node.js';
+import { buildRuntime } from './runtime-build.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 
@@ -41,35 +43,97 @@ export async function release(version: string, onProgress?: Progress, opts: Rele
   return { version, bin, etcdBin, etcdTag: etcd.image, pauseBin, pauseTag, binaries, etcdBinaries };
 }
 
+const CRI_SOCKET = 'unix:///run/containerd/containerd.sock';
+
+/** The runtime binaries the node runs: the cached builds, on the node's PATH (KubeNode.installRuntime). */
+const RUNTIME_BINARIES = { containerd: 'containerdBin', 'containerd-shim-runc-v2': 'containerdBin', ctr: 'containerdBin', runc: 'runcBin' } as const;
+/** Where the node's PATH finds them: first in NODE_PATH after /usr/local/sbin. */
+const RUNTIME_DIR = '/usr/local/bin';
+
 /**
- * containerd's configuration for the node: the CRI plugin with restrict_oom_score_adj (root here lacks
- * CAP_SYS_RESOURCE; without it every sandbox fails with runc's "can't get final child's PID from
- * pipe: EOF"), kubeadm's pause image, runc with the cgroupfs driver. All paths are containerd's
- * defaults, which are private to the node (its /run is a tmpfs, /var/lib/containerd a scratch dir).
+ * containerd 2.4's configuration for the node. Version 4, containerd 2.4's own (version/version.go
+ * ConfigVersion; docs/man/containerd-config.toml.5.md): a version-3 file is migrated at every start with
+ * a warning. As in version 3 the CRI plugin is split into io.containerd.cri.v1.images and
+ * io.containerd.cri.v1.runtime (docs/cri/config.md); version 4 moves the socket from [grpc] to the
+ * io.containerd.server.v1.grpc plugin. Set here:
+ * - restrict_oom_score_adj: root here lacks CAP_SYS_RESOURCE; without it every sandbox fails with
+ *   runc's "can't get final child's PID from pipe: EOF";
+ * - kubeadm's pause image pinned as the sandbox image (pinned_images.sandbox replaces 1.x's
+ *   sandbox_image; a pinned image is never garbage-collected by the kubelet);
+ * - the shim and runc named by absolute path (runtime_path, BinaryName), so nothing is looked up on a
+ *   PATH, and runc with the cgroupfs driver (the kubelet's cgroupDriver) and its own root;
+ * - root, state and socket spelled out: all private to the node (its /run is a tmpfs,
+ *   /var/lib/containerd a scratch dir).
  */
 function containerdConfig(pauseImage: string): string {
-  return `version = 2
-[plugins."io.containerd.grpc.v1.cri"]
-  restrict_oom_score_adj = true
-  sandbox_image = "${pauseImage}"
-  [plugins."io.containerd.grpc.v1.cri".containerd]
+  return `version = 4
+root = "/var/lib/containerd"
+state = "/run/containerd"
+[plugins]
+  [plugins.'io.containerd.server.v1.grpc']
+    address = "${CRI_SOCKET.replace('unix://', '')}"
+  [plugins.'io.containerd.cri.v1.images']
     snapshotter = "overlayfs"
-    default_runtime_name = "runc"
-    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
-      runtime_type = "io.containerd.runc.v2"
-      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
-        SystemdCgroup = false
-        Root = "/run/containerd/runc"
+    [plugins.'io.containerd.cri.v1.images'.pinned_images]
+      sandbox = "${pauseImage}"
+  [plugins.'io.containerd.cri.v1.runtime']
+    restrict_oom_score_adj = true
+    [plugins.'io.containerd.cri.v1.runtime'.containerd]
+      default_runtime_name = "runc"
+      [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
+        runtime_type = "io.containerd.runc.v2"
+        runtime_path = "${RUNTIME_DIR}/containerd-shim-runc-v2"
+        [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]
+          BinaryName = "${RUNTIME_DIR}/runc"
+          SystemdCgroup = false
+          Root = "/run/containerd/runc"
 `;
 }
 
-const CRI_SOCKET = 'unix:///run/containerd/containerd.sock';
+/** Whether a file name on the node's PATH is a container runtime's program (Debian's containerd package: containerd*, ctr). */
+const isRuntimeProgram = (name: string): boolean => name.startsWith('containerd') || name === 'ctr' || name === 'runc';
+
+/**
+ * Puts the cached containerd, shim, ctr and runc on the node's PATH and removes every runtime program
+ * the machine has from the node's PATH (containerd-shim, containerd-stress, … too; in the node's overlay
+ * only: a whiteout in its upper layer), so the node never runs the machine's runtime, whatever it has.
+ */
+function installRuntime(node: RealNode, runtime: { containerdBin: string; runcBin: string }): void {
+  mkdirSync(node.path(RUNTIME_DIR), { recursive: true });
+  // A PATH directory reached through a symlink (merged /usr: /bin -> usr/bin) is its target's, listed too;
+  // and through /proc/<pid>/root an absolute symlink would resolve on the HOST: never removed through.
+  const dirs = NODE_PATH.split(':').filter((d) => d !== RUNTIME_DIR && !viaSymlink(node, d));
+  for (const d of dirs) {
+    for (const name of readdirSync(node.path(d)).filter(isRuntimeProgram)) rmSync(node.path(`${d}/${name}`), { force: true });
+  }
+  for (const [name, from] of Object.entries(RUNTIME_BINARIES)) {
+    const link = node.path(`${RUNTIME_DIR}/${name}`);
+    rmSync(link, { force: true });
+    symlinkSync(join(runtime[from], name), link);
+  }
+}
+
+/** Whether any component of the absolute path `dir` is a symlink (or missing) in the node's root. */
+function viaSymlink(node: RealNode, dir: string): boolean {
+  const parts = dir.split('/').filter(Boolean);
+  return parts.some((_, i) => {
+    try {
+      return lstatSync(node.path(`/${parts.slice(0, i + 1).join('/')}`)).isSymbolicLink();
+    } catch {
+      return true;
+    }
+  });
+}
 
 export class KubeNode {
   constructor(readonly node: RealNode, readonly cgroupRoot: string) {}
 
+  /** A node whose binds include the build cache (K8S_CACHE: the Kubernetes and runtime builds). */
   static async start(opts: { binds: string[]; log?: (l: string) => void; hostname?: string }): Promise<KubeNode> {
+    // Built (or found in the cache) before the node starts: hostPreflight then finds them.
+    const runtime = await buildRuntime(opts.log);
     const node = await RealNode.start({ binds: opts.binds, log: opts.log, hostname: opts.hostname });
+    installRuntime(node, runtime);
     // The node's name resolves to its address without DNS (kubeadm's Hostname preflight check).
     appendFileSync(node.path('/etc/hosts'), `${node.address} ${node.hostname}\n`);
     // No network: a resolver that refuses at once (nothing listens on the node's loopback port 53), so
@@ -190,10 +254,11 @@ evictionHard:
   nodefs.available: 1%
   imagefs.available: 1%
 # Nor image garbage collection: above 85% disk use (capacity minus available, so a filesystem's reserved
-# blocks count as used) the kubelet deletes images no container uses, and with containerd 1.6 that
-# includes the sandbox image (pause is not pinned before containerd 1.7). Nothing can pull it back here
-# (no registry): every pod restarted afterwards — etcd's, during an apply — fails "failed to get sandbox
-# image". Observed with the v1.36.3 kubelet on a disk at 87%. 100 (with imageMaximumGCAge unset)
+# blocks count as used) the kubelet deletes images no container uses. With containerd 1.6 that included
+# the sandbox image (not pinned before 1.7): every pod restarted afterwards — etcd's, during an apply —
+# failed "failed to get sandbox image" (observed with the v1.36.3 kubelet on a disk at 87%). containerd 2
+# pins it (pinned_images.sandbox), but nothing can pull back any other local image either (no
+# registry), e.g. the release a rollback after an upgrade runs again. 100 (with imageMaximumGCAge unset)
 # disables image GC (pkg/kubelet/kubelet.go, StartGarbageCollection).
 imageGCHighThresholdPercent: 100
 `;

@@ -14,13 +14,15 @@
 //
 // What the host must have (hostPreflight names what it lacks, before anything starts): Linux on x86-64
 // (the images and the pause binary are amd64 builds), cgroup v1 (createCgroups writes every v1
-// hierarchy; the kubelet is told failCgroupV1: false), containerd 1.6 or 1.7 (kube-node.ts writes a
-// version-2 config.toml with the 1.6 CRI plugin layout), and the commands below. A runner killed before
+// hierarchy; the kubelet is told failCgroupV1: false), containerd 2.x and runc built from the Go module
+// proxy into the build cache (scripts/runtime-build.ts; kube-node.ts puts them on the node's PATH and
+// hides any the machine has), and the commands below. A runner killed before
 // stop() leaves its node running: every start first sweeps nodes whose runner is gone (sweepLeftNodes).
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { runtimeMissing } from './runtime-build.js';
 
 export interface ExecResult { code: number; stdout: string; stderr: string }
 export interface NodeOptions {
@@ -33,7 +35,7 @@ export interface NodeOptions {
 }
 
 const SCRATCH_PREFIX = '/var/tmp/kubeadm-nonroot-node-';
-const COMMANDS = ['unshare', 'nsenter', 'mount', 'chroot', 'ip', 'sysctl', 'containerd', 'ctr', 'runc', 'setcap', 'gcc'];
+const COMMANDS = ['unshare', 'nsenter', 'mount', 'chroot', 'ip', 'sysctl', 'setcap', 'gcc'];
 
 /** What this host lacks for a real node, one line each (empty: nothing). */
 export function hostPreflight(): string[] {
@@ -43,11 +45,7 @@ export function hostPreflight(): string[] {
   const dirs = (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/sbin']);
   const missing = COMMANDS.filter((c) => !dirs.some((d) => d && existsSync(join(d, c))));
   if (missing.length > 0) lacks.push(`the commands ${missing.join(', ')} (.ci/run installs their Debian packages)`);
-  if (!missing.includes('containerd')) {
-    const r = spawnSync('containerd', ['--version'], { encoding: 'utf8' });
-    const v = /\bv?(\d+)\.(\d+)\.\d+/.exec(r.stdout ?? '');
-    if (!v || v[1] !== '1' || !['6', '7'].includes(v[2]!)) lacks.push(`containerd 1.6 or 1.7 (found: ${(r.stdout ?? '').trim() || 'no version'}): scripts/kube-node.ts writes containerd 1.6's config.toml (version 2, CRI plugin io.containerd.grpc.v1.cri)`);
-  }
+  lacks.push(...runtimeMissing());
   if (!readFileSync('/proc/filesystems', 'utf8').includes('\toverlay\n')) lacks.push('the overlay filesystem (modprobe overlay)');
   return lacks;
 }
@@ -113,7 +111,8 @@ function removeScratch(workDir: string, log: (line: string) => void): void {
   log(`swept the node a killed runner left in ${workDir}`);
 }
 
-const NODE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+/** The PATH of every command run in the node. */
+export const NODE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /** Runs as the node's PID 1 parent: builds the mounts and the network, then chroots into a reaper loop. */
 const SETUP = String.raw`

@@ -1,5 +1,5 @@
 // npm run test:node — the tool on a real kubeadm control plane: Kubernetes built from source
-// (scripts/k8s-build.ts), containerd 1.6 + runc from Debian, the real kubelet, kubeadm init / certs
+// (scripts/k8s-build.ts), containerd 2 + runc built from source (scripts/runtime-build.ts), the real kubelet, kubeadm init / certs
 // renew / upgrade, on a throwaway node (scripts/real-node.ts) that never touches the machine.
 // The tool runs INSIDE the node with no --root, as an operator runs it. Never skips: if the node
 // cannot start, the test fails with the reason.
