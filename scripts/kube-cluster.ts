@@ -66,6 +66,9 @@ export class Fabric {
     sweepLeftFabrics(log);
     const workDir = mkdtempSync(FABRIC_PREFIX);
     const holder = spawn('unshare', ['--net', '--pid', '--fork', '--kill-child', 'sh', '-c', FABRIC_SETUP, 'fabric', LB_ADDRESS, workDir], { stdio: ['pipe', 'pipe', 'pipe'] });
+    // Nothing is written to the holder's stdin: its end closing is the signal. Once the holder is gone,
+    // Node's own close of the pipe may fail with EPIPE, which must not become an uncaught exception.
+    holder.stdin.on('error', () => undefined);
     let output = '';
     const ready = new Promise<void>((resolve, reject) => {
       holder.stdout.on('data', (d: Buffer) => { output += d.toString(); if (output.includes('ready\n')) resolve(); });

@@ -268,6 +268,8 @@ export class RealNode {
         if (timer) clearTimeout(timer);
         resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr });
       });
+      // A command that exits without reading its input closes the pipe: EPIPE then, not an uncaught error.
+      child.stdin.on('error', () => undefined);
       child.stdin.end(opts.input ?? '');
     });
   }

@@ -5,26 +5,32 @@
 // every member, each kube-apiserver's /readyz, haproxy's view of its servers, and the availability probe
 // (scripts/api-probe.ts: an API request through the load balancer every 100 ms) while one node's
 // kube-apiserver is taken away and brought back as an operator would (its static-pod manifest moved out
-// of /etc/kubernetes/manifests and back). Measured: the bring-up time, the memory (sum of RSS) and CPU
-// of the whole cluster, the probe's counts; written to /tmp/kubeadm-nonroot-cluster-observations.txt.
+// of /etc/kubernetes/manifests and back), then while docs/fleet.md's Job rollout migrates the three
+// nodes one at a time. Measured: the bring-up time, the memory (sum of RSS) and CPU of the whole
+// cluster, the probe's counts; written to /tmp/kubeadm-nonroot-cluster-observations.txt.
 // Prerequisites (root, unshare, nsenter, ip, containerd, ctr, runc, haproxy, etcdctl, kubectl): the one
 // skip path names what is missing, and with KUBEADM_NONROOT_REQUIRE_E2E=1 (CI) the skip is a failure.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { buildSea, hostArch } from '../../scripts/build-sea.js';
 import { K8S_CACHE } from '../../scripts/k8s-build.js';
 import { haproxyServerStatus, KubeCluster, NODE_ADDRESSES, probeLine } from '../../scripts/kube-cluster.js';
 import { release } from '../../scripts/kube-node.js';
 import { REPO_ROOT } from '../support/paths.js';
 import { skipOrFail } from '../support/prerequisites.js';
-import { kubectl, procOf, waitMirrorPodsReady } from './support.js';
+import { VERSION as TOOL_VERSION } from '../../src/version.js';
+import { COMPONENTS, kubectl, procOf, rolloutScript, toolImage, waitMirrorPodsReady } from './support.js';
 
 const VERSION = process.env.KUBEADM_NONROOT_NODE_FROM ?? 'v1.36.3';
 /** As the single node (test/node/flow.test.ts): cgroup v1 here, and no registry for kube-proxy's and CoreDNS's images. */
 const IGNORE_PREFLIGHT = ['SystemVerification', 'ImagePull'];
 const GIB = 1024 * 1024;
+/** A name no registry serves: imagePullPolicy IfNotPresent finds it in each node's containerd. */
+const IMAGE = `registry.invalid/kubeadm-nonroot:${TOOL_VERSION}`;
 
 const observed: string[] = [];
 const observe = (line: string) => { observed.push(line); process.stderr.write(`[observed] ${line}\n`); };
@@ -150,4 +156,31 @@ describe(`three control-plane nodes ${VERSION} behind haproxy`, { skip: SKIP, ti
     assert.ok(etcd.length === 3 && etcd.every((e) => e.health), `etcd still has three healthy members: ${JSON.stringify(etcd)}`);
   });
 
+  test("docs/fleet.md's Job rollout, one node at a time, while the probe runs through the load balancer", async (t) => {
+    const [exe] = await buildSea([hostArch()]);
+    await Promise.all(cluster.nodes.map((kn) => kn.importImage(toolImage(IMAGE, exe!))));
+    const first = cluster.nodes[0]!;
+    writeFileSync(first.node.path('/root/rollout.sh'), rolloutScript());
+    const probe = await cluster.startProbe('probe-rollout');
+    const t0 = Date.now();
+    // The script's kubectl uses admin.conf: its server is the load balancer, as an operator's would be.
+    const run = await first.node.exec(['sh', '/root/rollout.sh'], {
+      env: { IMAGE, TEMPLATE: join(REPO_ROOT, 'templates', 'rollout', 'job.yaml'), KUBECONFIG: '/etc/kubernetes/admin.conf', POLL: '2' },
+      timeoutMs: 2_400_000,
+    });
+    const seconds = Math.round((Date.now() - t0) / 1000);
+    const count = await probe.stop();
+    const line = probeLine(count);
+    t.diagnostic(line);
+    process.stdout.write(`${line}\n`);
+    observe(`docs/fleet.md's rollout of three nodes: exit ${run.code} after ${seconds} s; ${line} ${JSON.stringify(count)}`);
+    observe(`rollout.sh output:\n${run.stdout}${run.stderr}`);
+    assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
+    assert.match(run.stdout, /all control-plane nodes migrated and verified: kn-cp1 kn-cp2 kn-cp3/);
+    // The oracle is each node's /proc: every component runs as a non-root account.
+    for (const kn of cluster.nodes) {
+      for (const c of COMPONENTS) assert.ok((procOf(kn, c)[0]?.uids[0] ?? 0) > 0, `${c} on ${kn.node.hostname} runs as non-root`);
+    }
+    await cluster.waitHealthy(300_000);
+  });
 });
