@@ -216,7 +216,9 @@ export class KubeCluster {
       writeFileSync(join(fabric.workDir, 'haproxy.cfg'), haproxyConfig(servers, cluster.statsSocket));
       await fabric.startDaemon('haproxy', ['haproxy', '-db', '-f', join(fabric.workDir, 'haproxy.cfg')]);
       for (const s of servers) {
-        const kn = await KubeNode.start({ binds: opts.binds, log, hostname: s.name, address: s.address, fabric: { pid: fabric.pid, bridge: BRIDGE } });
+        // The fabric's dir too: haproxy's stats socket at the same path inside the node, for a rollout
+        // that takes a node out of the load balancer (docs/fleet.md).
+        const kn = await KubeNode.start({ binds: [...opts.binds, fabric.workDir], log, hostname: s.name, address: s.address, fabric: { pid: fabric.pid, bridge: BRIDGE } });
         cluster.nodes.push(kn);
       }
       await Promise.all(cluster.nodes.map(async (kn) => {
