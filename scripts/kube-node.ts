@@ -6,7 +6,7 @@ import { appendFileSync, existsSync, lstatSync, readdirSync, readFileSync, rmSyn
 import { join } from 'node:path';
 import { buildEtcd, buildKubernetes, buildPause, ETCD_PACKAGES, etcdVersionFor, K8S_BINARIES, pauseVersionFor, type EtcdBinary, type K8sBinary, type Progress } from './k8s-build.js';
 import { type ImageSpec, writeOciImage } from './oci-image.js';
-import { cgroupRootOf, createCgroups, NODE_PATH, RealNode } from './real-node.js';
+import { cgroupRootOf, createCgroups, NODE_PATH, type NodeOptions, RealNode } from './real-node.js';
 import { buildRuntime } from './runtime-build.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -129,10 +129,10 @@ export class KubeNode {
   constructor(readonly node: RealNode, readonly cgroupRoot: string) {}
 
   /** A node whose binds include the build cache (K8S_CACHE: the Kubernetes and runtime builds). */
-  static async start(opts: { binds: string[]; log?: (l: string) => void; hostname?: string }): Promise<KubeNode> {
+  static async start(opts: Pick<NodeOptions, 'log' | 'hostname' | 'address' | 'fabric'> & { binds: string[] }): Promise<KubeNode> {
     // Built (or found in the cache) before the node starts: hostPreflight then finds them.
     const runtime = await buildRuntime(opts.log);
-    const node = await RealNode.start({ binds: opts.binds, log: opts.log, hostname: opts.hostname });
+    const node = await RealNode.start(opts);
     installRuntime(node, runtime);
     // The node's name resolves to its address without DNS (kubeadm's Hostname preflight check).
     appendFileSync(node.path('/etc/hosts'), `${node.address} ${node.hostname}\n`);
@@ -265,23 +265,38 @@ imageGCHighThresholdPercent: 100
   }
 
   /**
-   * kubeadm init. kubeadm's kubelet-start phase cannot restart a kubelet without an init system (it
-   * warns and goes on), so the kubelet is started here as soon as kubeadm has written its files.
+   * kubeadm init (with this node's kubeadmConfig unless another `config` is given, and `flags` such as
+   * --upload-certs).
    */
-  async init(version: string, ignorePreflight: string[]): Promise<string> {
+  async init(version: string, ignorePreflight: string[], config = this.kubeadmConfig(version), flags: string[] = []): Promise<string> {
+    writeFileSync(this.node.path('/root/kubeadm.yaml'), config);
+    return this.kubeadmStartingKubelet('init', ['init', '--config=/root/kubeadm.yaml', `--ignore-preflight-errors=${ignorePreflight.join(',')}`, ...flags, '--v=1']);
+  }
+
+  /** kubeadm join with a JoinConfiguration (`config`): a worker, or a control-plane node with its `controlPlane` section. */
+  async join(config: string, ignorePreflight: string[]): Promise<string> {
+    writeFileSync(this.node.path('/root/kubeadm-join.yaml'), config);
+    return this.kubeadmStartingKubelet('join', ['join', '--config=/root/kubeadm-join.yaml', `--ignore-preflight-errors=${ignorePreflight.join(',')}`, '--v=1']);
+  }
+
+  /**
+   * Runs kubeadm init or join. Their kubelet-start phase cannot restart a kubelet without an init
+   * system (kubeadm warns and goes on), so the kubelet is started here as soon as kubeadm has written
+   * its files.
+   */
+  private async kubeadmStartingKubelet(what: string, argv: string[]): Promise<string> {
     const n = this.node;
-    writeFileSync(n.path('/root/kubeadm.yaml'), this.kubeadmConfig(version));
-    const init = n.exec(['kubeadm', 'init', '--config=/root/kubeadm.yaml', `--ignore-preflight-errors=${ignorePreflight.join(',')}`, '--v=1'], { timeoutMs: 600_000 });
+    const run = n.exec(['kubeadm', ...argv], { timeoutMs: 600_000 });
     let done = false;
-    void init.then(() => { done = true; });
+    void run.then(() => { done = true; });
     while (!done && !existsSync(n.path('/var/lib/kubelet/kubeadm-flags.env'))) await sleep(200);
     if (!done) {
       // config.yaml is written in the same phase, just before.
       while (!existsSync(n.path('/var/lib/kubelet/config.yaml'))) await sleep(100);
       await this.startKubelet();
     }
-    const r = await init;
-    if (r.code !== 0) throw new Error(`kubeadm init exited ${r.code}:\n${r.stdout}\n${r.stderr}`);
+    const r = await run;
+    if (r.code !== 0) throw new Error(`kubeadm ${what} exited ${r.code}:\n${r.stdout}\n${r.stderr}`);
     return r.stdout + r.stderr;
   }
 

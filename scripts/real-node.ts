@@ -5,7 +5,8 @@
 //   - private /run, /tmp and /dev/shm; containerd's and the kubelet's state on a scratch dir of the
 //     disk (containerd's overlay snapshotter cannot use an overlay as its upper layer);
 //   - a veth pair inside the node's network namespace carrying the node address (these machines'
-//     kernel has no dummy interface type); all traffic stays in that namespace;
+//     kernel has no dummy interface type); all traffic stays in that namespace — unless the `fabric`
+//     option moves the veth's peer onto a bridge in a shared namespace (scripts/kube-cluster.ts);
 //   - the host's cgroup v1 hierarchies, the kubelet confined to its own cgroupRoot.
 // Processes started in the node are stopped by PID; stopping the node's PID 1 makes the kernel kill
 // whatever is left in its PID namespace, and the mount namespace — overlay, binds, the kubelet's and
@@ -18,7 +19,7 @@
 // proxy into the build cache (scripts/runtime-build.ts; kube-node.ts puts them on the node's PATH and
 // hides any the machine has), and the commands below. A runner killed before
 // stop() leaves its node running: every start first sweeps nodes whose runner is gone (sweepLeftNodes).
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -32,6 +33,12 @@ export interface NodeOptions {
   /** Host directories bind-mounted read-only at the same path inside the node (the repo, the build cache). */
   binds?: string[];
   log?: (line: string) => void;
+  /**
+   * A shared network namespace to join instead of keeping the veth's peer inside the node: the peer is
+   * moved into the namespace of this host PID and attached to its bridge (scripts/kube-cluster.ts).
+   * Default: none, the single node keeps both ends of its veth.
+   */
+  fabric?: { pid: number; bridge: string };
 }
 
 const SCRATCH_PREFIX = '/var/tmp/kubeadm-nonroot-node-';
@@ -152,7 +159,7 @@ exec chroot "$M" /bin/bash -c 'trap "exit 0" TERM; while :; do sleep 3600 & wait
 `;
 
 export class RealNode {
-  readonly daemons = new Map<string, { child: ChildProcess; pid: number; log: string }>();
+  readonly daemons = new Map<string, Daemon>();
   private constructor(
     readonly workDir: string,
     readonly address: string,
@@ -203,8 +210,17 @@ export class RealNode {
     }
     const owner: NodeOwner = { runner: process.pid, runnerStart: startTimeOf(process.pid) ?? '', unshare: unshare.pid!, init: initPid };
     writeFileSync(join(workDir, 'owner.json'), JSON.stringify(owner));
-    log(`node ${hostname} (${address}) up: PID 1 is host PID ${initPid}, scratch ${workDir}`);
-    return new RealNode(workDir, address, hostname, unshare, initPid, log);
+    const node = new RealNode(workDir, address, hostname, unshare, initPid, log);
+    if (opts.fabric) {
+      try {
+        attachToFabric(initPid, `kn-${workDir.slice(-6)}`, opts.fabric);
+      } catch (e) {
+        await node.stop();
+        throw e;
+      }
+    }
+    log(`node ${hostname} (${address}) up${opts.fabric ? ' on the fabric' : ''}: PID 1 is host PID ${initPid}, scratch ${workDir}`);
+    return node;
   }
 
   /** Whether `pid` is a node's PID 1 inside its root (what sweepLeftNodes may kill). */
@@ -251,6 +267,8 @@ export class RealNode {
         if (timer) clearTimeout(timer);
         resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr });
       });
+      // A command that exits without reading its input closes the pipe: EPIPE then, not an uncaught error.
+      child.stdin.on('error', () => undefined);
       child.stdin.end(opts.input ?? '');
     });
   }
@@ -265,33 +283,15 @@ export class RealNode {
   /** Starts a long-running process inside the node; its output goes to <workDir>/<name>.log. Returns its host PID. */
   async startDaemon(name: string, argv: string[]): Promise<number> {
     if (this.daemons.has(name)) throw new Error(`${name} already runs in the node`);
-    const logPath = join(this.workDir, `${name}.log`);
-    const fd = openSync(logPath, 'a');
-    const child = spawn('nsenter', this.nsenter(argv), { stdio: ['ignore', fd, fd] });
-    closeSync(fd);
-    // nsenter forks into the PID namespace: the daemon is its child.
-    let pid = 0;
-    for (let i = 0; i < 50 && !pid; i++) {
-      try { pid = Number(readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/)[0] ?? 0); } catch { /* not yet */ }
-      if (!pid) await sleep(50);
-    }
-    if (!pid) throw new Error(`${name} did not start in the node (see ${logPath})`);
-    this.daemons.set(name, { child, pid, log: logPath });
-    this.log(`${name} started (host PID ${pid}), log ${logPath}`);
-    return pid;
+    const daemon = await startForkedDaemon(this.nsenter(argv), join(this.workDir, `${name}.log`), name);
+    this.daemons.set(name, daemon);
+    this.log(`${name} started (host PID ${daemon.pid}), log ${daemon.log}`);
+    return daemon.pid;
   }
 
   /** Stops a daemon by PID: SIGTERM, then SIGKILL after `graceMs`. */
   async stopDaemon(name: string, graceMs = 10_000): Promise<void> {
-    const d = this.daemons.get(name);
-    if (!d) return;
-    this.daemons.delete(name);
-    const gone = new Promise<void>((r) => { if (d.child.exitCode !== null || d.child.signalCode !== null) r(); else d.child.once('close', () => r()); });
-    try { process.kill(d.pid, 'SIGTERM'); } catch { /* already gone */ }
-    const t = setTimeout(() => { try { process.kill(d.pid, 'SIGKILL'); } catch { /* gone */ } }, graceMs);
-    await gone;
-    clearTimeout(t);
-    this.log(`${name} stopped`);
+    await stopNamedDaemon(this.daemons, name, graceMs, this.log);
   }
 
   private killTree(pid: number): void {
@@ -317,6 +317,59 @@ export class RealNode {
     }
     this.log(`node stopped${opts.keep ? `, scratch kept in ${this.workDir}` : ''}`);
   }
+}
+
+export interface Daemon { child: ChildProcess; pid: number; log: string }
+
+/**
+ * Runs `nsenter <nsenterArgs>` entering a PID namespace (nsenter forks: the daemon is its child) with
+ * its output appended to `logPath`; returns the daemon with its host PID.
+ */
+export async function startForkedDaemon(nsenterArgs: string[], logPath: string, name: string): Promise<Daemon> {
+  const fd = openSync(logPath, 'a');
+  const child = spawn('nsenter', nsenterArgs, { stdio: ['ignore', fd, fd] });
+  closeSync(fd);
+  let pid = 0;
+  for (let i = 0; i < 50 && !pid; i++) {
+    try { pid = Number(readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/)[0] ?? 0); } catch { /* not yet */ }
+    if (!pid) await sleep(50);
+  }
+  if (!pid) throw new Error(`${name} did not start (see ${logPath})`);
+  return { child, pid, log: logPath };
+}
+
+/** Stops the daemon called `name` of `daemons` (if it runs) by PID and forgets it. */
+export async function stopNamedDaemon(daemons: Map<string, Daemon>, name: string, graceMs: number, log: (line: string) => void): Promise<void> {
+  const d = daemons.get(name);
+  if (!d) return;
+  daemons.delete(name);
+  await stopDaemonByPid(d, graceMs);
+  log(`${name} stopped`);
+}
+
+/** Stops a daemon by its PID: SIGTERM, then SIGKILL after `graceMs`; resolves once nsenter has exited. */
+async function stopDaemonByPid(d: Daemon, graceMs: number): Promise<void> {
+  const gone = new Promise<void>((r) => { if (d.child.exitCode !== null || d.child.signalCode !== null) r(); else d.child.once('close', () => r()); });
+  try { process.kill(d.pid, 'SIGTERM'); } catch { /* already gone */ }
+  const t = setTimeout(() => { try { process.kill(d.pid, 'SIGKILL'); } catch { /* gone */ } }, graceMs);
+  await gone;
+  clearTimeout(t);
+}
+
+/**
+ * Moves the node's veth peer (`node0-peer`, in the node's network namespace) into the fabric's network
+ * namespace under a name unique on the bridge, and attaches it there. Run from the host: nsenter enters
+ * only the network namespace, so `netns <pid>` names the fabric's holder by its host PID. Nothing
+ * changes in the host's own network namespace.
+ */
+function attachToFabric(initPid: number, peer: string, fabric: { pid: number; bridge: string }): void {
+  const ip = (pid: number, args: string[]) => {
+    const r = spawnSync('nsenter', ['-t', String(pid), '-n', '--', 'ip', ...args], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`ip ${args.join(' ')} (in the network namespace of PID ${pid}) failed: ${r.stderr.trim()}`);
+  };
+  ip(initPid, ['link', 'set', 'node0-peer', 'name', peer]);
+  ip(initPid, ['link', 'set', peer, 'netns', String(fabric.pid)]);
+  ip(fabric.pid, ['link', 'set', peer, 'master', fabric.bridge, 'up']);
 }
 
 /**

@@ -19,12 +19,11 @@ import { parse } from 'yaml';
 import { buildSea, hostArch } from '../../scripts/build-sea.js';
 import { K8S_CACHE } from '../../scripts/k8s-build.js';
 import { KubeNode, release } from '../../scripts/kube-node.js';
-import { hostBinariesWithLibraries } from '../../scripts/oci-image.js';
 import { VERSION as TOOL_VERSION } from '../../src/version.js';
 import { REPO_ROOT } from '../../scripts/lib/paths.js';
 import { skipOrFail } from '../support/prerequisites.js';
 import { COMPONENTS, kubectl, tool, waitMirrorPodsReady, type Comp } from '../../scripts/lib/control-plane.js';
-import { procOf, startLivezPoller } from './support.js';
+import { procOf, rolloutScript, startLivezPoller, toolImage } from './support.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const VERSION = process.env.KUBEADM_NONROOT_NODE_FROM ?? 'v1.36.3';
@@ -47,13 +46,6 @@ function missingPrerequisites(): string | false {
   return missing.length ? missing.join('; ') : false;
 }
 const SKIP = skipOrFail(missingPrerequisites());
-
-/** The "#!/bin/sh" block of docs/fleet.md, exactly as an operator copies it. */
-function rolloutScript(): string {
-  const script = /```sh\n(#!\/bin\/sh\n[\s\S]*?)```/.exec(readFileSync(join(REPO_ROOT, 'docs', 'fleet.md'), 'utf8'))?.[1];
-  assert.ok(script, 'no "#!/bin/sh" script block in docs/fleet.md');
-  return script;
-}
 
 interface JobView { name: string; node: string; args: string[]; conditions: Record<string, string>; start: string; completion?: string; pods: { name: string; phase: string; restarts: number; reason?: string; exitCode?: number; started?: string; finished?: string }[] }
 
@@ -92,12 +84,7 @@ describe(`templates/rollout/job.yaml on a real node ${VERSION}`, { skip: SKIP, t
     const out = await kn.init(VERSION, IGNORE_PREFLIGHT);
     assert.match(out, /Your Kubernetes control-plane has initialized successfully/);
     await waitMirrorPodsReady(kn);
-    // The image job.yaml's header asks for: the executable, glibc and libstdc++ (its loader's needs),
-    // shadow-utils and chown (find for trees with hard links), all from this machine with their libraries.
-    const bins: Record<string, string> = { 'usr/local/bin/kubeadm-nonroot': exe! };
-    for (const b of ['useradd', 'groupadd', 'usermod', 'userdel', 'groupdel']) bins[`usr/sbin/${b}`] = `/usr/sbin/${b}`;
-    for (const b of ['chown', 'find', 'gpasswd', 'getfattr', 'setfattr']) bins[`usr/bin/${b}`] = `/usr/bin/${b}`;
-    await kn.importImage({ name: IMAGE, files: hostBinariesWithLibraries(bins) });
+    await kn.importImage(toolImage(IMAGE, exe!));
   });
   after(async () => {
     if (observed.length) writeFileSync(`/tmp/kubeadm-nonroot-job-observations-${VERSION}.txt`, `${observed.join('\n')}\n`);

@@ -3,8 +3,11 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import assert from 'node:assert/strict';
 import type { KubeNode } from '../../scripts/kube-node.js';
 import type { Comp } from '../../scripts/lib/control-plane.js';
+import { hostBinariesWithLibraries, type ImageSpec } from '../../scripts/oci-image.js';
+import { REPO_ROOT } from '../../scripts/lib/paths.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface ProcStatus { pid: number; uids: number[]; gids: number[]; groups: number[]; capBnd: bigint; capEff: bigint; seccomp: number; noNewPrivs: number }
@@ -112,4 +115,23 @@ r.on('timeout',()=>r.destroy(new Error('timeout')));r.on('error',()=>console.log
       return { polls: polls.length, failed, unavailableMs, longestMs };
     },
   };
+}
+
+/** The "#!/bin/sh" block of docs/fleet.md, exactly as an operator copies it. */
+export function rolloutScript(): string {
+  const script = /```sh\n(#!\/bin\/sh\n[\s\S]*?)```/.exec(readFileSync(join(REPO_ROOT, 'docs', 'fleet.md'), 'utf8'))?.[1];
+  assert.ok(script, 'no "#!/bin/sh" script block in docs/fleet.md');
+  return script;
+}
+
+/**
+ * The image templates/rollout/job.yaml's header asks for, named `name`: the single executable `exe`,
+ * glibc and libstdc++ (its loader's needs), shadow-utils and chown (find for trees with hard links),
+ * gpasswd and attr's tools, all from this machine with their libraries.
+ */
+export function toolImage(name: string, exe: string): ImageSpec {
+  const bins: Record<string, string> = { 'usr/local/bin/kubeadm-nonroot': exe };
+  for (const b of ['useradd', 'groupadd', 'usermod', 'userdel', 'groupdel']) bins[`usr/sbin/${b}`] = `/usr/sbin/${b}`;
+  for (const b of ['chown', 'find', 'gpasswd', 'getfattr', 'setfattr']) bins[`usr/bin/${b}`] = `/usr/bin/${b}`;
+  return { name, files: hostBinariesWithLibraries(bins) };
 }

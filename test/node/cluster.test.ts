@@ -1,0 +1,198 @@
+// npm run test:node — a highly available kubeadm control plane on this machine (scripts/kube-cluster.ts):
+// three real nodes with stacked etcd on a bridge in their own network namespace, Debian's haproxy in
+// front of the three kube-apiservers, kubeadm init --upload-certs on node 1 and kubeadm join
+// --control-plane on nodes 2 and 3. Everything checked through the real components: etcdctl's health of
+// every member, each kube-apiserver's /readyz, haproxy's view of its servers, and the availability probe
+// (scripts/api-probe.ts: an API request through the load balancer every 100 ms) while one node's
+// kube-apiserver is taken away and brought back as an operator would (its static-pod manifest moved out
+// of /etc/kubernetes/manifests and back), then while docs/fleet.md's Job rollout migrates the three
+// nodes one at a time. Measured: the bring-up time, the memory (sum of RSS) and CPU of the whole
+// cluster, the probe's counts; written to /tmp/kubeadm-nonroot-cluster-observations.txt.
+// Prerequisites (root, unshare, nsenter, ip, containerd, ctr, runc, haproxy, socat, etcdctl, kubectl,
+// envsubst, ldd): the one
+// skip path names what is missing, and with KUBEADM_NONROOT_REQUIRE_E2E=1 (CI) the skip is a failure.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { buildSea, hostArch } from '../../scripts/build-sea.js';
+import { K8S_CACHE } from '../../scripts/k8s-build.js';
+import { haproxyServerStatus, KubeCluster, NODE_ADDRESSES, probeLine } from '../../scripts/kube-cluster.js';
+import { release } from '../../scripts/kube-node.js';
+import { REPO_ROOT } from '../../scripts/lib/paths.js';
+import { skipOrFail } from '../support/prerequisites.js';
+import { VERSION as TOOL_VERSION } from '../../src/version.js';
+import { COMPONENTS, kubectl, waitMirrorPodsReady } from '../../scripts/lib/control-plane.js';
+import { procOf, rolloutScript, toolImage } from './support.js';
+
+const VERSION = process.env.KUBEADM_NONROOT_NODE_FROM ?? 'v1.36.3';
+/** As the single node (test/node/flow.test.ts): cgroup v1 here, and no registry for kube-proxy's and CoreDNS's images. */
+const IGNORE_PREFLIGHT = ['SystemVerification', 'ImagePull'];
+const GIB = 1024 * 1024;
+/** A name no registry serves: imagePullPolicy IfNotPresent finds it in each node's containerd. */
+const IMAGE = `registry.invalid/kubeadm-nonroot:${TOOL_VERSION}`;
+
+const observed: string[] = [];
+const observe = (line: string) => { observed.push(line); process.stderr.write(`[observed] ${line}\n`); };
+
+function missingPrerequisites(): string | false {
+  const missing: string[] = [];
+  if (process.getuid?.() !== 0) missing.push('not root (the nodes need namespaces, mounts and cgroups)');
+  for (const cmd of ['unshare', 'nsenter', 'ip', 'containerd', 'ctr', 'runc', 'haproxy', 'socat', 'etcdctl', 'kubectl', 'envsubst', 'ldd']) {
+    try { execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }); } catch { missing.push(`${cmd} is not installed`); }
+  }
+  return missing.length ? missing.join('; ') : false;
+}
+const SKIP = skipOrFail(missingPrerequisites());
+
+/** Polls `check` (a description of what is still missing, or '' when done) every second. */
+async function waitUntil(what: string, timeoutMs: number, check: () => Promise<string>): Promise<number> {
+  const t0 = Date.now();
+  let missing = '';
+  while ((missing = await check().catch((e: Error) => e.message)) !== '') {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`${what}: not after ${timeoutMs / 1000} s: ${missing}`);
+    await sleep(1000);
+  }
+  return Date.now() - t0;
+}
+
+let cluster: KubeCluster;
+const timings: Record<string, number> = {};
+
+describe(`three control-plane nodes ${VERSION} behind haproxy`, { skip: SKIP, timeout: 60 * 60_000 }, () => {
+  before(async () => {
+    // The etcd binary only: all the etcd image needs (as .ci/run builds it).
+    const r = await release(VERSION, undefined, { etcdBinaries: ['etcd'] });
+    const t0 = Date.now();
+    cluster = await KubeCluster.start(r, { binds: [REPO_ROOT, K8S_CACHE] });
+    timings.nodesWithImages = Date.now() - t0;
+  });
+  after(async () => {
+    observe(`timings (ms): ${JSON.stringify(timings)}`);
+    writeFileSync('/tmp/kubeadm-nonroot-cluster-observations.txt', `${observed.join('\n')}\n`);
+    if (cluster) await cluster.stop({ keep: process.env.KUBEADM_NONROOT_NODE_KEEP === '1' });
+  });
+
+  test('kubeadm init on node 1 with the load balancer as controlPlaneEndpoint, kubeadm join --control-plane on nodes 2 and 3', async () => {
+    let t0 = Date.now();
+    const [init, ...joins] = await cluster.bringUp(VERSION, IGNORE_PREFLIGHT);
+    timings.kubeadm = Date.now() - t0;
+    assert.match(init!, /Your Kubernetes control-plane has initialized successfully/);
+    for (const out of joins) assert.match(out, /This node has joined the cluster and a new control plane instance was created/);
+    t0 = Date.now();
+    await cluster.waitHealthy();
+    timings.healthy = Date.now() - t0;
+    timings.bringUp = timings.nodesWithImages! + timings.kubeadm + timings.healthy;
+    observe(`bring-up: ${Math.round(timings.bringUp / 1000)} s (nodes, containerd and images ${Math.round(timings.nodesWithImages! / 1000)} s, kubeadm init + 2 joins ${Math.round(timings.kubeadm / 1000)} s, until all healthy ${Math.round(timings.healthy / 1000)} s)`);
+  });
+
+  test('etcd has three healthy members, every kube-apiserver is ready, haproxy has all three UP', async () => {
+    const etcd = await cluster.etcdHealth();
+    observe(`etcdctl endpoint health --cluster: ${JSON.stringify(etcd)}`);
+    assert.deepEqual(etcd.map((e) => [new URL(e.endpoint).hostname, e.health]).sort(), NODE_ADDRESSES.map((a) => [a, true]));
+    assert.deepEqual([...(await cluster.apiserversReady()).values()], ['ok', 'ok', 'ok']);
+    assert.deepEqual([...(await haproxyServerStatus(cluster.statsSocket))], [['kn-cp1', 'UP'], ['kn-cp2', 'UP'], ['kn-cp3', 'UP']]);
+    for (const kn of cluster.nodes) await waitMirrorPodsReady(kn);
+  });
+
+  test('the API answers through haproxy: the three control-plane nodes, every probe request', async () => {
+    // admin.conf's server is the controlPlaneEndpoint: kubectl goes through the load balancer.
+    const nodes = JSON.parse(await kubectl(cluster.nodes[0]!, ['get', 'nodes', '-o', 'json'])).items as any[];
+    assert.deepEqual(nodes.map((n) => n.metadata.name).sort(), ['kn-cp1', 'kn-cp2', 'kn-cp3']);
+    for (const n of nodes) assert.ok('node-role.kubernetes.io/control-plane' in n.metadata.labels, `${n.metadata.name} is a control-plane node`);
+    const probe = await cluster.startProbe('probe-steady');
+    await sleep(10_000);
+    const count = await probe.stop();
+    observe(`steady, 10 s: ${probeLine(count)} ${JSON.stringify(count)}`);
+    assert.ok(count.requests >= 50, `the probe sent ${count.requests} requests in 10 s`);
+    assert.equal(count.failed, 0, JSON.stringify(count));
+  });
+
+  test('the cluster fits the machine: memory (sum of RSS) and CPU at rest', async () => {
+    const a = cluster.usage();
+    await sleep(30_000);
+    const b = cluster.usage();
+    const cores = (b.cpuTicks - a.cpuTicks) / 100 / 30;
+    observe(`at rest: ${b.processes} processes, RSS sum ${(b.rssKiB / GIB).toFixed(2)} GiB, CPU ${cores.toFixed(2)} cores (over 30 s)`);
+    assert.ok(b.rssKiB < 24 * GIB, `RSS sum ${b.rssKiB} KiB within 24 GiB`);
+  });
+
+  test("one node's kube-apiserver restarted (manifest moved out and back) while the probe runs", async (t) => {
+    const kn = cluster.nodes[2]!;
+    const manifest = kn.node.path('/etc/kubernetes/manifests/kube-apiserver.yaml');
+    const away = kn.node.path('/root/kube-apiserver.yaml');
+    const old = procOf(kn, 'kube-apiserver').map((p) => p.pid);
+    assert.equal(old.length, 1, 'one kube-apiserver on node 3');
+    const probe = await cluster.startProbe('probe-restart');
+    await sleep(3000);
+    const t0 = Date.now();
+    renameSync(manifest, away);
+    // When haproxy takes the server out and when the process is gone, apart: what a rollout must wait for.
+    const marks: Record<string, number> = {};
+    const down = await waitUntil('node 3 kube-apiserver gone and out of haproxy', 180_000, async () => {
+      const state = (await haproxyServerStatus(cluster.statsSocket)).get('kn-cp3') ?? '';
+      if (state.startsWith('DOWN')) marks.haproxyDown ??= Date.now() - t0;
+      if (procOf(kn, 'kube-apiserver').length === 0) marks.processGone ??= Date.now() - t0;
+      return marks.haproxyDown !== undefined && marks.processGone !== undefined ? '' : `process ${procOf(kn, 'kube-apiserver').map((p) => p.pid).join(',') || 'gone'}, haproxy ${state}`;
+    });
+    await sleep(2000);
+    renameSync(away, manifest);
+    const up = await waitUntil('node 3 kube-apiserver back in haproxy', 300_000, async () => {
+      const state = (await haproxyServerStatus(cluster.statsSocket)).get('kn-cp3') ?? '';
+      return procOf(kn, 'kube-apiserver').length === 1 && state === 'UP' ? '' : `process ${procOf(kn, 'kube-apiserver').map((p) => p.pid).join(',') || 'none'}, haproxy ${state}`;
+    });
+    await sleep(3000);
+    const count = await probe.stop();
+    const line = probeLine(count);
+    t.diagnostic(line);
+    process.stdout.write(`${line}\n`);
+    observe(`kube-apiserver of kn-cp3 restarted (manifest moved out: DOWN in haproxy after ${marks.haproxyDown} ms, process gone after ${marks.processGone} ms, both by ${Math.round(down / 1000)} s; back and UP ${Math.round(up / 1000)} s after the manifest returned; ${Math.round((Date.now() - t0) / 1000)} s in all): ${line} ${JSON.stringify(count)}`);
+    assert.ok(count.requests >= (Date.now() - t0) / 100 / 2, `the probe sent ${count.requests} requests`);
+    assert.notDeepEqual(procOf(kn, 'kube-apiserver').map((p) => p.pid), old, 'a new kube-apiserver process');
+    // haproxy's /readyz checks take the server out while it goes, and its retries redispatch a refused
+    // connection: a client of the load balancer sees no failure (measured: docs/testing.md).
+    assert.equal(count.failed, 0, JSON.stringify(count));
+    const etcd = await cluster.etcdHealth();
+    assert.ok(etcd.length === 3 && etcd.every((e) => e.health), `etcd still has three healthy members: ${JSON.stringify(etcd)}`);
+  });
+
+  test("docs/fleet.md's Job rollout, one node at a time out of the load balancer, while the probe runs: no request fails", async (t) => {
+    const [exe] = await buildSea([hostArch()]);
+    await Promise.all(cluster.nodes.map((kn) => kn.importImage(toolImage(IMAGE, exe!))));
+    const first = cluster.nodes[0]!;
+    writeFileSync(first.node.path('/root/rollout.sh'), rolloutScript());
+    // The doc's haproxy hooks as printed, for this haproxy's stats socket (bound into the node at its path).
+    const hooks = /### Behind a load balancer[\s\S]*?```sh\n([\s\S]*?)```/.exec(readFileSync(join(REPO_ROOT, 'docs', 'fleet.md'), 'utf8'))?.[1];
+    assert.ok(hooks && hooks.includes('export BEFORE_NODE=') && hooks.includes('export AFTER_NODE='), 'the hooks block of docs/fleet.md');
+    writeFileSync(first.node.path('/root/rollout-behind-lb.sh'), `${hooks.replaceAll('/run/haproxy/admin.sock', cluster.statsSocket)}exec sh /root/rollout.sh\n`);
+    const probe = await cluster.startProbe('probe-rollout');
+    const t0 = Date.now();
+    // The script's kubectl uses admin.conf: its server is the load balancer, as an operator's would be.
+    const run = await first.node.exec(['sh', '/root/rollout-behind-lb.sh'], {
+      env: { IMAGE, TEMPLATE: join(REPO_ROOT, 'templates', 'rollout', 'job.yaml'), KUBECONFIG: '/etc/kubernetes/admin.conf', POLL: '2' },
+      timeoutMs: 2_400_000,
+    });
+    const seconds = Math.round((Date.now() - t0) / 1000);
+    const count = await probe.stop();
+    const line = probeLine(count);
+    t.diagnostic(line);
+    process.stdout.write(`${line}\n`);
+    observe(`docs/fleet.md's rollout of three nodes, each out of haproxy meanwhile: exit ${run.code} after ${seconds} s; ${line} ${JSON.stringify(count)}`);
+    observe(`rollout.sh output:\n${run.stdout}${run.stderr}`);
+    assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
+    assert.match(run.stdout, /all control-plane nodes migrated and verified: kn-cp1 kn-cp2 kn-cp3/);
+    // The hooks took each node out of haproxy and put it back (haproxy's own log).
+    const lbLog = readFileSync(cluster.fabric.daemons.get('haproxy')!.log, 'utf8');
+    for (const name of ['kn-cp1', 'kn-cp2', 'kn-cp3']) {
+      assert.match(lbLog, new RegExp(`Server kube-apiservers/${name} is going DOWN for maintenance`), `${name} taken out of haproxy`);
+    }
+    // The oracle is each node's /proc: every component runs as a non-root account.
+    for (const kn of cluster.nodes) {
+      for (const c of COMPONENTS) assert.ok((procOf(kn, c)[0]?.uids[0] ?? 0) > 0, `${c} on ${kn.node.hostname} runs as non-root`);
+    }
+    await cluster.waitHealthy(300_000);
+    assert.equal(count.failed, 0, JSON.stringify(count));
+  });
+});
