@@ -1,11 +1,13 @@
 // One run at a time. The lock file holds the holder's PID and its process start time (so a reused PID
-// is not mistaken for the holder). A lock whose holder is gone is taken over with a warning.
+// is not mistaken for the holder). A lock whose holder is gone is taken over with a warning, once the
+// programs that holder started have ended too (src/state/leftovers.ts).
 import { constants } from 'node:fs';
 import { link, mkdir, open, readFile, rename, rmdir, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { confinedHostPath } from '../paths.js';
 import { InputError, isOutOfSpace, RefusedError } from '../errors.js';
 import { checkConfined, LOCK_FILE } from './locations.js';
+import { processStart, runMark, waitForLeftovers } from './leftovers.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface Lock {
@@ -19,22 +21,13 @@ interface Holder {
   command: string;
 }
 
-async function processStart(pid: number): Promise<string | null> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null; // field 22: starttime
-  } catch {
-    return null;
-  }
-}
-
 async function alive(h: Holder): Promise<boolean> {
   try {
     process.kill(h.pid, 0);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ESRCH') return false;
   }
-  const start = await processStart(h.pid);
+  const start = processStart(h.pid);
   return h.start === null || start === null || start === h.start;
 }
 
@@ -57,7 +50,9 @@ export async function acquireLock(root: string, command: string, warn: (msg: str
     await unlink(path).catch(() => undefined);
     if (createdRunDir) await rmdir(dirname(path)).catch(() => undefined); // only if still empty
   };
-  const me: Holder = { pid: process.pid, start: await processStart(process.pid), command };
+  const me: Holder = { pid: process.pid, start: processStart(process.pid), command };
+  /** The holder of the stale lock this run took over: its programs may still be running. */
+  let stale: Holder | null = null;
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       const fh = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
@@ -72,6 +67,7 @@ export async function acquireLock(root: string, command: string, warn: (msg: str
         throw e;
       }
       await fh.close();
+      if (stale) await waitForStaleHolders(stale, warn, release);
       return { path, release };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
@@ -100,10 +96,25 @@ export async function acquireLock(root: string, command: string, warn: (msg: str
     try {
       await rename(path, aside);
       if ((await readFile(aside, 'utf8')) !== seen) await link(aside, path).catch(() => undefined);
+      else stale = holder;
       await unlink(aside);
     } catch {
       /* someone else took it over; retry */
     }
   }
   throw new RefusedError(`could not take ${LOCK_FILE} under ${root}; another run is taking it over`);
+}
+
+/**
+ * Hold the lock until the programs the stale lock's holder started have ended (a chown of its tree step
+ * may outlive it by seconds): nothing may read or change the node while they still change it. Released
+ * again when that cannot be found out.
+ */
+async function waitForStaleHolders(stale: Holder, warn: (msg: string) => void, release: () => Promise<void>): Promise<void> {
+  try {
+    await waitForLeftovers(runMark(stale.pid, stale.start), stale.pid, warn);
+  } catch (e) {
+    await release();
+    throw e;
+  }
 }
