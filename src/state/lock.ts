@@ -51,8 +51,6 @@ export async function acquireLock(root: string, command: string, warn: (msg: str
     if (createdRunDir) await rmdir(dirname(path)).catch(() => undefined); // only if still empty
   };
   const me: Holder = { pid: process.pid, start: processStart(process.pid), command };
-  /** The holder of the stale lock this run took over: its programs may still be running. */
-  let stale: Holder | null = null;
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       const fh = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
@@ -67,7 +65,6 @@ export async function acquireLock(root: string, command: string, warn: (msg: str
         throw e;
       }
       await fh.close();
-      if (stale) await waitForStaleHolders(stale, warn, release);
       return { path, release };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
@@ -87,6 +84,10 @@ export async function acquireLock(root: string, command: string, warn: (msg: str
       await sleep(200);
       continue;
     }
+    // Its holder is gone, but programs it started may still be changing the node (src/state/leftovers.ts):
+    // wait for them while its lock still stands, so that a run interrupted while it waits leaves the
+    // lock, and the wait, to the next one.
+    if (holder) await waitForLeftovers(runMark(holder.pid, holder.start), holder.pid, warn);
     warn(`taking over a stale lock ${LOCK_FILE}${holder ? ` left by pid ${holder.pid} (${holder.command}), which is no longer running` : ''}`);
     // Move it aside first so two runs taking over at once cannot both succeed: only one rename wins.
     // A run that judged the same stale lock a moment later would rename the WINNER's fresh lock away
@@ -96,25 +97,10 @@ export async function acquireLock(root: string, command: string, warn: (msg: str
     try {
       await rename(path, aside);
       if ((await readFile(aside, 'utf8')) !== seen) await link(aside, path).catch(() => undefined);
-      else stale = holder;
       await unlink(aside);
     } catch {
       /* someone else took it over; retry */
     }
   }
   throw new RefusedError(`could not take ${LOCK_FILE} under ${root}; another run is taking it over`);
-}
-
-/**
- * Hold the lock until the programs the stale lock's holder started have ended (a chown of its tree step
- * may outlive it by seconds): nothing may read or change the node while they still change it. Released
- * again when that cannot be found out.
- */
-async function waitForStaleHolders(stale: Holder, warn: (msg: string) => void, release: () => Promise<void>): Promise<void> {
-  try {
-    await waitForLeftovers(runMark(stale.pid, stale.start), stale.pid, warn);
-  } catch (e) {
-    await release();
-    throw e;
-  }
 }

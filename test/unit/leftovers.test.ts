@@ -4,10 +4,16 @@
 // are read from /proc by the test, not by the code under test.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { runProgram } from '../../src/exec.js';
 import { leftoversOf, RUN_MARK_VAR, waitForLeftovers } from '../../src/state/leftovers.js';
+import { LOCK_FILE } from '../../src/state/locations.js';
+
+const LOCK_JS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/state/lock.js');
 import { skipOrFail } from '../support/prerequisites.js';
 
 const NEEDS_ROOT = skipOrFail(process.getuid?.() !== 0 && 'needs root: a process of another user (setpriv --reuid) and the environment of processes');
@@ -81,5 +87,52 @@ describe('leftovers of a killed run', { skip: NEEDS_ROOT }, () => {
 
   it('returns at once when nothing of the run is left', async () => {
     assert.equal(await waitForLeftovers('4244@1', 4244, () => assert.fail('nothing to say')), 0);
+  });
+
+  it('a run takes over a stale lock only once the programs of its dead holder have ended; one interrupted while it waits leaves the lock, and the wait, to the next', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'leftovers-lock-'));
+    const started: ChildProcess[] = [];
+    try {
+      // A holder that has ended: a process of this test, its PID and start time read while it ran.
+      const holder = spawn('sleep', ['0.2'], { stdio: 'ignore' });
+      const holderStart = startOf(holder.pid!);
+      await ended(holder);
+      mkdirSync(path.join(root, 'run'));
+      writeFileSync(path.join(root, LOCK_FILE), JSON.stringify({ pid: holder.pid, start: holderStart, command: 'apply' }) + '\n');
+      const program = sleeper({ [RUN_MARK_VAR]: `${holder.pid}@${holderStart}` });
+      started.push(program);
+      await execed(program, 'sleep');
+      const takeLock = () => {
+        const run = spawn(process.execPath, ['--input-type=module', '-e', `import { acquireLock } from ${JSON.stringify(LOCK_JS)};
+await acquireLock(${JSON.stringify(root)}, 'rollback', (m) => process.stderr.write(m + '\\n'));
+process.stdout.write('acquired\\n');`], { stdio: ['ignore', 'pipe', 'pipe'] });
+        started.push(run);
+        const out = { stdout: '', stderr: '' };
+        run.stdout!.setEncoding('utf8').on('data', (d: string) => (out.stdout += d));
+        run.stderr!.setEncoding('utf8').on('data', (d: string) => (out.stderr += d));
+        return { run, out };
+      };
+      const waitsFor = async (o: { stderr: string }) => {
+        for (let i = 0; i < 300 && !o.stderr.includes(`pid ${program.pid} `); i++) await new Promise((r) => setTimeout(r, 20));
+        return o.stderr.includes(`pid ${program.pid} `);
+      };
+      // The first run waits for the program, and is killed while it waits.
+      const first = takeLock();
+      assert.ok(await waitsFor(first.out), `the first run waits for pid ${program.pid}\n${first.out.stderr}`);
+      first.run.kill('SIGKILL');
+      await ended(first.run);
+      // The next one must wait again: the dead holder's program is still running.
+      const second = takeLock();
+      assert.ok(await waitsFor(second.out), `the next run waits for pid ${program.pid} too\n${second.out.stderr}${second.out.stdout}`);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(second.out.stdout, '', 'no lock while the program runs');
+      program.kill('SIGKILL');
+      await ended(second.run);
+      assert.equal(second.out.stdout, 'acquired\n', second.out.stderr);
+      assert.match(second.out.stderr, new RegExp(`taking over a stale lock \\S+ left by pid ${holder.pid} \\(apply\\)`));
+    } finally {
+      for (const c of started) c.kill('SIGKILL');
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
