@@ -11,8 +11,11 @@
 // ended mid-change — a `chown -R` of an undo "failed: chown exited SIGINT" and the rollback was left
 // incomplete. In their own session only the tool receives the terminal's signals and decides (undos are
 // never interrupted; see src/cli/signals.ts). execa's `cleanup` does not apply to detached children, so
-// the tool kills them itself: when it exits, and when a signal nobody handles is about to end it.
+// the tool kills them itself: when it exits, and when a signal nobody handles is about to end it. A
+// SIGKILL (the OOM killer, a `kill -9`) leaves them running: each carries its run's mark in its
+// environment, and the run that takes over the dead run's lock waits for them (src/state/leftovers.ts).
 import { execa, type ResultPromise } from 'execa';
+import { ownRunMark, RUN_MARK_VAR } from './state/leftovers.js';
 
 /** Where the tool looks for the programs it runs (see above). */
 export const SYSTEM_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
@@ -28,7 +31,7 @@ export interface RunResult {
 /**
  * Run `cmd` (looked up on SYSTEM_PATH) with `args`, stdin closed, and wait for it. The child's
  * environment is the tool's own with PATH=SYSTEM_PATH and LC_ALL=C (messages in English, bytewise
- * collation), plus `env`; `cwd` is its working directory (e.g. /proc/self/fd/N: a directory held open). Rejects only when the program cannot be started; any exit code is the
+ * collation), plus `env`, plus the run's mark (RUN_MARK_VAR); `cwd` is its working directory (e.g. /proc/self/fd/N: a directory held open). Rejects only when the program cannot be started; any exit code is the
  * caller's to judge.
  */
 export async function runProgram(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Promise<RunResult> {
@@ -36,7 +39,7 @@ export async function runProgram(cmd: string, args: readonly string[], env: Node
     ...(cwd === undefined ? {} : { cwd }),
     detached: true,
     stdin: 'ignore',
-    env: { ...process.env, LC_ALL: 'C', ...env, PATH: SYSTEM_PATH },
+    env: { ...process.env, LC_ALL: 'C', ...env, PATH: SYSTEM_PATH, [RUN_MARK_VAR]: ownRunMark() },
     extendEnv: false,
     encoding: 'buffer',
     stripFinalNewline: false,

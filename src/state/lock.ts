@@ -1,11 +1,13 @@
 // One run at a time. The lock file holds the holder's PID and its process start time (so a reused PID
-// is not mistaken for the holder). A lock whose holder is gone is taken over with a warning.
+// is not mistaken for the holder). A lock whose holder is gone is taken over with a warning, once the
+// programs that holder started have ended too (src/state/leftovers.ts).
 import { constants } from 'node:fs';
 import { link, mkdir, open, readFile, rename, rmdir, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { confinedHostPath } from '../paths.js';
 import { InputError, isOutOfSpace, RefusedError } from '../errors.js';
 import { checkConfined, LOCK_FILE } from './locations.js';
+import { processStart, runMark, waitForLeftovers } from './leftovers.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface Lock {
@@ -19,22 +21,13 @@ interface Holder {
   command: string;
 }
 
-async function processStart(pid: number): Promise<string | null> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null; // field 22: starttime
-  } catch {
-    return null;
-  }
-}
-
 async function alive(h: Holder): Promise<boolean> {
   try {
     process.kill(h.pid, 0);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ESRCH') return false;
   }
-  const start = await processStart(h.pid);
+  const start = processStart(h.pid);
   return h.start === null || start === null || start === h.start;
 }
 
@@ -57,7 +50,7 @@ export async function acquireLock(root: string, command: string, warn: (msg: str
     await unlink(path).catch(() => undefined);
     if (createdRunDir) await rmdir(dirname(path)).catch(() => undefined); // only if still empty
   };
-  const me: Holder = { pid: process.pid, start: await processStart(process.pid), command };
+  const me: Holder = { pid: process.pid, start: processStart(process.pid), command };
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       const fh = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
@@ -91,6 +84,10 @@ export async function acquireLock(root: string, command: string, warn: (msg: str
       await sleep(200);
       continue;
     }
+    // Its holder is gone, but programs it started may still be changing the node (src/state/leftovers.ts):
+    // wait for them while its lock still stands, so that a run interrupted while it waits leaves the
+    // lock, and the wait, to the next one.
+    if (holder) await waitForLeftovers(runMark(holder.pid, holder.start), holder.pid, warn);
     warn(`taking over a stale lock ${LOCK_FILE}${holder ? ` left by pid ${holder.pid} (${holder.command}), which is no longer running` : ''}`);
     // Move it aside first so two runs taking over at once cannot both succeed: only one rename wins.
     // A run that judged the same stale lock a moment later would rename the WINNER's fresh lock away

@@ -20,15 +20,15 @@
 // original exactly, and a new apply converges to the clean result, which rollback still undoes.
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { lchown, lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { lchown, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { listBackups } from '../../src/state/backups.js';
-import { addSystemDirs, runCli, show, startNode, type CliResult } from '../../scripts/lib/cli-run.js';
+import { addSystemDirs, runCli, show, startCli, startNode, type CliResult } from '../../scripts/lib/cli-run.js';
 import { isToolState, mapLimit, NEEDS_ROOT } from '../support/cli-root.js';
 import { buildSandbox } from '../../scripts/lib/sandbox.js';
 import { diffSnapshots, snapshotTree, type Entry } from '../support/tree.js';
@@ -56,6 +56,22 @@ async function journalOf(root: string): Promise<Array<{ t: string; step?: string
   const ids = (await readdir(path.join(root, BACKUPS))).sort();
   const text = await readFile(path.join(root, BACKUPS, ids[ids.length - 1]!, 'journal.jsonl'), 'utf8');
   return text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { t: string; step?: string });
+}
+
+/** A process's state letter from /proc/PID/stat (R, S, D, T stopped, Z zombie), or null when it is gone. */
+function procState(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+async function until(done: () => boolean, what: string): Promise<void> {
+  for (const end = Date.now() + RUN.timeoutMs; !done(); await new Promise((r) => setTimeout(r, 50))) {
+    if (Date.now() > end) throw new Error(`gave up waiting for ${what}`);
+  }
 }
 
 const describeRecord = (r: { t: string; step?: string } | undefined) => (r ? `${r.t}${r.step ? ` ${r.step}` : ''}` : 'none');
@@ -369,6 +385,60 @@ describe('crash safety: killed while a large data dir is re-owned', { skip: NEED
 
   after(async () => {
     if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  it('a program the killed run started outlives it (here stopped): rollback, and a new apply, wait for it to end and converge', async () => {
+    // SIGKILL ends the tool, not the programs it started: the chown of the tree step runs in its own
+    // session (src/exec.ts) and goes on re-owning the data dir after the tool is gone. On a loaded machine
+    // it can still be running when the next run starts; a next run that does not wait for it finishes
+    // before it, and the chown then hands the rest of the tree to kubeadm-etcd again. Here the program is
+    // stopped (SIGSTOP) the moment the killed run starts it, and continued (SIGCONT) only once the next
+    // run has said that it waits for it — or has ended without waiting: then the tree is checked after
+    // the program ended too.
+    const sequences: Array<{ name: string; runs: string[][]; want: () => Map<string, Entry> }> = [
+      { name: 'rollback', runs: [['rollback']], want: () => original },
+      { name: 'apply, then rollback', runs: [['apply'], ['rollback']], want: () => original },
+    ];
+    const failures: string[] = [];
+    for (const seq of sequences) {
+      const a = fresh();
+      await copyTree(pristine, a);
+      let orphan = 0;
+      try {
+        const killed = await startNode(CHILD, [a, 'apply-orphan', String(treeIntent)], RUN).done;
+        assert.equal(killed.signal, 'SIGKILL', show(killed));
+        orphan = Number(/^orphan (\d+)$/m.exec(killed.stdout)?.[1] ?? 0);
+        assert.ok(orphan > 0, `the killed run started a program after the tree step's intent\n${show(killed)}`);
+        // Seen from outside: the program stops (once the scheduler runs it: a signal is acted on then), and
+        // works in the data dir (its working directory).
+        await until(() => procState(orphan) === 'T', `pid ${orphan} to stop`);
+        assert.equal(await readlink(`/proc/${orphan}/cwd`), path.join(a, DATA), `pid ${orphan} works in the data dir`);
+        const what = `${seq.name} after a kill that left pid ${orphan} running`;
+        const cont = () => procState(orphan) === 'T' && process.kill(orphan, 'SIGCONT');
+        const results: CliResult[] = [];
+        for (const args of seq.runs) {
+          const started = startCli([...args, '--root', a, '--yes', '--no-wait'], RUN);
+          let err = '';
+          started.child.stderr!.on('data', (d: string) => {
+            err += d;
+            if (new RegExp(`\\bpid ${orphan}\\b`).test(err)) cont();
+          });
+          const r = await started.done;
+          results.push(r);
+          if (r.code !== 0) failures.push(`${what}: ${args[0]} failed\n${show(r)}`);
+        }
+        const waited = results.some((r) => new RegExp(`\\bpid ${orphan}\\b`).test(r.stderr));
+        cont();
+        await until(() => procState(orphan) === null || procState(orphan) === 'Z', `pid ${orphan} to end`);
+        orphan = 0; // ended: its PID may be someone else's from now on
+        const d = diffSnapshots(seq.want(), await snapshotTree(a), { ignore: isToolState });
+        if (d.length) failures.push(`${what}: ${waited ? '' : 'no run waited for it; '}differences once it ended:\n  ${d.slice(0, 10).join('\n  ')}${d.length > 10 ? `\n  … ${d.length - 10} more` : ''}`);
+      } finally {
+        if (orphan && procState(orphan) !== null) process.kill(orphan, 'SIGKILL');
+        await rm(a, { recursive: true, force: true });
+      }
+    }
+    assert.deepEqual(failures, []);
   });
 
   it('SIGKILL at many instants while the tree is re-owned: some land mid-tree; rollback restores the original and a new apply converges', { timeout: 15 * 60_000 }, async () => {

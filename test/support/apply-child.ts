@@ -20,10 +20,17 @@
 //                           (an atomic publish). Node's rename functions are wrapped in this process
 //                           only (module.syncBuiltinESMExports makes ES-module imports see the wrapper).
 //                           The summary line also counts the renames: {"records": n, "renames": r}.
+//   ROOT apply-orphan N     after the Nth durable record, the next program the run starts (e.g. the chown
+//                           of a tree step) is stopped (SIGSTOP) at once and left behind: the child
+//                           writes "orphan PID" on stdout (synchronously) and SIGKILLs itself. Node's
+//                           spawn is wrapped as rename is above. The stopped program is what a run
+//                           killed mid-step leaves running (children run in their own session,
+//                           src/exec.ts), frozen so that the caller decides when it goes on (SIGCONT).
 //   ROOT apply-fill N DIR   fills the filesystem of DIR (a file DIR/.filler-mid written until ENOSPC)
 //                           right after the Nth durable record, and lets the run go on: the next write
 //                           that needs space fails as on a disk someone else filled. The error's class
 //                           name is printed: "apply-child: RolledBackError: …".
+import childProcess from 'node:child_process';
 import fs, { writeSync } from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import { runApply, type RunControl } from '../../src/commands/apply.js';
@@ -35,8 +42,8 @@ async function main(): Promise<void> {
   if (process.argv.length <= 2) return;
   const [root, how, nText = '0'] = process.argv.slice(2);
   const n = Number(nText);
-  if (!root || !['apply', 'rollback', 'apply-announce', 'apply-rename', 'apply-fill'].includes(how!) || !Number.isInteger(n) || n < 0) {
-    throw new Error('usage: apply-child.js ROOT apply|rollback N | ROOT apply-announce | ROOT apply-rename K | ROOT apply-fill N DIR');
+  if (!root || !['apply', 'rollback', 'apply-announce', 'apply-rename', 'apply-orphan', 'apply-fill'].includes(how!) || !Number.isInteger(n) || n < 0) {
+    throw new Error('usage: apply-child.js ROOT apply|rollback N | ROOT apply-announce | ROOT apply-rename K | ROOT apply-orphan N | ROOT apply-fill N DIR');
   }
   const fillDir = how === 'apply-fill' ? process.argv[5] : undefined;
   const mode = how === 'rollback' ? 'rollback' : 'apply';
@@ -58,6 +65,19 @@ async function main(): Promise<void> {
     fs.promises.rename = (a, b) => (killAt(), rename(a, b));
     fs.rename = ((a: fs.PathLike, b: fs.PathLike, cb: fs.NoParamCallback) => (killAt(), renameCb(a, b, cb))) as typeof fs.rename;
     fs.renameSync = (a, b) => (killAt(), renameSync(a, b));
+    syncBuiltinESMExports();
+  }
+  if (how === 'apply-orphan') {
+    const { spawn } = childProcess;
+    childProcess.spawn = ((...args: Parameters<typeof spawn>) => {
+      const started = spawn(...args);
+      if (records >= n && started.pid !== undefined) {
+        process.kill(started.pid, 'SIGSTOP');
+        writeSync(1, `orphan ${started.pid}\n`);
+        process.kill(process.pid, 'SIGKILL');
+      }
+      return started;
+    }) as typeof spawn;
     syncBuiltinESMExports();
   }
   // The operator says yes; the run gets no signal and shows no progress.
