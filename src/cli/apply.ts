@@ -19,6 +19,8 @@ export function register(program: Command, run: Wrap): void {
     program.command('apply').description('migrate the node: create accounts, change file ownership, rewrite manifests one component at a time with health gates'),
     'apply a plan saved with "plan -o json"; refused if the node changed since',
   )
+    .option('--user-namespaces <mode>', 'off, with-accounts or only: run the static pods in user namespaces (hostUsers: false); overrides the config\'s userNamespaces')
+    .option('--node-status <file>', 'with --user-namespaces: the node\'s `kubectl get node NAME -o json`, for the runtime\'s user-namespace support (default: asked with kubectl and admin.conf when --root is /)')
     .option('--grant <path>', 'consent to a NEW GRANT the plan lists (a path beyond the migration record); repeat for each path', (v: string, all: string[]) => [...all, v], [] as string[])
     .action(run((opts, cmd) => runPlanCommand(opts, cmd, 'apply')));
 }
@@ -35,7 +37,7 @@ export function withRunOptions(cmd: Command, planHelp: string): Command {
 }
 
 export async function runPlanCommand(opts: GlobalOptions, cmd: Command, verb: 'apply' | 'revert'): Promise<Outcome> {
-  const o = cmd.opts<{ plan?: string; yes?: boolean; dryRun?: boolean; wait: boolean; timeout: string; proc: string; grant?: string[] }>();
+  const o = cmd.opts<{ plan?: string; yes?: boolean; dryRun?: boolean; wait: boolean; timeout: string; proc: string; grant?: string[]; userNamespaces?: string; nodeStatus?: string }>();
   const timeoutMs = parseDuration(o.timeout);
   if (!o.dryRun) requireRoot(verb);
   if (o.wait && !o.dryRun) requireProc(o.proc);
@@ -45,8 +47,8 @@ export async function runPlanCommand(opts: GlobalOptions, cmd: Command, verb: 'a
   ]);
   const lock = o.dryRun ? null : await acquireLock(opts.root, verb, note);
   try {
-    const { config, record } = await loadConfig(opts);
-    const node = await loadNode(opts, config);
+    const { config, record } = await loadConfig(opts, o.userNamespaces);
+    const node = await loadNode(opts, config, verb === 'apply' ? { proc: o.proc, ...(o.nodeStatus === undefined ? {} : { nodeStatus: o.nodeStatus }) } : undefined);
     // Decisions (blocked? identities?) always come from the node's own plan, never from a plan file.
     // revert removes only the accounts the tool's own journals say it created.
     const created = verb === 'revert' ? await createdAccounts(await listBackups(opts.root)) : undefined;

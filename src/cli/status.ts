@@ -38,6 +38,7 @@ export async function statusCommand(opts: GlobalOptions, cmd: Command): Promise<
       head,
       `Kubernetes ${plan.kubernetesVersion ?? 'unknown'}, etcd ${plan.etcdVersion ?? 'unknown'}.`,
       `Config in force: ${from}.`,
+      `User namespaces: ${config.userNamespaces ?? 'off'}${record?.status === 'migrated' ? ` (applied: ${record.config.userNamespaces ?? 'off'})` : ''}.`,
       `Verify: ${report.state}${report.findings.length ? ` (${report.findings.length} finding(s): kubeadm-nonroot verify${rootFlag})` : ''}${report.runtimeChecked ? '' : ', processes not checked'}.`,
       ...status.components.map((c) => `  ${c.component.padEnd(24)} ${c.health.padEnd(13)} ${c.detail}`),
     ];

@@ -22,6 +22,8 @@ import { markNewGrants } from './consent.js';
 import { PLAN_API_VERSION, PLAN_KIND, type ComponentPlan, type FileAction, type Identity, type IgnoredManifest, type ManifestAction, type Plan, type Problem } from './types.js';
 import { compareText } from '../model/order.js';
 import { normalizeNodePath } from '../paths.js';
+import { userNamespaceMode } from '../model/userns.js';
+import { userNamespacePrerequisites } from './userns.js';
 
 export interface PlanOptions {
   /** The clock, injected: planning never reads it. */
@@ -117,6 +119,7 @@ export function buildPlan(node: NodeState, config: Config, opts: PlanOptions): P
   }
 
   const migrating = found.filter((f) => config.components.includes(f.component));
+  if (node.userNamespaces) problems.push(...userNamespacePrerequisites({ mode: userNamespaceMode(config), facts: node.userNamespaces, components: migrating, kubernetesVersion }));
   for (const c of config.components) {
     if (!found.some((f) => f.component === c) && config.components.length < 4) {
       warnings.push({ code: 'component-absent', message: `${c} was selected in the config but has no kubeadm manifest on this node`, path: node.manifestsDir });
