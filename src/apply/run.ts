@@ -184,7 +184,9 @@ async function runStep(step: Step, jid: string, plan: Plan, journal: Journal, di
         for (const f of writeDirs) await chownTree(o.root, f.path, null, [f.desired.uid, f.desired.gid], { skipUnsafe: true });
       }
     : undefined;
-  await gate(`waiting for the kubelet to restart ${component} as uid ${identity?.uid}`, { component, manifestPath: manifest.path, manifestText: manifest.after, uid: identity!.uid, gid: identity!.gid, before, writtenAt, onOldGone }, journal, o, result);
+  // userNamespaces only: no identity; the image's user, root inside the pod's own user namespace.
+  const userNamespace = plan.userNamespaces !== undefined && plan.kind === PLAN_KIND;
+  await gate(`waiting for the kubelet to restart ${component} as uid ${identity?.uid ?? 0}${userNamespace ? ' in a user namespace' : ''}`, { component, manifestPath: manifest.path, manifestText: manifest.after, uid: identity?.uid ?? 0, gid: identity?.gid ?? 0, userNamespace, before, writtenAt, onOldGone }, journal, o, result);
 }
 
 /**

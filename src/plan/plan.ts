@@ -23,7 +23,7 @@ import { PLAN_API_VERSION, PLAN_KIND, type ComponentPlan, type FileAction, type 
 import { compareText } from '../model/order.js';
 import { normalizeNodePath } from '../paths.js';
 import { userNamespaceMode } from '../model/userns.js';
-import { userNamespacePrerequisites } from './userns.js';
+import { buildOnlyPlan, userNamespaceProblems, withHostUsers } from './userns-plan.js';
 
 export interface PlanOptions {
   /** The clock, injected: planning never reads it. */
@@ -102,6 +102,11 @@ export function buildPlan(node: NodeState, config: Config, opts: PlanOptions): P
   const problems: Problem[] = [];
   const warnings: Problem[] = [];
   const { found, ignored, refused, warnings: identifyWarnings } = findComponents(node);
+  const usernsMode = userNamespaceMode(config);
+  if (usernsMode === 'only') {
+    const recorded = opts.record ? recordDifferences(opts.record.config, config, node.manifestsDir) : [];
+    return buildOnlyPlan({ node, config, now: opts.now, record: opts.record, found, ignored, refused, warnings: [...identifyWarnings, ...recorded], manifestAction: (f, edit) => manifestAction(f, edit, false) });
+  }
   problems.push(...refused);
   warnings.push(...identifyWarnings);
   if (opts.record) warnings.push(...recordDifferences(opts.record.config, config, node.manifestsDir));
@@ -119,7 +124,7 @@ export function buildPlan(node: NodeState, config: Config, opts: PlanOptions): P
   }
 
   const migrating = found.filter((f) => config.components.includes(f.component));
-  if (node.userNamespaces) problems.push(...userNamespacePrerequisites({ mode: userNamespaceMode(config), facts: node.userNamespaces, components: migrating, kubernetesVersion }));
+  problems.push(...userNamespaceProblems(node, config, opts.record, migrating, kubernetesVersion));
   for (const c of config.components) {
     if (!found.some((f) => f.component === c) && config.components.length < 4) {
       warnings.push({ code: 'component-absent', message: `${c} was selected in the config but has no kubeadm manifest on this node`, path: node.manifestsDir });
@@ -206,7 +211,7 @@ export function buildPlan(node: NodeState, config: Config, opts: PlanOptions): P
       const holder = node.passwd.find((p) => p.uid === running);
       warnings.push({ code: 'identity-changes', message: `${f.component} runs as uid ${String(running)}${holder ? ` (${holder.name})` : ' (no such user here)'} today; the plan moves it to ${identity.user} (uid ${identity.uid})`, path: f.path, component: f.component, fix: `if uid ${String(running)} is the identity you want, pin it: accounts.${f.component}.uid in the config` });
     }
-    const edit = applySecurity(f.text, desiredSecurity(identity, kubernetesVersion), f.path);
+    const edit = withHostUsers(applySecurity(f.text, desiredSecurity(identity, kubernetesVersion), f.path), usernsMode, f.path);
     if (edit.changes.length === 0) continue;
     const accountExists = ids.accounts.some((a) => a.action === 'reuse-user' && a.name === identity.user);
     manifests.push(manifestAction(f, edit, accountExists && runsAsUid(f.pod) !== identity.uid));
@@ -230,6 +235,7 @@ export function buildPlan(node: NodeState, config: Config, opts: PlanOptions): P
     problems: dedupe(problems).sort(byPath),
     warnings: dedupe(warnings).sort(byPath),
     ...(opts.targetVersion !== undefined ? { target: targetOf(kubernetesVersion, opts.targetVersion) } : {}),
+    ...(usernsMode === 'off' ? {} : { userNamespaces: usernsMode }),
   };
 }
 

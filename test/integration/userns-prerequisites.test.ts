@@ -7,53 +7,16 @@
 // kube_features.go (UserNamespacesSupport on by default from v1.33; UserNamespacesHostNetworkSupport
 // alpha and off, KEP-5607, from v1.35), idmapped-mount support per filesystem from the kernel releases.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { NEEDS_ROOT, runCli, show } from '../support/cli.js';
-import { buildKubeadmCaseSandbox, readKubeadmCase } from '../support/kubeadm-cases.js';
 import { skipUnlessPossible } from '../support/prerequisites.js';
 import { diffSnapshots, snapshotTree } from '../support/tree.js';
+import { APISERVER_MANIFEST as APISERVER, BOTH_GATES, nodeObject, UsernsNodes, type UsernsNode as Node } from '../support/userns-node.js';
 
-const run = promisify(execFile);
-const APISERVER = '/etc/kubernetes/manifests/kube-apiserver.yaml';
-const BOTH_GATES = 'UserNamespacesSupport=true,UserNamespacesHostNetworkSupport=true';
-/** statfs f_type of the filesystems with idmapped mounts on the kernels CI runs (ext4, xfs, btrfs, overlayfs, tmpfs). */
-const IDMAP_CAPABLE = new Set(['ef53', '58465342', '9123683e', '794c7630', '1021994']);
-
-let work = '';
-let pristine = '';
-let seq = 0;
-
-interface Node {
-  root: string;
-  proc: string;
-  nodeStatus: string;
-  path(p: string): string;
-}
-
-/** A node where every prerequisite holds; `change` then takes one away. */
-async function node(): Promise<Node> {
-  const dir = path.join(work, `n${++seq}`);
-  await mkdir(dir);
-  const root = path.join(dir, 'root');
-  await run('cp', ['-a', '--', pristine, root]);
-  const proc = path.join(dir, 'proc');
-  await mkdir(path.join(proc, 'sys/kernel'), { recursive: true });
-  await mkdir(path.join(proc, 'sys/net/ipv4'), { recursive: true });
-  await writeFile(path.join(proc, 'sys/kernel/osrelease'), '6.8.0-45-generic\n');
-  await writeFile(path.join(proc, 'sys/net/ipv4/ip_unprivileged_port_start'), '1024\n');
-  const nodeStatus = path.join(dir, 'node.json');
-  await writeFile(nodeStatus, JSON.stringify(nodeObject(true)));
-  return { root, proc, nodeStatus, path: (p) => path.join(root, p) };
-}
-
-function nodeObject(userNamespaces: boolean): object {
-  return { apiVersion: 'v1', kind: 'Node', metadata: { name: 'cp-1' }, status: { runtimeHandlers: [{ name: '', features: { recursiveReadOnlyMounts: true, userNamespaces } }, { name: 'runc', features: { recursiveReadOnlyMounts: true, userNamespaces } }] } };
-}
+const nodes = new UsernsNodes();
+const node = () => nodes.node();
 
 async function edit(n: Node, nodePath: string, change: (text: string) => string): Promise<void> {
   const before = await readFile(n.path(nodePath), 'utf8');
@@ -80,26 +43,12 @@ async function refusedWith(n: Node, codes: string[], extra: string[] = []): Prom
 }
 
 describe('plan --user-namespaces: prerequisites', { skip: NEEDS_ROOT, timeout: 300_000 }, () => {
-  before(async () => {
-    work = await mkdtemp(path.join(tmpdir(), 'kubeadm-nonroot-userns-'));
-    const sb = await buildKubeadmCaseSandbox(readKubeadmCase('v1.36.3', 'default'));
-    pristine = path.join(work, 'pristine');
-    await run('cp', ['-a', '--', sb.root, pristine]);
-    await sb.cleanup();
-    // The kubelet's files as kubeadm writes them (kubeadm-flags.env: phases/kubelet/flags.go), gates on.
-    await mkdir(path.join(pristine, 'var/lib/kubelet'), { recursive: true });
-    await writeFile(path.join(pristine, 'var/lib/kubelet/config.yaml'), `apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\ncgroupDriver: systemd\nfeatureGates:\n  UserNamespacesHostNetworkSupport: true\nstaticPodPath: /etc/kubernetes/manifests\n`);
-    await writeFile(path.join(pristine, 'var/lib/kubelet/kubeadm-flags.env'), 'KUBELET_KUBEADM_ARGS="--container-runtime-endpoint=unix:///var/run/containerd/containerd.sock --pod-infra-container-image=registry.k8s.io/pause:3.10"\n');
-    const apiserver = path.join(pristine, APISERVER);
-    await writeFile(apiserver, (await readFile(apiserver, 'utf8')).replace('    - --secure-port=6443\n', `    - --secure-port=6443\n    - --feature-gates=${BOTH_GATES}\n`));
-  });
-  after(async () => {
-    if (work) await rm(work, { recursive: true, force: true });
-  });
+  before(() => nodes.setUp());
+  after(() => nodes.tearDown());
 
   it('all in place: plan passes in both modes', async (t) => {
-    const fsType = (await run('stat', ['-f', '-c', '%t', work])).stdout.trim();
-    if (skipUnlessPossible(t, IDMAP_CAPABLE.has(fsType) ? [] : [`the test directory's filesystem (statfs type 0x${fsType}) has no idmapped mounts`])) return;
+    const unsupported = await nodes.idmapUnsupported();
+    if (skipUnlessPossible(t, unsupported ? [unsupported] : [])) return;
     const n = await node();
     for (const mode of ['with-accounts', 'only']) {
       const r = await plan(n, [], mode);
@@ -171,8 +120,8 @@ describe('plan --user-namespaces: prerequisites', { skip: NEEDS_ROOT, timeout: 3
   });
 
   it('a kernel older than idmapped mounts on ext4 (5.12): every hostPath and the kubelet dir is named', async (t) => {
-    const fsType = (await run('stat', ['-f', '-c', '%t', work])).stdout.trim();
-    if (skipUnlessPossible(t, IDMAP_CAPABLE.has(fsType) ? [] : [`the test directory's filesystem (statfs type 0x${fsType}) is not one with idmapped mounts`])) return;
+    const unsupported = await nodes.idmapUnsupported();
+    if (skipUnlessPossible(t, unsupported ? [unsupported] : [])) return;
     const n = await node();
     await writeFile(path.join(n.proc, 'sys/kernel/osrelease'), '5.10.0-28-amd64\n');
     const problems = await refusedWith(n, Array((await volumes(n)).length).fill('userns-idmap-filesystem'));
