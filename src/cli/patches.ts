@@ -17,10 +17,17 @@ export function register(program: Command, run: Wrap): void {
 
 export async function patchesCommand(opts: GlobalOptions, cmd: Command): Promise<Outcome> {
   const o = cmd.opts<{ outputDir: string }>();
-  const [{ buildPlan }, { patchFileName, patchRefusal, renderPatch }, { readTemplate }, { VERSION }, { seccompStyle }, { prepareOutputDir, writeOutputFile }] = await Promise.all([import('../plan/plan.js'), import('../plan/patches.js'), import('../templates.js'), import('../version.js'), import('../model/version.js'), import('../fs/output-dir.js')]);
+  const [{ buildPlan }, { patchFileName, patchRefusal, renderHostUsersPatch, renderPatch }, { readTemplate }, { VERSION }, { seccompStyle }, { prepareOutputDir, writeOutputFile }] = await Promise.all([import('../plan/plan.js'), import('../plan/patches.js'), import('../templates.js'), import('../version.js'), import('../model/version.js'), import('../fs/output-dir.js')]);
   const { config, record } = await loadConfig(opts);
   const node = await loadNode(opts, config);
   const plan = buildPlan(node, config, { now: new Date(), record });
+  if (plan.userNamespaces === 'only') {
+    await prepareOutputDir(o.outputDir);
+    const only = plan.components.filter((c) => c.migrate);
+    const written = await Promise.all(only.map((c) => writeOutputFile(o.outputDir, patchFileName(c.component), renderHostUsersPatch(c.component, VERSION), 0o644)));
+    await emit(opts, { written, identities: [] }, () => written.map((w) => `wrote ${w}`).join('\n') + `\nUse: kubeadm upgrade apply|node --patches ${o.outputDir}\n`);
+    return 'done';
+  }
   const ids = plan.components.flatMap((c) => (c.identity ? [c.identity] : []));
   if (ids.length === 0) throw new InputError('no component has a planned identity; run plan to see why', node.manifestsDir);
   const refusal = patchRefusal(ids, node);
@@ -29,7 +36,7 @@ export async function patchesCommand(opts: GlobalOptions, cmd: Command): Promise
   const written: string[] = [];
   for (const id of ids) {
     const name = patchFileName(id.component);
-    written.push(await writeOutputFile(o.outputDir, name, renderPatch(await readTemplate(`patches/${name}`), id, VERSION, seccompStyle(plan.kubernetesVersion)), 0o644));
+    written.push(await writeOutputFile(o.outputDir, name, renderPatch(await readTemplate(`patches/${name}`), id, VERSION, seccompStyle(plan.kubernetesVersion), plan.userNamespaces), 0o644));
   }
   await emit(opts, { written, identities: ids }, () => written.map((w) => `wrote ${w}`).join('\n') + `\nUse: kubeadm upgrade apply|node --patches ${o.outputDir}\n`);
   return 'done';
