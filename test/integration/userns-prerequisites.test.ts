@@ -57,6 +57,17 @@ describe('plan --user-namespaces: prerequisites', { skip: NEEDS_ROOT, timeout: 3
     }
   });
 
+  it('a --user-namespaces value that is no mode: exit 2, one line naming the choices, nothing changed', async () => {
+    const n = await node();
+    const before = await snapshotTree(n.root);
+    for (const cmd of ['plan', 'apply']) {
+      const r = await runCli([cmd, '--root', n.root, '--user-namespaces', 'on', ...n.args, ...(cmd === 'apply' ? ['--yes', '--no-wait'] : [])]);
+      assert.equal(r.code, 2, show(r));
+      assert.deepEqual(r.stderr.trimEnd().split('\n'), ['kubeadm-nonroot: --user-namespaces must be one of off, with-accounts, only, not "on"; see docs/user-namespaces.md']);
+    }
+    assert.deepEqual(diffSnapshots(before, await snapshotTree(n.root)), []);
+  });
+
   it('off (the default) reads none of it: a node without any prerequisite plans as before', async () => {
     const n = await node();
     await rm(n.path('/var/lib/kubelet'), { recursive: true });

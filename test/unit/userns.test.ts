@@ -10,6 +10,11 @@ import { configDifferences, defaultConfig, parseConfig, withUserNamespaceFlag } 
 import { parseFeatureGatesFlag, type UserNamespaceFacts } from '../../src/model/userns.js';
 import { gateDefault, kernelVersion, userNamespacePrerequisites, type UsernsComponent } from '../../src/plan/userns.js';
 import { parsePod } from '../../src/model/pod.js';
+import { managedFieldChanges, removeSecurity } from '../../src/plan/manifest-edit.js';
+import { buildPlan } from '../../src/plan/plan.js';
+import { renderPlanHuman } from '../../src/render/plan-human.js';
+import { makeStyle } from '../../src/render/style.js';
+import { fixtureNode } from '../support/fixture-node.js';
 
 const P = '/etc/kubeadm-nonroot/config.yaml';
 
@@ -153,5 +158,37 @@ describe('userNamespaces: prerequisites', () => {
     assert.deepEqual(codes(facts(), '1.36.3', APISERVER.replace('--secure-port=6443', '--secure-port=443')), ['userns-privileged-port']);
     assert.deepEqual(codes(facts({ unprivilegedPortStart: 0 }), '1.36.3', APISERVER.replace('--secure-port=6443', '--secure-port=443')), []);
     assert.deepEqual(codes(facts({ unprivilegedPortStart: null })), ['userns-port-start-unknown']);
+  });
+});
+
+describe('userNamespaces: hostUsers is one of the tool\'s fields', () => {
+  const plain = makeStyle(false);
+
+  it('with-accounts: each manifest edit adds hostUsers: false to the securityContext edits; the record sees the field', () => {
+    const node = fixtureNode('v1.32-rhel-stacked');
+    const plan = buildPlan(node, { ...defaultConfig(), userNamespaces: 'with-accounts' }, { now: new Date(0) });
+    assert.equal(plan.userNamespaces, 'with-accounts');
+    for (const m of plan.manifests) {
+      assert.ok(m.changes.includes('pod hostUsers: false'), m.changes.join('\n'));
+      assert.ok(m.changes.some((c) => c.startsWith('pod securityContext.runAsUser')), m.component);
+      const before = node.manifests.find((x) => x.path === m.path)!.text;
+      assert.deepEqual(managedFieldChanges(before, m.after).filter((f) => f.field.join('.') === 'spec.hostUsers'), [{ field: ['spec', 'hostUsers'], after: false }]);
+    }
+    assert.match(renderPlanHuman(plan, plain), /User namespaces: with-accounts/);
+  });
+
+  it('only: no account, no file, hostUsers: false alone', () => {
+    const plan = buildPlan(fixtureNode('v1.32-rhel-stacked'), { ...defaultConfig(), userNamespaces: 'only' }, { now: new Date(0) });
+    assert.deepEqual([plan.accounts, plan.files, plan.problems], [[], [], []]);
+    assert.deepEqual(plan.manifests.map((m) => m.changes), Array(4).fill(['pod hostUsers: false']));
+    assert.ok(plan.components.every((c) => c.identity === null && c.migrate));
+    assert.match(renderPlanHuman(plan, plain), /etcd\s+runs as its image's user \(root\) in a user namespace of its own/);
+  });
+
+  it('revert removes hostUsers with the rest (kubeadm never writes it)', () => {
+    const plan = buildPlan(fixtureNode('v1.32-rhel-stacked'), { ...defaultConfig(), userNamespaces: 'with-accounts' }, { now: new Date(0) });
+    const back = removeSecurity(plan.manifests[0]!.after, { keepSeccompField: true, removeSeccompAnnotation: false });
+    assert.ok(back.changes.includes('pod hostUsers: removed (was false)'), back.changes.join('\n'));
+    assert.doesNotMatch(back.text, /hostUsers/);
   });
 });
