@@ -62,6 +62,7 @@ describe('apply --user-namespaces', { skip: NEEDS_ROOT, timeout: 600_000 }, () =
     assert.match(again.stdout, /Nothing to do/);
     const status = JSON.parse((await runCli(['status', '--root', n.root, '--no-runtime', '-o', 'json'])).stdout);
     assert.equal(status.config.userNamespaces, 'with-accounts');
+    assert.equal(status.verify.state, 'holds');
     await rolledBackExactly(n, before);
   });
 
@@ -82,6 +83,9 @@ describe('apply --user-namespaces', { skip: NEEDS_ROOT, timeout: 600_000 }, () =
     assert.ok(changed.every((l) => isManifest(l) && / content changed$/.test(l)), changed.join('\n'));
     const rec = await record(n);
     assert.deepEqual([rec.config.userNamespaces, rec.accounts, rec.grants], ['only', [], []]);
+    const verified = await runCli(['verify', '--root', n.root, '--no-runtime', '-o', 'json']);
+    assert.equal(verified.code, 0, show(verified));
+    assert.equal(JSON.parse(verified.stdout).state, 'holds');
     await rolledBackExactly(n, before);
   });
 
