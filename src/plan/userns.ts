@@ -128,7 +128,7 @@ function runtimeSupport(facts: UserNamespaceFacts): Problem[] {
   if (r.handlers === null) return [{ code: 'userns-runtime-unknown', message: `the Node object (${r.source}) has no status.runtimeHandlers: the kubelet publishes them from v1.30 when the runtime reports them`, fix: 'upgrade the container runtime to one that reports its handlers (containerd 2.x, CRI-O 1.30+), then run plan again' }];
   const handler = r.handlers.find((h) => h.name === '');
   if (handler?.userNamespaces === true) return [];
-  return [{ code: 'userns-runtime', message: `the container runtime's default handler does not support user namespaces (status.runtimeHandlers${handler ? '[name ""].features.userNamespaces is false' : ' has no default handler'}, ${r.source})`, fix: 'use a runtime with user-namespace support for hostNetwork pods (containerd 2.3.4 or later with runc 1.2 or later), then restart the kubelet' }];
+  return [{ code: 'userns-runtime', message: `the container runtime's default handler does not support user namespaces (status.runtimeHandlers${handler ? '[name ""].features.userNamespaces is false' : ' has no default handler'}, ${r.source})`, fix: 'use a runtime with user-namespace support for hostNetwork pods (containerd 2.3.4 or later with runc 1.2 or crun 1.9 or later), then restart the kubelet' }];
 }
 
 /** Every hostPath's filesystem must support idmapped mounts on this kernel. */
