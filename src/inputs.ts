@@ -16,22 +16,33 @@ export interface NodeLocation {
   config: string | null;
 }
 
-/** The config in force (-c, else the node's default config file, else the record's, else defaults) and the migration record. */
-export async function loadConfig(opts: NodeLocation): Promise<ResolvedConfig> {
+/**
+ * The config in force (-c, else the node's default config file, else the record's, else defaults) and
+ * the migration record; plan and apply pass --user-namespaces, which wins over the config's mode.
+ */
+export async function loadConfig(opts: NodeLocation, userNamespaces?: string): Promise<ResolvedConfig> {
   requireDir(opts.root, '--root');
-  const { resolveConfig } = await import('./state/config-source.js');
+  const [{ resolveConfig }, { withUserNamespaceFlag }] = await Promise.all([import('./state/config-source.js'), import('./plan/config.js')]);
   try {
-    return resolveConfig(opts.root, opts.config);
+    const resolved = resolveConfig(opts.root, opts.config);
+    return { ...resolved, config: withUserNamespaceFlag(resolved.config, userNamespaces) };
   } catch (e) {
     throw environmental(e, opts.root) ?? e;
   }
 }
 
-export async function loadNode(opts: Pick<NodeLocation, 'root'>, config: Config): Promise<NodeState> {
+/**
+ * The node as discovery reads it. plan and apply pass `userns` (their --proc and --node-status): when the
+ * config's mode is not off, the user-namespace prerequisites are read too, so the plan judges them.
+ */
+export async function loadNode(opts: Pick<NodeLocation, 'root'>, config: Config, userns?: { proc: string; nodeStatus?: string }): Promise<NodeState> {
   requireDir(opts.root, '--root');
   const { discoverNode } = await import('./discover/discover.js');
   try {
-    return await discoverNode({ root: opts.root, manifestsDir: config.manifestsDir });
+    const node = await discoverNode({ root: opts.root, manifestsDir: config.manifestsDir });
+    if (!userns || (config.userNamespaces ?? 'off') === 'off') return node;
+    const { discoverUserNamespaces } = await import('./discover/userns.js');
+    return { ...node, userNamespaces: await discoverUserNamespaces(node, { root: opts.root, ...userns }) };
   } catch (e) {
     throw environmental(e, opts.root) ?? e;
   }

@@ -6,7 +6,8 @@
 // upgrade waits for the mirror pod hash to change for the same reason, phases/upgrade/staticpods.go).
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { listProcesses, runsComponent } from '../discover/processes.js';
+import { insideId, isIdentityMap, readIdMaps } from '../discover/idmap.js';
+import { listProcesses, runsComponent, type ProcInfo } from '../discover/processes.js';
 import type { Component } from '../model/components.js';
 import { parsePod } from '../model/pod.js';
 import type { HttpProbe } from '../model/pod.types.js';
@@ -40,9 +41,15 @@ export interface GateSpec {
   component: Component;
   manifestPath: string;
   manifestText: string;
-  /** The UID (and GID) the restarted process must run as. */
+  /** The UID (and GID) the restarted process must run as (inside its user namespace when `userNamespace`). */
   uid: number;
   gid?: number;
+  /**
+   * The pod runs with hostUsers: false: the process must be in a user namespace of its own (its
+   * uid_map not the identity) and `uid`/`gid` are its IDs there; the host sees them mapped to the
+   * kubelet's range for the pod.
+   */
+  userNamespace?: boolean;
   /** PIDs of this component seen before the manifest was written. */
   before: Set<number>;
   /** When the manifest was written (ms since the epoch). */
@@ -65,6 +72,17 @@ export async function pidsOf(component: Component, manifestText: string, path: s
   return new Set((await listProcesses(proc)).filter((p) => runsComponent(p, component, argv)).map((p) => p.pid));
 }
 
+/**
+ * The process with its IDs as its own user namespace sees them, when the gate expects one: a process
+ * in the host's namespace (identity map) or with unreadable maps gets -1s, which never match.
+ */
+async function asSeenInside(p: ProcInfo, g: Pick<GateSpec, 'proc' | 'userNamespace'>): Promise<ProcInfo> {
+  if (!g.userNamespace) return p;
+  const maps = await readIdMaps(g.proc, p.pid);
+  if (!maps || isIdentityMap(maps.uid)) return { ...p, uids: p.uids.map(() => -1), gids: p.gids.map(() => -1) };
+  return { ...p, uids: p.uids.map((u) => insideId(maps.uid, u) ?? -1), gids: p.gids.map((x) => insideId(maps.gid, x) ?? -1) };
+}
+
 /** Resolves with a description when healthy; rejects with the last observation on timeout or abort. */
 export async function waitHealthy(g: GateSpec): Promise<string> {
   const argv = parsePod(g.manifestText, g.manifestPath).argv;
@@ -81,7 +99,7 @@ export async function waitHealthy(g: GateSpec): Promise<string> {
       settled = true;
       await g.onOldGone!();
     }
-    const mine = all.filter((p) => runsComponent(p, g.component, argv) && !g.before.has(p.pid) && p.startedAt >= since);
+    const mine = await Promise.all(all.filter((p) => runsComponent(p, g.component, argv) && !g.before.has(p.pid) && p.startedAt >= since).map((p) => asSeenInside(p, g)));
     const right = mine.find((p) => p.uids[0] === g.uid && p.uids[1] === g.uid && (g.gid === undefined || (p.gids[0] === g.gid && p.gids[1] === g.gid)));
     if (!right) {
       last = mine.length ? `a new ${g.component} process runs as uid ${mine[0]!.uids[1]} gid ${mine[0]!.gids[1]}, expected ${g.uid}${g.gid === undefined ? '' : ` gid ${g.gid}`}` : `no new ${g.component} process since the manifest was written`;

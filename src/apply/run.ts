@@ -184,7 +184,9 @@ async function runStep(step: Step, jid: string, plan: Plan, journal: Journal, di
         for (const f of writeDirs) await chownTree(o.root, f.path, null, [f.desired.uid, f.desired.gid], { skipUnsafe: true });
       }
     : undefined;
-  await gate(`waiting for the kubelet to restart ${component} as uid ${identity?.uid}`, { component, manifestPath: manifest.path, manifestText: manifest.after, uid: identity!.uid, gid: identity!.gid, before, writtenAt, onOldGone }, journal, o, result);
+  // userNamespaces only: no identity; the image's user, root inside the pod's own user namespace.
+  const userNamespace = plan.userNamespaces !== undefined && plan.kind === PLAN_KIND;
+  await gate(`waiting for the kubelet to restart ${component} as uid ${identity?.uid ?? 0}${userNamespace ? ' in a user namespace' : ''}`, { component, manifestPath: manifest.path, manifestText: manifest.after, uid: identity?.uid ?? 0, gid: identity?.gid ?? 0, userNamespace, before, writtenAt, onOldGone }, journal, o, result);
 }
 
 /**
@@ -230,9 +232,12 @@ async function gateEarlierManifests(plan: Plan, journal: Journal, o: RunOptions,
     const undo = i.undo;
     if (undo?.kind !== 'restore-manifest') continue;
     const c = plan.components.find((x) => x.manifest === undo.path);
-    if (!c?.identity || gated.has(c.component)) continue;
+    const userNamespace = plan.userNamespaces !== undefined && plan.kind === PLAN_KIND;
+    // userNamespaces only plans no identity: the image's user, root inside the pod's namespace.
+    const id = c?.identity ?? (userNamespace && c?.migrate ? { uid: 0, gid: 0 } : null);
+    if (!c || !id || gated.has(c.component)) continue;
     const text = await readFile(safeHostPath(o.root, c.manifest), 'utf8');
-    await gate(`written by the interrupted run; waiting for ${c.component} to run as uid ${c.identity.uid}`, { component: c.component, manifestPath: c.manifest, manifestText: text, uid: c.identity.uid, gid: c.identity.gid, before: new Set(), writtenAt: doneAt.get(i.step) ?? 0 }, journal, o, result);
+    await gate(`written by the interrupted run; waiting for ${c.component} to run as uid ${id.uid}`, { component: c.component, manifestPath: c.manifest, manifestText: text, uid: id.uid, gid: id.gid, userNamespace, before: new Set(), writtenAt: doneAt.get(i.step) ?? 0 }, journal, o, result);
     gated.add(c.component);
   }
 }

@@ -16,6 +16,8 @@ export function register(program: Command, run: Wrap): void {
     program.command('apply').description('migrate the node: create accounts, change file ownership, rewrite manifests one component at a time with health gates'),
     'apply a plan saved with "plan -o json"; refused if the node changed since',
   )
+    .option('--user-namespaces <mode>', 'off, with-accounts or only: run the static pods in user namespaces (hostUsers: false); overrides the config\'s userNamespaces')
+    .option('--node-status <file>', 'with --user-namespaces: the node\'s `kubectl get node NAME -o json`, for the runtime\'s user-namespace support (default: asked with kubectl and admin.conf when --root is /)')
     .option('--grant <path>', 'consent to a NEW GRANT the plan lists (a path beyond the migration record); repeat for each path', (v: string, all: string[]) => [...all, v], [] as string[])
     .action(run((opts, cmd) => runPlanCommand(opts, cmd, 'apply')));
 }
@@ -32,12 +34,12 @@ export function withRunOptions(cmd: Command, planHelp: string): Command {
 }
 
 export async function runPlanCommand(opts: GlobalOptions, cmd: Command, verb: 'apply' | 'revert'): Promise<Outcome> {
-  const o = cmd.opts<{ plan?: string; yes?: boolean; dryRun?: boolean; wait: boolean; timeout: string; proc: string; grant?: string[] }>();
+  const o = cmd.opts<{ plan?: string; yes?: boolean; dryRun?: boolean; wait: boolean; timeout: string; proc: string; grant?: string[]; userNamespaces?: string; nodeStatus?: string }>();
   const timeoutMs = parseDuration(o.timeout);
   const [{ runApply }, { renderPlanHuman }] = await Promise.all([import('../commands/apply.js'), import('../render/plan-human.js')]);
   const planText = (plan: Plan) => renderPlanHuman(plan, style(opts));
   const outcome = await runApply(
-    { verb, root: opts.root, config: opts.config, planFile: o.plan, dryRun: o.dryRun === true, wait: o.wait, timeoutMs, proc: o.proc, grants: o.grant ?? [] },
+    { verb, root: opts.root, config: opts.config, planFile: o.plan, dryRun: o.dryRun === true, wait: o.wait, timeoutMs, proc: o.proc, grants: o.grant ?? [], userNamespaces: o.userNamespaces, nodeStatus: o.nodeStatus },
     {
       note,
       confirm: async (ready) => {

@@ -9,13 +9,16 @@ export function register(program: Command, run: Wrap): void {
     .command('plan')
     .description('show the migration plan: accounts, file ownership changes and manifest edits (read-only)')
     .option('--kubernetes-version <version>', 'also tell whether this upgrade target is one the tool handles, and what changes for it')
+    .option('--user-namespaces <mode>', 'off, with-accounts or only: run the static pods in user namespaces (hostUsers: false); overrides the config\'s userNamespaces')
+    .option('--proc <dir>', 'with --user-namespaces: read the kernel release and unprivileged port start from this procfs', '/proc')
+    .option('--node-status <file>', 'with --user-namespaces: the node\'s `kubectl get node NAME -o json`, for the runtime\'s user-namespace support (default: asked with kubectl and admin.conf when --root is /)')
     .action(run(planCommand));
 }
 
 export async function planCommand(opts: GlobalOptions, cmd: Command): Promise<Outcome> {
-  const o = cmd.opts<{ kubernetesVersion?: string }>();
+  const o = cmd.opts<{ kubernetesVersion?: string; userNamespaces?: string; proc: string; nodeStatus?: string }>();
   const [{ runPlan }, { renderPlanHuman }] = await Promise.all([import('../commands/plan.js'), import('../render/plan-human.js')]);
-  const { plan, verdict } = await runPlan({ root: opts.root, config: opts.config, targetVersion: o.kubernetesVersion });
+  const { plan, verdict } = await runPlan({ root: opts.root, config: opts.config, targetVersion: o.kubernetesVersion, userNamespaces: o.userNamespaces, proc: o.proc, nodeStatus: o.nodeStatus });
   await emit(opts, plan, () => renderPlanHuman(plan, style(opts)));
   // Exit 2 always comes with its reason on stderr, also when stdout carries JSON or YAML for a script.
   if (verdict === 'blocked') {

@@ -25,6 +25,7 @@ export async function statusCommand(opts: GlobalOptions, cmd: Command): Promise<
       head,
       `Kubernetes ${status.kubernetesVersion ?? 'unknown'}, etcd ${status.etcdVersion ?? 'unknown'}.`,
       `Config in force: ${from}.`,
+      `User namespaces: ${status.config.userNamespaces ?? 'off'}${record?.status === 'migrated' ? ` (applied: ${record.config.userNamespaces ?? 'off'})` : ''}.`,
       `Verify: ${status.verify.state}${status.verify.findings ? ` (${status.verify.findings} finding(s): kubeadm-nonroot verify${rootFlag})` : ''}${status.verify.runtimeChecked ? '' : ', processes not checked'}.`,
       ...status.components.map((c) => `  ${c.component.padEnd(24)} ${c.health.padEnd(13)} ${c.detail}`),
     ];

@@ -40,6 +40,10 @@ export interface ApplyCommandInputs {
   proc: string;
   /** --grant: paths the operator consents to grant beyond the migration record (apply only). */
   grants: readonly string[];
+  /** --user-namespaces: the mode, overriding the config's userNamespaces (apply only). */
+  userNamespaces?: string | undefined;
+  /** --node-status: a file holding the node's `kubectl get node -o json`, for the runtime's support. */
+  nodeStatus?: string | undefined;
   /** Test hook, passed to the runner: called after each journal record (src/apply/run.ts). */
   afterRecord?: () => Promise<void> | void;
 }
@@ -81,8 +85,8 @@ export async function runApply(inputs: ApplyCommandInputs, hooks: CommandHooks<A
   refuseWhatCannotRun(inputs);
   const lock = inputs.dryRun ? null : await acquireLock(inputs.root, inputs.verb, hooks.note);
   try {
-    const { config, record } = await loadConfig(inputs);
-    const node = await loadNode(inputs, config);
+    const { config, record } = await loadConfig(inputs, inputs.userNamespaces);
+    const node = await loadNode(inputs, config, inputs.verb === 'apply' ? { proc: inputs.proc, ...(inputs.nodeStatus === undefined ? {} : { nodeStatus: inputs.nodeStatus }) } : undefined);
     // Decisions (blocked? identities?) always come from the node's own plan, never from a plan file.
     const fresh = await nodePlan(inputs, node, config, record);
     const plan = inputs.planFile ? readSavedPlan(inputs.planFile, { verb: inputs.verb, fresh, node, config }) : fresh;

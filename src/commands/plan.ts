@@ -12,6 +12,12 @@ export interface PlanCommandInputs {
   config: string | null;
   /** --kubernetes-version: an upgrade target to judge too. */
   targetVersion?: string;
+  /** --user-namespaces: the mode, overriding the config's userNamespaces. */
+  userNamespaces?: string | undefined;
+  /** --proc: the procfs the user-namespace prerequisites are read from. */
+  proc?: string;
+  /** --node-status: a file holding the node's `kubectl get node -o json`, for the runtime's support. */
+  nodeStatus?: string | undefined;
 }
 
 export interface PlanOutcome {
@@ -21,8 +27,8 @@ export interface PlanOutcome {
 }
 
 export async function runPlan(inputs: PlanCommandInputs): Promise<PlanOutcome> {
-  const { config, record } = await loadConfig(inputs);
-  const node = await loadNode(inputs, config);
+  const { config, record } = await loadConfig(inputs, inputs.userNamespaces);
+  const node = await loadNode(inputs, config, { proc: inputs.proc ?? '/proc', ...(inputs.nodeStatus === undefined ? {} : { nodeStatus: inputs.nodeStatus }) });
   const plan = buildPlan(node, config, { now: new Date(), targetVersion: inputs.targetVersion, record, consentedGrants: config.grants ?? [] });
   if (isBlocked(plan)) return { plan, verdict: 'blocked' };
   if (plan.target && plan.target.support !== 'known') return { plan, verdict: 'unsupported-target' };

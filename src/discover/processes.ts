@@ -5,7 +5,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Component } from '../model/components.js';
 
-interface ProcInfo {
+export interface ProcInfo {
   pid: number;
   argv: string[];
   /** Real, effective, saved, filesystem UIDs (Uid: line of /proc/PID/status). */

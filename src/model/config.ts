@@ -1,5 +1,6 @@
 // The optional config file (-c FILE). Every field is optional; see docs/config.md.
 import type { Component } from './components.js';
+import type { UserNamespaceMode } from './userns.js';
 
 export interface AccountOverride {
   /** User name (also the name of its primary group unless `group` is set). */
@@ -21,4 +22,6 @@ export interface Config {
   grants?: string[];
   /** Node paths (files, or directories holding them) outside the Kubernetes trees a component may be granted read of (`allowPaths:`). */
   allowPaths?: string[];
+  /** Run the static pods in user namespaces (`userNamespaces:`, plan/apply --user-namespaces); absent: off. */
+  userNamespaces?: UserNamespaceMode;
 }

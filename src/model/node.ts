@@ -4,6 +4,7 @@
 import type { ConfigRef } from './config-refs.js';
 import type { SchemaIssue } from './pod-schema.js';
 import type { PodInfo } from './pod.types.js';
+import type { UserNamespaceFacts } from './userns.js';
 
 export interface LoginDefs {
   sysUidMin: number;
@@ -146,4 +147,9 @@ export interface NodeState {
    * not read). The plan treats them as secrets whatever the flag naming them says.
    */
   contents?: Record<string, SecretContent>;
+  /**
+   * What the user-namespace mode's prerequisites are judged from (src/discover/userns.ts); plan and
+   * apply read it whenever the config's mode is not off. Absent: not read, nothing judged (verify).
+   */
+  userNamespaces?: UserNamespaceFacts;
 }

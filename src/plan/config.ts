@@ -5,6 +5,7 @@ import { COMPONENTS, DEFAULT_ACCOUNT, isComponent, SA_KEY_READERS_GROUP, type Co
 import type { AccountOverride, Config } from '../model/config.js';
 import { ACCOUNT_NAME_RE } from '../model/account-names.js';
 import { MAX_POD_ID } from '../model/account-names.js';
+import { isUserNamespaceMode, USER_NAMESPACE_CHOICES, userNamespaceMode, type UserNamespaceMode } from '../model/userns.js';
 
 const DEFAULT_MANIFESTS_DIR = '/etc/kubernetes/manifests';
 
@@ -24,7 +25,7 @@ function readYaml(text: string, path: string): unknown {
 export function parseConfig(text: string, path: string): Config {
   const raw = (readYaml(text, path) ?? {}) as Record<string, unknown>;
   if (typeof raw !== 'object' || Array.isArray(raw)) throw new InputError('config must be a YAML mapping', path);
-  const known = new Set(['apiVersion', 'kind', 'manifestsDir', 'components', 'accounts', 'saKeyReaders', 'grants', 'allowPaths']);
+  const known = new Set(['apiVersion', 'kind', 'manifestsDir', 'components', 'accounts', 'saKeyReaders', 'grants', 'allowPaths', 'userNamespaces']);
   for (const key of Object.keys(raw)) {
     if (!known.has(key)) throw new InputError(`unknown key "${key}" (known: ${[...known].join(', ')})`, path);
   }
@@ -63,9 +64,30 @@ export function parseConfig(text: string, path: string): Config {
   }
   if (raw.grants !== undefined) config.grants = parsePaths(raw.grants, 'grants', path);
   if (raw.allowPaths !== undefined) config.allowPaths = parsePaths(raw.allowPaths, 'allowPaths', path).map((p) => p.replace(/\/+$/, '') || '/');
+  if (raw.userNamespaces !== undefined) {
+    const mode = parseUserNamespaceMode(raw.userNamespaces, 'userNamespaces', path);
+    // off is the default: not stored, so a config saying it is the same config as one that does not.
+    if (mode !== 'off') config.userNamespaces = mode;
+  }
   const collision = configCollision(config);
   if (collision) throw new InputError(collision, path);
   return config;
+}
+
+/** A user-namespace mode from the config (`userNamespaces:`) or the command line (--user-namespaces). */
+export function parseUserNamespaceMode(value: unknown, where: string, path?: string): UserNamespaceMode {
+  if (isUserNamespaceMode(value)) return value;
+  // YAML 1.1 (the kubelet's and this tool's reading) reads an unquoted `off` as the boolean false.
+  if (value === false) return 'off';
+  throw new InputError(`${where} must be one of ${USER_NAMESPACE_CHOICES}, not ${JSON.stringify(value)}; see docs/user-namespaces.md`, path);
+}
+
+/** The config with the mode --user-namespaces asks for (it wins over the config's), or unchanged without the flag. */
+export function withUserNamespaceFlag(config: Config, flag: string | undefined): Config {
+  if (flag === undefined) return config;
+  const mode = parseUserNamespaceMode(flag, '--user-namespaces');
+  const { userNamespaces: _, ...rest } = config;
+  return mode === 'off' ? rest : { ...rest, userNamespaces: mode };
 }
 
 /** One account name or ID of the resolved config, and the config key it comes from. */
@@ -157,5 +179,6 @@ export function configDifferences(from: Config, to: Config): string[] {
     for (const k of ['user', 'group', 'uid', 'gid'] as const) compare(`accounts.${c}.${k}`, from.accounts[c]?.[k], to.accounts[c]?.[k]);
   }
   for (const k of ['group', 'gid'] as const) compare(`saKeyReaders.${k}`, from.saKeyReaders[k], to.saKeyReaders[k]);
+  compare('userNamespaces', userNamespaceMode(from), userNamespaceMode(to));
   return out;
 }

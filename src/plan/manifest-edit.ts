@@ -24,6 +24,8 @@ export interface DesiredSecurity {
 const POD_SC: PathKey[] = ['spec', 'securityContext'];
 const CONTAINER_SC: PathKey[] = ['spec', 'containers', 0, 'securityContext'];
 const ANNOTATIONS: PathKey[] = ['metadata', 'annotations'];
+/** The user-namespace mode's pod field (src/plan/userns-plan.ts). */
+export const HOST_USERS: readonly PathKey[] = ['spec', 'hostUsers'];
 /** Pod securityContext keys this tool manages (pod level, where kubeadm's RootlessControlPlane put them: KEP-2568). */
 const POD_MANAGED = ['runAsGroup', 'runAsNonRoot', 'runAsUser', 'supplementalGroups'];
 const CONTAINER_MANAGED = ['allowPrivilegeEscalation', 'capabilities'];
@@ -98,6 +100,8 @@ export function removeSecurity(
   ed.removeKeys(POD_SC, podKeys, 'pod securityContext');
   if (opts.removeSeccompAnnotation) ed.removeKeys(ANNOTATIONS, [SECCOMP_ANNOTATION], 'annotation');
   for (const c of containerSecurityPaths(ed)) ed.removeKeys(c.path, CONTAINER_MANAGED, c.label);
+  // kubeadm never writes hostUsers: only the user-namespace mode did (src/plan/userns-plan.ts).
+  ed.remove([...HOST_USERS], 'pod hostUsers');
   return ed.result();
 }
 

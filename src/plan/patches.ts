@@ -6,6 +6,7 @@ import type { Component } from '../model/components.js';
 import { SECCOMP_ANNOTATION } from './seccomp.js';
 import type { NodeState } from '../model/node.js';
 import type { Identity } from './types.js';
+import type { UserNamespaceMode } from '../model/userns.js';
 
 /** kubeadm's patch file naming: <target>[suffix]+<patchtype>.yaml (kubeadm/app/util/patches). */
 export function patchFileName(component: Component): string {
@@ -14,9 +15,10 @@ export function patchFileName(component: Component): string {
 
 /**
  * Fill a template with one component's identity. Before v1.19 the seccomp field does not exist and the
- * alpha annotation is used instead, exactly as apply writes it (src/plan/seccomp.ts).
+ * alpha annotation is used instead, exactly as apply writes it (src/plan/seccomp.ts). In a
+ * user-namespace mode the patch carries `hostUsers: false` too, as apply writes it.
  */
-export function renderPatch(template: string, identity: Identity, toolVersion: string, seccomp: 'field' | 'annotation' = 'field'): string {
+export function renderPatch(template: string, identity: Identity, toolVersion: string, seccomp: 'field' | 'annotation' = 'field', userNamespaces: UserNamespaceMode = 'off'): string {
   const vars: Record<string, string> = {
     TOOL_VERSION: toolVersion,
     USER: identity.user,
@@ -35,7 +37,13 @@ export function renderPatch(template: string, identity: Identity, toolVersion: s
     doc.setIn(['metadata', 'annotations', SECCOMP_ANNOTATION], 'runtime/default');
     doc.set('spec', spec);
   }
+  if (userNamespaces !== 'off') doc.setIn(['spec', 'hostUsers'], false);
   return stringifyYaml(doc, { indentSeq: false });
+}
+
+/** userNamespaces: only — the patch is the one field apply writes (no identity, no securityContext). */
+export function renderHostUsersPatch(component: Component, toolVersion: string): string {
+  return `# kubeadm patch (strategic merge) written by kubeadm-nonroot ${toolVersion}.\n# ${component} runs in a user namespace of its own (userNamespaces: only).\n# Use with: kubeadm upgrade apply|node --patches DIR  (see docs/user-namespaces.md)\nspec:\n  hostUsers: false\n`;
 }
 
 /**

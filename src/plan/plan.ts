@@ -22,6 +22,8 @@ import { markNewGrants } from './consent.js';
 import { PLAN_API_VERSION, PLAN_KIND, type AccountAction, type ComponentPlan, type FileAction, type Identity, type IgnoredManifest, type ManifestAction, type Plan, type Problem } from './types.js';
 import { compareText } from '../model/order.js';
 import { normalizeNodePath } from '../paths.js';
+import { userNamespaceMode, type UserNamespaceMode } from '../model/userns.js';
+import { buildOnlyPlan, userNamespaceProblems, withHostUsers } from './userns-plan.js';
 
 export interface PlanOptions {
   /** The clock, injected: planning never reads it. */
@@ -101,6 +103,11 @@ export function buildPlan(node: NodeState, config: Config, opts: PlanOptions): P
   const warnings: Problem[] = [];
   const findings: Findings = { problems, warnings };
   const { found, ignored, refused, warnings: identifyWarnings } = findComponents(node);
+  const usernsMode = userNamespaceMode(config);
+  if (usernsMode === 'only') {
+    const recorded = opts.record ? recordDifferences(opts.record.config, config, node.manifestsDir) : [];
+    return buildOnlyPlan({ node, config, now: opts.now, record: opts.record, found, ignored, refused, warnings: [...identifyWarnings, ...recorded], manifestAction: (f, edit) => manifestAction(f, edit, false) });
+  }
   problems.push(...refused);
   warnings.push(...identifyWarnings);
   if (opts.record) warnings.push(...recordDifferences(opts.record.config, config, node.manifestsDir));
@@ -108,6 +115,7 @@ export function buildPlan(node: NodeState, config: Config, opts: PlanOptions): P
   const { kubeImage, kubernetesVersion, etcdVersion } = versionsOf(found);
   checkNodeHasComponents(node, found, refused, kubeImage, kubernetesVersion, findings);
   const migrating = found.filter((f) => config.components.includes(f.component));
+  problems.push(...userNamespaceProblems(node, config, opts.record, migrating, kubernetesVersion));
   warnAbsentSelected(node, found, config, findings);
 
   // What each migrated component reads and writes, from its own manifest.
@@ -129,7 +137,7 @@ export function buildPlan(node: NodeState, config: Config, opts: PlanOptions): P
   const components = found.map((f): ComponentPlan => ({ component: f.component, manifest: f.path, migrate: migrating.includes(f), image: f.pod.image, version: f.component === 'etcd' ? etcdVersion : kubeVersionFromImage(f.pod.image), identity: ids.identities.find((i) => i.component === f.component) ?? null }));
   const manifests = found.flatMap((f) => {
     const identity = ids.identities.find((i) => i.component === f.component);
-    return identity ? manifestEdit(node, f, identity, ids.accounts, kubernetesVersion, findings) : [];
+    return identity ? manifestEdit(node, f, identity, ids.accounts, kubernetesVersion, usernsMode, findings) : [];
   });
 
   const byPath = (a: Problem, b: Problem) => compareText(a.path ?? '', b.path ?? '') || compareText(a.code, b.code) || compareText(a.message, b.message);
@@ -150,6 +158,7 @@ export function buildPlan(node: NodeState, config: Config, opts: PlanOptions): P
     problems: dedupe(problems).sort(byPath),
     warnings: dedupe(warnings).sort(byPath),
     ...(opts.targetVersion !== undefined ? { target: targetOf(kubernetesVersion, opts.targetVersion) } : {}),
+    ...(usernsMode === 'off' ? {} : { userNamespaces: usernsMode }),
   };
 }
 
@@ -267,14 +276,14 @@ function accountNames(node: NodeState, accounts: readonly AccountAction[]): { us
 }
 
 /** A migrated component's manifest edit (none when it already holds the identity), and what about it to refuse or warn of. */
-function manifestEdit(node: NodeState, f: FoundComponent, identity: Identity, accounts: readonly AccountAction[], kubernetesVersion: string | null, findings: Findings): ManifestAction[] {
+function manifestEdit(node: NodeState, f: FoundComponent, identity: Identity, accounts: readonly AccountAction[], kubernetesVersion: string | null, usernsMode: UserNamespaceMode, findings: Findings): ManifestAction[] {
   findings.problems.push(...containerOverrides(f, identity));
   const running = f.pod.podSecurityContext.runAsUser;
   if (running !== undefined && running !== 0 && running !== identity.uid) {
     const holder = node.passwd.find((p) => p.uid === running);
     findings.warnings.push({ code: 'identity-changes', message: `${f.component} runs as uid ${String(running)}${holder ? ` (${holder.name})` : ' (no such user here)'} today; the plan moves it to ${identity.user} (uid ${identity.uid})`, path: f.path, component: f.component, fix: `if uid ${String(running)} is the identity you want, pin it: accounts.${f.component}.uid in the config` });
   }
-  const edit = applySecurity(f.text, desiredSecurity(identity, kubernetesVersion), f.path);
+  const edit = withHostUsers(applySecurity(f.text, desiredSecurity(identity, kubernetesVersion), f.path), usernsMode, f.path);
   if (edit.changes.length === 0) return [];
   const accountExists = accounts.some((a) => a.action === 'reuse-user' && a.name === identity.user);
   return [manifestAction(f, edit, accountExists && runsAsUid(f.pod) !== identity.uid)];

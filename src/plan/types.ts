@@ -3,6 +3,7 @@
 // PLAN_API_VERSION on any incompatible change (apply --plan refuses other versions).
 import type { Component } from '../model/components.js';
 import type { TreeSummary } from '../model/node.js';
+import type { UserNamespaceMode } from '../model/userns.js';
 
 export const PLAN_API_VERSION = 'kubeadm-nonroot/v1alpha1';
 export const PLAN_KIND = 'MigrationPlan';
@@ -146,4 +147,6 @@ export interface Plan {
   warnings: Problem[];
   /** Present when plan was asked about an upgrade target (--kubernetes-version). */
   target?: TargetVersion;
+  /** The user-namespace mode planned (docs/user-namespaces.md); absent when off. */
+  userNamespaces?: UserNamespaceMode;
 }

@@ -45,9 +45,13 @@ export function renderPlanHuman(plan: Plan, s: Style): string {
   const out: string[] = [];
   const versions = [plan.kubernetesVersion && `Kubernetes v${plan.kubernetesVersion}`, plan.etcdVersion && `etcd ${plan.etcdVersion}`].filter(Boolean).join(', ');
   out.push(s.bold(`kubeadm-nonroot ${plan.kind === 'RevertPlan' ? 'revert ' : ''}plan${plan.root !== '/' ? ` for root ${plan.root}` : ''}${versions ? ` (${versions})` : ''}`), '');
+  if (plan.userNamespaces) out.push(`User namespaces: ${plan.userNamespaces} — every migrated static pod gets hostUsers: false (docs/user-namespaces.md)`, '');
   out.push('Components:');
+  const userns = plan.userNamespaces ? ', in a user namespace of its own' : '';
   for (const c of plan.components) {
-    const id = c.identity ? `runs as ${c.identity.user} (uid ${c.identity.uid}, gid ${c.identity.gid}${c.identity.supplementalGroups.length ? `, groups ${c.identity.supplementalGroups.map((g) => `${g.name}=${g.gid}`).join(',')}` : ''})` : c.migrate ? 'no identity (see problems)' : 'not selected; stays as it is';
+    const id = c.identity
+      ? `runs as ${c.identity.user} (uid ${c.identity.uid}, gid ${c.identity.gid}${c.identity.supplementalGroups.length ? `, groups ${c.identity.supplementalGroups.map((g) => `${g.name}=${g.gid}`).join(',')}` : ''})${userns}`
+      : !c.migrate ? 'not selected; stays as it is' : plan.userNamespaces === 'only' ? "runs as its image's user (root) in a user namespace of its own" : 'no identity (see problems)';
     out.push(`  ${c.component.padEnd(24)} ${id}`);
   }
   for (const m of plan.ignoredManifests) out.push(`  ${s.dim(`left untouched: ${m.file}: ${m.reason}`)}`);

@@ -1,7 +1,5 @@
 // Runtime checks: each component's running process against what its manifest asks for, read from
 // /proc/PID/status (proc(5)): Uid/Gid/Groups, CapEff/CapBnd, NoNewPrivs, Seccomp.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { listProcesses, runsComponent } from '../discover/processes.js';
 import { parsePod } from '../model/pod.js';
 import type { NodeState } from '../model/node.js';
@@ -9,6 +7,7 @@ import { desiredSecurity } from '../plan/plan.js';
 import type { Plan } from '../plan/types.js';
 import { CAUSE } from './causes.js';
 import type { Finding } from './types.js';
+import { statusForPlan } from './userns.js';
 
 /** Capability numbers from include/uapi/linux/capability.h for the names manifests use. */
 const CAP_BITS: Record<string, number> = { CHOWN: 0, DAC_OVERRIDE: 1, FOWNER: 3, KILL: 5, SETGID: 6, SETUID: 7, NET_BIND_SERVICE: 10, NET_ADMIN: 12, NET_RAW: 13, SYS_ADMIN: 21 };
@@ -51,12 +50,9 @@ export async function runtimeFindings(plan: Plan, node: NodeState, proc: string,
     const want = desiredSecurity(id, plan.kubernetesVersion);
     const allowedCaps = capMask(want.capabilitiesAdd);
     for (const p of mine) {
-      let st: ProcStatus;
-      try {
-        st = parseStatus(readFileSync(join(proc, String(p.pid), 'status'), 'utf8'));
-      } catch {
-        continue; // exited meanwhile
-      }
+      // In a user-namespace mode the IDs are compared as the pod's own namespace sees them (src/verify/userns.ts).
+      const st = await statusForPlan(plan, proc, p.pid);
+      if (!st) continue; // exited meanwhile
       const subject = `pid ${p.pid} (${c.component})`;
       const bad: string[] = [];
       if (!st.uids.every((u) => u === id.uid)) bad.push(`Uid ${st.uids.join(' ')}, expected ${id.uid}`);

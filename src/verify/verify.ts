@@ -5,6 +5,7 @@ import type { NodeState } from '../model/node.js';
 import { buildPlan } from '../plan/plan.js';
 import type { MigrationRecord } from '../state/record.types.js';
 import { runtimeFindings } from './runtime.js';
+import { userNamespaceFindings } from './userns.js';
 import { undoingRun } from './causes.js';
 import type { NodeHistory } from '../state/history.js';
 import { neverMigrated, staticFindings } from './static.js';
@@ -35,7 +36,7 @@ export async function verifyWithPlan(node: NodeState, config: Config, opts: Veri
   const undoneBy = undoingRun(opts.history);
   const undone = undoneBy !== null;
   const findings = staticFindings(plan, opts.rootFlag, undone);
-  if (opts.proc) findings.push(...(await runtimeFindings(plan, node, opts.proc, opts.rootFlag)));
+  if (opts.proc) findings.push(...(await runtimeFindings(plan, node, opts.proc, opts.rootFlag)), ...(await userNamespaceFindings(plan, node, opts.proc)));
   findings.sort((a, b) => compareText(a.kind, b.kind) || compareText(a.subject, b.subject));
   const state = findings.length === 0 ? 'holds' : undone || neverMigrated(plan) ? 'not-migrated' : 'drift';
   const why = undoneBy && state === 'not-migrated' ? (undoneBy.state === 'rolled-back' ? { rolledBackRun: undoneBy.run } : { revertedRun: undoneBy.run }) : {};
