@@ -39,15 +39,17 @@ export function gateDefault(gate: string, version: string | null): boolean {
  * Filesystems that support idmapped mounts (FS_ALLOW_IDMAP), and the kernel release that gave each the
  * support: ext4 and xfs with the idmapped mounts series itself (Linux 5.12, "fs: add mount_setattr()"
  * and "ext4: support idmapped mounts", "xfs: support idmapped mounts"), btrfs in 5.15 ("btrfs: allow
- * idmapped mounts"), overlayfs in 5.19 ("ovl: support idmapped layers"), tmpfs in 6.3 ("shmem: support
- * idmapped mounts for tmpfs"). An allow-list: any other filesystem is refused. Keys are statfs(2) f_type
+ * idmapped mounts"), tmpfs in 6.3 ("shmem: support idmapped mounts for tmpfs"). An allow-list: any other
+ * filesystem is refused. Not overlayfs: 5.19's "ovl: support idmapped layers" lets an overlay's LAYERS be
+ * idmapped mounts, but the overlay mount itself has no FS_ALLOW_IDMAP — runc's mount_setattr on a
+ * hostPath on an overlay fails with EINVAL ("failed to set MOUNT_ATTR_IDMAP … invalid argument"), as
+ * seen with containerd 2.4.2 / runc 1.5.3 on Linux 6.18. Keys are statfs(2) f_type
  * (include/uapi/linux/magic.h; ext2/3/4 share EXT4_SUPER_MAGIC and are all served by ext4 here).
  */
 export const IDMAP_FILESYSTEMS: ReadonlyMap<number, { name: string; since: string }> = new Map([
   [0xef53, { name: 'ext4', since: '5.12' }],
   [0x58465342, { name: 'xfs', since: '5.12' }],
   [0x9123683e, { name: 'btrfs', since: '5.15' }],
-  [0x794c7630, { name: 'overlayfs', since: '5.19' }],
   [0x01021994, { name: 'tmpfs', since: '6.3' }],
 ]);
 

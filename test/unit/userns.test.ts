@@ -3,7 +3,7 @@
 // pkg/features/kube_features.go (UserNamespacesSupport beta off v1.30–v1.32, on from v1.33;
 // UserNamespacesHostNetworkSupport alpha and off from v1.35, KEP-5607), Go's strconv.ParseBool for gate
 // values, statfs magic numbers from include/uapi/linux/magic.h, idmapped-mount releases per filesystem
-// from the kernel's history (ext4/xfs 5.12, btrfs 5.15, overlayfs 5.19, tmpfs 6.3).
+// from the kernel's history (ext4/xfs 5.12, btrfs 5.15, tmpfs 6.3; never an overlay mount itself).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { configDifferences, defaultConfig, parseConfig, withUserNamespaceFlag } from '../../src/plan/config.js';
@@ -149,7 +149,7 @@ describe('userNamespaces: prerequisites', () => {
     assert.deepEqual(codes({ ...fs(0x01021994), kernelRelease: '6.2.16' }), ['userns-idmap-filesystem'], 'tmpfs from 6.3');
     assert.deepEqual(codes({ ...fs(0x01021994), kernelRelease: '6.3.0' }), []);
     assert.deepEqual(codes({ ...fs(0x9123683e), kernelRelease: '5.14.21' }), ['userns-idmap-filesystem'], 'btrfs from 5.15');
-    assert.deepEqual(codes({ ...fs(0x794c7630), kernelRelease: '5.19.0' }), []);
+    assert.deepEqual(codes({ ...fs(0x794c7630), kernelRelease: '6.18.0' }), ['userns-idmap-filesystem'], 'an overlay mount is never idmappable (only its layers are)');
     assert.deepEqual(codes({ ...fs(0xef53), kernelRelease: '5.11.22' }), ['userns-idmap-filesystem'], 'ext4 from 5.12');
     assert.deepEqual(kernelVersion('6.18.44-fc-v1272'), [6, 18]);
     assert.deepEqual(codes(facts({ kernelRelease: 'linux' })), ['userns-kernel-unknown']);
