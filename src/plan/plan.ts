@@ -23,7 +23,7 @@ import { PLAN_API_VERSION, PLAN_KIND, type AccountAction, type ComponentPlan, ty
 import { compareText } from '../model/order.js';
 import { normalizeNodePath } from '../paths.js';
 import { userNamespaceMode, type UserNamespaceMode } from '../model/userns.js';
-import { buildOnlyPlan, userNamespaceProblems, withHostUsers } from './userns-plan.js';
+import { userNamespaceProblems, withHostUsers } from './userns-plan.js';
 
 export interface PlanOptions {
   /** The clock, injected: planning never reads it. */
@@ -104,10 +104,6 @@ export function buildPlan(node: NodeState, config: Config, opts: PlanOptions): P
   const findings: Findings = { problems, warnings };
   const { found, ignored, refused, warnings: identifyWarnings } = findComponents(node);
   const usernsMode = userNamespaceMode(config);
-  if (usernsMode === 'only') {
-    const recorded = opts.record ? recordDifferences(opts.record.config, config, node.manifestsDir) : [];
-    return buildOnlyPlan({ node, config, now: opts.now, record: opts.record, found, ignored, refused, warnings: [...identifyWarnings, ...recorded], manifestAction: (f, edit) => manifestAction(f, edit, false) });
-  }
   problems.push(...refused);
   warnings.push(...identifyWarnings);
   if (opts.record) warnings.push(...recordDifferences(opts.record.config, config, node.manifestsDir));
@@ -118,27 +114,8 @@ export function buildPlan(node: NodeState, config: Config, opts: PlanOptions): P
   problems.push(...userNamespaceProblems(node, config, opts.record, migrating, kubernetesVersion));
   warnAbsentSelected(node, found, config, findings);
 
-  // What each migrated component reads and writes, from its own manifest.
-  const accesses = migrating.flatMap((f) => componentAccesses(node, f, kubernetesVersion, findings));
-  const uses = groupUses(accesses, node.contents);
-  const sharedSets = sharedReaderSets(uses, node.paths);
-  const shared: SharedGroupSpec[] = sharedSets.map((s) => ({ name: sharedGroupName(s.members, config, s.saKey), members: s.members, saKey: s.saKey }));
-
-  const ids = planIdentities(node, config, migrating.map((f) => f.component), shared, opts.record?.accounts ?? []);
-  problems.push(...ids.problems);
-  warnings.push(...ids.warnings);
-  const filePlan = planFiles(node, uses, ids.identities, sharedReaderGids(shared, sharedSets, ids.accounts), accountNames(node, ids.accounts), { manifestsDir: node.manifestsDir, used: usedByAll(found, node) }, config.allowPaths ?? []);
-  problems.push(...filePlan.problems);
-  warnings.push(...filePlan.warnings);
-  problems.push(...sharedWithRootPods(filePlan.files, rootPodWritableDirs(node, found)));
-  const consent = markNewGrants(filePlan.files, uses, opts.record, opts.consentedGrants);
-  problems.push(...consent.problems);
-
-  const components = found.map((f): ComponentPlan => ({ component: f.component, manifest: f.path, migrate: migrating.includes(f), image: f.pod.image, version: f.component === 'etcd' ? etcdVersion : kubeVersionFromImage(f.pod.image), identity: ids.identities.find((i) => i.component === f.component) ?? null }));
-  const manifests = found.flatMap((f) => {
-    const identity = ids.identities.find((i) => i.component === f.component);
-    return identity ? manifestEdit(node, f, identity, ids.accounts, kubernetesVersion, usernsMode, findings) : [];
-  });
+  const layout = usernsMode === 'only' ? hostUsersOnly(migrating) : nonRootLayout(node, config, opts, found, migrating, kubernetesVersion, usernsMode, findings);
+  const components = found.map((f): ComponentPlan => ({ component: f.component, manifest: f.path, migrate: migrating.includes(f), image: f.pod.image, version: f.component === 'etcd' ? etcdVersion : kubeVersionFromImage(f.pod.image), identity: layout.identities.find((i) => i.component === f.component) ?? null }));
 
   const byPath = (a: Problem, b: Problem) => compareText(a.path ?? '', b.path ?? '') || compareText(a.code, b.code) || compareText(a.message, b.message);
   return {
@@ -152,14 +129,56 @@ export function buildPlan(node: NodeState, config: Config, opts: PlanOptions): P
     etcdVersion,
     components,
     ignoredManifests: ignored,
-    accounts: ids.accounts,
-    files: consent.files,
-    manifests,
+    accounts: layout.accounts,
+    files: layout.files,
+    manifests: layout.manifests,
     problems: dedupe(problems).sort(byPath),
     warnings: dedupe(warnings).sort(byPath),
     ...(opts.targetVersion !== undefined ? { target: targetOf(kubernetesVersion, opts.targetVersion) } : {}),
     ...(usernsMode === 'off' ? {} : { userNamespaces: usernsMode }),
   };
+}
+
+/** What a plan changes on the node: the accounts, the files' owners and modes, the manifest edits. */
+interface Layout {
+  identities: Identity[];
+  accounts: AccountAction[];
+  files: FileAction[];
+  manifests: ManifestAction[];
+}
+
+/** userNamespaces: only — each selected component gets hostUsers: false, and nothing else changes. */
+function hostUsersOnly(migrating: readonly FoundComponent[]): Layout {
+  const manifests = migrating.flatMap((f) => {
+    const edit = withHostUsers({ text: f.text, changes: [] }, 'only', f.path);
+    return edit.changes.length ? [manifestAction(f, edit, false)] : [];
+  });
+  return { identities: [], accounts: [], files: [], manifests };
+}
+
+/** The non-root layout: each component's accesses, its identity, the grants, and the manifest edits. */
+function nonRootLayout(node: NodeState, config: Config, opts: PlanOptions, found: FoundComponent[], migrating: readonly FoundComponent[], kubernetesVersion: string | null, usernsMode: UserNamespaceMode, findings: Findings): Layout {
+  // What each migrated component reads and writes, from its own manifest.
+  const accesses = migrating.flatMap((f) => componentAccesses(node, f, kubernetesVersion, findings));
+  const uses = groupUses(accesses, node.contents);
+  const sharedSets = sharedReaderSets(uses, node.paths);
+  const shared: SharedGroupSpec[] = sharedSets.map((s) => ({ name: sharedGroupName(s.members, config, s.saKey), members: s.members, saKey: s.saKey }));
+
+  const ids = planIdentities(node, config, migrating.map((f) => f.component), shared, opts.record?.accounts ?? []);
+  findings.problems.push(...ids.problems);
+  findings.warnings.push(...ids.warnings);
+  const filePlan = planFiles(node, uses, ids.identities, sharedReaderGids(shared, sharedSets, ids.accounts), accountNames(node, ids.accounts), { manifestsDir: node.manifestsDir, used: usedByAll(found, node) }, config.allowPaths ?? []);
+  findings.problems.push(...filePlan.problems);
+  findings.warnings.push(...filePlan.warnings);
+  findings.problems.push(...sharedWithRootPods(filePlan.files, rootPodWritableDirs(node, found)));
+  const consent = markNewGrants(filePlan.files, uses, opts.record, opts.consentedGrants);
+  findings.problems.push(...consent.problems);
+
+  const manifests = found.flatMap((f) => {
+    const identity = ids.identities.find((i) => i.component === f.component);
+    return identity ? manifestEdit(node, f, identity, ids.accounts, kubernetesVersion, usernsMode, findings) : [];
+  });
+  return { identities: ids.identities, accounts: ids.accounts, files: consent.files, manifests };
 }
 
 /** The problems and warnings a plan collects, appended to by each step. */

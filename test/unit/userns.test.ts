@@ -186,6 +186,15 @@ describe('userNamespaces: hostUsers is one of the tool\'s fields', () => {
     assert.match(renderPlanHuman(plan, plain), /etcd\s+runs as its image's user \(root\) in a user namespace of its own/);
   });
 
+  it('only: the plan judges an upgrade target and warns of an absent selected component, as every plan does', () => {
+    const node = fixtureNode('v1.32-rhel-stacked');
+    const plan = buildPlan(node, { ...defaultConfig(), userNamespaces: 'only' }, { now: new Date(0), targetVersion: '1.33.0' });
+    assert.equal(plan.target?.version, '1.33.0');
+    const withoutScheduler = { ...node, manifests: node.manifests.filter((m) => !m.path.endsWith('kube-scheduler.yaml')) };
+    const partial = buildPlan(withoutScheduler, { ...defaultConfig(), userNamespaces: 'only', components: ['etcd', 'kube-scheduler'] }, { now: new Date(0) });
+    assert.deepEqual(partial.warnings.filter((w) => w.code === 'component-absent').map((w) => w.message), ['kube-scheduler was selected in the config but has no kubeadm manifest on this node']);
+  });
+
   it('revert removes hostUsers with the rest (kubeadm never writes it)', () => {
     const plan = buildPlan(fixtureNode('v1.32-rhel-stacked'), { ...defaultConfig(), userNamespaces: 'with-accounts' }, { now: new Date(0) });
     const back = removeSecurity(plan.manifests[0]!.after, { keepSeccompField: true, removeSeccompAnnotation: false });
