@@ -15,20 +15,39 @@ export interface Lock {
   release(): Promise<void>;
 }
 
-interface Holder {
+export interface Holder {
   pid: number;
   start: string | null;
   command: string;
 }
 
-async function alive(h: Holder): Promise<boolean> {
+/** How alive() looks at a process: the real kill(2) and /proc by default, a test's stand-ins otherwise. */
+export interface ProcessProbes {
+  signalZero(pid: number): void;
+  startOf(pid: number): string | null;
+}
+
+const realProbes: ProcessProbes = { signalZero: (pid) => process.kill(pid, 0), startOf: processStart };
+
+function exists(pid: number, probes: ProcessProbes): boolean {
   try {
-    process.kill(h.pid, 0);
+    probes.signalZero(pid);
+    return true;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    return (e as NodeJS.ErrnoException).code !== 'ESRCH';
   }
-  const start = processStart(h.pid);
-  return h.start === null || start === null || start === h.start;
+}
+
+/**
+ * Whether the lock's holder still runs. A start time that cannot be read is taken as "alive" (never take
+ * over a live run's lock), unless the PID is gone by then: a process that ended between kill(pid, 0) and
+ * the read of /proc/PID/stat is not a holder.
+ */
+export function alive(h: Holder, probes: ProcessProbes = realProbes): boolean {
+  if (!exists(h.pid, probes)) return false;
+  const start = probes.startOf(h.pid);
+  if (start === null) return exists(h.pid, probes);
+  return h.start === null || start === h.start;
 }
 
 export async function acquireLock(root: string, command: string, warn: (msg: string) => void): Promise<Lock> {
@@ -77,7 +96,7 @@ export async function acquireLock(root: string, command: string, warn: (msg: str
     } catch {
       holder = null; // a lock file being written right now, or garbage: treat as held once, then stale
     }
-    if (holder && (await alive(holder))) {
+    if (holder && alive(holder)) {
       throw new RefusedError(`another kubeadm-nonroot run (pid ${holder.pid}, ${holder.command}) holds ${LOCK_FILE} under ${root}; wait for it to finish (a lock whose process has ended is taken over by the next run by itself: never delete it by hand)`);
     }
     if (!holder && attempt === 0) {
