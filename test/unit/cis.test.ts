@@ -17,8 +17,7 @@
 //   root:root 0600. So 1.1.15–1.1.19 and 1.1.21 fail by design, and 1.1.12 still fails under the default
 //   account name; named `etcd` in the config it passes.
 import assert from 'node:assert/strict';
-import { chmod, chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { mkdtemp } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -186,7 +185,7 @@ describe('CIS 1.1 semantics: as kube-bench tests them', { skip: NEEDS_ROOT, time
     const net = sb.path('/var/lib/cni/networks/cbr0');
     await mkdir(net, { recursive: true });
     await writeFile(path.join(net, 'last_reserved_ip.0'), '10.85.0.2', { mode: 0o600 });
-    await writeFile(path.join(net, '10.85.0.2'), 'abc\neth0', { mode: 0o644 });
+    await writeFile(path.join(net, '10.85.0.2'), 'abc\neth0');
     await chmod(path.join(net, '10.85.0.2'), 0o644);
     assert.equal(cellOf('1.1.9'), 'fail: networks/cbr0/10.85.0.2 644');
     assert.equal(cellOf('1.1.10'), 'pass');
