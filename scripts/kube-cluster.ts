@@ -430,9 +430,13 @@ export class KubeCluster {
     }
   }
 
-  /** Deletes every Job of the rollout and waits until their pods are gone too. */
+  /**
+   * Deletes every Job of the rollout and waits until their pods are gone too (the controller-manager's
+   * garbage collector deletes them first: minutes on a loaded machine, more than kubectl()'s minute).
+   */
   async deleteRolloutJobs(): Promise<void> {
-    await kubectl(this.nodes[0]!, ['-n', 'kube-system', 'delete', 'jobs', '-l', ROLLOUT_LABEL, '--cascade=foreground', '--wait=true']);
+    await this.nodes[0]!.node.run(['kubectl', '--kubeconfig=/etc/kubernetes/admin.conf', '-n', 'kube-system', 'delete', 'jobs', '-l', ROLLOUT_LABEL,
+      '--cascade=foreground', '--wait=true', '--timeout=5m'], { timeoutMs: 330_000 });
   }
 
   /** Stops the nodes (each by PID, its cgroups and scratch dir removed), then the fabric. */
