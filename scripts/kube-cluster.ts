@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseYamlDocuments, stringifyYaml } from '../src/yaml/go-yaml.js';
 import { KubeNode, type Release } from './kube-node.js';
+import { kubectl } from './lib/control-plane.js';
 import { type Daemon, startForkedDaemon, stopNamedDaemon } from './real-node.js';
 
 export const LB_ADDRESS = '10.77.0.10';
@@ -200,6 +201,26 @@ export interface ClusterOptions {
   log?: (line: string) => void;
 }
 
+/** One Job of docs/fleet.md's rollout (templates/rollout/job.yaml) as the API shows it, with its pods. */
+export interface RolloutJob {
+  name: string;
+  node: string;
+  args: string[];
+  /** The tool's command among its args: plan, apply, verify or rollback. */
+  step: string | undefined;
+  /** Condition type → `<status> (<reason>) <lastTransitionTime>`. */
+  conditions: Record<string, string>;
+  start: string;
+  completion?: string;
+  pods: { name: string; phase: string; restarts: number; reason?: string; exitCode?: number; started?: string; finished?: string }[];
+}
+
+const ROLLOUT_LABEL = 'app.kubernetes.io/name=kubeadm-nonroot';
+const TOOL_STEPS = ['plan', 'apply', 'verify', 'rollback'];
+
+/** Whether a Job has ended, completed or failed. */
+export const jobFinished = (j: RolloutJob): boolean => /^True/.test(j.conditions.Complete ?? '') || /^True/.test(j.conditions.Failed ?? '');
+
 /** Three control-plane nodes on the fabric behind haproxy. start() prepares them; bringUp() runs kubeadm. */
 export class KubeCluster {
   private constructor(readonly fabric: Fabric, readonly nodes: KubeNode[], readonly log: (line: string) => void) {}
@@ -369,6 +390,53 @@ export class KubeCluster {
       try { if (readlinkSync(`/proc/${d}/ns/pid`) === fabricNs) add(`/proc/${d}`); } catch { /* gone */ }
     }
     return total;
+  }
+
+  /**
+   * The Jobs of docs/fleet.md's rollout (templates/rollout/job.yaml's label), oldest first, with their
+   * pods, through node 1's admin.conf (the load balancer).
+   */
+  async rolloutJobs(): Promise<RolloutJob[]> {
+    const get = async (kind: string) => JSON.parse(await kubectl(this.nodes[0]!, ['-n', 'kube-system', 'get', kind, '-l', ROLLOUT_LABEL, '-o', 'json'])).items as any[];
+    const [jobs, pods] = [await get('jobs'), await get('pods')];
+    return jobs
+      .sort((a, b) => a.metadata.creationTimestamp.localeCompare(b.metadata.creationTimestamp) || a.metadata.name.localeCompare(b.metadata.name))
+      .map((j) => ({
+        name: j.metadata.name,
+        node: j.spec.template.spec.nodeName,
+        args: j.spec.template.spec.containers[0].args,
+        step: (j.spec.template.spec.containers[0].args as string[]).find((a) => TOOL_STEPS.includes(a)),
+        conditions: Object.fromEntries((j.status.conditions ?? []).map((c: any) => [c.type, `${c.status}${c.reason ? ` (${c.reason})` : ''} ${c.lastTransitionTime}`])),
+        start: j.status.startTime,
+        completion: j.status.completionTime,
+        pods: pods.filter((p) => p.metadata.labels?.['job-name'] === j.metadata.name).map((p) => {
+          const cs = p.status.containerStatuses?.[0];
+          const ended = cs?.state?.terminated;
+          return { name: p.metadata.name, phase: p.status.phase, restarts: cs?.restartCount ?? 0, reason: p.status.reason ?? ended?.reason, exitCode: ended?.exitCode, started: ended?.startedAt, finished: ended?.finishedAt };
+        }),
+      }));
+  }
+
+  /** The rollout's Jobs once none runs any more (a script may have left one running when it stopped). */
+  async waitRolloutJobsFinished(timeoutMs = 1_200_000): Promise<RolloutJob[]> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        const jobs = await this.rolloutJobs();
+        if (jobs.every(jobFinished)) return jobs;
+      } catch { /* the API did not answer this time */ }
+      if (Date.now() > deadline) throw new Error(`the rollout's Jobs did not finish within ${timeoutMs / 1000} s`);
+      await sleep(3000);
+    }
+  }
+
+  /**
+   * Deletes every Job of the rollout and waits until their pods are gone too (the controller-manager's
+   * garbage collector deletes them first: minutes on a loaded machine, more than kubectl()'s minute).
+   */
+  async deleteRolloutJobs(): Promise<void> {
+    await this.nodes[0]!.node.run(['kubectl', '--kubeconfig=/etc/kubernetes/admin.conf', '-n', 'kube-system', 'delete', 'jobs', '-l', ROLLOUT_LABEL,
+      '--cascade=foreground', '--wait=true', '--timeout=5m'], { timeoutMs: 330_000 });
   }
 
   /** Stops the nodes (each by PID, its cgroups and scratch dir removed), then the fabric. */

@@ -6,7 +6,9 @@
 // (scripts/api-probe.ts: an API request through the load balancer every 100 ms) while one node's
 // kube-apiserver is taken away and brought back as an operator would (its static-pod manifest moved out
 // of /etc/kubernetes/manifests and back), then while docs/fleet.md's Job rollout migrates the three
-// nodes one at a time. Measured: the bring-up time, the memory (sum of RSS) and CPU of the whole
+// nodes one at a time; then, on the migrated cluster, the rollout's Jobs beyond the happy path (one
+// node rolled back with a Job, the script killed during that node's re-apply and rerun, a plan Job
+// that fails). Measured: the bring-up time, the memory (sum of RSS) and CPU of the whole
 // cluster, the probe's counts; written to /tmp/kubeadm-nonroot-cluster-observations.txt.
 // Prerequisites (root, unshare, nsenter, ip, containerd, ctr, runc, haproxy, socat, etcdctl, kubectl,
 // envsubst, ldd): the one
@@ -19,13 +21,13 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildSea, hostArch } from '../../scripts/build-sea.js';
 import { K8S_CACHE } from '../../scripts/k8s-build.js';
-import { haproxyServerStatus, KubeCluster, NODE_ADDRESSES, probeLine } from '../../scripts/kube-cluster.js';
-import { release } from '../../scripts/kube-node.js';
+import { haproxyServerStatus, KubeCluster, NODE_ADDRESSES, probeLine, type ProbeCount, type RolloutJob } from '../../scripts/kube-cluster.js';
+import { release, type KubeNode } from '../../scripts/kube-node.js';
 import { REPO_ROOT } from '../../scripts/lib/paths.js';
 import { skipOrFail } from '../support/prerequisites.js';
 import { VERSION as TOOL_VERSION } from '../../src/version.js';
-import { COMPONENTS, kubectl, waitMirrorPodsReady } from '../../scripts/lib/control-plane.js';
-import { procOf, rolloutScript, toolImage } from './support.js';
+import { COMPONENTS, kubectl, waitMirrorPodsReady, type Comp } from '../../scripts/lib/control-plane.js';
+import { fleetDocCommands, loadBalancerHooks, procOf, rolloutScript, toolImage } from './support.js';
 
 const VERSION = process.env.KUBEADM_NONROOT_NODE_FROM ?? 'v1.36.3';
 /** As the single node (test/node/flow.test.ts): cgroup v1 here, and no registry for kube-proxy's and CoreDNS's images. */
@@ -33,6 +35,10 @@ const IGNORE_PREFLIGHT = ['SystemVerification', 'ImagePull'];
 const GIB = 1024 * 1024;
 /** A name no registry serves: imagePullPolicy IfNotPresent finds it in each node's containerd. */
 const IMAGE = `registry.invalid/kubeadm-nonroot:${TOOL_VERSION}`;
+/** The rollout script's environment on node 1: its kubectl uses admin.conf, whose server is the load balancer. */
+const ROLLOUT_ENV = { IMAGE, TEMPLATE: join(REPO_ROOT, 'templates', 'rollout', 'job.yaml'), KUBECONFIG: '/etc/kubernetes/admin.conf', POLL: '2' };
+/** The account names of kubeadm's RootlessControlPlane gate (cmd/kubeadm/app/util/users/users_linux.go), which the tool keeps. */
+const ACCOUNT: Record<Comp, string> = { etcd: 'kubeadm-etcd', 'kube-apiserver': 'kubeadm-kas', 'kube-controller-manager': 'kubeadm-kcm', 'kube-scheduler': 'kubeadm-ks' };
 
 const observed: string[] = [];
 const observe = (line: string) => { observed.push(line); process.stderr.write(`[observed] ${line}\n`); };
@@ -59,7 +65,52 @@ async function waitUntil(what: string, timeoutMs: number, check: () => Promise<s
 }
 
 let cluster: KubeCluster;
+/** What docs/fleet.md's rollout script printed in the rollout step. */
+let rollout: { code: number; stdout: string; stderr: string } | undefined;
 const timings: Record<string, number> = {};
+
+const NODES = ['kn-cp1', 'kn-cp2', 'kn-cp3'];
+
+/** A rollout Job as `<step> <node>`. */
+const stepOn = (j: RolloutJob) => `${j.step} ${j.node}`;
+
+const jobLog = (name: string) => kubectl(cluster.nodes[0]!, ['-n', 'kube-system', 'logs', `job/${name}`]);
+
+/** How many lines of haproxy's log say the node's server went into maintenance (docs/fleet.md's BEFORE_NODE hook; haproxy -db logs each event twice, as a log line and as a warning). */
+function maintenances(node: string): number {
+  const log = readFileSync(cluster.fabric.daemons.get('haproxy')!.log, 'utf8');
+  return log.split('\n').filter((l) => l.includes(`Server kube-apiservers/${node} is going DOWN for maintenance`)).length;
+}
+
+/** Every node's control-plane manifests and component PIDs: equal before and after means nothing was rewritten or restarted. */
+function controlPlanes(): { node: string; manifests: string[]; pids: (number | undefined)[] }[] {
+  return cluster.nodes.map((kn) => ({
+    node: kn.node.hostname,
+    manifests: COMPONENTS.map((c) => readFileSync(kn.node.path(`/etc/kubernetes/manifests/${c}.yaml`), 'utf8')),
+    pids: COMPONENTS.map((c) => procOf(kn, c)[0]?.pid),
+  }));
+}
+
+/** Prints a phase's availability line (test output and stdout) and records it with the counts. */
+function reportProbe(t: { diagnostic(message: string): void }, phase: string, count: ProbeCount): void {
+  const line = probeLine(count);
+  t.diagnostic(line);
+  process.stdout.write(`${line}\n`);
+  observe(`${phase}: ${line} ${JSON.stringify(count)}`);
+}
+
+/** Samples how many etcd members answer healthy (etcdctl endpoint health --cluster) until stopped. */
+function sampleEtcdHealth(): { stop(): Promise<number[]> } {
+  const healthy: number[] = [];
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      try { healthy.push((await cluster.etcdHealth()).filter((e) => e.health).length); } catch { /* etcdctl gave no answer: not counted */ }
+      await sleep(1000);
+    }
+  })();
+  return { stop: async () => { running = false; await loop; return healthy; } };
+}
 
 describe(`three control-plane nodes ${VERSION} behind haproxy`, { skip: SKIP, timeout: 60 * 60_000 }, () => {
   before(async () => {
@@ -164,16 +215,11 @@ describe(`three control-plane nodes ${VERSION} behind haproxy`, { skip: SKIP, ti
     const first = cluster.nodes[0]!;
     writeFileSync(first.node.path('/root/rollout.sh'), rolloutScript());
     // The doc's haproxy hooks as printed, for this haproxy's stats socket (bound into the node at its path).
-    const hooks = /### Behind a load balancer[\s\S]*?```sh\n([\s\S]*?)```/.exec(readFileSync(join(REPO_ROOT, 'docs', 'fleet.md'), 'utf8'))?.[1];
-    assert.ok(hooks && hooks.includes('export BEFORE_NODE=') && hooks.includes('export AFTER_NODE='), 'the hooks block of docs/fleet.md');
-    writeFileSync(first.node.path('/root/rollout-behind-lb.sh'), `${hooks.replaceAll('/run/haproxy/admin.sock', cluster.statsSocket)}exec sh /root/rollout.sh\n`);
+    writeFileSync(first.node.path('/root/rollout-behind-lb.sh'), `${loadBalancerHooks(cluster.statsSocket)}exec sh /root/rollout.sh\n`);
     const probe = await cluster.startProbe('probe-rollout');
     const t0 = Date.now();
     // The script's kubectl uses admin.conf: its server is the load balancer, as an operator's would be.
-    const run = await first.node.exec(['sh', '/root/rollout-behind-lb.sh'], {
-      env: { IMAGE, TEMPLATE: join(REPO_ROOT, 'templates', 'rollout', 'job.yaml'), KUBECONFIG: '/etc/kubernetes/admin.conf', POLL: '2' },
-      timeoutMs: 2_400_000,
-    });
+    const run = rollout = await first.node.exec(['sh', '/root/rollout-behind-lb.sh'], { env: ROLLOUT_ENV, timeoutMs: 2_400_000 });
     const seconds = Math.round((Date.now() - t0) / 1000);
     const count = await probe.stop();
     const line = probeLine(count);
@@ -194,5 +240,175 @@ describe(`three control-plane nodes ${VERSION} behind haproxy`, { skip: SKIP, ti
     }
     await cluster.waitHealthy(300_000);
     assert.equal(count.failed, 0, JSON.stringify(count));
+  });
+
+  // ---- The rollout's Jobs beyond the happy path, on the migrated cluster ------------------------------
+  // What the single-node Job test proved, now in the middle of a fleet, each step with the probe running:
+  // the Jobs' logs and pods, ONE node rolled back with a Job as docs/fleet.md prints it, the rollout
+  // script killed during that node's apply and rerun, a plan Job that fails. Node 2 ends migrated again,
+  // as the rollout left it.
+
+  test("the rollout's Jobs: one pod each, exit 0; their logs carry each node's plan and verify result, which the script printed", async () => {
+    assert.ok(rollout, 'the rollout step ran');
+    const jobs = await cluster.rolloutJobs();
+    assert.deepEqual(jobs.map(stepOn), [...NODES.map((n) => `plan ${n}`), ...NODES.flatMap((n) => [`apply ${n}`, `verify ${n}`])]);
+    for (const j of jobs) {
+      assert.match(j.conditions.Complete ?? '', /^True/, `${stepOn(j)} completed`);
+      // backoffLimit 0 and no eviction: exactly one pod per Job, never restarted, exit 0.
+      assert.deepEqual([j.pods.length, j.pods[0]?.phase, j.pods[0]?.restarts, j.pods[0]?.exitCode], [1, 'Succeeded', 0, 0], `${stepOn(j)}: one pod`);
+      const log = await jobLog(j.name);
+      if (j.step === 'plan') {
+        for (const c of COMPONENTS) assert.match(log, new RegExp(`^\\s*${c}\\s+runs as ${ACCOUNT[c]} \\(uid \\d+`, 'm'), `${stepOn(j)} names ${ACCOUNT[c]}:\n${log}`);
+        // The operator sees each node's identities in the script's output.
+        for (const line of log.split('\n').filter((l) => / runs as /.test(l))) assert.ok(rollout.stdout.includes(line), `the script printed ${stepOn(j)}'s "${line.trim()}"`);
+      }
+      if (j.step === 'verify') {
+        assert.match(log, /✔ the node holds the desired state/);
+        assert.ok(rollout.stdout.includes(log.trim()), `the script printed ${stepOn(j)}'s result`);
+      }
+    }
+  });
+
+  test("the apply Jobs' pods as the API stored them: tolerated on a not-ready or unreachable node for good", async () => {
+    for (const apply of (await cluster.rolloutJobs()).filter((j) => j.step === 'apply')) {
+      const pod = JSON.parse(await kubectl(cluster.nodes[0]!, ['-n', 'kube-system', 'get', 'pod', apply.pods[0]!.name, '-o', 'json']));
+      const tolerations = (pod.spec.tolerations as any[]).filter((t) => t.effect === 'NoExecute');
+      observe(`the NoExecute tolerations of ${stepOn(apply)}'s pod after admission: ${JSON.stringify(tolerations)}`);
+      // DefaultTolerationSeconds adds its 300 s tolerations only for taints the pod does not tolerate yet.
+      for (const key of ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable']) {
+        assert.deepEqual(tolerations.filter((t) => t.key === key), [{ key, operator: 'Exists', effect: 'NoExecute' }], `${stepOn(apply)}: ${key}`);
+      }
+    }
+  });
+
+  test('node 2 rolled back with a Job as docs/fleet.md prints it: root there, non-root on 1 and 3, etcd keeps quorum, the API answers throughout', async (t) => {
+    const [first, second, third] = cluster.nodes as [KubeNode, KubeNode, KubeNode];
+    // The doc's block for one node, its commands one at a time as printed (for this node, image and
+    // checkout), each in a shell with the doc's load-balancer hooks exported.
+    const local = (cmd: string) => cmd.replaceAll('cp-2.example.internal', 'kn-cp2').replace('registry.example/kubeadm-nonroot:0.1.0', IMAGE).replace('templates/rollout/job.yaml', ROLLOUT_ENV.TEMPLATE);
+    const commands = fleetDocCommands(/A \*\*rollback Job\*\*[\s\S]*?```sh\n([\s\S]*?)```/).map(local);
+    const hooks = loadBalancerHooks(cluster.statsSocket);
+    const maintenanceBefore = maintenances('kn-cp2');
+    const probe = await cluster.startProbe('probe-rollback');
+    const quorum = sampleEtcdHealth();
+    const t0 = Date.now();
+    let job = '';
+    for (const cmd of commands) {
+      assert.ok(job || !cmd.includes('<the name printed>'), `"${cmd}" needs the Job's name, printed by a command before it`);
+      const r = await first.node.exec(['sh', '-c', `${hooks}${cmd.replace('job/<the name printed>', job)}`], { env: { KUBECONFIG: '/etc/kubernetes/admin.conf' }, timeoutMs: 2_800_000 });
+      observe(`$ ${cmd}\n${r.stdout}${r.stderr}(exit ${r.code})`);
+      assert.equal(r.code, 0, `${cmd}:\n${r.stdout}${r.stderr}`);
+      if (/kubectl create /.test(cmd)) job = r.stdout.trim();
+    }
+    const seconds = Math.round((Date.now() - t0) / 1000);
+    const healthy = await quorum.stop();
+    const count = await probe.stop();
+    reportProbe(t, `node 2's rollback Job, out of haproxy meanwhile (${seconds} s; healthy etcd members sampled: ${JSON.stringify(healthy)})`, count);
+    assert.match(job, /^job\.batch\/kubeadm-nonroot-\w+$/);
+    observe(`rollback Job log:\n${await kubectl(first, ['-n', 'kube-system', 'logs', job])}`);
+    // The oracle is each node's /proc and node 2's /etc/passwd.
+    await waitMirrorPodsReady(second, 300_000);
+    for (const c of COMPONENTS) assert.equal(procOf(second, c)[0]?.uids[0], 0, `${c} on kn-cp2 runs as root after the rollback`);
+    for (const kn of [first, third]) for (const c of COMPONENTS) assert.ok((procOf(kn, c)[0]?.uids[0] ?? 0) > 0, `${c} on ${kn.node.hostname} still runs as non-root`);
+    const passwd = readFileSync(second.node.path('/etc/passwd'), 'utf8');
+    for (const c of COMPONENTS) assert.ok(!passwd.includes(`\n${ACCOUNT[c]}:`), `${ACCOUNT[c]} removed from kn-cp2 by the rollback`);
+    assert.ok(maintenances('kn-cp2') > maintenanceBefore, 'node 2 taken out of haproxy by the doc\'s hook for its rollback');
+    // Quorum held: a read through the load balancer is a quorum read of etcd (kube-apiserver's default),
+    // and none failed; the sampled health never fell below 2 of 3; all 3 members healthy afterwards, and
+    // node 2 back in haproxy.
+    assert.ok(healthy.length > 0 && Math.min(...healthy) >= 2, `healthy etcd members sampled during the rollback: ${JSON.stringify(healthy)}`);
+    await cluster.waitHealthy(300_000);
+    assert.equal(count.failed, 0, JSON.stringify(count));
+  });
+
+  test("the rollout script rerun, killed during node 2's apply: the Job completes alone, the recovery commands as printed, the rerun finishes the rollout", async (t) => {
+    const [first, second] = cluster.nodes as [KubeNode, KubeNode, KubeNode];
+    await cluster.deleteRolloutJobs();
+    const probe = await cluster.startProbe('probe-rerollout');
+    const t0 = Date.now();
+    // Its own session: the script, its `kubectl wait` and its polls are one process group, killed as a
+    // closed terminal's would be.
+    const pid = await first.node.startDaemon('rollout-stopped', ['env', ...Object.entries(ROLLOUT_ENV).map(([k, v]) => `${k}=${v}`), 'setsid', 'sh', '/root/rollout-behind-lb.sh']);
+    const scriptLog = first.node.daemons.get('rollout-stopped')!.log;
+    const applyingOnNode2 = (jobs: RolloutJob[]) => jobs.some((j) => stepOn(j) === 'apply kn-cp2' && j.pods.some((p) => p.phase === 'Running'));
+    const deadline = Date.now() + 900_000;
+    while (!applyingOnNode2(await cluster.rolloutJobs().catch(() => []))) {
+      assert.ok(Date.now() < deadline, `node 2's apply Job's pod did not start:\n${readFileSync(scriptLog, 'utf8')}`);
+      await sleep(1000);
+    }
+    process.kill(-pid, 'SIGTERM');
+    await first.node.stopDaemon('rollout-stopped');
+    assert.equal((await first.node.exec(['pgrep', '-f', 'rollout.sh|kubectl.*wait'])).stdout, '', 'nothing of the script is left');
+    observe(`rollout.sh killed during node 2's apply; its output:\n${readFileSync(scriptLog, 'utf8')}`);
+    const jobs = await cluster.waitRolloutJobsFinished();
+    for (const j of jobs) observe(`after the kill: job ${j.name} (${stepOn(j)}): ${JSON.stringify({ conditions: j.conditions, pods: j.pods })}`);
+    assert.deepEqual(jobs.map(stepOn), [...NODES.map((n) => `plan ${n}`), 'apply kn-cp1', 'verify kn-cp1', 'apply kn-cp2'], 'no verify Job on node 2: the script was gone');
+    const applied = jobs.at(-1)!;
+    assert.match(applied.conditions.Complete ?? '', /^True/, 'the apply Job completed without the script');
+    assert.match(await jobLog(applied.name), /Applied \(backup /);
+    for (const c of COMPONENTS) assert.ok((procOf(second, c)[0]?.uids[0] ?? 0) > 0, `${c} on kn-cp2 migrated by the Job alone`);
+    // Stopped between its hooks: node 2 is still out of haproxy.
+    assert.match((await haproxyServerStatus(cluster.statsSocket)).get('kn-cp2') ?? '', /^MAINT/);
+    // Recovery step 1 of docs/fleet.md, its commands as printed there, for the apply Job.
+    const [list, exitCode, waitJob] = fleetDocCommands(/1\. \*\*Find the Job it stopped at[\s\S]*?```sh\n([\s\S]*?)```/);
+    const docRun = async (cmd: string) => {
+      const r = await first.node.exec(['sh', '-c', cmd.replaceAll('<job>', applied.name)], { env: { KUBECONFIG: '/etc/kubernetes/admin.conf' }, timeoutMs: 120_000 });
+      observe(`$ ${cmd}\n${r.stdout}${r.stderr}(exit ${r.code})`);
+      assert.equal(r.code, 0, `${cmd}: ${r.stderr}`);
+      return r.stdout;
+    };
+    const rows = (await docRun(list!)).trim().split('\n').map((l) => l.trim().split(/\s{2,}/));
+    assert.deepEqual(rows[0], ['JOB', 'NODE', 'ARGS', 'SUCCEEDED', 'FAILED']);
+    assert.deepEqual(rows.slice(1).map((r) => [r[0], r[1], r[3], r[4]]), jobs.map((j) => [j.name, j.node, '1', '<none>']));
+    assert.match(rows.at(-1)![2]!, /^\[apply --yes --proc \/host\/proc\]$/);
+    assert.equal((await docRun(exitCode!)).trim(), '0');
+    assert.match(await docRun(waitJob!), /condition met/);
+    // Recovery step 3: the same script again, unchanged.
+    const before = controlPlanes();
+    const again = await first.node.exec(['sh', '/root/rollout-behind-lb.sh'], { env: ROLLOUT_ENV, timeoutMs: 1_800_000 });
+    const seconds = Math.round((Date.now() - t0) / 1000);
+    observe(`rollout.sh rerun: exit ${again.code}\n--- stdout\n${again.stdout}--- stderr\n${again.stderr}---`);
+    assert.equal(again.code, 0, `${again.stdout}\n${again.stderr}`);
+    for (const n of NODES) {
+      assert.match(again.stdout, new RegExp(`== ${n}: apply \\(job\\.batch/[\\w-]+\\)\\nNothing to do: the node already runs its control plane as planned\\.`), `${n}: apply has nothing to do`);
+      assert.match(again.stdout, new RegExp(`== ${n}: verify \\(job\\.batch/[\\w-]+\\)\\n✔ the node holds the desired state`), `${n} verified`);
+    }
+    assert.deepEqual(controlPlanes(), before, 'the rerun changed no manifest and restarted no component');
+    // The rerun's AFTER_NODE hook put node 2 back into haproxy.
+    await cluster.waitHealthy(300_000);
+    const count = await probe.stop();
+    reportProbe(t, `the rollout killed during node 2's apply, the recovery and the rerun (${seconds} s)`, count);
+    assert.equal(count.failed, 0, JSON.stringify(count));
+  });
+
+  test('a plan Job that fails (a fleet config ConfigMap with a typo) stops the script before any apply Job', async (t) => {
+    const first = cluster.nodes[0]!;
+    await cluster.deleteRolloutJobs();
+    const before = controlPlanes();
+    const maintenanceBefore = NODES.map(maintenances);
+    writeFileSync(first.node.path('/root/fleet-config.yaml'), 'apiVersion: kubeadm-nonroot/v1alpha1\nkind: NonRootConfiguration\nacounts: {}\n');
+    // As docs/fleet.md creates it.
+    await kubectl(first, ['-n', 'kube-system', 'create', 'configmap', 'kubeadm-nonroot-config', '--from-file=config.yaml=/root/fleet-config.yaml']);
+    const probe = await cluster.startProbe('probe-typo');
+    try {
+      const r = await first.node.exec(['sh', '/root/rollout-behind-lb.sh'], { env: ROLLOUT_ENV, timeoutMs: 900_000 });
+      observe(`rollout.sh with a fleet config holding a typo: exit ${r.code}\n--- stdout\n${r.stdout}--- stderr\n${r.stderr}---`);
+      assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
+      assert.match(r.stdout, /^using the fleet config in configmap kube-system\/kubeadm-nonroot-config\n== kn-cp1: plan /);
+      assert.match(r.stderr, /^!! kn-cp1: plan failed \(output above\); kubectl -n kube-system describe job\.batch\/kubeadm-nonroot-\w+$/m);
+      const jobs = await cluster.rolloutJobs();
+      assert.deepEqual(jobs.map(stepOn), ['plan kn-cp1'], 'no other Job: the first plan stopped the script');
+      assert.deepEqual(jobs[0]!.args.slice(0, 2), ['--config', '/etc/kubeadm-nonroot/config.yaml']);
+      assert.match(jobs[0]!.conditions.Failed ?? '', /^True/);
+      assert.deepEqual([jobs[0]!.pods.length, jobs[0]!.pods[0]!.exitCode], [1, 2], 'one pod, exit 2 (refused before any change)');
+      const log = await jobLog(jobs[0]!.name);
+      assert.match(log, /config\.yaml.*unknown key "acounts"/);
+      assert.ok(r.stdout.includes(log.trim()), 'the script printed the failed Job\'s log');
+      assert.deepEqual(controlPlanes(), before, 'no manifest changed, no component restarted');
+      assert.deepEqual(NODES.map(maintenances), maintenanceBefore, 'no node taken out of haproxy');
+    } finally {
+      await kubectl(first, ['-n', 'kube-system', 'delete', 'configmap', 'kubeadm-nonroot-config']);
+      reportProbe(t, 'the rollout stopped by a failed plan Job', await probe.stop());
+    }
   });
 });

@@ -124,6 +124,20 @@ export function rolloutScript(): string {
   return script;
 }
 
+/** The shell commands of a ```sh block of docs/fleet.md (found by `re`, group 1), backslash-continued lines joined. */
+export function fleetDocCommands(re: RegExp): string[] {
+  const block = re.exec(readFileSync(join(REPO_ROOT, 'docs', 'fleet.md'), 'utf8'))?.[1];
+  assert.ok(block, `no such block in docs/fleet.md: ${re}`);
+  return block.replace(/\\\n\s*/g, '').split('\n').map((l) => l.trim()).filter(Boolean);
+}
+
+/** docs/fleet.md's load-balancer hooks (the `export BEFORE_NODE=… AFTER_NODE=…` block) as printed, for haproxy's stats socket at `statsSocket`. */
+export function loadBalancerHooks(statsSocket: string): string {
+  const hooks = /### Behind a load balancer[\s\S]*?```sh\n([\s\S]*?)```/.exec(readFileSync(join(REPO_ROOT, 'docs', 'fleet.md'), 'utf8'))?.[1];
+  assert.ok(hooks && hooks.includes('export BEFORE_NODE=') && hooks.includes('export AFTER_NODE='), 'the hooks block of docs/fleet.md');
+  return hooks.replaceAll('/run/haproxy/admin.sock', statsSocket);
+}
+
 /**
  * The image templates/rollout/job.yaml's header asks for, named `name`: the single executable `exe`,
  * glibc and libstdc++ (its loader's needs), shadow-utils and chown (find for trees with hard links),

@@ -1,6 +1,6 @@
 // The fleet rollout templates, parsed and schema-checked: templates/rollout/job.yaml and
 // templates/rollout/ansible/site.yml. Both also run for real: the Job, rendered by docs/fleet.md's
-// rollout script on a real kubeadm node (test/node/job.test.ts), the playbook by ansible-playbook
+// rollout script on three real kubeadm control-plane nodes (test/node/cluster.test.ts), the playbook by ansible-playbook
 // (test/integration/ansible-rollout.test.ts).
 //
 // The Job is checked against the Kubernetes API twice, because kubernetes-models' validate() checks
