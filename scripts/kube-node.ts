@@ -216,9 +216,21 @@ export class KubeNode {
     await this.startKubelet();
   }
 
-  /** kubeadm's configuration for this node: the kubelet on cgroupfs in its own cgroupRoot, cgroup v1 allowed. */
-  kubeadmConfig(version: string): string {
+  /**
+   * kubeadm's configuration for this node: the kubelet on cgroupfs in its own cgroupRoot, cgroup v1 allowed.
+   * `featureGates` are turned on for the kubelet (KubeletConfiguration featureGates) and kube-apiserver
+   * (--feature-gates through ClusterConfiguration apiServer.extraArgs, which kubeadm upgrade keeps).
+   */
+  kubeadmConfig(version: string, featureGates: readonly string[] = []): string {
     const n = this.node;
+    const apiServer = featureGates.length === 0 ? '' : `apiServer:
+  extraArgs:
+  - name: feature-gates
+    value: ${featureGates.map((g) => `${g}=true`).join(',')}
+`;
+    const kubeletGates = featureGates.length === 0 ? '' : `featureGates:
+${featureGates.map((g) => `  ${g}: true`).join('\n')}
+`;
     return `apiVersion: kubeadm.k8s.io/v1beta4
 kind: InitConfiguration
 localAPIEndpoint:
@@ -239,7 +251,7 @@ timeouts:
 apiVersion: kubeadm.k8s.io/v1beta4
 kind: ClusterConfiguration
 kubernetesVersion: ${version}
-networking:
+${apiServer}networking:
   podSubnet: 10.244.0.0/16
 ---
 apiVersion: kubelet.config.k8s.io/v1beta1
@@ -261,7 +273,7 @@ evictionHard:
 # registry), e.g. the release a rollback after an upgrade runs again. 100 (with imageMaximumGCAge unset)
 # disables image GC (pkg/kubelet/kubelet.go, StartGarbageCollection).
 imageGCHighThresholdPercent: 100
-`;
+${kubeletGates}`;
   }
 
   /**

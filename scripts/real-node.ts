@@ -1,7 +1,14 @@
 // A throwaway real Kubernetes node on this machine, never touching the machine's own /etc, /var/lib,
 // /run or accounts:
 //   - an overlay of / whose upper layer is a private tmpfs (overlayfs refuses an upper dir on the
-//     lower's own filesystem), chrooted, in its own mount, PID, network, UTS and IPC namespaces;
+//     lower's own filesystem), made the root of its own mount namespace by pivot_root(2), in its own
+//     mount, PID, network, UTS and IPC namespaces. pivot_root, not chroot: the kernel refuses a new user
+//     namespace to a chrooted process (kernel/user_namespace.c create_user_ns: current_chrooted()), and
+//     runc creates one for every pod with hostUsers: false;
+//   - the control-plane pods' hostPath directories (/etc/kubernetes, /var/lib/etcd, the CA directories,
+//     kube-controller-manager's flexvolume dir) on the scratch disk, bind-mounted in the node: an overlay
+//     mount cannot be idmapped (runc: "failed to set MOUNT_ATTR_IDMAP … invalid argument"), ext4 can.
+//     The CA directories are copies of the host's, never writable binds of the host's own;
 //   - private /run, /tmp and /dev/shm; containerd's and the kubelet's state on a scratch dir of the
 //     disk (containerd's overlay snapshotter cannot use an overlay as its upper layer);
 //   - a veth pair inside the node's network namespace carrying the node address (these machines'
@@ -42,7 +49,7 @@ export interface NodeOptions {
 }
 
 const SCRATCH_PREFIX = '/var/tmp/kubeadm-nonroot-node-';
-const COMMANDS = ['unshare', 'nsenter', 'mount', 'chroot', 'ip', 'sysctl', 'setcap', 'gcc'];
+const COMMANDS = ['unshare', 'nsenter', 'mount', 'pivot_root', 'ip', 'sysctl', 'setcap', 'gcc'];
 
 /** What this host lacks for a real node, one line each (empty: nothing). */
 export function hostPreflight(): string[] {
@@ -121,11 +128,24 @@ function removeScratch(workDir: string, log: (line: string) => void): void {
 /** The PATH of every command run in the node. */
 export const NODE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-/** Runs as the node's PID 1 parent: builds the mounts and the network, then chroots into a reaper loop. */
+/**
+ * Every hostPath directory of kubeadm's control-plane pods (cmd/kubeadm/app/phases/controlplane/volumes.go,
+ * cmd/kubeadm/app/phases/etcd/local.go): an empty directory of the scratch disk in the node, so the
+ * kubelet can idmap it for a pod with hostUsers: false. /var/lib/etcd is 0700, as kubeadm creates it.
+ */
+const EMPTY_HOSTPATH_DIRS = ['/etc/kubernetes', '/var/lib/etcd', '/usr/libexec/kubernetes/kubelet-plugins/volume/exec'];
+/** The CA directories kubeadm mounts into kube-apiserver and kube-controller-manager: copies of the host's (those it has). */
+const COPIED_HOSTPATH_DIRS = ['/etc/ssl/certs', '/etc/ca-certificates', '/usr/share/ca-certificates', '/usr/local/share/ca-certificates', '/etc/pki'];
+
+/**
+ * Runs as the node's PID 1 parent: builds the mounts and the network, then makes the overlay its root
+ * with pivot_root (the old root detached: nothing of the host is reachable but the read-only binds) and
+ * execs a reaper loop.
+ */
 const SETUP = String.raw`
 set -eu
 W=$1 ADDR=$2 GW=$3 NAME=$4; shift 4
-mkdir -p "$W/layer" "$W/root" "$W/disk/containerd" "$W/disk/kubelet" "$W/share"
+mkdir -p "$W/layer" "$W/root" "$W/disk/containerd" "$W/disk/kubelet" "$W/disk/hostpath" "$W/share"
 mount -t tmpfs -o size=4g,mode=0755 kn-layer "$W/layer"
 mkdir -p "$W/layer/upper" "$W/layer/work"
 mount -t overlay kn-root -o "lowerdir=/,upperdir=$W/layer/upper,workdir=$W/layer/work" "$W/root"
@@ -141,6 +161,17 @@ mkdir -p "$M/var/lib/containerd" "$M/var/lib/kubelet" "$M/kn-share"
 mount --bind "$W/disk/containerd" "$M/var/lib/containerd"
 mount --bind "$W/disk/kubelet" "$M/var/lib/kubelet"
 mount --bind "$W/share" "$M/kn-share"
+for d in ${EMPTY_HOSTPATH_DIRS.join(' ')}; do
+  mkdir -p "$W/disk/hostpath$d" "$M$d"
+  mount --bind "$W/disk/hostpath$d" "$M$d"
+done
+chmod 0700 "$M/var/lib/etcd"
+for d in ${COPIED_HOSTPATH_DIRS.join(' ')}; do
+  [ -d "$d" ] || continue
+  mkdir -p "$(dirname "$W/disk/hostpath$d")" "$M$d"
+  cp -a "$d" "$W/disk/hostpath$d"
+  mount --bind "$W/disk/hostpath$d" "$M$d"
+done
 for d in "$@"; do
   mkdir -p "$M$d"
   mount --bind "$d" "$M$d"
@@ -155,7 +186,12 @@ ip link set node0 up
 ip route add default via "$GW" dev node0 onlink
 sysctl -qw net.ipv4.ip_forward=1
 : > "$W/ready"
-exec chroot "$M" /bin/bash -c 'trap "exit 0" TERM; while :; do sleep 3600 & wait; done'
+cd "$M"
+mkdir -p .kn-oldroot
+pivot_root . .kn-oldroot
+umount -l /.kn-oldroot
+rmdir /.kn-oldroot
+exec /bin/bash -c 'trap "exit 0" TERM; while :; do sleep 3600 & wait; done'
 `;
 
 export class RealNode {
@@ -198,7 +234,7 @@ export class RealNode {
       initPid = Number(kids.split(/\s+/)[0] ?? 0);
       if (!initPid) await sleep(100);
     }
-    // `ready` is written just BEFORE the setup shell execs chroot: until the exec, /proc/<pid>/root is
+    // `ready` is written just BEFORE the setup shell pivots its root: until then, /proc/<pid>/root is
     // still the HOST's "/", and a write through path() would land in the machine's own /etc (it did, on a
     // loaded machine: /etc/hosts and /etc/resolv.conf). Wait until the process's root is the overlay.
     while (!RealNode.chrooted(initPid)) {

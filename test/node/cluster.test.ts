@@ -173,7 +173,9 @@ describe(`three control-plane nodes ${VERSION} behind haproxy`, { skip: SKIP, ti
   test("one node's kube-apiserver restarted (manifest moved out and back) while the probe runs", async (t) => {
     const kn = cluster.nodes[2]!;
     const manifest = kn.node.path('/etc/kubernetes/manifests/kube-apiserver.yaml');
-    const away = kn.node.path('/root/kube-apiserver.yaml');
+    // Out of the kubelet's static-pod dir but on the same mount: the node's /etc/kubernetes is a mount of
+    // its own (scripts/real-node.ts, idmappable hostPaths), and rename(2) does not cross mounts (EXDEV).
+    const away = kn.node.path('/etc/kubernetes/kube-apiserver.yaml.away');
     const old = procOf(kn, 'kube-apiserver').map((p) => p.pid);
     assert.equal(old.length, 1, 'one kube-apiserver on node 3');
     const probe = await cluster.startProbe('probe-restart');

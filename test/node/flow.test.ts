@@ -3,6 +3,8 @@
 // renew / upgrade, on a throwaway node (scripts/real-node.ts) that never touches the machine.
 // The tool runs INSIDE the node with no --root, as an operator runs it. Never skips: if the node
 // cannot start, the test fails with the reason.
+// Near the end, both user-namespace modes (docs/user-namespaces.md) with the kernel as the oracle
+// (test/node/userns-proof.ts), and CIS 1.1 measured in each layout (test/support/cis.ts).
 // Versions: KUBEADM_NONROOT_NODE_FROM (default v1.36.3) and KUBEADM_NONROOT_NODE_TO (default v1.37.2).
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -12,6 +14,8 @@ import { KubeNode, release, type Release } from '../../scripts/kube-node.js';
 import { REPO_ROOT } from '../../scripts/lib/paths.js';
 import { COMPONENTS, kubectl, mirrorPods, tool, waitMirrorPodsReady, type Comp } from '../../scripts/lib/control-plane.js';
 import { describeChanges, procOf, restartComponents, snapshotFiles, startLivezPoller } from './support.js';
+import { assertOwnUserns, describeView, OTHERS_SECRET, OWN_SECRET, PUBLIC_FILE, readableAs, readableThroughPod, usernsViews, type UsernsView } from './userns-proof.js';
+import { checkCisTable, cisSummaryLine, measureCis11, type CisCheck, type CisMode } from '../support/cis.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const FROM = process.env.KUBEADM_NONROOT_NODE_FROM ?? 'v1.36.3';
@@ -56,6 +60,12 @@ const IGNORE_PREFLIGHT = ['SystemVerification', 'ImagePull'];
  * - ControlPlaneNodesReady: the node stays NotReady without a CNI plugin.
  */
 const IGNORE_UPGRADE = [...IGNORE_PREFLIGHT, 'CreateJob', 'ControlPlaneNodesReady'];
+/**
+ * kube-apiserver accepts hostNetwork pods with hostUsers: false, and the kubelet runs them, only with
+ * this gate (KEP-5607: alpha in v1.35–v1.37, off by default); on from init, in kubeadm's configuration,
+ * so that kubeadm upgrade keeps it. The user-namespace steps near the end need it.
+ */
+const USERNS_GATES = ['UserNamespacesHostNetworkSupport'];
 /** Set once the target is known: whether kubeadm upgrade skips etcd (another etcd, not built). */
 let skipEtcd = false;
 const upgradeFlags = () => [`--ignore-preflight-errors=${IGNORE_UPGRADE.join(',')}`, ...(skipEtcd ? ['--etcd-upgrade=false'] : []), '--v=1'];
@@ -66,6 +76,13 @@ let kn: KubeNode;
 let from: Release;
 const ids = new Map<Comp, { uid: number; gid: number; groups: number[] }>();
 const timings: Record<string, number> = {};
+/** CIS 1.1 as measured on the node in each layout, compared with docs/ownership.md at the end. */
+const cis: { mode: CisMode; checks: CisCheck[] }[] = [];
+function measureCis(mode: CisMode): void {
+  const checks = measureCis11({ pathOf: (p) => kn.node.path(p), etcdDataDir: '/var/lib/etcd' });
+  cis.push({ mode, checks });
+  observe(cisSummaryLine(mode, checks));
+}
 
 function passwdIds(comp: Comp, planJson: any): { uid: number; gid: number; groups: number[] } {
   const c = planJson.components.find((x: any) => x.component === comp);
@@ -98,12 +115,13 @@ describe(`real node ${FROM}`, { timeout: TIMEOUT_MIN * 60_000 }, () => {
 
   test('kubeadm init brings up the four control-plane mirror pods', async () => {
     const t0 = Date.now();
-    const out = await kn.init(FROM, IGNORE_PREFLIGHT);
+    const out = await kn.init(FROM, IGNORE_PREFLIGHT, kn.kubeadmConfig(FROM, USERNS_GATES));
     timings.init = Date.now() - t0;
     assert.match(out, /Your Kubernetes control-plane has initialized successfully/);
     const pods = await waitMirrorPodsReady(kn);
     for (const c of COMPONENTS) assert.equal(procOf(kn, c)[0]?.uids[0], 0, `${c} runs as root before the migration`);
     assert.equal(pods.size, 4);
+    measureCis('stock kubeadm');
   });
 
   let plan: any;
@@ -126,6 +144,7 @@ describe(`real node ${FROM}`, { timeout: TIMEOUT_MIN * 60_000 }, () => {
     const v = await tool(kn, ['verify']);
     assert.equal(v.code, 0, `${v.stdout}\n${v.stderr}`);
     for (const c of COMPONENTS) ids.set(c, passwdIds(c, plan));
+    measureCis('non-root');
   });
 
   test('the API shows the mirror pods Running with the new securityContext', async () => {
@@ -323,7 +342,7 @@ describe(`real node ${FROM}`, { timeout: TIMEOUT_MIN * 60_000 }, () => {
     assert.equal((await kubectl(kn, ['get', '--raw', '/readyz'])).trim(), 'ok');
   });
 
-  test('apply, then revert, then kubeadm reset', async () => {
+  test('apply, then revert', async () => {
     const a = await tool(kn, ['apply', '--yes', '--timeout', '5m']);
     assert.equal(a.code, 0, `${a.stdout}\n${a.stderr}`);
     assert.equal((await tool(kn, ['verify'])).code, 0);
@@ -333,6 +352,117 @@ describe(`real node ${FROM}`, { timeout: TIMEOUT_MIN * 60_000 }, () => {
     for (const c of COMPONENTS) assert.equal(procOf(kn, c)[0]?.uids[0], 0, `${c} runs as root after revert`);
     const passwd = readFileSync(kn.node.path('/etc/passwd'), 'utf8');
     for (const c of COMPONENTS) assert.ok(!passwd.split('\n').some((l) => l.startsWith(`${plan.components.find((x: any) => x.component === c).identity.user}:`)), `revert removed ${c}'s account`);
+  });
+
+  /** The manifests as they were before the user-namespace apply (stock kubeadm, after revert). */
+  let stockManifests: Map<Comp, string>;
+  const manifestText = (c: Comp) => readFileSync(kn.node.path(`/etc/kubernetes/manifests/${c}.yaml`), 'utf8');
+  /** Waits until every component runs in a user namespace of its own (a mirror pod's Ready lags behind). */
+  async function waitUserns(): Promise<UsernsView[]> {
+    const deadline = Date.now() + 300_000;
+    for (;;) {
+      await waitMirrorPodsReady(kn, 300_000);
+      try {
+        const views = usernsViews(kn);
+        if (views.every((v) => v.uidMap[0]!.outside !== 0)) return views;
+      } catch { /* a component between two processes */ }
+      if (Date.now() > deadline) throw new Error('not every component runs in a user namespace after 300 s');
+      await sleep(2000);
+    }
+  }
+  /** Asserts what a component's own mounts let it read (owner and mode as the kernel shows them through its root). */
+  function assertReadsThroughPod(view: UsernsView, path: string, want: boolean): void {
+    const { readable, seen } = readableThroughPod(kn, view.proc, path);
+    observe(`${view.comp} (host IDs ${view.proc.uids[0]}:${view.proc.gids[0]}) sees ${path} through its mounts as ${seen}`);
+    assert.equal(readable, want, `${view.comp} ${want ? 'reads' : 'cannot read'} ${path} through its idmapped mount (${seen})`);
+  }
+  /** The API serves, writes go through etcd, kube-apiserver signs a token with sa.key for the ServiceAccount the controller-manager made. */
+  async function assertClusterServes(tag: string): Promise<void> {
+    assert.equal((await kubectl(kn, ['get', '--raw', '/readyz'])).trim(), 'ok');
+    await kubectl(kn, ['create', 'configmap', `kn-${tag}`, '--from-literal=k=v']);
+    assert.equal(await kubectl(kn, ['get', 'configmap', `kn-${tag}`, '-o', 'jsonpath={.data.k}']), 'v');
+    assert.match((await kubectl(kn, ['create', 'token', 'default'])).trim(), /^ey[\w-]+\.[\w-]+\.[\w-]+$/);
+  }
+
+  test('apply --user-namespaces only: root:root 0600 keys, unreadable to every component\'s host identity, read through its idmapped mounts', async () => {
+    const t0 = Date.now();
+    stockManifests = new Map(COMPONENTS.map((c) => [c, manifestText(c)]));
+    const before = snapshotFiles(kn, '/etc/kubernetes');
+    const a = await tool(kn, ['apply', '--user-namespaces', 'only', '--yes', '--timeout', '5m']);
+    timings.usernsOnlyApply = Date.now() - t0;
+    observe(`apply --user-namespaces only: exit ${a.code} in ${timings.usernsOnlyApply} ms`);
+    assert.equal(a.code, 0, `${a.stdout}\n${a.stderr}`);
+    const v = await tool(kn, ['verify']);
+    assert.equal(v.code, 0, `${v.stdout}\n${v.stderr}`);
+    const views = await waitUserns();
+    for (const view of views) {
+      observe(`userns only, ${describeView(view)}`);
+      assertOwnUserns(view, { uid: 0, gid: 0 });
+    }
+    // No owner or mode changed: every key and kubeconfig is still kubeadm's root:root 0600.
+    for (const [p, st] of snapshotFiles(kn, '/etc/kubernetes')) {
+      if (!/\.(key|conf)$/.test(p) || p.includes('/manifests/')) continue;
+      assert.deepEqual([st.uid, st.gid, st.mode], [0, 0, 0o600], `${p} stays root:root 0600`);
+      assert.deepEqual([st.uid, st.gid, st.mode], [before.get(p)!.uid, before.get(p)!.gid, before.get(p)!.mode], `${p} unchanged by the apply`);
+    }
+    // The kernel: each component's host identity reads a public file but not its secret by the host's
+    // path; through its own (idmapped) mounts the same identity reads it, as the healthy pod does.
+    for (const view of views) {
+      assert.ok(await readableAs(kn, view.proc, PUBLIC_FILE), `${view.comp}'s host identity reads ${PUBLIC_FILE} (control)`);
+      assert.equal(await readableAs(kn, view.proc, OWN_SECRET[view.comp]), false, `${view.comp}'s host identity ${view.proc.uids[0]} cannot read ${OWN_SECRET[view.comp]} on the host`);
+      assertReadsThroughPod(view, OWN_SECRET[view.comp], true);
+    }
+    await assertClusterServes('userns-only');
+    measureCis('userns only');
+    timings.usernsOnly = Date.now() - t0;
+  });
+
+  test('rollback of the user-namespace apply: the stock manifests byte for byte, every component root without a user namespace', async () => {
+    const t0 = Date.now();
+    const r = await tool(kn, ['rollback', '--yes', '--timeout', '5m']);
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    for (const c of COMPONENTS) assert.equal(manifestText(c), stockManifests.get(c), `${c}.yaml is byte-equal to before the apply`);
+    await waitMirrorPodsReady(kn, 300_000);
+    const deadline = Date.now() + 300_000;
+    while (!COMPONENTS.every((c) => procOf(kn, c).length === 1 && procOf(kn, c)[0]!.uids[0] === 0)) {
+      if (Date.now() > deadline) throw new Error('not every component runs as root in the host user namespace after rollback');
+      await sleep(2000);
+    }
+    for (const view of usernsViews(kn)) assert.equal(view.uidMap[0]!.outside, 0, `${view.comp} runs in the host's user namespace again`);
+    timings.usernsRollback = Date.now() - t0;
+  });
+
+  test('apply --user-namespaces with-accounts: no component\'s host identity reads another\'s secret, each reads its own only through its pod', async () => {
+    const t0 = Date.now();
+    const a = await tool(kn, ['apply', '--user-namespaces', 'with-accounts', '--yes', '--timeout', '5m']);
+    observe(`apply --user-namespaces with-accounts: exit ${a.code} in ${Date.now() - t0} ms`);
+    assert.equal(a.code, 0, `${a.stdout}\n${a.stderr}`);
+    const v = await tool(kn, ['verify']);
+    assert.equal(v.code, 0, `${v.stdout}\n${v.stderr}`);
+    const views = await waitUserns();
+    for (const view of views) {
+      observe(`userns with-accounts, ${describeView(view)}`);
+      const want = passwdIds(view.comp, plan);
+      assertOwnUserns(view, want);
+      assert.ok(await readableAs(kn, view.proc, PUBLIC_FILE), `${view.comp}'s host identity reads ${PUBLIC_FILE} (control)`);
+      assert.equal(await readableAs(kn, view.proc, OTHERS_SECRET[view.comp]), false, `${view.comp}'s host identity cannot read ${OTHERS_SECRET[view.comp]}`);
+      assert.equal(await readableAs(kn, view.proc, OWN_SECRET[view.comp]), false, `${view.comp}'s host identity cannot read its own ${OWN_SECRET[view.comp]} on the host either`);
+      assertReadsThroughPod(view, OWN_SECRET[view.comp], true);
+    }
+    // kube-controller-manager mounts all of pki: even through its own mounts, kube-apiserver's key is not its.
+    const kcm = views.find((x) => x.comp === 'kube-controller-manager')!;
+    assertReadsThroughPod(kcm, '/etc/kubernetes/pki/apiserver.key', false);
+    await assertClusterServes('userns-with-accounts');
+    measureCis('userns with-accounts');
+    timings.usernsWithAccounts = Date.now() - t0;
+  });
+
+  test('CIS 1.1 as measured in the four layouts matches docs/ownership.md', () => {
+    assert.deepEqual(cis.map((r) => r.mode), ['stock kubeadm', 'non-root', 'userns only', 'userns with-accounts']);
+    checkCisTable(cis);
+  });
+
+  test('kubeadm reset', async () => {
     const reset = await kn.node.exec(['kubeadm', 'reset', '--force', '--v=1'], { timeoutMs: 600_000 });
     observe(`${TO} kubeadm reset --force: exit ${reset.code}; left: /etc/kubernetes: ${listTree('/etc/kubernetes').join(', ') || '(empty)'}; /var/lib/etcd: ${listTree('/var/lib/etcd').join(', ') || '(empty)'}; /var/lib/kubelet: ${readdirSync(kn.node.path('/var/lib/kubelet')).join(', ')}`);
     assert.equal(reset.code, 0, reset.stdout + reset.stderr);
