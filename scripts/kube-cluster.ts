@@ -24,6 +24,10 @@ import { type Daemon, startForkedDaemon, stopNamedDaemon } from './real-node.js'
 
 export const LB_ADDRESS = '10.77.0.10';
 export const NODE_ADDRESSES = ['10.77.0.11', '10.77.0.12', '10.77.0.13'] as const;
+/** A control-plane node joined later (KubeCluster.addNode): the fourth on the fabric. */
+export const JOINED_NODE = { name: 'kn-cp4', address: '10.77.0.14' } as const;
+/** haproxy's backend of the kube-apiservers (haproxyConfig). */
+export const LB_BACKEND = 'kube-apiservers';
 export const API_PORT = 6443;
 export const CONTROL_PLANE_ENDPOINT = `${LB_ADDRESS}:${API_PORT}`;
 const BRIDGE = 'br0';
@@ -106,6 +110,9 @@ export class Fabric {
   }
 }
 
+/** Each kube-apiserver's health check in haproxy: /readyz over TLS every second, out after 2 failures, back after 2 successes. */
+const SERVER_CHECK = 'inter 1s fall 2 rise 2 check check-ssl verify none';
+
 /**
  * haproxy's configuration: TCP on :6443 in front of the kube-apiservers, each health-checked with
  * `GET /readyz` over TLS (kube-apiserver answers /readyz to anonymous clients: the
@@ -134,20 +141,25 @@ backend kube-apiservers
     balance roundrobin
     option httpchk GET /readyz
     http-check expect status 200
-    default-server inter 1s fall 2 rise 2 check check-ssl verify none
+    default-server ${SERVER_CHECK}
 ${servers.map((s) => `    server ${s.name} ${s.address}:${API_PORT}`).join('\n')}
 `;
 }
 
-/** haproxy's state of each server of the kube-apiservers backend (`show stat` on its stats socket): name → UP, DOWN, … */
-export async function haproxyServerStatus(statsSocket: string): Promise<Map<string, string>> {
-  const csv = await new Promise<string>((resolve, reject) => {
+/** One command to haproxy's runtime API (its stats socket, level admin); its answer. */
+export async function haproxyRuntime(statsSocket: string, command: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
     let out = '';
-    const c = createConnection(statsSocket, () => c.end('show stat\n'));
+    const c = createConnection(statsSocket, () => c.end(`${command}\n`));
     c.on('data', (d) => { out += d.toString(); });
     c.on('end', () => resolve(out));
     c.on('error', reject);
   });
+}
+
+/** haproxy's state of each server of the kube-apiservers backend (`show stat` on its stats socket): name → UP, DOWN, … */
+export async function haproxyServerStatus(statsSocket: string): Promise<Map<string, string>> {
+  const csv = await haproxyRuntime(statsSocket, 'show stat');
   const [header, ...rows] = csv.trim().split('\n');
   const cols = (header ?? '').replace(/^# /, '').split(',');
   const at = (row: string[], col: string) => row[cols.indexOf(col)] ?? '';
@@ -200,9 +212,20 @@ export interface ClusterOptions {
   log?: (line: string) => void;
 }
 
+/** containerd started with `r`'s pause image as its sandbox image, `r`'s images imported, its kubeadm and kubelet installed. */
+async function prepareNode(kn: KubeNode, r: Release): Promise<void> {
+  await kn.startContainerd(`registry.k8s.io/pause:${r.pauseTag}`);
+  await kn.importImages(r);
+  kn.install(r);
+}
+
 /** Three control-plane nodes on the fabric behind haproxy. start() prepares them; bringUp() runs kubeadm. */
+/** What a control-plane node needs to join: bringUp's bootstrap token and certificate key, the CA's hash. */
+interface JoinSecrets { token: string; caHash: string; certificateKey: string }
+
 export class KubeCluster {
-  private constructor(readonly fabric: Fabric, readonly nodes: KubeNode[], readonly log: (line: string) => void) {}
+  private joinSecrets?: JoinSecrets;
+  private constructor(readonly fabric: Fabric, readonly nodes: KubeNode[], readonly log: (line: string) => void, private readonly binds: string[]) {}
 
   get statsSocket(): string { return join(this.fabric.workDir, 'haproxy.sock'); }
 
@@ -210,7 +233,7 @@ export class KubeCluster {
   static async start(r: Release, opts: ClusterOptions): Promise<KubeCluster> {
     const log = opts.log ?? ((l: string) => process.stderr.write(`[cluster] ${l}\n`));
     const fabric = await Fabric.start(log);
-    const cluster = new KubeCluster(fabric, [], log);
+    const cluster = new KubeCluster(fabric, [], log, opts.binds);
     try {
       const servers = NODE_ADDRESSES.map((address, i) => ({ name: `kn-cp${i + 1}`, address }));
       writeFileSync(join(fabric.workDir, 'haproxy.cfg'), haproxyConfig(servers, cluster.statsSocket));
@@ -221,11 +244,7 @@ export class KubeCluster {
         const kn = await KubeNode.start({ binds: [...opts.binds, fabric.workDir], log, hostname: s.name, address: s.address, fabric: { pid: fabric.pid, bridge: BRIDGE } });
         cluster.nodes.push(kn);
       }
-      await Promise.all(cluster.nodes.map(async (kn) => {
-        await kn.startContainerd(`registry.k8s.io/pause:${r.pauseTag}`);
-        await kn.importImages(r);
-        kn.install(r);
-      }));
+      await Promise.all(cluster.nodes.map((kn) => prepareNode(kn, r)));
       return cluster;
     } catch (e) {
       await cluster.stop();
@@ -243,15 +262,45 @@ export class KubeCluster {
     const token = bootstrapToken();
     const certificateKey = randomBytes(32).toString('hex');
     const outputs = [await first!.init(version, ignorePreflight, this.initConfig(first!, version, token, certificateKey), ['--upload-certs'])];
-    const hash = caCertHash(readFileSync(first!.node.path('/etc/kubernetes/pki/ca.crt'), 'utf8'));
-    for (const kn of others) {
-      // The kubelet's configuration comes from the cluster (the kubelet-config ConfigMap, node 1's);
-      // each node keeps its own cgroupRoot through kubeadm's kubeletconfiguration patch target.
-      mkdirSync(kn.node.path('/root/kubeadm-patches'), { recursive: true });
-      writeFileSync(kn.node.path('/root/kubeadm-patches/kubeletconfiguration+merge.yaml'), stringifyYaml({ cgroupRoot: kn.cgroupRoot }));
-      outputs.push(await kn.join(this.joinConfig(kn, token, hash, certificateKey), ignorePreflight));
-    }
+    const caHash = caCertHash(readFileSync(first!.node.path('/etc/kubernetes/pki/ca.crt'), 'utf8'));
+    this.joinSecrets = { token, caHash, certificateKey };
+    for (const kn of others) outputs.push(await this.joinControlPlane(kn, ignorePreflight));
     return outputs;
+  }
+
+  /**
+   * kubeadm join --control-plane of `kn` with bringUp's token and certificate key (both valid 2 h:
+   * the bootstrap token's ttl, and kubeadm's deletion of the uploaded certificates,
+   * cmd/kubeadm/app/phases/copycerts). No kubeadm-nonroot patches: kubeadm's join as it is.
+   */
+  async joinControlPlane(kn: KubeNode, ignorePreflight: string[]): Promise<string> {
+    if (!this.joinSecrets) throw new Error('joinControlPlane before bringUp: no token or certificate key yet');
+    const { token, caHash, certificateKey } = this.joinSecrets;
+    // The kubelet's configuration comes from the cluster (the kubelet-config ConfigMap, node 1's);
+    // each node keeps its own cgroupRoot through kubeadm's kubeletconfiguration patch target.
+    mkdirSync(kn.node.path('/root/kubeadm-patches'), { recursive: true });
+    writeFileSync(kn.node.path('/root/kubeadm-patches/kubeletconfiguration+merge.yaml'), stringifyYaml({ cgroupRoot: kn.cgroupRoot }));
+    return kn.join(this.joinConfig(kn, token, caHash, certificateKey), ignorePreflight);
+  }
+
+  /**
+   * One more node on the fabric (JOINED_NODE), prepared as start() prepares the first three (containerd,
+   * `r`'s images, kubeadm and the kubelet), and a server for it in haproxy's backend added through the
+   * runtime API in maintenance, its /readyz check on: the operator puts it in rotation (`set server …
+   * state ready`) once it is migrated. haproxy 2.6 gives a dynamic server none of the backend's
+   * default-server settings, so they are spelled out (management guide, "add server").
+   */
+  async addNode(r: Release): Promise<KubeNode> {
+    const { name, address } = JOINED_NODE;
+    const kn = await KubeNode.start({ binds: [...this.binds, this.fabric.workDir], log: this.log, hostname: name, address, fabric: { pid: this.fabric.pid, bridge: BRIDGE } });
+    this.nodes.push(kn);
+    await prepareNode(kn, r);
+    for (const command of [`add server ${LB_BACKEND}/${name} ${address}:${API_PORT} ${SERVER_CHECK}`, `enable health ${LB_BACKEND}/${name}`]) {
+      const answer = (await haproxyRuntime(this.statsSocket, command)).trim();
+      if (answer && !/New server registered|^$/.test(answer)) throw new Error(`haproxy: ${command}: ${answer}`);
+    }
+    this.log(`${name} (${address}) added to haproxy's ${LB_BACKEND}, in maintenance until it is put in rotation`);
+    return kn;
   }
 
   /** The single node's kubeadm configuration, with the load balancer as controlPlaneEndpoint, a known token and certificate key. */
@@ -287,7 +336,7 @@ export class KubeCluster {
 
   /** `etcdctl endpoint health --cluster` from node 1 with kubeadm's healthcheck client: one entry per member. */
   async etcdHealth(): Promise<{ endpoint: string; health: boolean; error?: string }[]> {
-    const r = await this.nodes[0]!.node.exec(['etcdctl', `--endpoints=https://${NODE_ADDRESSES[0]}:2379`, '--cacert=/etc/kubernetes/pki/etcd/ca.crt',
+    const r = await this.nodes[0]!.node.exec(['etcdctl', `--endpoints=https://${this.nodes[0]!.node.address}:2379`, '--cacert=/etc/kubernetes/pki/etcd/ca.crt',
       '--cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt', '--key=/etc/kubernetes/pki/etcd/healthcheck-client.key',
       '--dial-timeout=5s', '--command-timeout=10s', 'endpoint', 'health', '--cluster', '-w', 'json'], { env: { ETCDCTL_API: '3' }, timeoutMs: 60_000 });
     try {
@@ -300,7 +349,7 @@ export class KubeCluster {
   /** Each kube-apiserver's own /readyz (not through the load balancer), with the machine's kubectl from node 1: address → answer. */
   async apiserversReady(): Promise<Map<string, string>> {
     const answers = new Map<string, string>();
-    for (const address of NODE_ADDRESSES) {
+    for (const address of this.nodes.map((kn) => kn.node.address)) {
       const r = await this.nodes[0]!.node.exec(['kubectl', '--kubeconfig=/etc/kubernetes/admin.conf', `--server=https://${address}:${API_PORT}`, '--request-timeout=5s', 'get', '--raw', '/readyz'], { timeoutMs: 30_000 });
       answers.set(address, r.code === 0 ? r.stdout.trim() : (r.stderr.trim().split('\n').pop() ?? `exit ${r.code}`));
     }
@@ -378,4 +427,12 @@ export class KubeCluster {
     }
     await this.fabric.stop(opts);
   }
+}
+
+/** A node's accounts as its /etc/passwd and /etc/group say (written by shadow-utils): user → uid and primary gid, group → gid and members. */
+export function accountsOf(kn: KubeNode): { users: Map<string, { uid: number; gid: number }>; groups: Map<string, { gid: number; members: string[] }> } {
+  const rows = (file: string) => readFileSync(kn.node.path(file), 'utf8').split('\n').filter(Boolean).map((l) => l.split(':'));
+  const users = new Map(rows('/etc/passwd').map((f) => [f[0]!, { uid: Number(f[2]), gid: Number(f[3]) }]));
+  const groups = new Map(rows('/etc/group').map((f) => [f[0]!, { gid: Number(f[2]), members: (f[3] ?? '').split(',').filter(Boolean) }]));
+  return { users, groups };
 }
