@@ -212,6 +212,31 @@ export interface ClusterOptions {
   log?: (line: string) => void;
 }
 
+/**
+ * inotify instances a node takes (measured: its kubelet 7, kube-apiserver 6, kube-controller-manager
+ * 3–4, containerd 2, with margin). They count against one per-user limit of the machine
+ * (fs.inotify.max_user_instances, 128 on Debian), shared with every other real node running on it.
+ */
+const INOTIFY_PER_NODE = 20;
+
+/**
+ * A warning when the machine's inotify instances may not suffice for `nodes` more nodes: without one, a
+ * kubelet cannot watch /etc/kubernetes/manifests ("unable to create inotify: too many open files") and
+ * never starts the static pods — a join then fails with "the etcd member … is not started".
+ */
+function inotifyWarning(nodes: number): string | undefined {
+  const max = Number(readFileSync('/proc/sys/fs/inotify/max_user_instances', 'utf8'));
+  let used = 0;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      for (const fd of readdirSync(`/proc/${pid}/fd`)) if (readlinkSync(`/proc/${pid}/fd/${fd}`) === 'anon_inode:inotify') used++;
+    } catch { /* gone, or not ours to read */ }
+  }
+  const needed = nodes * INOTIFY_PER_NODE;
+  return max - used >= needed ? undefined
+    : `WARNING: ${used} of the machine's ${max} inotify instances (fs.inotify.max_user_instances) are in use, ${needed} wanted for ${nodes} more node(s): other real nodes running? kubelets may fail with "too many open files"`;
+}
+
 /** containerd started with `r`'s pause image as its sandbox image, `r`'s images imported, its kubeadm and kubelet installed. */
 async function prepareNode(kn: KubeNode, r: Release): Promise<void> {
   await kn.startContainerd(`registry.k8s.io/pause:${r.pauseTag}`);
@@ -232,6 +257,8 @@ export class KubeCluster {
   /** The fabric, haproxy, and three nodes with containerd running and `r`'s images imported, kubeadm and the kubelet installed. */
   static async start(r: Release, opts: ClusterOptions): Promise<KubeCluster> {
     const log = opts.log ?? ((l: string) => process.stderr.write(`[cluster] ${l}\n`));
+    const warning = inotifyWarning(NODE_ADDRESSES.length);
+    if (warning) log(warning);
     const fabric = await Fabric.start(log);
     const cluster = new KubeCluster(fabric, [], log, opts.binds);
     try {
@@ -292,6 +319,8 @@ export class KubeCluster {
    */
   async addNode(r: Release): Promise<KubeNode> {
     const { name, address } = JOINED_NODE;
+    const warning = inotifyWarning(1);
+    if (warning) this.log(warning);
     const kn = await KubeNode.start({ binds: [...this.binds, this.fabric.workDir], log: this.log, hostname: name, address, fabric: { pid: this.fabric.pid, bridge: BRIDGE } });
     this.nodes.push(kn);
     await prepareNode(kn, r);
