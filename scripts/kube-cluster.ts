@@ -11,6 +11,8 @@
 //     Available Clusters with kubeadm", stacked etcd topology);
 //   - the availability probe (scripts/api-probe.ts): API requests through the load balancer every
 //     100 ms, counted per phase.
+//   - later, a fourth node (10.77.0.14) added to the fabric and to haproxy's backend through its runtime
+//     API, to join the running cluster (addNode, joinControlPlane).
 import { X509Certificate, createHash, randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -136,8 +138,8 @@ defaults
     timeout server 120s
 frontend kube-apiserver
     bind ${LB_ADDRESS}:${API_PORT}
-    default_backend kube-apiservers
-backend kube-apiservers
+    default_backend ${LB_BACKEND}
+backend ${LB_BACKEND}
     balance roundrobin
     option httpchk GET /readyz
     http-check expect status 200
@@ -165,7 +167,7 @@ export async function haproxyServerStatus(statsSocket: string): Promise<Map<stri
   const at = (row: string[], col: string) => row[cols.indexOf(col)] ?? '';
   const status = new Map<string, string>();
   for (const row of rows.map((r) => r.split(','))) {
-    if (at(row, 'pxname') === 'kube-apiservers' && !['BACKEND', 'FRONTEND'].includes(at(row, 'svname'))) status.set(at(row, 'svname'), at(row, 'status'));
+    if (at(row, 'pxname') === LB_BACKEND && !['BACKEND', 'FRONTEND'].includes(at(row, 'svname'))) status.set(at(row, 'svname'), at(row, 'status'));
   }
   return status;
 }
@@ -244,10 +246,13 @@ async function prepareNode(kn: KubeNode, r: Release): Promise<void> {
   kn.install(r);
 }
 
-/** Three control-plane nodes on the fabric behind haproxy. start() prepares them; bringUp() runs kubeadm. */
 /** What a control-plane node needs to join: bringUp's bootstrap token and certificate key, the CA's hash. */
 interface JoinSecrets { token: string; caHash: string; certificateKey: string }
 
+/**
+ * Three control-plane nodes on the fabric behind haproxy (a fourth joins with addNode). start()
+ * prepares them; bringUp() runs kubeadm.
+ */
 export class KubeCluster {
   private joinSecrets?: JoinSecrets;
   private constructor(readonly fabric: Fabric, readonly nodes: KubeNode[], readonly log: (line: string) => void, private readonly binds: string[]) {}
