@@ -11,6 +11,8 @@
 //     Available Clusters with kubeadm", stacked etcd topology);
 //   - the availability probe (scripts/api-probe.ts): API requests through the load balancer every
 //     100 ms, counted per phase.
+//   - later, a fourth node (10.77.0.14) added to the fabric and to haproxy's backend through its runtime
+//     API, to join the running cluster (addNode, joinControlPlane).
 import { X509Certificate, createHash, randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -25,6 +27,10 @@ import { type Daemon, startForkedDaemon, stopNamedDaemon } from './real-node.js'
 
 export const LB_ADDRESS = '10.77.0.10';
 export const NODE_ADDRESSES = ['10.77.0.11', '10.77.0.12', '10.77.0.13'] as const;
+/** A control-plane node joined later (KubeCluster.addNode): the fourth on the fabric. */
+export const JOINED_NODE = { name: 'kn-cp4', address: '10.77.0.14' } as const;
+/** haproxy's backend of the kube-apiservers (haproxyConfig). */
+export const LB_BACKEND = 'kube-apiservers';
 export const API_PORT = 6443;
 export const CONTROL_PLANE_ENDPOINT = `${LB_ADDRESS}:${API_PORT}`;
 const BRIDGE = 'br0';
@@ -107,6 +113,9 @@ export class Fabric {
   }
 }
 
+/** Each kube-apiserver's health check in haproxy: /readyz over TLS every second, out after 2 failures, back after 2 successes. */
+const SERVER_CHECK = 'inter 1s fall 2 rise 2 check check-ssl verify none';
+
 /**
  * haproxy's configuration: TCP on :6443 in front of the kube-apiservers, each health-checked with
  * `GET /readyz` over TLS (kube-apiserver answers /readyz to anonymous clients: the
@@ -130,31 +139,36 @@ defaults
     timeout server 120s
 frontend kube-apiserver
     bind ${LB_ADDRESS}:${API_PORT}
-    default_backend kube-apiservers
-backend kube-apiservers
+    default_backend ${LB_BACKEND}
+backend ${LB_BACKEND}
     balance roundrobin
     option httpchk GET /readyz
     http-check expect status 200
-    default-server inter 1s fall 2 rise 2 check check-ssl verify none
+    default-server ${SERVER_CHECK}
 ${servers.map((s) => `    server ${s.name} ${s.address}:${API_PORT}`).join('\n')}
 `;
 }
 
-/** haproxy's state of each server of the kube-apiservers backend (`show stat` on its stats socket): name → UP, DOWN, … */
-export async function haproxyServerStatus(statsSocket: string): Promise<Map<string, string>> {
-  const csv = await new Promise<string>((resolve, reject) => {
+/** One command to haproxy's runtime API (its stats socket, level admin); its answer. */
+export async function haproxyRuntime(statsSocket: string, command: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
     let out = '';
-    const c = createConnection(statsSocket, () => c.end('show stat\n'));
+    const c = createConnection(statsSocket, () => c.end(`${command}\n`));
     c.on('data', (d) => { out += d.toString(); });
     c.on('end', () => resolve(out));
     c.on('error', reject);
   });
+}
+
+/** haproxy's state of each server of the kube-apiservers backend (`show stat` on its stats socket): name → UP, DOWN, … */
+export async function haproxyServerStatus(statsSocket: string): Promise<Map<string, string>> {
+  const csv = await haproxyRuntime(statsSocket, 'show stat');
   const [header, ...rows] = csv.trim().split('\n');
   const cols = (header ?? '').replace(/^# /, '').split(',');
   const at = (row: string[], col: string) => row[cols.indexOf(col)] ?? '';
   const status = new Map<string, string>();
   for (const row of rows.map((r) => r.split(','))) {
-    if (at(row, 'pxname') === 'kube-apiservers' && !['BACKEND', 'FRONTEND'].includes(at(row, 'svname'))) status.set(at(row, 'svname'), at(row, 'status'));
+    if (at(row, 'pxname') === LB_BACKEND && !['BACKEND', 'FRONTEND'].includes(at(row, 'svname'))) status.set(at(row, 'svname'), at(row, 'status'));
   }
   return status;
 }
@@ -221,17 +235,58 @@ const TOOL_STEPS = ['plan', 'apply', 'verify', 'rollback'];
 /** Whether a Job has ended, completed or failed. */
 export const jobFinished = (j: RolloutJob): boolean => /^True/.test(j.conditions.Complete ?? '') || /^True/.test(j.conditions.Failed ?? '');
 
-/** Three control-plane nodes on the fabric behind haproxy. start() prepares them; bringUp() runs kubeadm. */
+/**
+ * inotify instances a node takes (measured: its kubelet 7, kube-apiserver 6, kube-controller-manager
+ * 3–4, containerd 2, with margin). They count against one per-user limit of the machine
+ * (fs.inotify.max_user_instances, 128 on Debian), shared with every other real node running on it.
+ */
+const INOTIFY_PER_NODE = 20;
+
+/**
+ * A warning when the machine's inotify instances may not suffice for `nodes` more nodes: without one, a
+ * kubelet cannot watch /etc/kubernetes/manifests ("unable to create inotify: too many open files") and
+ * never starts the static pods — a join then fails with "the etcd member … is not started".
+ */
+function inotifyWarning(nodes: number): string | undefined {
+  const max = Number(readFileSync('/proc/sys/fs/inotify/max_user_instances', 'utf8'));
+  let used = 0;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      for (const fd of readdirSync(`/proc/${pid}/fd`)) if (readlinkSync(`/proc/${pid}/fd/${fd}`) === 'anon_inode:inotify') used++;
+    } catch { /* gone, or not ours to read */ }
+  }
+  const needed = nodes * INOTIFY_PER_NODE;
+  return max - used >= needed ? undefined
+    : `WARNING: ${used} of the machine's ${max} inotify instances (fs.inotify.max_user_instances) are in use, ${needed} wanted for ${nodes} more node(s): other real nodes running? kubelets may fail with "too many open files"`;
+}
+
+/** containerd started with `r`'s pause image as its sandbox image, `r`'s images imported, its kubeadm and kubelet installed. */
+async function prepareNode(kn: KubeNode, r: Release): Promise<void> {
+  await kn.startContainerd(`registry.k8s.io/pause:${r.pauseTag}`);
+  await kn.importImages(r);
+  kn.install(r);
+}
+
+/** What a control-plane node needs to join: bringUp's bootstrap token and certificate key, the CA's hash. */
+interface JoinSecrets { token: string; caHash: string; certificateKey: string }
+
+/**
+ * Three control-plane nodes on the fabric behind haproxy (a fourth joins with addNode). start()
+ * prepares them; bringUp() runs kubeadm.
+ */
 export class KubeCluster {
-  private constructor(readonly fabric: Fabric, readonly nodes: KubeNode[], readonly log: (line: string) => void) {}
+  private joinSecrets?: JoinSecrets;
+  private constructor(readonly fabric: Fabric, readonly nodes: KubeNode[], readonly log: (line: string) => void, private readonly binds: string[]) {}
 
   get statsSocket(): string { return join(this.fabric.workDir, 'haproxy.sock'); }
 
   /** The fabric, haproxy, and three nodes with containerd running and `r`'s images imported, kubeadm and the kubelet installed. */
   static async start(r: Release, opts: ClusterOptions): Promise<KubeCluster> {
     const log = opts.log ?? ((l: string) => process.stderr.write(`[cluster] ${l}\n`));
+    const warning = inotifyWarning(NODE_ADDRESSES.length);
+    if (warning) log(warning);
     const fabric = await Fabric.start(log);
-    const cluster = new KubeCluster(fabric, [], log);
+    const cluster = new KubeCluster(fabric, [], log, opts.binds);
     try {
       const servers = NODE_ADDRESSES.map((address, i) => ({ name: `kn-cp${i + 1}`, address }));
       writeFileSync(join(fabric.workDir, 'haproxy.cfg'), haproxyConfig(servers, cluster.statsSocket));
@@ -242,11 +297,7 @@ export class KubeCluster {
         const kn = await KubeNode.start({ binds: [...opts.binds, fabric.workDir], log, hostname: s.name, address: s.address, fabric: { pid: fabric.pid, bridge: BRIDGE } });
         cluster.nodes.push(kn);
       }
-      await Promise.all(cluster.nodes.map(async (kn) => {
-        await kn.startContainerd(`registry.k8s.io/pause:${r.pauseTag}`);
-        await kn.importImages(r);
-        kn.install(r);
-      }));
+      await Promise.all(cluster.nodes.map((kn) => prepareNode(kn, r)));
       return cluster;
     } catch (e) {
       await cluster.stop();
@@ -264,15 +315,47 @@ export class KubeCluster {
     const token = bootstrapToken();
     const certificateKey = randomBytes(32).toString('hex');
     const outputs = [await first!.init(version, ignorePreflight, this.initConfig(first!, version, token, certificateKey), ['--upload-certs'])];
-    const hash = caCertHash(readFileSync(first!.node.path('/etc/kubernetes/pki/ca.crt'), 'utf8'));
-    for (const kn of others) {
-      // The kubelet's configuration comes from the cluster (the kubelet-config ConfigMap, node 1's);
-      // each node keeps its own cgroupRoot through kubeadm's kubeletconfiguration patch target.
-      mkdirSync(kn.node.path('/root/kubeadm-patches'), { recursive: true });
-      writeFileSync(kn.node.path('/root/kubeadm-patches/kubeletconfiguration+merge.yaml'), stringifyYaml({ cgroupRoot: kn.cgroupRoot }));
-      outputs.push(await kn.join(this.joinConfig(kn, token, hash, certificateKey), ignorePreflight));
-    }
+    const caHash = caCertHash(readFileSync(first!.node.path('/etc/kubernetes/pki/ca.crt'), 'utf8'));
+    this.joinSecrets = { token, caHash, certificateKey };
+    for (const kn of others) outputs.push(await this.joinControlPlane(kn, ignorePreflight));
     return outputs;
+  }
+
+  /**
+   * kubeadm join --control-plane of `kn` with bringUp's token and certificate key (both valid 2 h:
+   * the bootstrap token's ttl, and kubeadm's deletion of the uploaded certificates,
+   * cmd/kubeadm/app/phases/copycerts). No kubeadm-nonroot patches: kubeadm's join as it is.
+   */
+  async joinControlPlane(kn: KubeNode, ignorePreflight: string[]): Promise<string> {
+    if (!this.joinSecrets) throw new Error('joinControlPlane before bringUp: no token or certificate key yet');
+    const { token, caHash, certificateKey } = this.joinSecrets;
+    // The kubelet's configuration comes from the cluster (the kubelet-config ConfigMap, node 1's);
+    // each node keeps its own cgroupRoot through kubeadm's kubeletconfiguration patch target.
+    mkdirSync(kn.node.path('/root/kubeadm-patches'), { recursive: true });
+    writeFileSync(kn.node.path('/root/kubeadm-patches/kubeletconfiguration+merge.yaml'), stringifyYaml({ cgroupRoot: kn.cgroupRoot }));
+    return kn.join(this.joinConfig(kn, token, caHash, certificateKey), ignorePreflight);
+  }
+
+  /**
+   * One more node on the fabric (JOINED_NODE), prepared as start() prepares the first three (containerd,
+   * `r`'s images, kubeadm and the kubelet), and a server for it in haproxy's backend added through the
+   * runtime API in maintenance, its /readyz check on: the operator puts it in rotation (`set server …
+   * state ready`) once it is migrated. haproxy 2.6 gives a dynamic server none of the backend's
+   * default-server settings, so they are spelled out (management guide, "add server").
+   */
+  async addNode(r: Release): Promise<KubeNode> {
+    const { name, address } = JOINED_NODE;
+    const warning = inotifyWarning(1);
+    if (warning) this.log(warning);
+    const kn = await KubeNode.start({ binds: [...this.binds, this.fabric.workDir], log: this.log, hostname: name, address, fabric: { pid: this.fabric.pid, bridge: BRIDGE } });
+    this.nodes.push(kn);
+    await prepareNode(kn, r);
+    for (const command of [`add server ${LB_BACKEND}/${name} ${address}:${API_PORT} ${SERVER_CHECK}`, `enable health ${LB_BACKEND}/${name}`]) {
+      const answer = (await haproxyRuntime(this.statsSocket, command)).trim();
+      if (answer && !/New server registered|^$/.test(answer)) throw new Error(`haproxy: ${command}: ${answer}`);
+    }
+    this.log(`${name} (${address}) added to haproxy's ${LB_BACKEND}, in maintenance until it is put in rotation`);
+    return kn;
   }
 
   /** The single node's kubeadm configuration, with the load balancer as controlPlaneEndpoint, a known token and certificate key. */
@@ -308,7 +391,7 @@ export class KubeCluster {
 
   /** `etcdctl endpoint health --cluster` from node 1 with kubeadm's healthcheck client: one entry per member. */
   async etcdHealth(): Promise<{ endpoint: string; health: boolean; error?: string }[]> {
-    const r = await this.nodes[0]!.node.exec(['etcdctl', `--endpoints=https://${NODE_ADDRESSES[0]}:2379`, '--cacert=/etc/kubernetes/pki/etcd/ca.crt',
+    const r = await this.nodes[0]!.node.exec(['etcdctl', `--endpoints=https://${this.nodes[0]!.node.address}:2379`, '--cacert=/etc/kubernetes/pki/etcd/ca.crt',
       '--cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt', '--key=/etc/kubernetes/pki/etcd/healthcheck-client.key',
       '--dial-timeout=5s', '--command-timeout=10s', 'endpoint', 'health', '--cluster', '-w', 'json'], { env: { ETCDCTL_API: '3' }, timeoutMs: 60_000 });
     try {
@@ -321,7 +404,7 @@ export class KubeCluster {
   /** Each kube-apiserver's own /readyz (not through the load balancer), with the machine's kubectl from node 1: address → answer. */
   async apiserversReady(): Promise<Map<string, string>> {
     const answers = new Map<string, string>();
-    for (const address of NODE_ADDRESSES) {
+    for (const address of this.nodes.map((kn) => kn.node.address)) {
       const r = await this.nodes[0]!.node.exec(['kubectl', '--kubeconfig=/etc/kubernetes/admin.conf', `--server=https://${address}:${API_PORT}`, '--request-timeout=5s', 'get', '--raw', '/readyz'], { timeoutMs: 30_000 });
       answers.set(address, r.code === 0 ? r.stdout.trim() : (r.stderr.trim().split('\n').pop() ?? `exit ${r.code}`));
     }
@@ -446,4 +529,12 @@ export class KubeCluster {
     }
     await this.fabric.stop(opts);
   }
+}
+
+/** A node's accounts as its /etc/passwd and /etc/group say (written by shadow-utils): user → uid and primary gid, group → gid and members. */
+export function accountsOf(kn: KubeNode): { users: Map<string, { uid: number; gid: number }>; groups: Map<string, { gid: number; members: string[] }> } {
+  const rows = (file: string) => readFileSync(kn.node.path(file), 'utf8').split('\n').filter(Boolean).map((l) => l.split(':'));
+  const users = new Map(rows('/etc/passwd').map((f) => [f[0]!, { uid: Number(f[2]), gid: Number(f[3]) }]));
+  const groups = new Map(rows('/etc/group').map((f) => [f[0]!, { gid: Number(f[2]), members: (f[3] ?? '').split(',').filter(Boolean) }]));
+  return { users, groups };
 }

@@ -15,13 +15,13 @@
 // skip path names what is missing, and with KUBEADM_NONROOT_REQUIRE_E2E=1 (CI) the skip is a failure.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildSea, hostArch } from '../../scripts/build-sea.js';
 import { K8S_CACHE } from '../../scripts/k8s-build.js';
-import { haproxyServerStatus, KubeCluster, NODE_ADDRESSES, probeLine, type ProbeCount, type RolloutJob } from '../../scripts/kube-cluster.js';
+import { accountsOf, haproxyServerStatus, JOINED_NODE, KubeCluster, NODE_ADDRESSES, probeLine, type ProbeCount, type RolloutJob } from '../../scripts/kube-cluster.js';
 import { release, type KubeNode } from '../../scripts/kube-node.js';
 import { REPO_ROOT } from '../../scripts/lib/paths.js';
 import { skipOrFail } from '../support/prerequisites.js';
@@ -30,6 +30,8 @@ import { COMPONENTS, kubectl, waitMirrorPodsReady, type Comp } from '../../scrip
 import { fleetDocCommands, loadBalancerHooks, procOf, rolloutScript, toolImage } from './support.js';
 
 const VERSION = process.env.KUBEADM_NONROOT_NODE_FROM ?? 'v1.36.3';
+/** The upgrade's target (test/node/flow.test.ts's default). */
+const UPGRADE_TO = process.env.KUBEADM_NONROOT_NODE_TO ?? 'v1.37.2';
 /** As the single node (test/node/flow.test.ts): cgroup v1 here, and no registry for kube-proxy's and CoreDNS's images. */
 const IGNORE_PREFLIGHT = ['SystemVerification', 'ImagePull'];
 const GIB = 1024 * 1024;
@@ -413,4 +415,187 @@ describe(`three control-plane nodes ${VERSION} behind haproxy`, { skip: SKIP, ti
       reportProbe(t, 'the rollout stopped by a failed plan Job', await probe.stop());
     }
   });
+
+// ─── The fleet's life after the rollout: a fourth control-plane node joined, then kubeadm upgrade ───
+// (scripts/kube-cluster.ts: addNode, joinControlPlane, accountsOf). The node joins BEFORE the upgrade,
+// at the cluster's version: after `kubeadm upgrade apply --etcd-upgrade=false` (etcd 3.7 is not built
+// here) the cluster's ClusterConfiguration names no etcd image tag, so a kubeadm v1.37.2 join would
+// write the etcd its own table pins (3.7.0-0, cmd/kubeadm/app/images/images.go GetEtcdImage) for the new
+// member. The joined node is then upgraded with the other three, so it takes the --patches path too.
+describe(`the fleet's life: a fourth node joined, then kubeadm upgrade ${VERSION} → ${UPGRADE_TO} with kubeadm-nonroot's patches`, () => {
+  const FLEET_USERS = { etcd: 'kubeadm-etcd', 'kube-apiserver': 'kubeadm-kas', 'kube-controller-manager': 'kubeadm-kcm', 'kube-scheduler': 'kubeadm-ks' } as const;
+  const upgradeTimings: Record<string, number> = {};
+  /** A measurement only (docs/fleet.md quotes it): KUBEADM_NONROOT_UPGRADE_IN_LB=1 upgrades every node while it stays in haproxy. */
+  const UPGRADE_IN_LB = process.env.KUBEADM_NONROOT_UPGRADE_IN_LB === '1';
+  after(() => observe(`fleet timings (ms): ${JSON.stringify(upgradeTimings)}`));
+
+  /** docs/fleet.md's load-balancer hook (BEFORE_NODE or AFTER_NODE) for `name`, as printed there, run from node 1. */
+  async function lbHook(hook: 'BEFORE_NODE' | 'AFTER_NODE', name: string): Promise<void> {
+    const hooks = docBlock('fleet.md', '### Behind a load balancer').replaceAll('/run/haproxy/admin.sock', cluster.statsSocket);
+    const r = await cluster.nodes[0]!.node.exec(['sh', '-c', `${hooks}sh -c "$${hook}" ${hook.toLowerCase().replace('_', '-')} ${name}`]);
+    assert.equal(r.code, 0, `${hook} ${name}: ${r.stdout}${r.stderr}`);
+  }
+
+  /** The node's processes run as the fleet's accounts, and those have the same IDs as on node 1 (each node's /etc/passwd, /etc/group, /proc). */
+  function assertFleetIdentities(kn: KubeNode, when: string): void {
+    const want = accountsOf(cluster.nodes[0]!);
+    const have = accountsOf(kn);
+    for (const c of COMPONENTS) {
+      const user = FLEET_USERS[c];
+      assert.ok(want.users.get(user), `${user} in node 1's /etc/passwd`);
+      assert.deepEqual(have.users.get(user), want.users.get(user), `${when}: ${user} on ${kn.node.hostname} has node 1's uid and gid`);
+      const procs = procOf(kn, c);
+      assert.equal(procs.length, 1, `${when}: one ${c} on ${kn.node.hostname}`);
+      assert.equal(procs[0]!.uids[0], want.users.get(user)!.uid, `${when}: ${c} on ${kn.node.hostname} runs as ${user}`);
+      assert.equal(procs[0]!.gids[0], want.users.get(user)!.gid, `${when}: ${c} on ${kn.node.hostname} runs with ${user}'s group`);
+    }
+    const shared = want.groups.get('kubeadm-sa-key-readers');
+    assert.ok(shared, "kubeadm-sa-key-readers in node 1's /etc/group");
+    assert.equal(have.groups.get('kubeadm-sa-key-readers')?.gid, shared.gid, `${when}: kubeadm-sa-key-readers on ${kn.node.hostname} has node 1's gid`);
+  }
+
+  before(async () => {
+    // kubeadm-nonroot on every node's PATH: the single executable, as install.md installs it.
+    const [exe] = await buildSea([hostArch()]);
+    for (const kn of cluster.nodes) installTool(kn, exe!);
+  });
+
+  test("a fleet config from node 1, made with docs/fleet.md's command as printed", async () => {
+    const first = cluster.nodes[0]!;
+    writeFileSync(first.node.path('/root/fleet-config.sh'), docBlock('fleet.md', '## 1. A fleet config from the first node'));
+    const r = await first.node.exec(['sh', '-c', 'cd /root && sh -eu fleet-config.sh']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const config = JSON.parse(readFileSync(first.node.path('/root/fleet-config.yaml'), 'utf8'));
+    observe(`fleet config from node 1: ${JSON.stringify(config)}`);
+    const passwd = accountsOf(first);
+    for (const c of COMPONENTS) {
+      const u = passwd.users.get(FLEET_USERS[c])!;
+      assert.deepEqual(config.accounts[c], { user: FLEET_USERS[c], group: FLEET_USERS[c], uid: u.uid, gid: u.gid }, `${c}: node 1's account`);
+    }
+    assert.deepEqual(config.saKeyReaders, { group: 'kubeadm-sa-key-readers', gid: passwd.groups.get('kubeadm-sa-key-readers')!.gid });
+  });
+
+  test(`a fourth node joined without patches, then docs/upgrade.md's commands with the fleet config: node 1's IDs, verify 0, etcd 4 healthy members`, async (t) => {
+    let t0 = Date.now();
+    const r = await release(VERSION, undefined, { etcdBinaries: ['etcd'] });
+    const kn = await cluster.addNode(r);
+    installTool(kn, (await buildSea([hostArch()]))[0]!);
+    upgradeTimings.fourthNodeStarted = Date.now() - t0;
+    const probe = await cluster.startProbe('probe-join');
+    t0 = Date.now();
+    const out = await cluster.joinControlPlane(kn, IGNORE_PREFLIGHT);
+    upgradeTimings.join = Date.now() - t0;
+    assert.match(out, /This node has joined the cluster and a new control plane instance was created/);
+    await waitUntil('the joined node runs its four components', 300_000, async () => COMPONENTS.filter((c) => procOf(kn, c).length !== 1).join(', '));
+    for (const c of COMPONENTS) assert.equal(procOf(kn, c)[0]?.uids[0], 0, `${c} on the joined node runs as root before the tool`);
+    // docs/upgrade.md's commands for the new node, as printed, with node 1's fleet config copied over.
+    t0 = Date.now();
+    copyFileSync(cluster.nodes[0]!.node.path('/root/fleet-config.yaml'), kn.node.path('/root/fleet-config.yaml'));
+    writeFileSync(kn.node.path('/root/join-nonroot.sh'), docBlock('upgrade.md', '## Adding a control-plane node'));
+    const run = await kn.node.exec(['sh', '-c', 'cd /root && sh -eu join-nonroot.sh'], { timeoutMs: 900_000 });
+    upgradeTimings.applyOnJoined = Date.now() - t0;
+    observe(`docs/upgrade.md's commands on the joined node: exit ${run.code}\n${run.stdout.split('\n').filter((l) => /^(✔|Applied|Nothing|kubeadm-nonroot)/.test(l)).slice(-12).join('\n')}${run.stderr}`);
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    assert.match(run.stdout, /the node holds the desired state/);
+    // In rotation once verified, as the rollout's AFTER_NODE hook does.
+    await lbHook('AFTER_NODE', kn.node.hostname);
+    t0 = Date.now();
+    await cluster.waitHealthy(600_000);
+    upgradeTimings.joinedHealthy = Date.now() - t0;
+    const count = await probe.stop();
+    const line = probeLine(count);
+    t.diagnostic(line);
+    process.stdout.write(`${line}\n`);
+    observe(`fourth node joined (kubeadm join ${Math.round(upgradeTimings.join / 1000)} s), migrated with the fleet config (${Math.round(upgradeTimings.applyOnJoined / 1000)} s), in haproxy: ${line} ${JSON.stringify(count)}`);
+    const etcd = await cluster.etcdHealth();
+    assert.deepEqual(etcd.map((e) => [new URL(e.endpoint).hostname, e.health]).sort(), [...NODE_ADDRESSES, JOINED_NODE.address].map((a) => [a, true]));
+    for (const node of cluster.nodes) assertFleetIdentities(node, 'after the join');
+  });
+
+  test(`kubeadm upgrade ${VERSION} → ${UPGRADE_TO} --patches, one node at a time out of haproxy, docs/upgrade.md's commands: verify 0 on each, no request fails`, async (t) => {
+    let t0 = Date.now();
+    const from = await release(VERSION, undefined, { etcdBinaries: ['etcd'] });
+    // As test/node/flow.test.ts: the target's control-plane images and kubeadm, the kubelet stays; etcd is
+    // not upgraded when the target pins another etcd (not built: docs/testing.md, "What CI builds").
+    const to = await release(UPGRADE_TO, undefined, { binaries: ['kubeadm', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'], etcdBinaries: [] });
+    const skipEtcd = to.etcdTag !== from.etcdTag;
+    await Promise.all(cluster.nodes.map((kn) => kn.importImages(to)));
+    upgradeTimings.upgradeImages = Date.now() - t0;
+    const steps = upgradeSteps(docBlock('upgrade.md', '## The flow, per control-plane node').replaceAll('v1.37.2', UPGRADE_TO));
+    // No pod network here: kubeadm's health-check Job and the nodes' Ready condition cannot pass (flow.test.ts).
+    const extra = [`--ignore-preflight-errors=${[...IGNORE_PREFLIGHT, 'CreateJob', 'ControlPlaneNodesReady'].join(',')}`, ...(skipEtcd ? ['--etcd-upgrade=false'] : [])];
+    const probe = await cluster.startProbe('probe-upgrade');
+    const phase0 = Date.now();
+    for (const [i, kn] of cluster.nodes.entries()) {
+      const name = kn.node.hostname;
+      t0 = Date.now();
+      kn.install(to, ['kubeadm']);
+      for (const line of steps.before) {
+        const r = await kn.node.exec(['sh', '-c', line], { timeoutMs: 300_000 });
+        assert.equal(r.code, 0, `${name}: ${line}: ${r.stdout}${r.stderr}`);
+      }
+      if (!UPGRADE_IN_LB) await lbHook('BEFORE_NODE', name);
+      const upgrade = `${i === 0 ? `${steps.apply} --yes` : steps.node} ${extra.join(' ')}`;
+      const r = await kn.node.exec(['sh', '-c', upgrade], { timeoutMs: 1_200_000 });
+      observe(`${name}: ${upgrade}: exit ${r.code} after ${Math.round((Date.now() - t0) / 1000)} s${r.code ? `\n${r.stdout}${r.stderr}` : ''}`);
+      assert.equal(r.code, 0, `${name}: ${upgrade}: ${r.stdout}${r.stderr}`);
+      for (const line of steps.after) {
+        const v = await kn.node.exec(['sh', '-c', line], { timeoutMs: 300_000 });
+        assert.equal(v.code, 0, `${name}: ${line} after the upgrade: ${v.stdout}${v.stderr}`);
+      }
+      assertFleetIdentities(kn, `after ${name}'s upgrade`);
+      for (const c of COMPONENTS.filter((c) => c !== 'etcd')) {
+        assert.match(readFileSync(kn.node.path(`/etc/kubernetes/manifests/${c}.yaml`), 'utf8'), new RegExp(`image: registry\\.k8s\\.io/${c}:${UPGRADE_TO}\\n`), `${name}: ${c} upgraded`);
+      }
+      if (!UPGRADE_IN_LB) await lbHook('AFTER_NODE', name);
+      const healthy = Date.now();
+      await cluster.waitHealthy(600_000);
+      upgradeTimings[`${name}Upgraded`] = healthy - t0;
+      upgradeTimings[`${name}Healthy`] = Date.now() - healthy;
+    }
+    const seconds = Math.round((Date.now() - phase0) / 1000);
+    const count = await probe.stop();
+    const line = probeLine(count);
+    t.diagnostic(line);
+    process.stdout.write(`${line}\n`);
+    observe(`kubeadm upgrade ${VERSION} → ${UPGRADE_TO} --patches of ${cluster.nodes.length} nodes, ${UPGRADE_IN_LB ? 'each left in haproxy' : 'each out of haproxy meanwhile'}, ${seconds} s: ${line} ${JSON.stringify(count)}`);
+    assert.equal(JSON.parse(await kubectl(cluster.nodes[0]!, ['get', '--raw', '/version'])).gitVersion, UPGRADE_TO, 'the API through the load balancer answers as the target');
+    if (UPGRADE_IN_LB) return;
+    const lbLog = readFileSync(cluster.fabric.daemons.get('haproxy')!.log, 'utf8');
+    for (const kn of cluster.nodes) assert.match(lbLog, new RegExp(`Server kube-apiservers/${kn.node.hostname} is going DOWN for maintenance`), `${kn.node.hostname} taken out of haproxy`);
+    assert.equal(count.failed, 0, JSON.stringify(count));
+  });
 });
+});
+
+/** The first ```sh block after `heading` in docs/<file>, exactly as printed. */
+function docBlock(file: string, heading: string): string {
+  const text = readFileSync(join(REPO_ROOT, 'docs', file), 'utf8');
+  const at = text.indexOf(`\n${heading}`);
+  assert.ok(at >= 0, `docs/${file} has no heading "${heading}"`);
+  const block = /```sh\n([\s\S]*?)```/.exec(text.slice(at))?.[1];
+  assert.ok(block, `docs/${file}: no sh block after "${heading}"`);
+  return block;
+}
+
+/**
+ * docs/upgrade.md's per-node flow as commands, comments dropped: those before kubeadm's, the two kubeadm
+ * upgrade commands (apply on the first node, node on the others), and those after — but for `apply`,
+ * which the doc runs only when verify reports something (the test requires verify to exit 0).
+ */
+function upgradeSteps(block: string): { before: string[]; apply: string; node: string; after: string[] } {
+  const lines = block.split('\n').map((l) => l.replace(/\s+#.*$/, '').replace(/^#.*$/, '').trim()).filter(Boolean);
+  const apply = lines.find((l) => l.startsWith('kubeadm upgrade apply '));
+  const node = lines.find((l) => l.startsWith('kubeadm upgrade node'));
+  assert.ok(apply && node, `docs/upgrade.md's flow names kubeadm upgrade apply and node: ${lines.join(' | ')}`);
+  const first = lines.indexOf(apply);
+  const last = Math.max(first, lines.indexOf(node));
+  return { before: lines.slice(0, first), apply, node, after: lines.slice(last + 1).filter((l) => l !== 'kubeadm-nonroot apply') };
+}
+
+/** kubeadm-nonroot on the node's PATH: the single executable (bound into the node with the repository). */
+function installTool(kn: KubeNode, exe: string): void {
+  const link = kn.node.path('/usr/local/bin/kubeadm-nonroot');
+  rmSync(link, { force: true });
+  symlinkSync(exe, link);
+}
