@@ -8,8 +8,10 @@
 // of /etc/kubernetes/manifests and back), then while docs/fleet.md's Job rollout migrates the three
 // nodes one at a time; then, on the migrated cluster, the rollout's Jobs beyond the happy path (one
 // node rolled back with a Job, the script killed during that node's re-apply and rerun, a plan Job
-// that fails). Measured: the bring-up time, the memory (sum of RSS) and CPU of the whole
-// cluster, the probe's counts; written to /tmp/kubeadm-nonroot-cluster-observations.txt.
+// that fails); then a fourth node joined and migrated with the fleet config, and kubeadm upgrade of the
+// four nodes with kubeadm-nonroot's patches, one at a time (its own section at the end).
+// Measured: the bring-up time, the memory (sum of RSS) and CPU of the whole cluster, the probe's counts;
+// written to /tmp/kubeadm-nonroot-cluster-observations.txt.
 // Prerequisites (root, unshare, nsenter, ip, containerd, ctr, runc, haproxy, socat, etcdctl, kubectl,
 // envsubst, ldd): the one
 // skip path names what is missing, and with KUBEADM_NONROOT_REQUIRE_E2E=1 (CI) the skip is a failure.
@@ -488,6 +490,15 @@ describe(`the fleet's life: a fourth node joined, then kubeadm upgrade ${VERSION
     assert.match(out, /This node has joined the cluster and a new control plane instance was created/);
     await waitUntil('the joined node runs its four components', 300_000, async () => COMPONENTS.filter((c) => procOf(kn, c).length !== 1).join(', '));
     for (const c of COMPONENTS) assert.equal(procOf(kn, c)[0]?.uids[0], 0, `${c} on the joined node runs as root before the tool`);
+    // A node installed at another time: without the haproxy package (its system account, uid 103 and
+    // gid 106 here, is gone), so IDs allocated on this node would differ from the fleet's. The oracle that
+    // they would: the tool's own plan without the config.
+    await kn.node.run(['userdel', 'haproxy']);
+    const unpinned = JSON.parse((await kn.node.run(['kubeadm-nonroot', 'plan', '-o', 'json'])));
+    const firstUsers = accountsOf(cluster.nodes[0]!).users;
+    const allocated = unpinned.components.map((c: any) => [c.component, c.identity?.uid]);
+    observe(`joined node without the fleet config would get: ${JSON.stringify(allocated)}`);
+    assert.ok(allocated.some(([c, uid]: [keyof typeof FLEET_USERS, number]) => uid !== firstUsers.get(FLEET_USERS[c])!.uid), `unpinned IDs on the joined node differ from node 1's: ${JSON.stringify(allocated)}`);
     // docs/upgrade.md's commands for the new node, as printed, with node 1's fleet config copied over.
     t0 = Date.now();
     copyFileSync(cluster.nodes[0]!.node.path('/root/fleet-config.yaml'), kn.node.path('/root/fleet-config.yaml'));
