@@ -237,7 +237,7 @@ export class RealNode {
     // `ready` is written just BEFORE the setup shell pivots its root: until then, /proc/<pid>/root is
     // still the HOST's "/", and a write through path() would land in the machine's own /etc (it did, on a
     // loaded machine: /etc/hosts and /etc/resolv.conf). Wait until the process's root is the overlay.
-    while (!RealNode.chrooted(initPid)) {
+    while (!RealNode.insideNodeRoot(initPid)) {
       if (unshare.exitCode !== null || Date.now() > deadline) {
         unshare.kill('SIGKILL');
         throw new Error(`the node did not enter its root: ${readFileSync(setupLog, 'utf8').trim() || 'no output'} (${workDir})`);
@@ -261,11 +261,11 @@ export class RealNode {
 
   /** Whether `pid` is a node's PID 1 inside its root (what sweepLeftNodes may kill). */
   static isNodeInit(pid: number): boolean {
-    return RealNode.chrooted(pid);
+    return RealNode.insideNodeRoot(pid);
   }
 
   /** True once `pid`'s root is the node's overlay: another filesystem than the host's "/", holding /kn-share. */
-  private static chrooted(pid: number): boolean {
+  private static insideNodeRoot(pid: number): boolean {
     if (!pid) return false;
     try {
       return statSync(`/proc/${pid}/root/`).dev !== statSync('/').dev && existsSync(`/proc/${pid}/root/kn-share`);
@@ -280,7 +280,7 @@ export class RealNode {
    * never be written through this.
    */
   path(p: string): string {
-    if (!RealNode.chrooted(this.initPid)) throw new Error(`node ${this.hostname}: PID ${this.initPid} is not inside the node's root; refusing to resolve ${p} on the host`);
+    if (!RealNode.insideNodeRoot(this.initPid)) throw new Error(`node ${this.hostname}: PID ${this.initPid} is not inside the node's root; refusing to resolve ${p} on the host`);
     return join(`/proc/${this.initPid}/root`, p);
   }
 
